@@ -1,0 +1,65 @@
+"""``kailash graph WORKFLOW``: the compiled graph as mermaid, dot or ascii."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+
+from kailash_cli.compiler import build_graph
+from kailash_cli.console import out
+from kailash_cli.constants import EXIT_OK
+from kailash_cli.validation import load_workflow
+
+
+def _label(graph: nx.DiGraph, u: str, v: str) -> str:
+    return ", ".join(graph.edges[u, v]["labels"])
+
+
+def mermaid(graph: nx.DiGraph) -> str:
+    lines = ["flowchart TD"]
+    for node, data in graph.nodes(data=True):
+        lines.append(f'  {node}["{node}<br/><small>{data["type"]}</small>"]')
+    for u, v, data in graph.edges(data=True):
+        arrow = "-.->" if data["kinds"] <= {"order", "fallback"} else "-->"
+        label = _label(graph, u, v).replace('"', "'")
+        lines.append(f'  {u} {arrow}|"{label}"| {v}')
+    return "\n".join(lines)
+
+
+def dot(graph: nx.DiGraph) -> str:
+    lines = [f"digraph {json.dumps(graph.graph.get('name', 'workflow'))} {{", "  rankdir=LR;",
+             "  node [shape=box, style=rounded];"]
+    for node, data in graph.nodes(data=True):
+        lines.append(f"  {json.dumps(node)} [label={json.dumps(node + chr(10) + data['type'])}];")
+    for u, v, data in graph.edges(data=True):
+        style = ", style=dashed" if data["kinds"] <= {"order", "fallback"} else ""
+        lines.append(f"  {json.dumps(u)} -> {json.dumps(v)} [label={json.dumps(_label(graph, u, v))}{style}];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def ascii_view(graph: nx.DiGraph) -> str:
+    order_graph = nx.DiGraph((u, v) for u, v, k in graph.edges(data="kinds") if k != {"fallback"})
+    order_graph.add_nodes_from(graph.nodes)
+    lines = [f"{graph.graph.get('name', 'workflow')}: {graph.number_of_nodes()} nodes, "
+             f"{graph.number_of_edges()} edges"]
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    for stage, generation in enumerate(nx.topological_generations(order_graph), start=1):
+        lines.append(f"stage {stage}")
+        for node in sorted(generation, key=index.__getitem__):
+            note = " (fallback only)" if graph.nodes[node].get("fallback_only") else ""
+            lines.append(f"  {node} [{graph.nodes[node]['type']}]{note}")
+            for pred in graph.predecessors(node):
+                lines.append(f"    <- {pred}: {_label(graph, pred, node)}")
+    return "\n".join(lines)
+
+
+RENDERERS = {"mermaid": mermaid, "dot": dot, "ascii": ascii_view}
+
+
+def graph(path: Path, *, output_format: str = "mermaid") -> int:
+    workflow, _ = load_workflow(path)
+    out(RENDERERS[output_format](build_graph(workflow)))
+    return EXIT_OK

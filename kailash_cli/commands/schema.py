@@ -1,0 +1,41 @@
+"""``kailash schema [workflow|config]``: the JSON Schema, for editors and CI."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from kailash_cli.console import out
+from kailash_cli.constants import EXIT_OK
+from kailash_cli.schemas import load_schema
+
+
+def bundled_workflow_schema() -> dict[str, Any]:
+    """The workflow schema with each node type's config schema attached by ``type``.
+
+    Editors' YAML language servers then complete and check ``config:`` per type.
+    """
+    from kailash_cli.nodes.registry import NODE_TYPES
+
+    schema = copy.deepcopy(load_schema("workflow"))
+    node = schema["$defs"]["node"]
+    node["properties"]["type"]["enum"] = sorted(NODE_TYPES)
+    node["allOf"] = []
+    for name in sorted(NODE_TYPES):
+        config = copy.deepcopy(load_schema(NODE_TYPES[name].schema_name))
+        config.pop("$schema", None)
+        config.pop("$id", None)
+        config.pop("required", None)  # a required parameter may arrive by a connection instead
+        schema["$defs"][name] = config
+        node["allOf"].append({
+            "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+            "then": {"properties": {"config": {"$ref": f"#/$defs/{name}"}}},
+        })
+    return schema
+
+
+def schema(kind: str = "workflow") -> int:
+    document = bundled_workflow_schema() if kind == "workflow" else load_schema("config")
+    out(json.dumps(document, indent=2))
+    return EXIT_OK

@@ -1,0 +1,64 @@
+"""``kailash validate PATH...``: schema plus semantic checks, every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from kailash_cli.config import check_config
+from kailash_cli.console import err, out
+from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK, WORKFLOW_SUFFIXES
+from kailash_cli.errors import UsageError
+from kailash_cli.reporter import REPORTER_BY_NAME, summary
+from kailash_cli.result import Problem, has_errors
+from kailash_cli.validation import check_document
+from kailash_cli.yaml_io import load
+
+SKIPPED_DIRS = {"node_modules", "venv", "__pycache__", "site-packages", "build", "dist"}
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    """The files to check: files as given, directories searched for *.yaml / *.yml."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(_yaml_files(path)))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return files
+
+
+def _yaml_files(folder: Path) -> Iterator[Path]:
+    for entry in folder.iterdir():
+        if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
+            continue
+        if entry.is_dir():
+            yield from _yaml_files(entry)
+        elif entry.suffix in WORKFLOW_SUFFIXES:
+            yield entry
+
+
+def check_file(path: Path) -> list[Problem]:
+    doc = load(path, display=display_path(path))
+    if path.name in CONFIG_FILE_NAMES:
+        return check_config(doc)
+    return check_document(doc)
+
+
+def validate(paths: list[Path], *, output_format: str = "text") -> int:
+    files = collect(paths)
+    problems = [p for f in files for p in check_file(f)]
+    rendered = REPORTER_BY_NAME[output_format](problems)
+    if rendered:
+        out(rendered.rstrip("\n"))
+    err(summary(problems, len(files)))
+    return EXIT_FAILURE if has_errors(problems) else EXIT_OK

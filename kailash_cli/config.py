@@ -1,0 +1,90 @@
+"""The project config (``kailash.yaml``): found, validated, defaults filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kailash_cli import schemas
+from kailash_cli.constants import CONFIG_FILE_NAMES
+from kailash_cli.errors import UsageError, WorkflowValidationError
+from kailash_cli.expressions import ExpressionError, parse_template
+from kailash_cli.result import Problem, has_errors
+from kailash_cli.yaml_io import Document, load
+
+
+@dataclass(frozen=True)
+class Config:
+    data: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+def check_config(doc: Document) -> list[Problem]:
+    """Schema and semantic problems of a loaded config document."""
+    problems = list(doc.problems)
+    if doc.data is None:
+        return problems
+    if not isinstance(doc.data, dict):
+        return [*problems, doc.problem("KV005", "the top level must be a mapping (runtime:, "
+                                       "security:, ...)", (), fix="see `kailash schema config`")]
+    problems.extend(schemas.validate(doc, doc.data, "config"))
+    access = doc.data.get("access_control")
+    if isinstance(access, dict):
+        problems.extend(_check_access(doc, access))
+    return sorted(set(problems), key=Problem.sort_key)
+
+
+def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
+    problems = []
+    roles = access.get("roles") if isinstance(access.get("roles"), dict) else {}
+    users = access.get("users") if isinstance(access.get("users"), dict) else {}
+    for user_id, user in users.items():
+        for i, role in enumerate(user.get("roles", []) if isinstance(user, dict) else []):
+            if roles and role not in roles:
+                problems.append(doc.problem(
+                    "KV501", f"user '{user_id}' has role '{role}', which is not defined under "
+                    "access_control.roles" + schemas.did_you_mean(str(role), roles),
+                    ("access_control", "users", user_id, "roles", i), fix="define the role or fix its name"))
+    rules = access.get("masking_rules") if isinstance(access.get("masking_rules"), dict) else {}
+    for key, rule in rules.items():
+        when = rule.get("when") if isinstance(rule, dict) else None
+        if isinstance(when, str):
+            try:
+                parse_template(when)
+            except ExpressionError as e:
+                problems.append(doc.problem("KV301", str(e), ("access_control", "masking_rules", key, "when"),
+                                            fix="fix the expression inside ${...}"))
+    return problems
+
+
+def find_config(explicit: Path | None, directory: Path | None = None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"config file {explicit} not found; check the path given to -c")
+        return explicit
+    for name in CONFIG_FILE_NAMES:
+        candidate = (directory or Path.cwd()) / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(explicit: Path | None = None, directory: Path | None = None) -> Config:
+    """The config found (or given), validated; an invalid one refuses to start (exit 2)."""
+    path = find_config(explicit, directory)
+    if path is None:
+        return Config()
+    doc = load(path)
+    problems = check_config(doc)
+    if has_errors(problems):
+        raise WorkflowValidationError(tuple(problems), what="the config")
+    return Config(data=doc.data or {}, path=path.resolve())

@@ -1,0 +1,167 @@
+"""The command line: options are parsed here, work is done in ``commands``.
+
+Heavy modules (jsonschema, networkx, ruamel, httpx) are imported inside the commands,
+so ``kailash --version`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kailash_cli import __version__
+from kailash_cli.constants import ENV_LOG_FORMAT
+from kailash_cli.error_handler import handle
+
+app = typer.Typer(
+    name="kailash",
+    help="Production workflows and their policy as YAML: validate in CI, run in-process.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _State:
+    verbose = False
+    log_format = "text"
+
+
+STATE = _State()
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class FindingFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+    ascii = "ascii"
+
+
+class SchemaKind(str, Enum):
+    workflow = "workflow"
+    config = "config"
+
+
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"kailash {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")] = False,
+    log_format: Annotated[LogFormat | None, typer.Option(
+        "--log-format", help="stderr as text, or one JSON object a line [env: KAILASH_LOG_FORMAT].")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    STATE.verbose = verbose
+    chosen = log_format.value if log_format else os.environ.get(ENV_LOG_FORMAT, "text")
+    STATE.log_format = "json" if chosen == "json" else "text"
+
+
+def _exit(code: int) -> None:
+    raise typer.Exit(code)
+
+
+WorkflowArg = Annotated[Path, typer.Argument(help="Workflow YAML file.", show_default=False)]
+
+
+@app.command()
+def run(
+    workflow: WorkflowArg,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE",
+                                                    help="Set a param (repeatable).")] = None,
+    params_file: Annotated[Path | None, typer.Option("--params-file", help="YAML or JSON file of params.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Result format on stdout.")] = OutputFormat.text,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; execute nothing.")] = False,
+) -> None:
+    """Validate, compile and execute a workflow; results on stdout (exit 0 ok, 1 failed, 2 could not start)."""
+    from kailash_cli.commands.run import run as run_command
+
+    _exit(handle(lambda: run_command(
+        workflow, cli_params=param or [], params_file=params_file, config_path=config,
+        output_format=output.value, dry_run=dry_run, log_format=STATE.log_format,
+        verbose=STATE.verbose), verbose=STATE.verbose))
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Workflow or config files, or directories.",
+                                                show_default=False)],
+    format_: Annotated[FindingFormat, typer.Option("--format", "-f", help="Output format.")] = FindingFormat.text,
+) -> None:
+    """Check workflows and kailash.yaml against the schemas and the semantic rules (exit 0 valid, 1 findings)."""
+    from kailash_cli.commands.validate import validate as validate_command
+
+    _exit(handle(lambda: validate_command(paths, output_format=format_.value), verbose=STATE.verbose))
+
+
+@app.command()
+def graph(
+    workflow: WorkflowArg,
+    format_: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = GraphFormat.mermaid,
+) -> None:
+    """Print the compiled graph as mermaid, dot or ascii."""
+    from kailash_cli.commands.graph import graph as graph_command
+
+    _exit(handle(lambda: graph_command(workflow, output_format=format_.value), verbose=STATE.verbose))
+
+
+@app.command()
+def nodes(
+    type_: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="A node type to show.",
+                                                show_default=False)] = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Output format.")] = OutputFormat.text,
+) -> None:
+    """List the node types, or show one type's parameters, inputs, outputs and an example."""
+    from kailash_cli.commands.nodes import nodes as nodes_command
+
+    _exit(handle(lambda: nodes_command(type_, output_format=output.value), verbose=STATE.verbose))
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")] = SchemaKind.workflow,
+) -> None:
+    """Print the JSON Schema of workflows or of kailash.yaml (for editors and CI)."""
+    from kailash_cli.commands.schema import schema as schema_command
+
+    _exit(handle(lambda: schema_command(kind.value), verbose=STATE.verbose))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # the common case answers without building the CLI
+        print(f"kailash {__version__}")
+        return 0
+    try:
+        app(args=args, prog_name="kailash")  # click prints usage errors and exits 2 itself
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0

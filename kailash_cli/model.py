@@ -1,0 +1,133 @@
+"""The workflow as frozen data. ``from_dict`` assumes schema-valid input."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_ARROW = re.compile(r"^\s*(\S+)\s*->\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: str
+    required: bool = False
+    default: Any = None
+    has_default: bool = False
+    description: str = ""
+    schema: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """``source.output[.key...] -> target.param``; ``index`` is its place in ``connections``."""
+
+    source: str
+    output: tuple[str, ...]
+    target: str
+    param: str
+    index: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}.{'.'.join(self.output)} -> {self.target}.{self.param}"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    id: str
+    type: str
+    config: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    when: str | bool | None = None
+    depends_on: tuple[str, ...] = ()
+    timeout: float | None = None
+    retry: dict[str, Any] | None = None
+    circuit_breaker: dict[str, Any] | None = None
+    fallback: str | None = None
+    continue_on_error: bool = False
+    permissions: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    name: str
+    nodes: dict[str, NodeSpec]
+    edges: tuple[Edge, ...] = ()
+    description: str = ""
+    params: dict[str, Param] = field(default_factory=dict)
+    env: tuple[str, ...] = ()
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    runtime: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+    path: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> Workflow:
+        edges = []
+        for index, raw in enumerate(data.get("connections") or []):
+            parsed = parse_connection(raw)
+            if parsed is not None:
+                (source, output), (target, param) = parsed
+                edges.append(Edge(source, output, target, param, index))
+        return cls(
+            name=data["name"],
+            description=data.get("description", ""),
+            params={k: _param(k, v) for k, v in (data.get("params") or {}).items()},
+            env=tuple(data.get("env") or ()),
+            secrets=dict(data.get("secrets") or {}),
+            runtime=dict(data.get("runtime") or {}),
+            nodes={k: node_spec(k, v) for k, v in data["nodes"].items()},
+            edges=tuple(edges),
+            outputs=data.get("outputs"),
+            path=path,
+        )
+
+
+def parse_connection(raw: Any) -> tuple[tuple[str, tuple[str, ...]], tuple[str, str]] | None:
+    """``(source, output path), (target, param)`` or None when the syntax is wrong."""
+    if isinstance(raw, str):
+        match = _ARROW.match(raw)
+        if not match:
+            return None
+        src, dst = match.groups()
+    elif isinstance(raw, dict) and isinstance(raw.get("from"), str) and isinstance(raw.get("to"), str):
+        src, dst = raw["from"], raw["to"]
+    else:
+        return None
+    src_parts, dst_parts = src.split("."), dst.split(".")
+    if len(src_parts) < 2 or len(dst_parts) != 2 or not all(src_parts + dst_parts):
+        return None
+    return (src_parts[0], tuple(src_parts[1:])), (dst_parts[0], dst_parts[1])
+
+
+def _param(name: str, spec: dict[str, Any]) -> Param:
+    schema = {k: v for k, v in spec.items() if k not in ("required", "default", "description")}
+    return Param(name=name, type=spec["type"], required=bool(spec.get("required", False)),
+                 default=spec.get("default"), has_default="default" in spec,
+                 description=spec.get("description", ""), schema=schema)
+
+
+def node_spec(node_id: str, spec: dict[str, Any]) -> NodeSpec:
+    depends = spec.get("depends_on") or ()
+    return NodeSpec(
+        id=node_id,
+        type=spec["type"],
+        config=dict(spec.get("config") or {}),
+        description=spec.get("description", ""),
+        when=spec.get("when"),
+        depends_on=(depends,) if isinstance(depends, str) else tuple(depends),
+        timeout=spec.get("timeout"),
+        retry=spec.get("retry"),
+        circuit_breaker=spec.get("circuit_breaker"),
+        fallback=spec.get("fallback"),
+        continue_on_error=bool(spec.get("continue_on_error", False)),
+        permissions=spec.get("permissions"),
+    )

@@ -1,0 +1,100 @@
+"""What a node type is, and the context the engine hands it.
+
+A node type is a class with a registry name, a JSON Schema for its parameters, its
+outputs, and ``run`` (blocking; the engine runs it on a worker thread) or ``arun``
+(async; the engine runs it on its event loop). Simple types only fill in class
+attributes and ``run``; everything else has a default here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from kailash_cli import schemas
+from kailash_cli.files import FileAccess
+
+if TYPE_CHECKING:
+    import httpx
+
+    from kailash_cli.model import NodeSpec
+
+Outputs = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A static problem in one node's config: ``path`` is relative to the node."""
+
+    id: str
+    message: str
+    path: tuple[str | int, ...] = ("config",)
+    fix: str | None = None
+
+
+@dataclass
+class NodeContext:
+    """Everything a node may touch: its files, the environment, the shared HTTP client."""
+
+    node_id: str
+    files: FileAccess
+    environ: Mapping[str, str]
+    prepared: Any = None
+    http: Callable[[], httpx.AsyncClient] | None = None
+
+
+class NodeType:
+    name: ClassVar[str]
+    summary: ClassVar[str] = ""
+    declared_outputs: ClassVar[tuple[str, ...]] = ()
+    example: ClassVar[str] = ""
+    partial_inputs: ClassVar[bool] = False  # runs with whichever inputs arrived (MergeNode)
+    checks_params: ClassVar[bool] = True  # resolved params are checked against the schema
+
+    @property
+    def schema_name(self) -> str:
+        return f"nodes/{self.name}"
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return schemas.load_schema(self.schema_name)
+
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        return dict(self.schema.get("properties", {}))
+
+    def required(self) -> tuple[str, ...]:
+        return tuple(self.schema.get("required", ()))
+
+    def accepts(self, param: str) -> bool:
+        schema = self.schema
+        if param in schema.get("properties", {}) or schema.get("additionalProperties") is True:
+            return True
+        return any(re.search(p, param) for p in schema.get("patternProperties", {}))
+
+    def outputs(self, config: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """Output names for this config; None when any name may be produced."""
+        return self.declared_outputs
+
+    def visible_outputs(self, outputs: Outputs) -> Outputs:
+        """What a run shows of this node's outputs when the workflow declares none."""
+        return outputs
+
+    def check(self, spec: NodeSpec) -> list[Finding]:
+        """Static checks beyond the schema (run by ``validate``)."""
+        return []
+
+    def prepare(self, spec: NodeSpec, base_dir: Path) -> Any:
+        """Work done once before the run starts; raise KailashError to refuse the run."""
+        return None
+
+    def is_async(self, prepared: Any) -> bool:
+        return type(self).arun is not NodeType.arun
+
+    def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
+        raise NotImplementedError(self.name)
+
+    async def arun(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
+        raise NotImplementedError(self.name)

@@ -1,0 +1,78 @@
+"""HTTPRequestNode: one request through the run's shared ``httpx.AsyncClient`` (no thread per request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class HTTPStatusError(Exception):
+    """The response status is not one the node expects."""
+
+
+class HTTPRequestNode(NodeType):
+    name = "HTTPRequestNode"
+    summary = "Send an HTTP request (httpx, 30 s timeout by default); a JSON body is decoded."
+    declared_outputs = ("response", "status_code", "headers")
+    example = """\
+fetch:
+  type: HTTPRequestNode
+  config:
+    url: "https://api.example.com/customers"
+    method: GET
+    headers: {Accept: application/json}
+    params: {page: 1}
+    expected_status: [200]
+"""
+
+    async def arun(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
+        assert ctx.http is not None, "the engine provides an HTTP client"
+        method = str(params.get("method", "GET")).upper()
+        url = params["url"]
+        try:
+            response = await ctx.http().request(
+                method, url, headers=params.get("headers"), params=params.get("params"),
+                json=params.get("json"), content=params.get("body"),
+                timeout=params.get("timeout", DEFAULT_TIMEOUT),
+            )
+        except httpx.TimeoutException as e:
+            raise TimeoutError(f"{method} {url} timed out ({type(e).__name__})") from e
+        except httpx.TransportError as e:
+            raise ConnectionError(f"{method} {url} failed: {e or type(e).__name__}") from e
+        _check_status(response, params.get("expected_status"))
+        return {"response": _decode(response), "status_code": response.status_code,
+                "headers": dict(response.headers)}
+
+
+def _check_status(response: httpx.Response, expected: int | list[int] | None) -> None:
+    code = response.status_code
+    if expected is None:
+        ok = 200 <= code < 300
+        wanted = "2xx"
+    else:
+        allowed = [expected] if isinstance(expected, int) else list(expected)
+        ok = code in allowed
+        wanted = ", ".join(map(str, allowed))
+    if not ok:
+        snippet = response.text[:200].replace("\n", " ") if response.content else ""
+        raise HTTPStatusError(f"{response.request.method} {response.request.url} returned "
+                              f"{code}, expected {wanted}" + (f": {snippet}" if snippet else ""))
+
+
+def _decode(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.text
+
+
+NODE_TYPE = HTTPRequestNode()

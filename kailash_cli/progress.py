@@ -1,0 +1,102 @@
+"""Run observers: what stderr shows while a run goes on (plain lines, JSON lines, live view)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from kailash_cli.console import err
+from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
+
+_MARK = {SUCCEEDED: "ok  ", FAILED: "FAIL", SKIPPED: "skip"}
+
+
+class LineObserver:
+    """One line per finished node (stderr is not a terminal: CI logs, pipes)."""
+
+    def __init__(self, types: dict[str, str], verbose: bool = False) -> None:
+        self.types = types
+        self.verbose = verbose
+        self.width = max(map(len, types), default=4)
+
+    def node_started(self, node_id: str) -> None:
+        pass
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        if result.status == SKIPPED:
+            err(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
+            return
+        line = f"{_MARK[result.status]} {node_id:<{self.width}}  {result.duration_ms:9.1f} ms"
+        if result.status == FAILED:
+            line += f"  {result.error}"
+            if self.verbose and result.detail:
+                line += "\n" + result.detail.rstrip()
+        err(line)
+
+
+class JsonLogObserver:
+    """``--log-format json``: one JSON object a line on stderr."""
+
+    def __init__(self, run_id: str, workflow: str) -> None:
+        self.run_id = run_id
+        self.workflow = workflow
+
+    def log(self, event: str, level: str = "info", **fields: Any) -> None:
+        record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                  "level": level, "event": event, "run_id": self.run_id,
+                  "workflow": self.workflow, **fields}
+        err(json.dumps(record, default=str))
+
+    def node_started(self, node_id: str) -> None:
+        self.log("node_started", node=node_id)
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        level = "error" if result.status == FAILED else "info"
+        self.log("node_finished", level, node=node_id, status=result.status,
+                 duration_ms=round(result.duration_ms, 3), error=result.error)
+
+
+class LiveObserver:
+    """A rich live table on stderr when it is a terminal."""
+
+    def __init__(self, types: dict[str, str]) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.types = types
+        self.state: dict[str, tuple[str, float, str]] = {}
+        self.started: dict[str, float] = {}
+        self.live = Live(console=Console(stderr=True), refresh_per_second=8,
+                         get_renderable=self._table, transient=False)
+
+    def __enter__(self) -> LiveObserver:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.stop()
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(box=None, show_header=True, header_style="bold")
+        for column in ("node", "type", "status", "time", ""):
+            table.add_column(column)
+        styles = {SUCCEEDED: "green", FAILED: "red", SKIPPED: "dim", "running": "yellow"}
+        for node_id, node_type in self.types.items():
+            status, ms, note = self.state.get(node_id, ("waiting", 0.0, ""))
+            if status == "running":
+                ms = (time.perf_counter() - self.started[node_id]) * 1000
+            shown = f"{ms:.0f} ms" if status not in ("waiting", SKIPPED) else ""
+            table.add_row(node_id, node_type, f"[{styles.get(status, 'dim')}]{status}[/]", shown,
+                          note[:80])
+        return table
+
+    def node_started(self, node_id: str) -> None:
+        self.started[node_id] = time.perf_counter()
+        self.state[node_id] = ("running", 0.0, "")
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        self.state[node_id] = (result.status, result.duration_ms, result.error or "")

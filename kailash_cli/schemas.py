@@ -1,0 +1,149 @@
+"""The packaged JSON Schemas, and validation that turns their errors into located problems.
+
+Only this module knows where the schema files live: inside the wheel they are
+``kailash_cli/schemas``; in a source checkout (editable install) they are ``schemas/``
+at the top of the repository.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from kailash_cli.result import Problem
+from kailash_cli.yaml_io import Document, JsonPath
+
+_HERE = Path(__file__).resolve().parent
+_TYPE_NAMES = {
+    "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+    "array": "a list", "object": "a mapping", "null": "null",
+}
+
+
+def schema_dir() -> Path:
+    packaged = _HERE / "schemas"
+    return packaged if packaged.is_dir() else _HERE.parent / "schemas"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """``name`` is a path below the schema folder, e.g. ``workflow`` or ``nodes/CSVReaderNode``."""
+    with open(schema_dir() / f"{name}.schema.json", encoding="utf-8") as f:
+        return json.load(f)  # type: ignore[no-any-return]
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))
+
+
+def property_defaults(name: str) -> dict[str, Any]:
+    props = load_schema(name).get("properties", {})
+    return {key: spec["default"] for key, spec in props.items() if "default" in spec}
+
+
+def describe_type(value: Any) -> str:
+    for json_type, python_types in (("null", type(None)), ("boolean", bool), ("integer", int),
+                                    ("number", float), ("string", str), ("array", list),
+                                    ("object", dict)):
+        if isinstance(value, python_types):
+            return json_type
+    return type(value).__name__
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def dotted(path: JsonPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the document"
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
+
+
+def _schema_props(schema: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    return schema.get("properties", {}), list(schema.get("patternProperties", {}))
+
+
+def _convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Problem]:
+    path = (*base, *error.absolute_path)
+    where = dotted(path)
+    keyword = error.validator
+    if keyword in ("anyOf", "oneOf") and error.context:
+        deepest = best_match(error.context)
+        if deepest.validator not in ("anyOf", "oneOf") and len(deepest.absolute_path) > 0:
+            return _convert(deepest, doc, path[: len(path) - len(error.relative_path)])
+    if keyword == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return [doc.problem("KV101", f"{where}: missing required field '{k}'", path,
+                            fix=f"add '{k}:' to {where}") for k in missing]
+    if keyword == "additionalProperties":
+        known, patterns = _schema_props(error.schema)
+        extra = [k for k in error.instance if k not in known
+                 and not any(re.search(p, k) for p in patterns)]
+        return [doc.problem("KV102", f"{where}: unknown field '{k}'{did_you_mean(k, known)}",
+                            (*path, k), key=True, fix=f"remove '{k}' or use one of: "
+                            + ", ".join(sorted(known))) for k in extra]
+    if keyword == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        return [doc.problem("KV103", f"{where} must be {wanted}, got {describe_type(error.instance)}",
+                            path, fix=f"write {wanted} here")]
+    if keyword == "enum":
+        options = ", ".join(json.dumps(v) for v in error.validator_value)
+        hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
+        return [doc.problem("KV104", f"{where}: {json.dumps(error.instance)} is not allowed{hint}",
+                            path, fix=f"use one of: {options}")]
+    if keyword == "propertyNames":
+        return [doc.problem("KV104", f"{where}: name '{error.instance}' is not allowed", path,
+                            key=True, fix="use letters, digits and '_', not starting with a digit")]
+    message = error.message.replace("\n", " ")
+    return [doc.problem("KV104", f"{where}: {message}", path, fix=_fix_for(error))]
+
+
+def _fix_for(error: ValidationError) -> str | None:
+    desc = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "pattern":
+        return desc or f"match the pattern {error.validator_value}"
+    return desc
+
+
+def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),
+             *, skip_required: bool = False) -> list[Problem]:
+    """Validate ``instance`` (found at ``base`` in ``doc``) against schema ``name``.
+
+    Values that are expressions (``${...}``) are checked at run time, once resolved, so
+    keyword errors on them are not reported here.
+    """
+    problems: list[Problem] = []
+    for error in _validator(name).iter_errors(instance):
+        if _is_expression(error.instance):
+            continue
+        if skip_required and error.validator == "required" and not error.absolute_path:
+            continue
+        problems.extend(_convert(error, doc, base))
+    return problems
+
+
+def check_value(value: Any, schema: dict[str, Any]) -> str | None:
+    """First error of ``value`` against a schema fragment, as text, or None."""
+    error = best_match(Draft202012Validator(schema).iter_errors(value), key=lambda e: 0)
+    if error is None:
+        return None
+    if error.validator == "type":
+        return f"must be {_TYPE_NAMES.get(str(error.validator_value), error.validator_value)}, got {describe_type(value)}"
+    return str(error.message)

@@ -1,0 +1,84 @@
+"""Where node calls run when they do not run inline: daemon threads and one event loop.
+
+Blocking calls go to daemon worker threads, so a call that never returns cannot keep
+the process alive after the run ends. Async calls (HTTP) share one event loop on a
+background thread: no thread per request. Both report to one completion queue that
+the scheduler reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Completion = tuple[Any, bool, Any]  # (token, ok, value or exception)
+
+
+class Workers:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Any, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+
+    def submit(self, token: Any, call: Callable[[], Any]) -> None:
+        """Run ``call`` on a worker thread; its outcome (value or exception) is queued."""
+        with self._lock:
+            if self._idle == 0 and len(self._threads) < self.limit:
+                thread = threading.Thread(target=self._work, name=f"kailash-worker-{len(self._threads)}",
+                                          daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._idle -= 1
+        self._jobs.put((token, call))
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            token, call = job
+            try:
+                self.completions.put((token, True, call()))
+            except BaseException as e:  # reported to the scheduler, which decides
+                self.completions.put((token, False, e))
+            with self._lock:
+                self._idle += 1
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._loop_thread = threading.Thread(target=self._loop.run_forever,
+                                                 name="kailash-loop", daemon=True)
+            self._loop_thread.start()
+        return self._loop
+
+    def submit_async(self, token: Any, make: Callable[[], Awaitable[Any]]) -> None:
+        """Run the coroutine from ``make()`` on the shared loop; its outcome is queued."""
+
+        async def runner() -> None:
+            try:
+                self.completions.put((token, True, await make()))
+            except BaseException as e:  # reported to the scheduler, which decides
+                self.completions.put((token, False, e))
+
+        asyncio.run_coroutine_threadsafe(runner(), self.loop)
+
+    def call_in_loop(self, make: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+

@@ -1,0 +1,178 @@
+"""The one place YAML is read: data plus the source position of every key and value.
+
+ruamel.yaml composes the node tree (with its C parser where ruamel.yaml.clib is
+installed: its round-trip loader is several times slower on large files); this module
+builds plain dicts and lists from it, keeps timestamps as strings, turns keys into
+strings, and records ``(line, column)`` (1-based) for each path. Duplicate keys become
+problems instead of stopping the load, so every one of them is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from kailash_cli.result import Problem
+
+JsonPath = tuple[str | int, ...]
+Position = tuple[int, int]
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STRING_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: ``data`` and where each path stands in ``file``."""
+
+    file: str
+    data: Any
+    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
+    value_positions: dict[JsonPath, Position] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def position(self, path: JsonPath, *, key: bool = False) -> Position | None:
+        """Position of the value at ``path`` (or its key), else of the nearest parent."""
+        table = self.key_positions if key else self.value_positions
+        for end in range(len(path), -1, -1):
+            found = table.get(path[:end])
+            if found is not None:
+                return found
+        return None
+
+    def problem(
+        self, id_: str, message: str, path: JsonPath, *, fix: str | None = None, key: bool = False,
+        severity: str = "error",
+    ) -> Problem:
+        line, col = self.position(path, key=key) or (None, None)
+        return Problem(id_, severity, message, self.file, line, col, fix)
+
+
+class _Builder:
+    def __init__(self, doc: Document, yaml: YAML) -> None:
+        self.doc = doc
+        self.constructor = yaml.constructor
+        self.anchors: dict[int, Any] = {}
+
+    def build(self, node: Node, path: JsonPath) -> Any:
+        self.doc.value_positions[path] = _pos(node)
+        if isinstance(node, ScalarNode):
+            if str(node.tag) in _STRING_TAGS:
+                return node.value
+            return self.constructor.construct_object(node, deep=True)
+        known = self.anchors.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, SequenceNode):
+            items: list[Any] = []
+            self.anchors[id(node)] = items
+            items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
+            return items
+        if isinstance(node, MappingNode):
+            mapping: dict[str, Any] = {}
+            self.anchors[id(node)] = mapping
+            self._fill_mapping(node, path, mapping)
+            return mapping
+        raise AssertionError(f"unknown YAML node {node!r}")
+
+    def _fill_mapping(self, node: MappingNode, path: JsonPath, mapping: dict[str, Any]) -> None:
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if str(key_node.tag) == _MERGE_TAG:
+                merged = {**self._merge_sources(value_node, path), **merged}
+                continue
+            key = self.build(key_node, (*path, "<key>"))
+            key = key if isinstance(key, str) else _key_text(key)
+            child = (*path, key)
+            if key in mapping:
+                self.doc.problems.append(
+                    Problem("KV004", "error", f"duplicate key '{key}'", self.doc.file,
+                            *_pos(key_node), "remove one of the two entries; the last one wins")
+                )
+            self.doc.key_positions[child] = _pos(key_node)
+            mapping[key] = self.build(value_node, child)
+        self.doc.value_positions.pop((*path, "<key>"), None)
+        for key, value in merged.items():
+            mapping.setdefault(key, value)
+
+    def _merge_sources(self, node: Node, path: JsonPath) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):
+            value = self.build(source, path)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+
+
+def _key_text(key: Any) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _pos(node: Node) -> Position:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        before = raw[: e.start]
+        line = before.count(b"\n") + 1
+        col = e.start - (before.rfind(b"\n") + 1) + 1
+        return None, Problem(
+            "KV002", "error", f"file is not UTF-8 (byte 0x{raw[e.start]:02x})", file, line, col,
+            "save the file as UTF-8",
+        )
+
+
+def load_text(text: str, file: str) -> Document:
+    """Parse ``text``; syntax errors become a located KV003 problem, data None."""
+    doc = Document(file=file, data=None)
+    yaml = YAML(typ="safe")
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        what = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
+        doc.problems.append(Problem("KV003", "error", f"YAML syntax error: {what}", file, line,
+                                    col, "fix the YAML syntax at this position"))
+        return doc
+    except YAMLError as e:
+        doc.problems.append(Problem("KV003", "error", f"YAML error: {e}", file, 1, 1,
+                                    "fix the YAML syntax"))
+        return doc
+    if node is not None:
+        try:
+            doc.data = _Builder(doc, yaml).build(node, ())
+        except (YAMLError, ValueError) as e:
+            doc.problems.append(Problem("KV003", "error", f"YAML value error: {e}", file, None,
+                                        None, "fix the value"))
+    return doc
+
+
+def load(path: Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file; every problem is recorded on the Document."""
+    file = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        doc = Document(file=file, data=None)
+        doc.problems.append(Problem("KV001", "error", f"cannot read file: {e.strerror}", file,
+                                    None, None, "check the path and its permissions"))
+        return doc
+    text, problem = _decode(raw, file)
+    if text is None:
+        doc = Document(file=file, data=None)
+        doc.problems.append(problem)  # type: ignore[arg-type]
+        return doc
+    return load_text(text, file)
