@@ -23,6 +23,8 @@ demo: $(VENV)/.installed
 	$(BIN)/kailash run workflows/customer-etl.yaml -p min_total=100
 
 test: $(VENV)/.dev-installed
+	$(BIN)/ruff check kailash_cli tests benchmarks
+	$(BIN)/mypy kailash_cli
 	rm -f .coverage .coverage.*
 	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml $(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from kailash_cli.main import main
+from kailash_cli.entry import main
 
 raise SystemExit(main())

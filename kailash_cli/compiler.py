@@ -14,6 +14,7 @@ import networkx as nx
 
 from kailash_cli import schemas
 from kailash_cli.expressions import Scope, Template, compile_value, parse_template, templates_in
+from kailash_cli.gcpause import gc_paused
 from kailash_cli.model import Edge, NodeSpec, Workflow
 from kailash_cli.nodes.base import NodeType
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -95,6 +96,7 @@ def find_cycles(deps: Mapping[str, set[str]]) -> list[list[str]]:
     return sorted(cycles, key=lambda cycle: position[cycle[0]])
 
 
+@gc_paused()
 def compile(workflow: Workflow) -> CompiledGraph:
     """Compile a validated workflow (validation has already ruled out cycles and bad refs)."""
     graph = build_graph(workflow)
@@ -108,7 +110,7 @@ def compile(workflow: Workflow) -> CompiledGraph:
     nodes = {}
     for node_id, spec in workflow.nodes.items():
         node_type = NODE_TYPES[spec.type]
-        kinds = {u: k for u, _, k in order_graph.in_edges(node_id, data="kinds")}
+        kinds = {u: data["kinds"] for u, data in order_graph.pred[node_id].items()}
         when = parse_template(spec.when) if isinstance(spec.when, str) else spec.when
         nodes[node_id] = CompiledNode(
             spec=spec,
@@ -120,7 +122,7 @@ def compile(workflow: Workflow) -> CompiledGraph:
             inputs=tuple(incoming[node_id]),
             data_deps=frozenset(u for u, k in kinds.items() if k & {"data", "expr"}),
             order_deps=frozenset(u for u, k in kinds.items() if not k & {"data", "expr"}),
-            successors=tuple(v for v in order_graph.successors(node_id)),
+            successors=tuple(order_graph.succ[node_id]),
             fallback_only=graph.nodes[node_id]["fallback_only"],
         )
     return CompiledGraph(workflow=workflow, graph=graph, nodes=nodes, order=order)

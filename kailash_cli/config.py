@@ -40,21 +40,22 @@ def check_config(doc: Document) -> list[Problem]:
     access = doc.data.get("access_control")
     if isinstance(access, dict):
         problems.extend(_check_access(doc, access))
-    return sorted(set(problems), key=Problem.sort_key)
+    return sorted(dict.fromkeys(problems), key=Problem.sort_key)  # dedupe, keep order
 
 
 def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
     problems = []
-    roles = access.get("roles") if isinstance(access.get("roles"), dict) else {}
-    users = access.get("users") if isinstance(access.get("users"), dict) else {}
+    roles = _mapping(access, "roles")
+    users = _mapping(access, "users")
     for user_id, user in users.items():
-        for i, role in enumerate(user.get("roles", []) if isinstance(user, dict) else []):
-            if roles and role not in roles:
+        user_roles = user.get("roles") if isinstance(user, dict) else None
+        for i, role in enumerate(user_roles if isinstance(user_roles, list) else []):
+            if roles and isinstance(role, str) and role not in roles:  # others: schema finding
                 problems.append(doc.problem(
                     "KV501", f"user '{user_id}' has role '{role}', which is not defined under "
                     "access_control.roles" + schemas.did_you_mean(str(role), roles),
                     ("access_control", "users", user_id, "roles", i), fix="define the role or fix its name"))
-    rules = access.get("masking_rules") if isinstance(access.get("masking_rules"), dict) else {}
+    rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
         when = rule.get("when") if isinstance(rule, dict) else None
         if isinstance(when, str):
@@ -64,6 +65,12 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
                 problems.append(doc.problem("KV301", str(e), ("access_control", "masking_rules", key, "when"),
                                             fix="fix the expression inside ${...}"))
     return problems
+
+
+def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a mapping, else an empty one (the schema reports the wrong type)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def find_config(explicit: Path | None, directory: Path | None = None) -> Path | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
@@ -39,11 +39,19 @@ def rich_stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+LineSink = Callable[[str | None, str], None]  # (node id or None, one line of its output)
+
+
+def _to_stderr(node: str | None, line: str) -> None:
+    err(f"[{node}] {line}" if node else line)
+
+
 class _NodeOutput(io.TextIOBase):
     """Stands in for sys.stdout during a run: lines go to stderr as ``[node] text``."""
 
-    def __init__(self, current: object) -> None:
+    def __init__(self, current: object, sink: LineSink | None = None) -> None:
         self._current = current
+        self._sink = sink or _to_stderr
         self._partial: dict[str | None, str] = {}
 
     def writable(self) -> bool:
@@ -54,25 +62,45 @@ class _NodeOutput(io.TextIOBase):
         buffered = self._partial.pop(node, "") + text
         *lines, rest = buffered.split("\n")
         for line in lines:
-            err(f"[{node}] {line}" if node else line)
+            self._sink(node, line)
         if rest:
             self._partial[node] = rest
         return len(text)
 
     def flush(self) -> None:
         for node, rest in list(self._partial.items()):
-            err(f"[{node}] {rest}" if node else rest)
+            self._sink(node, rest)
         self._partial.clear()
 
 
+def _redirect_fd1() -> int | None:
+    """Point file descriptor 1 at stderr (subprocesses of node code); the saved copy, or None."""
+    try:
+        if sys.stdout.fileno() != 1:
+            return None
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+        return saved
+    except (AttributeError, OSError, io.UnsupportedOperation):  # stdout is not a real file
+        return None
+
+
 @contextmanager
-def node_output_to_stderr(current: object) -> Iterator[TextIO]:
-    """Redirect sys.stdout (Python prints) to stderr; yields the real stdout for results."""
+def node_output_to_stderr(current: object, sink: LineSink | None = None) -> Iterator[TextIO]:
+    """Send what node code prints (Python and its subprocesses) to stderr during a run.
+
+    Each complete line goes to ``sink`` (default: stderr as ``[node] text``).
+    """
     real = sys.stdout
-    proxy = _NodeOutput(current)
+    saved_fd = _redirect_fd1()
+    proxy = _NodeOutput(current, sink)
     sys.stdout = proxy  # type: ignore[assignment]
     try:
         yield real
     finally:
         proxy.flush()
         sys.stdout = real
+        if saved_fd is not None:
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)

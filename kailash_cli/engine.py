@@ -14,6 +14,7 @@ are all handled on the scheduler thread.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import queue
 import time
@@ -22,7 +23,7 @@ import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator
@@ -65,6 +66,9 @@ class RunOptions:
     prepared: dict[str, Any] = field(default_factory=dict)
 
 
+_TICK = 0.2
+
+
 class _Skip(Exception):
     """The node does not run; the message says why."""
 
@@ -79,7 +83,7 @@ class _Run:
         self.options = options
         self.observer = options.observer or _NoObserver()
         self.run_id = options.run_id or uuid.uuid4().hex[:12]
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self.started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.results: dict[str, NodeResult] = {}
         self.outputs: dict[str, Outputs] = {}
         self.scope = Scope({"params": options.params, "env": dict(options.environ),
@@ -154,7 +158,9 @@ class _Run:
         deadlines = [d for _, d in self.in_flight.values() if d is not None]
         if run_deadline is not None:
             deadlines.append(run_deadline)
-        wait = max(0.0, min(deadlines) - time.perf_counter()) if deadlines else None
+        # Wake up at least every _TICK: a signal (Ctrl-C) may be delivered to a worker
+        # thread, and the main thread only runs Python's handler once it stops waiting.
+        wait = min(_TICK, max(0.0, min(deadlines) - time.perf_counter())) if deadlines else _TICK
         try:
             token, ok, value = self.workers.completions.get(timeout=wait)
         except queue.Empty:
@@ -198,7 +204,6 @@ class _Run:
         return node.spec.timeout or (self.options.timeout if self.options.timeout else None)
 
     def _inputs(self, node: CompiledNode) -> dict[str, Any]:
-        spec = node.spec
         for dep in node.order_deps:
             if self.results[dep].status == FAILED and not self.compiled.nodes[dep].spec.continue_on_error:
                 raise _Skip(f"depends on '{dep}', which failed")
@@ -265,10 +270,8 @@ class _Run:
     def _close(self) -> None:
         if self._http is not None:
             client = self._http
-            try:
+            with contextlib.suppress(Exception):  # closing a client is best effort at the end of a run
                 self.workers.call_in_loop(client.aclose)
-            except Exception:  # closing a client is best effort at the end of a run
-                pass
         self.workers.close()
 
     def _result(self, duration_ms: float) -> RunResult:
@@ -284,8 +287,8 @@ class _Run:
     def _outputs(self) -> dict[str, Any]:
         declared = self.compiled.workflow.outputs
         if declared is None:
-            return {nid: self.compiled.nodes[nid].node_type.visible_outputs(out)
-                    for nid, out in self.outputs.items()}
+            return {nid: self.compiled.nodes[nid].node_type.visible_outputs(self.outputs[nid])
+                    for nid in self.compiled.workflow.nodes if nid in self.outputs}  # file order
         values = {}
         for name, value in declared.items():
             resolve = compile_value(value)

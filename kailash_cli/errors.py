@@ -7,7 +7,9 @@
     ├── WorkflowLoadError         missing file, bad encoding, YAML syntax (exit 2)
     ├── WorkflowValidationError   .problems: every finding at once (exit 2 for run)
     ├── NodeExecutionError        .node_id, .node_type; raised ``from`` the cause
-    └── CheckError                a pre-deployment check could not run
+    ├── CheckError                a pre-deployment check could not run
+    ├── PathDeniedError           a file path breaks the security config's path rules (exit 1)
+    └── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1)
 """
 
 from __future__ import annotations
@@ -63,3 +65,14 @@ class NodeExecutionError(KailashError):
 
 class CheckError(KailashError):
     exit_code = EXIT_USAGE
+
+
+class PathDeniedError(KailashError):
+    """A path outside ``allowed_directories``, of a disallowed extension, or too large.
+
+    The message names the path and the rule, never the file's content.
+    """
+
+
+class AccessDeniedError(KailashError):
+    """Access denied: an unknown user, or a node whose ``permissions`` the user does not meet."""

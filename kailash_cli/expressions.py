@@ -107,6 +107,9 @@ def parse_expr(text: str) -> Expr:
         raise ExpressionError(f"expression '{stripped}' does not parse: {e.msg}") from e
     for node in ast.walk(tree):
         _check_node(node, stripped)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    if any(isinstance(n, ast.Name) and n.id == "len" and id(n) not in called for n in ast.walk(tree)):
+        raise ExpressionError(f"expression '{stripped}' uses len without calling it; write len(x)")
     return Expr(stripped, tree.body, tuple(_references(tree.body)))
 
 
@@ -218,7 +221,15 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
                 return base[node.attr]
             raise ExpressionError(f"'{ast.unparse(node.value)}' has no key '{node.attr}'"
                                   + _keys_hint(base))
-        return super()._eval_attribute(node)
+        # only data is reachable: no methods or attributes of Python objects ('x'.join)
+        raise ExpressionError(f"'{ast.unparse(node.value)}' is {_kind(base)}, not a "
+                              f"mapping; it has no key '{node.attr}'")
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "a list", tuple: "a list", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _keys_hint(base: Mapping[str, Any]) -> str:

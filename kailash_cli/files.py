@@ -1,18 +1,22 @@
 """The one place nodes open files: paths resolve against the workflow's folder, writes are atomic.
 
-The path guard of the security config plugs in here (``FileAccess.resolve``).
+With a :class:`~kailash_cli.security.paths.PathGuard` every read and write goes through
+it (allowed directories, extensions, size; symlink-safe opening).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING
 
 from kailash_cli.errors import KailashError
+
+if TYPE_CHECKING:
+    from kailash_cli.security.paths import PathGuard
 
 
 class FileAccessError(KailashError):
@@ -20,18 +24,34 @@ class FileAccessError(KailashError):
 
 
 class FileAccess:
-    def __init__(self, base_dir: Path) -> None:
-        self.base_dir = base_dir
+    """Files for nodes; ``guard`` (optional) enforces the security config's path rules.
 
-    def resolve(self, path: str | os.PathLike[str], *, write: bool = False) -> Path:
+    A refusal by the guard raises PathDeniedError (a KailashError, not a FileAccessError).
+    """
+
+    def __init__(self, base_dir: Path, guard: PathGuard | None = None) -> None:
+        self.base_dir = base_dir
+        self.guard = guard
+
+    def _target(self, path: str | os.PathLike[str]) -> Path:
         if not str(path):
             raise FileAccessError("empty file path")
         return (self.base_dir / Path(path).expanduser()).absolute()
 
+    def resolve(self, path: str | os.PathLike[str], *, write: bool = False) -> Path:
+        target = self._target(path)
+        if self.guard is None:
+            return target
+        return self.guard.check_write(target) if write else self.guard.check_read(target)
+
     def read_text(self, path: str, encoding: str = "utf-8") -> str:
-        target = self.resolve(path)
+        target = self._target(path)
         try:
-            return target.read_text(encoding=encoding)
+            if self.guard is None:
+                return target.read_text(encoding=encoding)
+            with self.guard.open_read(target, "r", encoding=encoding) as stream:
+                text: str = stream.read()
+                return text
         except FileNotFoundError:
             raise FileAccessError(f"file not found: {target}") from None
         except UnicodeDecodeError as e:
@@ -42,6 +62,19 @@ class FileAccess:
     @contextmanager
     def open_atomic(self, path: str, newline: str | None = None) -> Iterator[IO[str]]:
         """Write through a temporary file in the same folder, renamed over ``path`` at the end."""
+        if self.guard is not None:
+            target = self._target(path)
+            try:
+                with self.guard.open_write_atomic(target, newline=newline) as stream:
+                    yield stream
+            except OSError as e:
+                raise FileAccessError(f"cannot write {target}: {e.strerror or e}") from e
+            return
+        with self._open_atomic_unguarded(path, newline) as stream:
+            yield stream
+
+    @contextmanager
+    def _open_atomic_unguarded(self, path: str, newline: str | None) -> Iterator[IO[str]]:
         target = self.resolve(path, write=True)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +87,9 @@ class FileAccess:
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(tmp, target)
+        except OSError as e:  # disk full, target is a folder, ...: a message, not a traceback
+            Path(tmp).unlink(missing_ok=True)
+            raise FileAccessError(f"cannot write {target}: {e.strerror or e}") from e
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -37,30 +37,30 @@ class _State:
 STATE = _State()
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class FindingFormat(str, Enum):
+class FindingFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
     sarif = "sarif"
 
 
-class GraphFormat(str, Enum):
+class GraphFormat(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
     ascii = "ascii"
 
 
-class SchemaKind(str, Enum):
+class SchemaKind(StrEnum):
     workflow = "workflow"
     config = "config"
 
 
-class LogFormat(str, Enum):
+class LogFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -88,7 +88,8 @@ def _exit(code: int) -> None:
     raise typer.Exit(code)
 
 
-WorkflowArg = Annotated[Path, typer.Argument(help="Workflow YAML file.", show_default=False)]
+WorkflowArg = Annotated[Path, typer.Argument(metavar="WORKFLOW", help="Workflow YAML file.",
+                                             show_default=False)]
 
 
 @app.command()
@@ -96,12 +97,17 @@ def run(
     workflow: WorkflowArg,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE",
                                                     help="Set a param (repeatable).")] = None,
-    params_file: Annotated[Path | None, typer.Option("--params-file", help="YAML or JSON file of params.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")] = None,
-    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Result format on stdout.")] = OutputFormat.text,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; execute nothing.")] = False,
+    params_file: Annotated[Path | None, typer.Option(
+        "--params-file", help="YAML or JSON file of params.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="Project config (default ./kailash.yaml).")] = None,
+    output: Annotated[OutputFormat, typer.Option(
+        "--output", "-o", help="Result format on stdout.")] = OutputFormat.text,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Validate and print the plan; execute nothing.")] = False,
 ) -> None:
-    """Validate, compile and execute a workflow; results on stdout (exit 0 ok, 1 failed, 2 could not start)."""
+    """Validate, compile and execute a workflow; results on stdout \
+(exit 0 ok, 1 failed, 2 could not start)."""
     from kailash_cli.commands.run import run as run_command
 
     _exit(handle(lambda: run_command(
@@ -112,20 +118,53 @@ def run(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Workflow or config files, or directories.",
-                                                show_default=False)],
-    format_: Annotated[FindingFormat, typer.Option("--format", "-f", help="Output format.")] = FindingFormat.text,
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", help="Workflow or config files, or directories.", show_default=False)],
+    format_: Annotated[FindingFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = FindingFormat.text,
 ) -> None:
-    """Check workflows and kailash.yaml against the schemas and the semantic rules (exit 0 valid, 1 findings)."""
+    """Check workflows and kailash.yaml against the schemas and the semantic rules \
+(exit 0 valid, 1 findings)."""
     from kailash_cli.commands.validate import validate as validate_command
 
     _exit(handle(lambda: validate_command(paths, output_format=format_.value), verbose=STATE.verbose))
 
 
+@app.command("check-deploy")
+def check_deploy(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Project directory.")] = Path("."),
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml).")] = None,
+    env_file: Annotated[list[Path] | None, typer.Option(
+        "--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable).")] = None,
+    format_: Annotated[str, typer.Option(
+        "--format", "-f", metavar="text|json|github|sarif|junit", help="Output format.")] = "text",
+    fail_level: Annotated[str, typer.Option(
+        "--fail-level", metavar="info|warning|error", help="Lowest severity that fails (exit 1).")] = "error",
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", metavar="IDS", help="Only these checks (ids or prefixes, comma-separated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", metavar="IDS", help="Skip these checks (ids or prefixes).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Print the catalogue of checks and exit.")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", metavar="FILE", help="Accept the findings recorded in this file.")] = None,
+    write_baseline: Annotated[Path | None, typer.Option(
+        "--write-baseline", metavar="FILE", help="Record the current findings in this file.")] = None,
+) -> None:
+    """Pre-deployment checklist over a project directory (exit 0 pass, 1 findings at/above the fail level)."""
+    from kailash_cli.commands.check_deploy import check_deploy as check_deploy_command
+
+    _exit(handle(lambda: check_deploy_command(
+        directory, config_path=config, env_files=env_file or [], output_format=format_,
+        fail_level=fail_level, select=select or [], ignore=ignore or [], list_checks=list_,
+        baseline=baseline, write_baseline=write_baseline), verbose=STATE.verbose))
+
+
 @app.command()
 def graph(
     workflow: WorkflowArg,
-    format_: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = GraphFormat.mermaid,
+    format_: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = GraphFormat.mermaid,
 ) -> None:
     """Print the compiled graph as mermaid, dot or ascii."""
     from kailash_cli.commands.graph import graph as graph_command
@@ -137,7 +176,8 @@ def graph(
 def nodes(
     type_: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="A node type to show.",
                                                 show_default=False)] = None,
-    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="Output format.")] = OutputFormat.text,
+    output: Annotated[OutputFormat, typer.Option(
+        "--output", "-o", help="Output format.")] = OutputFormat.text,
 ) -> None:
     """List the node types, or show one type's parameters, inputs, outputs and an example."""
     from kailash_cli.commands.nodes import nodes as nodes_command
@@ -155,11 +195,53 @@ def schema(
     _exit(handle(lambda: schema_command(kind.value), verbose=STATE.verbose))
 
 
+secrets_app = typer.Typer(name="secrets", no_args_is_help=True,
+                          help="Credentials in the OS keyring (service kailash); values are never shown.")
+app.add_typer(secrets_app, name="secrets")
+SecretName = Annotated[str, typer.Argument(metavar="NAME", help="The secret's name.", show_default=False)]
+
+
+@secrets_app.command("set")
+def secrets_set(name: SecretName) -> None:
+    """Store a secret; the value is read from stdin (not echoed on a terminal)."""
+    from kailash_cli.commands.secrets import secrets_set as command
+
+    _exit(handle(lambda: command(name), verbose=STATE.verbose))
+
+
+@secrets_app.command("delete")
+def secrets_delete(name: SecretName) -> None:
+    """Delete a secret (exit 2 when there is none of that name)."""
+    from kailash_cli.commands.secrets import secrets_delete as command
+
+    _exit(handle(lambda: command(name), verbose=STATE.verbose))
+
+
+@secrets_app.command("list")
+def secrets_list() -> None:
+    """List the names of the stored secrets, never their values."""
+    from kailash_cli.commands.secrets import secrets_list as command
+
+    _exit(handle(command, verbose=STATE.verbose))
+
+
+audit_app = typer.Typer(name="audit", no_args_is_help=True, help="The audit log's hash chain.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    log: Annotated[Path | None, typer.Argument(
+        metavar="LOG", help="Audit log (default .kailash/audit.jsonl).", show_default=False)] = None,
+) -> None:
+    """Check the hash chain (exit 0 intact, 1 tampered: names the first bad entry, 2 no log)."""
+    from kailash_cli.commands.audit import audit_verify as command
+
+    _exit(handle(lambda: command(log), verbose=STATE.verbose))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args == ["--version"]:  # the common case answers without building the CLI
-        print(f"kailash {__version__}")
-        return 0
     try:
         app(args=args, prog_name="kailash")  # click prints usage errors and exits 2 itself
     except SystemExit as e:

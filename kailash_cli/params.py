@@ -15,6 +15,7 @@ from kailash_cli.yaml_io import Document, load
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+_NOT_JSON = object()
 
 
 def check_declarations(doc: Document, params: dict[str, Any]) -> list[Problem]:
@@ -51,7 +52,7 @@ def _safe_check(value: Any, schema: dict[str, Any]) -> str | None:
     try:
         return check_value(value, schema)
     except Exception as e:  # a schema fragment jsonschema cannot use (bad items:, ...)
-        return f"cannot be checked: {e}"
+        return f"cannot be checked: {str(e).splitlines()[0].rstrip(':')}"  # one line, no dump
 
 
 def coerce(text: str, param: Param) -> Any:
@@ -77,9 +78,11 @@ def coerce(text: str, param: Param) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
-        if kind == "array":
-            return [item.strip() for item in text.split(",")] if text else []
-        raise ValueError(f"expected a JSON object, got '{text}'") from None
+        value = None if kind == "array" else _NOT_JSON
+    if kind == "array" and not isinstance(value, list):  # a comma list: a,b,c (or one item)
+        return [item.strip() for item in text.split(",")] if text else []
+    if value is _NOT_JSON:
+        raise ValueError(f"expected a JSON object, got '{text}'")
     return value
 
 
@@ -87,7 +90,8 @@ def read_params_file(path: Path) -> dict[str, Any]:
     doc = load(path)
     if doc.problems:
         first = doc.problems[0]
-        raise UsageError(f"{first.file}:{first.line}:{first.column}: {first.message}")
+        where = ":".join(str(p) for p in (first.file, first.line, first.column) if p is not None)
+        raise UsageError(f"{where}: {first.message}")
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):
@@ -121,7 +125,7 @@ def resolve(declared: dict[str, Param], cli: list[str], file_values: dict[str, A
         if name in values:
             problem = _safe_check(values[name], param.schema)
             if problem:
-                errors.append(f"param '{name}': {values[name]!r} {problem}")
+                errors.append(f"param '{name}': {problem}")  # the message shows the value
         elif param.has_default:
             values[name] = param.default
         elif param.required:

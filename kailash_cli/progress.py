@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kailash_cli.console import err
@@ -44,7 +44,7 @@ class JsonLogObserver:
         self.workflow = workflow
 
     def log(self, event: str, level: str = "info", **fields: Any) -> None:
-        record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
                   "level": level, "event": event, "run_id": self.run_id,
                   "workflow": self.workflow, **fields}
         err(json.dumps(record, default=str))
@@ -57,9 +57,15 @@ class JsonLogObserver:
         self.log("node_finished", level, node=node_id, status=result.status,
                  duration_ms=round(result.duration_ms, 3), error=result.error)
 
+    def node_output(self, node_id: str | None, line: str) -> None:
+        """A line a node printed (stdout is kept for results)."""
+        self.log("node_output", node=node_id, line=line)
+
 
 class LiveObserver:
     """A rich live table on stderr when it is a terminal."""
+
+    MAX_ROWS = 25
 
     def __init__(self, types: dict[str, str]) -> None:
         from rich.console import Console
@@ -68,7 +74,7 @@ class LiveObserver:
         self.types = types
         self.state: dict[str, tuple[str, float, str]] = {}
         self.started: dict[str, float] = {}
-        self.live = Live(console=Console(stderr=True), refresh_per_second=8,
+        self.live = Live(console=Console(stderr=True), refresh_per_second=8, redirect_stdout=False,
                          get_renderable=self._table, transient=False)
 
     def __enter__(self) -> LiveObserver:
@@ -85,13 +91,22 @@ class LiveObserver:
         for column in ("node", "type", "status", "time", ""):
             table.add_column(column)
         styles = {SUCCEEDED: "green", FAILED: "red", SKIPPED: "dim", "running": "yellow"}
-        for node_id, node_type in self.types.items():
+        shown = list(self.types)
+        if len(shown) > self.MAX_ROWS:  # large runs: what is running or failed, then counts
+            shown = [n for n in shown if self.state.get(n, ("",))[0] in ("running", FAILED)]
+        for node_id in shown[: self.MAX_ROWS]:
             status, ms, note = self.state.get(node_id, ("waiting", 0.0, ""))
             if status == "running":
                 ms = (time.perf_counter() - self.started[node_id]) * 1000
-            shown = f"{ms:.0f} ms" if status not in ("waiting", SKIPPED) else ""
-            table.add_row(node_id, node_type, f"[{styles.get(status, 'dim')}]{status}[/]", shown,
-                          note[:80])
+            took = f"{ms:.0f} ms" if status not in ("waiting", SKIPPED) else ""
+            table.add_row(node_id, self.types[node_id], f"[{styles.get(status, 'dim')}]{status}[/]",
+                          took, note[:80])
+        if len(self.types) > self.MAX_ROWS:
+            counts: dict[str, int] = {}
+            for node_id in self.types:
+                status = self.state.get(node_id, ("waiting",))[0]
+                counts[status] = counts.get(status, 0) + 1
+            table.add_row(f"{len(self.types)} nodes", "", ", ".join(f"{n} {s}" for s, n in counts.items()))
         return table
 
     def node_started(self, node_id: str) -> None:

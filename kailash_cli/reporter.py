@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from kailash_cli import __version__
@@ -58,10 +58,18 @@ def render_github(problems: Sequence[Problem]) -> str:
     return "".join(lines)
 
 
-def _uri(file: str | None) -> str:
+def _uri(file: str | None, root: Path | None = None) -> str:
+    """Where a result points: relative to ``root`` when given and the file is inside it, else
+    (without ``root``) relative to the working directory; a ``file://`` URI otherwise."""
     if not file:
         return "unknown"
     path = Path(file)
+    if root is not None:
+        absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        try:
+            return absolute.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return absolute.as_uri()
     if path.is_absolute():
         try:
             path = path.relative_to(Path.cwd())
@@ -70,9 +78,38 @@ def _uri(file: str | None) -> str:
     return path.as_posix()
 
 
-def sarif_document(problems: Sequence[Problem], rules: dict[str, str] | None = None,
-                   tool: str = "kailash") -> dict[str, object]:
-    """SARIF 2.1.0 with one rule per id and a location on every result (GitHub needs both)."""
+#: a rule is its title, or a mapping with ``title`` and optionally ``rationale``, ``fix``, ``tags``
+SarifRule = str | Mapping[str, object]
+SRCROOT = "%SRCROOT%"
+
+
+def _rule(rule_id: str, rule: SarifRule | None) -> dict[str, object]:
+    if rule is None or isinstance(rule, str):
+        title = rule_id if rule is None else rule
+        return {"id": rule_id, "name": rule_id, "shortDescription": {"text": title}}
+    entry: dict[str, object] = {
+        "id": rule_id,
+        "name": rule_id,
+        "shortDescription": {"text": str(rule.get("title") or rule_id)},
+    }
+    if rule.get("rationale"):
+        entry["fullDescription"] = {"text": str(rule["rationale"])}
+    if rule.get("fix"):
+        entry["help"] = {"text": str(rule["fix"])}
+    tags = rule.get("tags")
+    if isinstance(tags, (list, tuple)) and tags:
+        entry["properties"] = {"tags": [str(t) for t in tags]}
+    return entry
+
+
+def sarif_document(problems: Sequence[Problem], rules: Mapping[str, SarifRule] | None = None,
+                   tool: str = "kailash", *, root: Path | None = None) -> dict[str, object]:
+    """SARIF 2.1.0 with one rule per id and a location on every result (GitHub needs both).
+
+    ``rules`` maps an id to its title, or to ``{"title", "rationale", "fix", "tags"}`` (then the
+    rule also gets ``fullDescription``, ``help`` and ``properties.tags``). With ``root`` the
+    result URIs are relative to it (base id ``%SRCROOT%``), files outside it ``file://`` URIs.
+    """
     rules = rules or {}
     ids = sorted({p.id for p in problems})
     results = []
@@ -81,29 +118,37 @@ def sarif_document(problems: Sequence[Problem], rules: dict[str, str] | None = N
         if p.column is not None:
             region["startColumn"] = p.column
         text = p.message + (f"; fix: {p.fix}" if p.fix else "")
+        artifact: dict[str, str] = {"uri": _uri(p.file, root)}
+        if root is not None and p.file and not artifact["uri"].startswith("file:"):
+            artifact["uriBaseId"] = SRCROOT
         results.append({
             "ruleId": p.id,
             "ruleIndex": ids.index(p.id),
             "level": _SARIF_LEVEL.get(p.severity, "note"),
             "message": {"text": text},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(p.file)},
+            "locations": [{"physicalLocation": {"artifactLocation": artifact,
                                                 "region": region}}],
         })
     driver = {
         "name": tool,
         "version": __version__,
         "informationUri": "https://github.com/kailash-cli/kailash",
-        "rules": [{"id": i, "name": i, "shortDescription": {"text": rules.get(i, i)}} for i in ids],
+        "rules": [_rule(i, rules.get(i)) for i in ids],
     }
+    run: dict[str, object] = {"tool": {"driver": driver}, "results": results}
+    if root is not None:
+        base = root.resolve().as_uri()
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": base if base.endswith("/") else base + "/"}}
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": driver}, "results": results}],
+        "runs": [run],
     }
 
 
-def render_sarif(problems: Sequence[Problem], rules: dict[str, str] | None = None) -> str:
-    return json.dumps(sarif_document(problems, rules), indent=2) + "\n"
+def render_sarif(problems: Sequence[Problem], rules: Mapping[str, SarifRule] | None = None,
+                 *, root: Path | None = None) -> str:
+    return json.dumps(sarif_document(problems, rules, root=root), indent=2) + "\n"
 
 
 REPORTER_BY_NAME: dict[str, Callable[[Sequence[Problem]], str]] = {
@@ -120,3 +165,25 @@ def summary(problems: Sequence[Problem], files: int) -> str:
         return f"{files} file(s) checked, no problems"
     parts = [f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n]
     return f"{', '.join(parts)} in {files} file(s) checked"
+
+
+def render_junit(problems: Sequence[Problem]) -> str:
+    """JUnit XML: one failed test case per finding (a passing case when there is none)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    cases = []
+    for p in problems:
+        name = quoteattr(f"{p.id} {location(p)}")
+        message = quoteattr(p.message)
+        body = escape(text_line(p))
+        file = quoteattr(p.file or "")
+        cases.append(f"    <testcase classname={quoteattr(p.id)} name={name} file={file}>\n"
+                     f'      <failure type="{p.severity}" message={message}>{body}</failure>\n'
+                     f"    </testcase>\n")
+    if not cases:
+        cases.append('    <testcase classname="kailash" name="no findings"/>\n')
+    count = max(len(problems), 1)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites name="kailash" tests="{count}" failures="{len(problems)}">\n'
+            f'  <testsuite name="kailash" tests="{count}" failures="{len(problems)}" errors="0">\n'
+            + "".join(cases) + "  </testsuite>\n</testsuites>\n")

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from kailash_cli.result import Problem
+from kailash_cli.schema_check import Check, compile_schema
 from kailash_cli.yaml_io import Document, JsonPath
 
 _HERE = Path(__file__).resolve().parent
@@ -42,6 +43,11 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))
+
+
+@cache
+def _fast_check(name: str, skip_required: bool) -> Check | None:
+    return compile_schema(load_schema(name), ignore_root_required=skip_required)
 
 
 def property_defaults(name: str) -> dict[str, Any]:
@@ -83,7 +89,12 @@ def _convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Prob
     where = dotted(path)
     keyword = error.validator
     if keyword in ("anyOf", "oneOf") and error.context:
-        deepest = best_match(error.context)
+        # a branch whose type the value does not have says nothing useful about the value
+        branches = [e for e in error.context if e.validator != "type" or e.relative_path]
+        if not branches:
+            names = [n for e in error.context for n in _as_list(e.validator_value)]
+            return _type_problem(doc, path, where, list(dict.fromkeys(names)), error.instance)
+        deepest = best_match(branches)
         if deepest.validator not in ("anyOf", "oneOf") and len(deepest.absolute_path) > 0:
             return _convert(deepest, doc, path[: len(path) - len(error.relative_path)])
     if keyword == "required":
@@ -98,40 +109,52 @@ def _convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Prob
                             (*path, k), key=True, fix=f"remove '{k}' or use one of: "
                             + ", ".join(sorted(known))) for k in extra]
     if keyword == "type":
-        expected = error.validator_value
-        names = [expected] if isinstance(expected, str) else list(expected)
-        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return [doc.problem("KV103", f"{where} must be {wanted}, got {describe_type(error.instance)}",
-                            path, fix=f"write {wanted} here")]
+        return _type_problem(doc, path, where, _as_list(error.validator_value), error.instance)
     if keyword == "enum":
         options = ", ".join(json.dumps(v) for v in error.validator_value)
         hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
         return [doc.problem("KV104", f"{where}: {json.dumps(error.instance)} is not allowed{hint}",
                             path, fix=f"use one of: {options}")]
-    if keyword == "propertyNames":
-        return [doc.problem("KV104", f"{where}: name '{error.instance}' is not allowed", path,
-                            key=True, fix="use letters, digits and '_', not starting with a digit")]
+    if "propertyNames" in list(error.relative_schema_path)[-2:]:  # a bad key: locate the key
+        return [doc.problem("KV104", f"{where}: name '{error.instance}' is not allowed",
+                            (*path, str(error.instance)), key=True,
+                            fix="use letters, digits and '_', not starting with a digit")]
     message = error.message.replace("\n", " ")
     return [doc.problem("KV104", f"{where}: {message}", path, fix=_fix_for(error))]
 
 
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _type_problem(doc: Document, path: JsonPath, where: str, names: list[str],
+                  instance: Any) -> list[Problem]:
+    wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    return [doc.problem("KV103", f"{where} must be {wanted}, got {describe_type(instance)}",
+                        path, fix=f"write {wanted} here")]
+
+
 def _fix_for(error: ValidationError) -> str | None:
+    if error.validator != "pattern":
+        return None  # jsonschema's message already names the bound or rule that failed
     desc = error.schema.get("description") if isinstance(error.schema, dict) else None
-    if error.validator == "pattern":
-        return desc or f"match the pattern {error.validator_value}"
-    return desc
+    return desc or f"match the pattern {error.validator_value}"
 
 
 def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),
-             *, skip_required: bool = False) -> list[Problem]:
+             *, skip_required: bool = False, expressions: bool = False) -> list[Problem]:
     """Validate ``instance`` (found at ``base`` in ``doc``) against schema ``name``.
 
-    Values that are expressions (``${...}``) are checked at run time, once resolved, so
-    keyword errors on them are not reported here.
+    With ``expressions`` (node configs), values that are expressions (``${...}``) are
+    checked at run time, once resolved, so keyword errors on them are not reported here.
+    Elsewhere (timeouts, retry, runtime, ...) values are used as written, so they are checked.
     """
+    fast = _fast_check(name, skip_required)
+    if fast is not None and fast(instance):
+        return []  # valid: jsonschema would report nothing (see schema_check)
     problems: list[Problem] = []
     for error in _validator(name).iter_errors(instance):
-        if _is_expression(error.instance):
+        if expressions and _is_expression(error.instance):
             continue
         if skip_required and error.validator == "required" and not error.absolute_path:
             continue
@@ -145,5 +168,6 @@ def check_value(value: Any, schema: dict[str, Any]) -> str | None:
     if error is None:
         return None
     if error.validator == "type":
-        return f"must be {_TYPE_NAMES.get(str(error.validator_value), error.validator_value)}, got {describe_type(value)}"
+        expected = _TYPE_NAMES.get(str(error.validator_value), error.validator_value)
+        return f"must be {expected}, got {describe_type(value)}"
     return str(error.message)

@@ -15,6 +15,7 @@ from kailash_cli import schemas
 from kailash_cli.compiler import find_cycles
 from kailash_cli.errors import WorkflowValidationError
 from kailash_cli.expressions import ExpressionError, Template, parse_template
+from kailash_cli.gcpause import gc_paused
 from kailash_cli.model import NodeSpec, Workflow, node_spec, parse_connection
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.params import check_declarations
@@ -67,7 +68,8 @@ class _Checker:
                      "run `kailash nodes` to list the node types")
         for field, id_ in (("depends_on", "KV205"), ("fallback", "KV206")):
             value = node.get(field)
-            for i, ref in enumerate([value] if isinstance(value, str) else value or []):
+            refs = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            for i, ref in enumerate(refs):
                 where = (*base, field) if isinstance(value, str) else (*base, field, i)
                 if not isinstance(ref, str):
                     continue
@@ -83,7 +85,8 @@ class _Checker:
         if node_type is None or not isinstance(config, dict):
             return
         self.problems.extend(schemas.validate(self.doc, config, node_type.schema_name,
-                                              (*base, "config"), skip_required=True))
+                                              (*base, "config"), skip_required=True,
+                                              expressions=True))
         try:
             spec = node_spec(node_id, node)
         except (TypeError, ValueError, KeyError):  # schema problems already reported
@@ -98,7 +101,8 @@ class _Checker:
             where: JsonPath = ("connections", index)
             parsed = parse_connection(conn)
             if parsed is None:
-                if isinstance(conn, str | dict):
+                if isinstance(conn, str) or (isinstance(conn, dict) and isinstance(conn.get("from"), str)
+                                             and isinstance(conn.get("to"), str)):
                     self.add("KV208", f"connection {index + 1} must read 'source.output -> "
                              "target.param'", where,
                              "write 'read.data -> report.data' or {from: read.data, to: report.data}")
@@ -183,25 +187,29 @@ class _Checker:
         elif root == "nodes":
             self._node_reference(ref, text, path, owner)
         elif root == "secrets":
-            secrets = self.data.get("secrets") if isinstance(self.data.get("secrets"), dict) else {}
+            secrets = self.data.get("secrets")
+            if not isinstance(secrets, dict):
+                secrets = {}
             if len(ref) > 1 and ref[1] not in secrets:
                 self.add("KV306", f"${{{text}}} names undeclared secret '{ref[1]}'", path,
                          "declare it under secrets:")
         elif root == "env" or root.isupper():
             name = ref[1] if root == "env" and len(ref) > 1 else root
-            declared = self.data.get("env") if isinstance(self.data.get("env"), list) else []
-            if root != "env" or len(ref) > 1:
-                if name not in declared:
-                    self.add("KV307", f"${{{text}}} reads environment variable {name}, which is "
-                             "not listed under env:", path,
-                             f"add {name} to env: so a missing value stops the run before it "
-                             "starts", severity="warning")
+            declared = self.data.get("env")
+            if not isinstance(declared, list):
+                declared = []
+            if (root != "env" or len(ref) > 1) and name not in declared:
+                self.add("KV307", f"${{{text}}} reads environment variable {name}, which is "
+                         "not listed under env:", path,
+                         f"add {name} to env: so a missing value stops the run before it "
+                         "starts", severity="warning")
         elif root == "run":
             if len(ref) > 1 and ref[1] not in RUN_FIELDS:
                 self.add("KV305", f"${{{text}}}: run has no field '{ref[1]}'", path,
                          f"use one of: {', '.join('run.' + f for f in RUN_FIELDS)}")
         else:
-            self.add("KV305", f"${{{text}}} names unknown '{root}'{did_you_mean(root, ('params', 'env', 'secrets', 'nodes', 'run'))}",
+            roots = ("params", "env", "secrets", "nodes", "run")
+            self.add("KV305", f"${{{text}}} names unknown '{root}'{did_you_mean(root, roots)}",
                      path, "start with params., env., secrets., nodes., run. or an "
                      "UPPER_CASE environment variable")
 
@@ -246,6 +254,7 @@ def _walk(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
             yield from _walk(item, (*path, i))
 
 
+@gc_paused()
 def check_document(doc: Document) -> list[Problem]:
     """Every problem of a loaded workflow document, sorted by position."""
     problems = list(doc.problems)
@@ -258,9 +267,10 @@ def check_document(doc: Document) -> list[Problem]:
     elif isinstance(doc.data, dict):
         problems.extend(schemas.validate(doc, doc.data, "workflow"))
         problems.extend(_Checker(doc, doc.data).run())
-    return sorted(set(problems), key=Problem.sort_key)
+    return sorted(dict.fromkeys(problems), key=Problem.sort_key)  # dedupe, keep order
 
 
+@gc_paused()
 def load_workflow(path: Path) -> tuple[Workflow, list[Problem]]:
     """The workflow model, or WorkflowValidationError with every problem; warnings returned."""
     doc = load(path)

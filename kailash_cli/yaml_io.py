@@ -16,13 +16,33 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import VersionedResolver
 
+from kailash_cli.gcpause import gc_paused
 from kailash_cli.result import Problem
 
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_STRING_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+_STR_TAG = "tag:yaml.org,2002:str"
+_STRING_TAGS = {_STR_TAG, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+
+
+class _Resolver(VersionedResolver):  # type: ignore[misc]
+    """ruamel's resolver, picking its implicit-tag rules once per document.
+
+    The stock one looks the YAML version up again for every scalar (through attribute
+    lookups that fail with the C parser); a document is composed under one version.
+    """
+
+    _rules: Any = None
+
+    @property
+    def versioned_resolver(self) -> Any:
+        if self._rules is None:
+            self._rules = super().versioned_resolver
+        return self._rules
 
 
 @dataclass
@@ -57,55 +77,82 @@ class _Builder:
         self.doc = doc
         self.constructor = yaml.constructor
         self.anchors: dict[int, Any] = {}
+        self.building: set[int] = set()
 
     def build(self, node: Node, path: JsonPath) -> Any:
         self.doc.value_positions[path] = _pos(node)
         if isinstance(node, ScalarNode):
-            if str(node.tag) in _STRING_TAGS:
+            if node.tag in _STRING_TAGS:  # a plain string (what ruamel would construct), or kept as text
                 return node.value
             return self.constructor.construct_object(node, deep=True)
+        if id(node) in self.building:  # an alias inside its own anchor: data would be infinite
+            self.doc.problems.append(Problem(
+                "KV003", "error", "YAML alias refers to a value that contains it (recursive data)",
+                self.doc.file, *_pos(node), "copy the value instead of using an alias inside itself"))
+            return None
         known = self.anchors.get(id(node))
         if known is not None:
             return known
-        if isinstance(node, SequenceNode):
-            items: list[Any] = []
-            self.anchors[id(node)] = items
-            items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
-            return items
-        if isinstance(node, MappingNode):
-            mapping: dict[str, Any] = {}
-            self.anchors[id(node)] = mapping
-            self._fill_mapping(node, path, mapping)
-            return mapping
-        raise AssertionError(f"unknown YAML node {node!r}")
+        self.building.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                items: list[Any] = []
+                self.anchors[id(node)] = items
+                items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
+                return items
+            if isinstance(node, MappingNode):
+                mapping: dict[str, Any] = {}
+                self.anchors[id(node)] = mapping
+                self._fill_mapping(node, path, mapping)
+                return mapping
+        finally:
+            self.building.discard(id(node))
+        raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover - the three kinds above
 
     def _fill_mapping(self, node: MappingNode, path: JsonPath, mapping: dict[str, Any]) -> None:
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if str(key_node.tag) == _MERGE_TAG:
+            key_tag = key_node.tag
+            if key_tag == _MERGE_TAG:
                 merged = {**self._merge_sources(value_node, path), **merged}
                 continue
-            key = self.build(key_node, (*path, "<key>"))
-            key = key if isinstance(key, str) else _key_text(key)
+            if key_tag == _STR_TAG and isinstance(key_node, ScalarNode):
+                key = key_node.value  # the common case: what build() would return
+            else:
+                key = self.build(key_node, (*path, "<key>"))
+                key = key if isinstance(key, str) else _key_text(key)
             child = (*path, key)
+            where = _pos(key_node)
             if key in mapping:
                 self.doc.problems.append(
                     Problem("KV004", "error", f"duplicate key '{key}'", self.doc.file,
-                            *_pos(key_node), "remove one of the two entries; the last one wins")
+                            *where, "remove one of the two entries; the last one wins")
                 )
-            self.doc.key_positions[child] = _pos(key_node)
+                self._forget(child)  # the last entry wins: locate findings there
+            self.doc.key_positions[child] = where
             mapping[key] = self.build(value_node, child)
         self.doc.value_positions.pop((*path, "<key>"), None)
         for key, value in merged.items():
             mapping.setdefault(key, value)
 
+    def _forget(self, path: JsonPath) -> None:
+        for table in (self.doc.key_positions, self.doc.value_positions):
+            for stale in [p for p in table if p[: len(path)] == path]:
+                del table[stale]
+
     def _merge_sources(self, node: Node, path: JsonPath) -> dict[str, Any]:
         sources = node.value if isinstance(node, SequenceNode) else [node]
         merged: dict[str, Any] = {}
+        own = self.doc.value_positions[path]
         for source in reversed(sources):
             value = self.build(source, path)
             if isinstance(value, dict):
                 merged.update(value)
+            else:
+                self.doc.problems.append(Problem(
+                    "KV003", "error", "merge key '<<' needs a mapping or a list of mappings",
+                    self.doc.file, *_pos(source), "merge only anchors of mappings (<<: *defaults)"))
+        self.doc.value_positions[path] = own  # the mapping stays where it is written
         return merged
 
 
@@ -134,30 +181,48 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
         )
 
 
+@gc_paused()
 def load_text(text: str, file: str) -> Document:
     """Parse ``text``; syntax errors become a located KV003 problem, data None."""
     doc = Document(file=file, data=None)
     yaml = YAML(typ="safe")
+    yaml.Resolver = _Resolver
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        what = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
-        doc.problems.append(Problem("KV003", "error", f"YAML syntax error: {what}", file, line,
-                                    col, "fix the YAML syntax at this position"))
+        doc.problems.append(_marked_problem(e, file, "YAML syntax error",
+                                            "fix the YAML syntax at this position"))
         return doc
-    except YAMLError as e:
-        doc.problems.append(Problem("KV003", "error", f"YAML error: {e}", file, 1, 1,
+    except ReaderError as e:  # a control character; position counts characters of the text
+        before = text[: e.position]
+        line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        char = e.character if isinstance(e.character, int) else ord(e.character)
+        doc.problems.append(Problem(
+            "KV003", "error", f"YAML error: character #x{char:04x} is not allowed ({e.reason})",
+            file, line, col, "remove it, or write it as an escape inside double quotes"))
+        return doc
+    except YAMLError as e:  # pragma: no cover - ruamel raises the two above for text input
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        doc.problems.append(Problem("KV003", "error", f"YAML error: {message}", file, 1, 1,
                                     "fix the YAML syntax"))
         return doc
     if node is not None:
         try:
             doc.data = _Builder(doc, yaml).build(node, ())
+        except MarkedYAMLError as e:  # e.g. an unknown !tag
+            doc.problems.append(_marked_problem(e, file, "YAML value error", "fix the value"))
         except (YAMLError, ValueError) as e:
-            doc.problems.append(Problem("KV003", "error", f"YAML value error: {e}", file, None,
-                                        None, "fix the value"))
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            doc.problems.append(Problem("KV003", "error", f"YAML value error: {message}", file,
+                                        None, None, "fix the value"))
     return doc
+
+
+def _marked_problem(e: MarkedYAMLError, file: str, what: str, fix: str) -> Problem:
+    mark = e.problem_mark or e.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    text = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
+    return Problem("KV003", "error", f"{what}: {text}", file, line, col, fix)
 
 
 def load(path: Path, display: str | None = None) -> Document:

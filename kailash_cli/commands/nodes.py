@@ -48,11 +48,13 @@ def _text(info: dict[str, Any]) -> str:
         mark = "*" if p["required"] else " "
         lines.append(f"  {mark} {p['name']:<16} {p['type']:<22} {p['description']}{default}".rstrip())
     if info["type"] == "PythonCodeNode":
-        lines.append("    (any other key)    any                    passed to the function as a keyword argument")
+        lines.append("    (any other key)    any                    "
+                     "passed to the function as a keyword argument")
     if info["type"] == "MergeNode":
-        lines.append("    data1 ... dataN    any                    inputs; only those that arrived are merged")
+        lines.append("    data1 ... dataN    any                    "
+                     "inputs; only those that arrived are merged")
     lines += ["", "Inputs: every parameter can also be set by a connection to "
-              f"<node>.<parameter>.", "", "Outputs:"]
+              "<node>.<parameter>.", "", "Outputs:"]
     outputs = info["outputs"]
     if info["type"] == "PythonCodeNode":
         lines.append("  result             the return value (inline code: the variable result);")

@@ -68,16 +68,20 @@ def _settings(workflow: Workflow, config: Config) -> tuple[int, float | None]:
     return int(runtime.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)), runtime.get("timeout")
 
 
-def _report(result: RunResult, output_format: str) -> None:
+def _report(result: RunResult, output_format: str, json_log: JsonLogObserver | None = None) -> None:
     if output_format == "json":
         out(json.dumps(result.to_dict(), indent=2, default=str))
-        return
-    out(json.dumps(result.outputs, indent=2, default=str))
+    else:
+        out(json.dumps(result.outputs, indent=2, default=str))
     counts: dict[str, int] = {}
     for node in result.nodes.values():
         counts[node.status] = counts.get(node.status, 0) + 1
-    detail = ", ".join(f"{n} {s}" for s, n in counts.items())
-    err(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")
+    if json_log is not None:
+        json_log.log("run_finished", "info" if result.succeeded else "error", status=result.status,
+                     duration_ms=round(result.duration_ms, 3), nodes=counts)
+    elif output_format != "json":
+        detail = ", ".join(f"{n} {s}" for s, n in counts.items())
+        err(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")
 
 
 def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | None = None,
@@ -86,8 +90,13 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
         environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
     workflow, warnings = load_workflow(path)
+    run_id = uuid.uuid4().hex[:12]
+    json_log = JsonLogObserver(run_id, workflow.name) if log_format == "json" else None
     for warning in warnings:
-        err(text_line(warning))
+        if json_log is not None:
+            json_log.log("finding", warning.severity, **warning.to_dict())
+        else:
+            err(text_line(warning))
     config = load_config(config_path)
     file_values = params_mod.read_params_file(params_file) if params_file else {}
     values = params_mod.resolve(workflow.params, cli_params or [], file_values)
@@ -101,11 +110,12 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
     max_concurrency, timeout = _settings(workflow, config)
     options = RunOptions(params=values, environ=environ, secrets=secrets, timeout=timeout,
                          max_concurrency=max_concurrency, prepared=prepared,
-                         run_id=uuid.uuid4().hex[:12])
+                         run_id=run_id)
     types = {n: s.type for n, s in workflow.nodes.items()}
-    with node_output_to_stderr(CURRENT_NODE) as real_stdout:
-        if log_format == "json":
-            options.observer = JsonLogObserver(str(options.run_id), workflow.name)
+    with node_output_to_stderr(CURRENT_NODE, json_log.node_output if json_log else None) as real_stdout:
+        if json_log is not None:
+            options.observer = json_log
+            json_log.log("run_started", params=values)
             result = run_graph(compiled, options)
         elif stderr_is_terminal():
             with LiveObserver(types) as live:
@@ -115,5 +125,5 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
             options.observer = LineObserver(types, verbose)
             result = run_graph(compiled, options)
     assert real_stdout is not None
-    _report(result, output_format)
+    _report(result, output_format, json_log)
     return EXIT_OK if result.succeeded else EXIT_FAILURE

@@ -10,6 +10,15 @@ from kailash_cli.console import out
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.schemas import load_schema
 
+_EXPRESSION = {"type": "string", "pattern": "\\$\\{.*\\}",
+               "description": "An expression ${...}, checked once resolved at run time."}
+
+
+def _or_expression(spec: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema, or an expression (``"${params.n}"`` for an integer is fine)."""
+    outer: dict[str, Any] = {k: spec[k] for k in ("description", "default") if k in spec}
+    return {**outer, "anyOf": [spec, {"$ref": "#/$defs/expression"}]}
+
 
 def bundled_workflow_schema() -> dict[str, Any]:
     """The workflow schema with each node type's config schema attached by ``type``.
@@ -19,6 +28,7 @@ def bundled_workflow_schema() -> dict[str, Any]:
     from kailash_cli.nodes.registry import NODE_TYPES
 
     schema = copy.deepcopy(load_schema("workflow"))
+    schema["$defs"]["expression"] = _EXPRESSION
     node = schema["$defs"]["node"]
     node["properties"]["type"]["enum"] = sorted(NODE_TYPES)
     node["allOf"] = []
@@ -27,6 +37,8 @@ def bundled_workflow_schema() -> dict[str, Any]:
         config.pop("$schema", None)
         config.pop("$id", None)
         config.pop("required", None)  # a required parameter may arrive by a connection instead
+        config["properties"] = {key: _or_expression(spec)
+                                for key, spec in config.get("properties", {}).items()}
         schema["$defs"][name] = config
         node["allOf"].append({
             "if": {"properties": {"type": {"const": name}}, "required": ["type"]},

@@ -9,8 +9,9 @@ from kailash_cli.config import check_config
 from kailash_cli.console import err, out
 from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK, WORKFLOW_SUFFIXES
 from kailash_cli.errors import UsageError
-from kailash_cli.reporter import REPORTER_BY_NAME, summary
+from kailash_cli.reporter import REPORTER_BY_NAME, render_sarif, summary
 from kailash_cli.result import Problem, has_errors
+from kailash_cli.rules import VALIDATE_RULES
 from kailash_cli.validation import check_document
 from kailash_cli.yaml_io import load
 
@@ -57,7 +58,10 @@ def check_file(path: Path) -> list[Problem]:
 def validate(paths: list[Path], *, output_format: str = "text") -> int:
     files = collect(paths)
     problems = [p for f in files for p in check_file(f)]
-    rendered = REPORTER_BY_NAME[output_format](problems)
+    if output_format == "sarif":
+        rendered = render_sarif(problems, VALIDATE_RULES)
+    else:
+        rendered = REPORTER_BY_NAME[output_format](problems)
     if rendered:
         out(rendered.rstrip("\n"))
     err(summary(problems, len(files)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any
 
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
 
@@ -40,7 +40,11 @@ save:
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         text = json.dumps(params["data"], indent=params.get("indent", 2), ensure_ascii=False,
                           default=str)
-        written = ctx.files.write_atomic(params["file_path"], lambda f: f.write(text + "\n"))
+
+        def write(f: IO[str]) -> None:
+            f.write(text + "\n")
+
+        written = ctx.files.write_atomic(params["file_path"], write)
         return {"file_path": str(written)}
 
 

@@ -131,6 +131,7 @@ inline:
         kwargs = {k: v for k, v in params.items() if k not in _RESERVED}
         if prepared.function is not None:
             return as_outputs(prepared.function(**kwargs))
+        assert prepared.code is not None, "prepare() gives either a function or compiled code"
         namespace: dict[str, Any] = {"__name__": f"kailash_node_{ctx.node_id}", **kwargs}
         exec(prepared.code, namespace)  # noqa: S102 - inline code is the workflow author's program
         return as_outputs(namespace.get("result"))

@@ -21,6 +21,8 @@ def _field(data: Any, path: str | None) -> Any:
     if not path:
         return data
     for part in path.split("."):
+        if data is None:  # a missing key on the way: the field is missing, like a missing leaf
+            return None
         if not isinstance(data, Mapping):
             raise TypeError(f"condition_field '{path}' needs a mapping, got {type(data).__name__}")
         data = data.get(part, None)
@@ -67,7 +69,8 @@ route:
             return [Finding("KV211", f"node '{spec.id}': use either cases or operator/value, not both",
                             ("config", "cases"), "remove cases, or remove operator and value")]
         if "cases" not in config and "value" not in config and config.get("operator") != "is_null":
-            return [Finding("KV211", f"node '{spec.id}': a condition needs 'value' (or operator is_null, or cases)",
+            return [Finding("KV211", f"node '{spec.id}': a condition needs 'value' "
+                            "(or operator is_null, or cases)",
                             ("config",), "add value: ... or cases: [...]")]
         return []
 

@@ -1,0 +1,258 @@
+"""Speed targets of kailash, each measured next to a baseline taken in the same run.
+
+Run with ``make bench`` (``.venv/bin/python benchmarks/run.py``). Workflows and the
+Python module their nodes call are generated into a temporary directory; nothing is
+written into the repository. Timings on a shared machine are noisy, so every figure is
+the best (and the median) of several repeats. Exit status 0 when every target passes.
+
+Targets (issue 2, item 8):
+
+1. engine overhead per node on a 1,000-node linear chain of trivial Python functions,
+   against plain calls of the same functions: at most 50 microseconds per node;
+2. 50 independent nodes sleeping 50 ms each, max_concurrency 50: wall time at most 1.5x
+   a single 50 ms sleep;
+3. load + schema + semantic checks + compile of a 10,000-node workflow: under 2 s;
+4. ``kailash --version`` under 150 ms and ``kailash --help`` under 300 ms (median of
+   the installed console script), next to ``python -c pass``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kailash_cli.commands.run import prepare
+from kailash_cli.compiler import compile as compile_workflow
+from kailash_cli.engine import RunOptions
+from kailash_cli.engine import run as run_engine
+from kailash_cli.validation import load_workflow
+
+CHAIN_NODES = 1_000
+SLEEPERS = 50
+SLEEP_S = 0.05
+BIG_NODES = 10_000
+MODULE = "kailash_bench_steps"
+MODULE_SOURCE = '''\
+"""Trivial functions for the kailash benchmark (generated)."""
+import time
+
+
+def step(x=0):
+    return x + 1
+
+
+def nap(seconds=0.05):
+    time.sleep(seconds)
+    return seconds
+'''
+
+
+@dataclass
+class Figure:
+    target: str
+    measured: str
+    baseline: str
+    ratio: str
+    limit: str
+    passed: bool
+
+
+def timed(call: Callable[[], object], repeats: int) -> list[float]:
+    """Seconds taken by each of ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+# -- workflow files -------------------------------------------------------------------
+
+
+def write_chain(folder: Path) -> Path:
+    lines = ["name: bench-chain", "nodes:"]
+    for i in range(CHAIN_NODES):
+        lines += [f"  n{i}:", "    type: PythonCodeNode", "    config:",
+                  f'      function: "{MODULE}:step"']
+        if i == 0:
+            lines.append("      x: 0")
+    lines.append("connections:")
+    lines += [f'  - "n{i - 1}.result -> n{i}.x"' for i in range(1, CHAIN_NODES)]
+    return write(folder / "chain.yaml", lines)
+
+
+def write_sleepers(folder: Path) -> Path:
+    lines = ["name: bench-fan-out", "runtime:", f"  max_concurrency: {SLEEPERS}", "nodes:"]
+    for i in range(SLEEPERS):
+        lines += [f"  nap{i}:", "    type: PythonCodeNode", "    config:",
+                  f'      function: "{MODULE}:nap"', f"      seconds: {SLEEP_S}"]
+    return write(folder / "fan-out.yaml", lines)
+
+
+def write_big(folder: Path) -> Path:
+    """10,000 nodes as a person would write them: a binary tree of connected steps."""
+    lines = ["name: bench-big", "description: A generated workflow of 10,000 nodes.",
+             "params:", "  start:", "    type: integer", "    default: 1", "nodes:"]
+    for i in range(BIG_NODES):
+        lines += [f"  step_{i:05d}:", "    type: PythonCodeNode",
+                  f"    description: step {i} of the tree", "    config:",
+                  f'      function: "{MODULE}:step"']
+        if i == 0:
+            lines.append('      x: "${params.start}"')
+    lines.append("connections:")
+    for i in range(1, BIG_NODES):
+        lines += [f"  - from: step_{(i - 1) // 2:05d}.result", f"    to: step_{i:05d}.x"]
+    return write(folder / "big.yaml", lines)
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def compiled_with_prepared(path: Path) -> tuple[object, dict[str, object]]:
+    workflow, _ = load_workflow(path)
+    compiled = compile_workflow(workflow)
+    return compiled, prepare(compiled)
+
+
+# -- the four targets -----------------------------------------------------------------
+
+
+def bench_chain(folder: Path, repeats: int = 9) -> Figure:
+    compiled, prepared = compiled_with_prepared(write_chain(folder))
+    step = __import__(MODULE).step
+
+    def plain() -> None:
+        x = 0
+        for _ in range(CHAIN_NODES):
+            x = step(x=x)
+
+    def engine() -> None:
+        result = run_engine(compiled, RunOptions(max_concurrency=16, prepared=prepared))
+        assert result.succeeded and result.outputs[f"n{CHAIN_NODES - 1}"]["result"] == CHAIN_NODES
+
+    engine()  # warm-up: first-call costs are not the per-node overhead
+    plain_s = min(timed(plain, repeats * 5))
+    runs = timed(engine, repeats)
+    best, median = min(runs), statistics.median(runs)
+    per_node_us = (best - plain_s) / CHAIN_NODES * 1e6
+    median_us = (median - plain_s) / CHAIN_NODES * 1e6
+    return Figure(
+        f"1. engine overhead, {CHAIN_NODES}-node chain",
+        f"{median_us:.1f} us/node median (best {per_node_us:.1f}); run {ms(median)}",
+        f"plain loop {plain_s * 1e6:.0f} us ({plain_s / CHAIN_NODES * 1e9:.0f} ns/call)",
+        f"{median / plain_s:.0f}x loop", "<= 50 us/node", median_us <= 50)
+
+
+def bench_fan_out(folder: Path, repeats: int = 7) -> Figure:
+    compiled, prepared = compiled_with_prepared(write_sleepers(folder))
+
+    def engine() -> None:
+        result = run_engine(compiled, RunOptions(max_concurrency=SLEEPERS, prepared=prepared))
+        assert result.succeeded
+
+    ideal = min(timed(lambda: time.sleep(SLEEP_S), repeats))
+    runs = timed(engine, repeats)
+    best, median = min(runs), statistics.median(runs)
+    return Figure(
+        f"2. {SLEEPERS} x {SLEEP_S * 1000:.0f} ms sleeps, concurrency {SLEEPERS}",
+        f"{ms(median)} median (best {ms(best)})", f"one sleep {ms(ideal)}",
+        f"{median / ideal:.2f}x", "<= 1.5x", median / ideal <= 1.5)
+
+
+def bench_big(folder: Path, repeats: int = 3) -> list[Figure]:
+    path = write_big(folder)
+    lines = path.read_text(encoding="utf-8").count("\n")
+
+    def load_and_compile() -> None:
+        workflow, _ = load_workflow(path)
+        compile_workflow(workflow)
+
+    runs = timed(load_and_compile, repeats)
+    best, median = min(runs), statistics.median(runs)
+    kailash = str(Path(sys.executable).with_name("kailash"))
+    cli = timed(lambda: subprocess.run([kailash, "validate", str(path)], check=True,
+                                       capture_output=True), repeats)
+    python = min(timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3))
+    return [
+        Figure(f"3. load+validate+compile, {BIG_NODES} nodes ({lines} lines)",
+               f"{median:.2f} s median (best {best:.2f} s)", "limit 2 s",
+               f"{median / 2:.2f}x limit", "< 2 s", median < 2),
+        Figure("   `kailash validate` on it (subprocess, info)", f"{min(cli):.2f} s best",
+               f"python -c pass {ms(python)}", "-", "info", True),
+    ]
+
+
+def bench_startup(repeats: int = 11) -> list[Figure]:
+    kailash = str(Path(sys.executable).with_name("kailash"))
+
+    def median_of(argv: list[str]) -> float:
+        subprocess.run(argv, check=True, capture_output=True)  # warm the OS file cache
+        runs = timed(lambda: subprocess.run(argv, check=True, capture_output=True), repeats)
+        return statistics.median(runs)
+
+    python = median_of([sys.executable, "-c", "pass"])
+    figures = []
+    for flag, limit in (("--version", 0.150), ("--help", 0.300)):
+        took = median_of([kailash, flag])
+        figures.append(Figure(f"4. kailash {flag}", f"{ms(took)} median",
+                              f"python -c pass {ms(python)}", f"{took / python:.1f}x python",
+                              f"< {limit * 1000:.0f} ms", took < limit))
+    return figures
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def table(figures: list[Figure]) -> str:
+    """A Markdown table the README can quote."""
+    rows = [("target", "measured", "baseline (same run)", "ratio", "limit", "result")]
+    rows += [(f.target.strip(), f.measured, f.baseline, f.ratio, f.limit,
+              verdict(f.passed) if f.limit != "info" else "-") for f in figures]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+             for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    print(f"kailash benchmark: Python {sys.version.split()[0]}, {sys.platform}", flush=True)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="kailash-bench-") as tmp:
+        folder = Path(tmp)
+        (folder / f"{MODULE}.py").write_text(MODULE_SOURCE, encoding="utf-8")
+        sys.path.insert(0, tmp)
+        for bench in (bench_chain, bench_fan_out, bench_big):
+            found = bench(folder)
+            for figure in found if isinstance(found, list) else [found]:
+                figures.append(figure)
+                print(f"{figure.target}: {figure.measured}; baseline {figure.baseline}; "
+                      f"{figure.ratio}; {figure.limit}: {verdict(figure.passed)}", flush=True)
+    for figure in bench_startup():
+        figures.append(figure)
+        print(f"{figure.target}: {figure.measured}; baseline {figure.baseline}; "
+              f"{figure.ratio}; {figure.limit}: {verdict(figure.passed)}", flush=True)
+    print()
+    print(table(figures))
+    return 0 if all(f.passed for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pre-deployment checks (``kailash check-deploy``): one module per family, see ``registry``."""

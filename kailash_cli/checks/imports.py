@@ -1,0 +1,344 @@
+"""KD1xx: imports in production code resolve, are absolute and form no cycles; files parse."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kailash_cli.checks.base import Check
+from kailash_cli.checks.dependencies import declared, normalize
+from kailash_cli.checks.project import Project
+from kailash_cli.result import Problem
+
+RELATIVE = Check(
+    "KD101",
+    "error",
+    "relative import in production code",
+    "Relative imports break when a module is run as a script or moved between packages; the "
+    "Kailash production checklist asks for absolute imports.",
+    "write the absolute import (from mypackage.module import name)",
+)
+UNRESOLVED = Check(
+    "KD102",
+    "error",
+    "import resolves to nothing declared",
+    "A module that is neither standard library, nor part of the project, nor a declared "
+    "distribution is missing in the deployed image and fails at import time.",
+    "add the distribution to requirements.txt (or pyproject.toml), or fix the module name",
+)
+CYCLE = Check(
+    "KD103",
+    "warning",
+    "import cycle among project modules",
+    "Circular imports fail or half-initialise modules depending on which is imported first.",
+    "move the shared code into a third module, or import inside the function that needs it",
+)
+UNPARSABLE = Check(
+    "KD104",
+    "error",
+    "Python file does not parse",
+    "A file with a syntax error fails at import time in production.",
+    "fix the syntax error",
+)
+CHECKS = (RELATIVE, UNRESOLVED, CYCLE, UNPARSABLE)
+
+#: import name -> distribution names, where they differ (the usual deptry-style mapping)
+KNOWN_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "yaml": ("PyYAML",),
+    "PIL": ("Pillow",),
+    "cv2": ("opencv-python", "opencv-python-headless"),
+    "sklearn": ("scikit-learn",),
+    "skimage": ("scikit-image",),
+    "bs4": ("beautifulsoup4",),
+    "dateutil": ("python-dateutil",),
+    "dotenv": ("python-dotenv",),
+    "jwt": ("PyJWT",),
+    "OpenSSL": ("pyOpenSSL",),
+    "attr": ("attrs",),
+    "psycopg2": ("psycopg2", "psycopg2-binary"),
+    "psycopg": ("psycopg", "psycopg-binary"),
+    "MySQLdb": ("mysqlclient",),
+    "Crypto": ("pycryptodome",),
+    "Cryptodome": ("pycryptodomex",),
+    "magic": ("python-magic",),
+    "multipart": ("python-multipart",),
+    "jose": ("python-jose",),
+    "slugify": ("python-slugify",),
+    "docx": ("python-docx",),
+    "pptx": ("python-pptx",),
+    "serial": ("pyserial",),
+    "git": ("GitPython",),
+    "zmq": ("pyzmq",),
+    "ldap": ("python-ldap",),
+    "gi": ("PyGObject",),
+    "win32api": ("pywin32",),
+    "fitz": ("PyMuPDF",),
+    "google.protobuf": ("protobuf",),
+    "ruamel": ("ruamel.yaml",),
+    "kailash": ("kailash",),
+    "pkg_resources": ("setuptools",),
+    "setuptools": ("setuptools",),
+    "typing_extensions": ("typing-extensions",),
+    "Levenshtein": ("python-Levenshtein",),
+    "jinja2": ("Jinja2",),
+    "markdown": ("Markdown",),
+    "yaml_include": ("pyyaml-include",),
+    "redis": ("redis",),
+    "boto3": ("boto3",),
+    "botocore": ("botocore", "boto3"),
+    "pymysql": ("PyMySQL",),
+    "socks": ("PySocks",),
+    "websocket": ("websocket-client",),
+    "nacl": ("PyNaCl",),
+    "lxml": ("lxml",),
+    "grpc": ("grpcio",),
+    "ujson": ("ujson",),
+}
+_OPTIONAL_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+@dataclass(frozen=True)
+class ImportSite:
+    module: str  # absolute dotted name ('' when it cannot be resolved)
+    names: tuple[str, ...]  # from-import names
+    level: int
+    line: int
+    column: int
+    optional: bool  # inside try/except ImportError or `if TYPE_CHECKING:`
+    top_level: bool  # executed at import time (not inside a function)
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.sites: list[ImportSite] = []
+        self.optional = 0
+        self.in_function = 0
+
+    def _add(
+        self, node: ast.Import | ast.ImportFrom, module: str, names: tuple[str, ...], level: int
+    ) -> None:
+        self.sites.append(
+            ImportSite(
+                module,
+                names,
+                level,
+                node.lineno,
+                node.col_offset + 1,
+                self.optional > 0,
+                self.in_function == 0,
+            )
+        )
+
+    def generic_visit(self, node: ast.AST) -> None:
+        # imports are statements: skip expressions, which are most of the tree
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, name, None) or ():
+                if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
+                    self.visit(child)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(node, alias.name, (), 0)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self._add(node, node.module or "", tuple(a.name for a in node.names), node.level)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        guarded = any(_catches_import_error(h.type) for h in node.handlers)
+        self.optional += guarded
+        for stmt in node.body:
+            self.visit(stmt)
+        self.optional -= guarded
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            self.visit(part)
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        type_checking = (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        )
+        self.optional += type_checking
+        for stmt in node.body:
+            self.visit(stmt)
+        self.optional -= type_checking
+        for stmt in node.orelse:
+            self.visit(stmt)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.in_function += 1
+        self.generic_visit(node)
+        self.in_function -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def _catches_import_error(type_: ast.expr | None) -> bool:
+    if type_ is None:
+        return True
+    names = type_.elts if isinstance(type_, ast.Tuple) else [type_]
+    return any(isinstance(n, ast.Name) and n.id in _OPTIONAL_IMPORT_ERRORS for n in names)
+
+
+def module_name(project: Project, path: Path) -> str:
+    rel = path.relative_to(project.root)
+    if rel.parts[0] == "src" and len(rel.parts) > 1:
+        rel = rel.relative_to("src")
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _absolute(current: str, is_package: bool, site: ImportSite) -> str:
+    if site.level == 0:
+        return site.module
+    base = current.split(".") if current else []
+    if not is_package:
+        base = base[:-1]
+    if site.level > 1:
+        base = base[: len(base) - (site.level - 1)]
+    return ".".join([*base, *([site.module] if site.module else [])])
+
+
+def run(project: Project) -> Iterator[Problem]:
+    modules = {module_name(project, p): p for p in project.python_files}
+    modules.pop("", None)
+    top_names = {name.split(".")[0] for name in modules}
+    dists, dev_only = declared(project)
+    edges: dict[str, list[tuple[str, Path, ImportSite]]] = {}
+    production_files = set(project.production_files)
+    siblings: dict[Path, set[str]] = {}
+    for path in project.python_files:
+        tree = project.python_ast(path)
+        production = path in production_files
+        if isinstance(tree, SyntaxError):
+            if production:
+                yield UNPARSABLE.at(
+                    f"syntax error: {tree.msg}", project.display(path), tree.lineno or 1, tree.offset or None
+                )
+            continue
+        collector = _Collector()
+        collector.visit(tree)
+        current = module_name(project, path)
+        for site in collector.sites:
+            target = _absolute(current, path.name == "__init__.py", site)
+            if production and site.level:
+                yield RELATIVE.at(
+                    f"relative import '{'.' * site.level}{site.module}'",
+                    project.display(path),
+                    site.line,
+                    site.column,
+                    fix=f"write it as 'from {target or '<package>'} import {', '.join(site.names)}'",
+                )
+            top = target.split(".")[0]
+            if top in top_names:
+                if site.top_level and not site.optional:
+                    for found in _project_targets(target, site, modules):
+                        edges.setdefault(current, []).append((found, path, site))
+            elif production and site.level == 0 and not site.optional:
+                problem = _unresolved(project, path, site, top, siblings, dists, dev_only)
+                if problem:
+                    yield problem
+    yield from _cycles(project, edges)
+
+
+def _siblings(folder: Path, cache: dict[Path, set[str]]) -> set[str]:
+    """Modules next to a script, importable when it runs as ``python script.py``."""
+    if folder not in cache:
+        cache[folder] = {p.stem for p in folder.glob("*.py")} | {
+            d.name for d in folder.iterdir() if (d / "__init__.py").is_file()
+        }
+    return cache[folder]
+
+
+def _project_targets(target: str, site: ImportSite, modules: dict[str, Path]) -> list[str]:
+    if site.names:
+        subs = [f"{target}.{name}" for name in site.names if f"{target}.{name}" in modules]
+        if subs:
+            return subs
+    parts = target.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in modules:
+            return [".".join(parts[:end])]
+    return []
+
+
+def _unresolved(
+    project: Project,
+    path: Path,
+    site: ImportSite,
+    top: str,
+    siblings: dict[Path, set[str]],
+    dists: set[str],
+    dev_only: dict[str, str],
+) -> Problem | None:
+    if top in sys.stdlib_module_names or top == "__future__" or top in _siblings(path.parent, siblings):
+        return None
+    candidates = distributions_for(site.module)
+    if any(normalize(c) in dists for c in candidates):
+        return None
+    where = next((dev_only[normalize(c)] for c in candidates if normalize(c) in dev_only), None)
+    shown = candidates[0]
+    if where:
+        message = f"'{site.module}' is declared only in {where}, not for production"
+    else:
+        message = (
+            f"'{site.module}' is not in the standard library, the project or the declared "
+            f"dependencies (expected distribution: {shown})"
+        )
+    return UNRESOLVED.at(
+        message,
+        project.display(path),
+        site.line,
+        site.column,
+        fix=f"add {shown} to the production requirements, or fix the import",
+    )
+
+
+def distributions_for(module: str) -> list[str]:
+    """Distribution names that may provide ``module``, most likely first."""
+    parts = module.split(".")
+    names: list[str] = []
+    for end in range(len(parts), 0, -1):
+        names.extend(KNOWN_DISTRIBUTIONS.get(".".join(parts[:end]), ()))
+    names.extend(_installed().get(parts[0], ()))
+    names.extend("-".join(parts[:end]) for end in range(len(parts), 0, -1))
+    return list(dict.fromkeys(names))
+
+
+_INSTALLED: dict[str, tuple[str, ...]] = {}
+
+
+def _installed() -> dict[str, tuple[str, ...]]:
+    if not _INSTALLED:
+        from importlib.metadata import packages_distributions
+
+        _INSTALLED.update({k: tuple(v) for k, v in packages_distributions().items()})
+    return _INSTALLED
+
+
+def _cycles(project: Project, edges: dict[str, list[tuple[str, Path, ImportSite]]]) -> Iterator[Problem]:
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for source, targets in edges.items():
+        for target, path, site in targets:
+            if target != source and not graph.has_edge(source, target):
+                graph.add_edge(source, target, path=path, site=site)
+    production = {module_name(project, p) for p in project.production_files}
+    for component in nx.strongly_connected_components(graph):
+        if len(component) < 2 or not component & production:
+            continue
+        start = min(component & production)
+        cycle = nx.find_cycle(graph.subgraph(component), source=start)
+        names = [u for u, _ in cycle]
+        data = graph.edges[cycle[0]]
+        yield CYCLE.at(
+            f"import cycle: {' -> '.join([*names, names[0]])}",
+            project.display(data["path"]),
+            data["site"].line,
+            data["site"].column,
+        )

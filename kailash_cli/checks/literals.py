@@ -1,0 +1,222 @@
+"""Every string value of the project with its place and the name it is assigned to.
+
+The secrets and transport checks read these instead of raw text, so a comment or a docstring
+is not a finding and ``password = "..."`` knows its name. Sources: Python string constants
+(production code), YAML scalars, env files, Dockerfile instructions and the lines of other
+text files (``key = value`` lines keep their key).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from kailash_cli.checks.project import (
+    Project,
+    is_dockerfile,
+    is_env_file,
+    is_test_path,
+    parse_env,
+    pos,
+    scalar,
+)
+
+
+@dataclass(frozen=True)
+class Literal:
+    file: Path
+    line: int
+    column: int
+    value: str
+    name: str | None  # the variable, key or argument it is assigned to
+    kind: str  # python | yaml | env | docker | text
+
+
+@dataclass(frozen=True)
+class Instruction:
+    line: int
+    keyword: str  # upper case
+    args: str
+    column: int  # of args
+
+
+def dockerfile_instructions(text: str) -> list[Instruction]:
+    """Instructions with continuation lines joined; comments and parser directives dropped."""
+    found: list[Instruction] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        start, raw = index, lines[index]
+        index += 1
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        while raw.rstrip().endswith("\\") and index < len(lines):
+            nxt = lines[index]
+            index += 1
+            if not nxt.lstrip().startswith("#"):
+                raw = raw.rstrip()[:-1].rstrip() + " " + nxt.strip()
+        match = re.match(r"\s*([A-Za-z]+)\s*(.*)$", raw)
+        if match:
+            found.append(
+                Instruction(start + 1, match.group(1).upper(), match.group(2).strip(), match.start(2) + 1)
+            )
+    return found
+
+
+def env_pairs(args: str) -> list[tuple[str, str]]:
+    """``ENV``/``ARG`` arguments: ``K=V K2="V 2"`` or the legacy ``K V`` form."""
+    if "=" not in args.split(None, 1)[0]:
+        parts = args.split(None, 1)
+        return [(parts[0], parts[1].strip() if len(parts) > 1 else "")] if parts else []
+    pairs = []
+    for match in re.finditer(r"([A-Za-z_][A-Za-z0-9_.-]*)(?:=(\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*))?", args):
+        value = match.group(2) or ""
+        if value[:1] in ("'", '"'):
+            value = value[1:-1]
+        pairs.append((match.group(1), value))
+    return pairs
+
+
+def literals(project: Project, *, include_env_files: bool = False) -> list[Literal]:
+    """Strings of every non-test text file; the ``--env-file`` files only when asked for (cached)."""
+    key = f"literals:{include_env_files}"
+    if key not in project.cache:
+        project.cache[key] = list(_literals(project, include_env_files))
+    return project.cache[key]  # type: ignore[no-any-return]
+
+
+def _literals(project: Project, include_env_files: bool) -> Iterator[Literal]:
+    env_files = {p.resolve() for p in project.env_files}
+    seen: set[Path] = set()
+    for path in project.text_files:
+        seen.add(path.resolve())
+        if is_test_path(path.relative_to(project.root)):
+            continue
+        if path.resolve() in env_files and not include_env_files:
+            continue
+        if path.suffix == ".py":
+            yield from _python(project, path)
+        elif path.suffix in (".yaml", ".yml"):
+            yield from _yaml(project, path)
+        elif is_env_file(path):
+            for e in parse_env(project.text(path) or "", path):
+                yield Literal(path, e.line, e.column, e.value, e.key, "env")
+        elif is_dockerfile(path):
+            yield from _dockerfile(project, path)
+        else:
+            yield from _text(project, path)
+    if include_env_files:
+        for e in project.env_entries:
+            if e.file.resolve() not in seen:
+                yield Literal(e.file, e.line, e.column, e.value, e.key, "env")
+
+
+def _python(project: Project, path: Path) -> Iterator[Literal]:
+    tree = project.python_ast(path)
+    if isinstance(tree, SyntaxError):
+        return
+    names: dict[int, str] = {}
+    skipped: set[int] = set()
+    for node in ast.walk(tree):  # breadth first: a parent names its values before they are seen
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and id(node) not in skipped:
+                yield Literal(
+                    path, node.lineno, node.col_offset + 1, node.value, names.get(id(node)), "python"
+                )
+        else:
+            _name_values(node, names, skipped)
+
+
+def _target_name(target: ast.expr) -> str | None:
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+        return str(target.slice.value)
+    return None
+
+
+def _name_values(node: ast.AST, names: dict[int, str], skipped: set[int]) -> None:
+    if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        first = node.body[0] if node.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skipped.add(id(first.value))  # docstring
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            name = _target_name(target)
+            if name:
+                names[id(node.value)] = name
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        name = _target_name(node.target)
+        if name:
+            names[id(node.value)] = name
+    elif isinstance(node, ast.keyword) and node.arg:
+        names[id(node.value)] = node.arg
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                names[id(value)] = key.value
+    elif isinstance(node, ast.Call) and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
+        names[id(node.args[1])] = str(node.args[0].value)  # os.getenv("API_KEY", "default")
+    elif isinstance(node, ast.arguments):
+        positional = [*node.posonlyargs, *node.args]
+        for arg, default in zip(
+            positional[len(positional) - len(node.defaults) :], node.defaults, strict=True
+        ):
+            names[id(default)] = arg.arg
+        for arg, kw_default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
+            if kw_default is not None:
+                names[id(kw_default)] = arg.arg
+
+
+def _yaml(project: Project, path: Path) -> Iterator[Literal]:
+    for doc in project.yaml_documents(path) or []:
+        yield from _yaml_node(path, doc, None)
+
+
+def _yaml_node(path: Path, node: Node, name: str | None) -> Iterator[Literal]:
+    if isinstance(node, ScalarNode):
+        if str(node.tag).endswith((":str", ":binary")):
+            line, column = pos(node)
+            yield Literal(path, line, column, str(node.value), name, "yaml")
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            yield from _yaml_node(path, item, name)
+    elif isinstance(node, MappingNode):
+        keys = {scalar(k): v for k, v in node.value if isinstance(k, ScalarNode)}
+        env_name = scalar(keys.get("name")) if "value" in keys else None  # Kubernetes env entries
+        for key_node, value_node in node.value:
+            key = scalar(key_node)
+            yield from _yaml_node(path, value_node, env_name if key == "value" and env_name else key)
+
+
+def _dockerfile(project: Project, path: Path) -> Iterator[Literal]:
+    for ins in dockerfile_instructions(project.text(path) or ""):
+        if ins.keyword in ("ENV", "ARG"):
+            for key, value in env_pairs(ins.args):
+                yield Literal(path, ins.line, ins.column, value, key, "docker")
+        else:
+            yield Literal(path, ins.line, ins.column, ins.args, None, "docker")
+
+
+_KEY_VALUE = re.compile(
+    r"""^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[=:]\s*["']?([^"'#\s][^"'#]*?)["']?\s*,?\s*$"""
+)
+
+
+def _text(project: Project, path: Path) -> Iterator[Literal]:
+    for index, line in enumerate(project.lines(path)):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "//", ";")):
+            continue
+        match = _KEY_VALUE.match(line)
+        if match:
+            yield Literal(path, index + 1, match.start(2) + 1, match.group(2), match.group(1), "text")
+        else:
+            yield Literal(path, index + 1, len(line) - len(line.lstrip()) + 1, stripped, None, "text")

@@ -1,0 +1,234 @@
+"""KD3xx: no hard-coded credentials in code, YAML, Dockerfiles or env templates.
+
+A finding says where and what kind of secret; it never contains the value. The values
+found are recorded on the project so the command can scrub them from any output.
+The ``--env-file`` files are the deployment's secret store and are not scanned here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from kailash_cli.checks.base import Check
+from kailash_cli.checks.literals import Literal, literals
+from kailash_cli.checks.project import (
+    Project,
+    is_placeholder,
+    is_reference,
+    is_secret_name,
+    is_test_path,
+    snake_upper,
+)
+from kailash_cli.result import Problem
+
+PROVIDER_KEY = Check(
+    "KD301",
+    "error",
+    "provider credential in a file",
+    "AWS, GitHub and Slack keys and private keys in the repository are found by scanners "
+    "within minutes of a push and stay in the git history.",
+    "revoke the credential, remove it from the file and its history, and load it from a secret store",
+    sensitive=True,
+)
+NAMED_SECRET = Check(
+    "KD302",
+    "error",
+    "hard-coded value for a secret-like name",
+    "A password, token or key written in code or config ships with every copy of the project.",
+    "read it from the environment or a secret store (kailash secrets set NAME)",
+    sensitive=True,
+)
+URL_CREDENTIALS = Check(
+    "KD303",
+    "error",
+    "credentials inside a URL",
+    "user:password@host URLs leak the password into logs, error messages and process lists.",
+    "put the URL in an environment variable, or pass the password separately",
+    sensitive=True,
+)
+HIGH_ENTROPY = Check(
+    "KD304",
+    "warning",
+    "high-entropy literal in a credential place",
+    "A long random string next to auth, api, session or a Bearer header is almost always a live credential.",
+    "move it to an environment variable or a secret store",
+    sensitive=True,
+)
+CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY)
+
+PROVIDER_PATTERNS = (
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("GitHub fine-grained token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    (
+        "Slack webhook",
+        re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"),
+    ),
+    ("private key block", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+)
+_ANY_PROVIDER = re.compile("|".join(f"(?:{p.pattern})" for _, p in PROVIDER_PATTERNS))
+_URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]+):([^\s@/'\"]+)@")
+_CREDENTIAL_PLACES = (
+    "AUTH",
+    "CREDENTIAL",
+    "API",
+    "BEARER",
+    "SIGNATURE",
+    "SALT",
+    "PRIVATE",
+    "ACCESS",
+    "SESSION",
+    "COOKIE",
+    "KEY",
+    "CERT",
+    "SIGNING",
+    "HMAC",
+    "DSN",
+    "WEBHOOK",
+)
+_PRIORITY = {"KD301": 0, "KD303": 1, "KD302": 2, "KD304": 3}
+MIN_NAMED_LENGTH = 4
+
+
+def shannon_entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_random(text: str) -> bool:
+    if (
+        len(text) < 20
+        or re.search(r"\s", text)
+        or "://" in text
+        or re.fullmatch(r"[\w.-]*(/[\w.-]+)+/?", text)
+    ):
+        return False  # too short, prose, a URL or a path
+    if re.fullmatch(r"[0-9a-fA-F]+", text):
+        return len(text) >= 32 and shannon_entropy(text) >= 3.0
+    return (
+        shannon_entropy(text) >= 3.5
+        and bool(re.search(r"\d", text))
+        and bool(re.search(r"[A-Za-z]", text))
+        and not re.fullmatch(r"[\w.]+\.[a-z]{2,4}", text)
+    )
+
+
+def run(project: Project) -> Iterator[Problem]:
+    found = [*_provider_keys(project), *_literal_findings(project)]
+    best: dict[tuple[str | None, int | None], Problem] = {}
+    for problem in found:  # one secret finding per line, the most specific one
+        key = (problem.file, problem.line)
+        if key not in best or _PRIORITY[problem.id] < _PRIORITY[best[key].id]:
+            best[key] = problem
+    yield from best.values()
+
+
+def _provider_keys(project: Project) -> Iterator[Problem]:
+    env_files = {p.resolve() for p in project.env_files}
+    for path in project.text_files:
+        if is_test_path(path.relative_to(project.root)) or path.resolve() in env_files:
+            continue
+        text = project.text(path) or ""
+        if not _ANY_PROVIDER.search(text):
+            continue  # fast path: one search over the whole file, most hold no key
+        for index, line in enumerate(text.splitlines()):
+            for kind, pattern in PROVIDER_PATTERNS:
+                match = pattern.search(line)
+                if match:
+                    project.sensitive_values.add(match.group(0))
+                    yield PROVIDER_KEY.at(
+                        f"{kind} in {path.name}", project.display(path), index + 1, match.start() + 1
+                    )
+
+
+def _literal_findings(project: Project) -> Iterator[Problem]:
+    for lit in literals(project):
+        problem = _url_credentials(project, lit) or _named(project, lit) or _entropy(project, lit)
+        if problem:
+            yield problem
+
+
+def _url_credentials(project: Project, lit: Literal) -> Problem | None:
+    for match in _URL_CREDENTIALS.finditer(lit.value):
+        password = match.group(3)
+        if is_reference(password) or is_placeholder(password) or re.search(r"[${}%*<>]", password):
+            continue
+        project.sensitive_values.add(password)
+        column = lit.column + match.start() if "\n" not in lit.value and lit.kind != "python" else lit.column
+        return URL_CREDENTIALS.at(
+            f"{match.group(1)} URL with a password for user '{match.group(2)}'",
+            project.display(lit.file),
+            lit.line,
+            column,
+        )
+    return None
+
+
+def _named(project: Project, lit: Literal) -> Problem | None:
+    value = lit.value.strip()
+    if (
+        lit.name is None
+        or lit.kind == "docker"
+        or not is_secret_name(lit.name)
+        or len(value) < MIN_NAMED_LENGTH
+        or is_placeholder(value)
+        or is_reference(value)
+        or len(value.split()) > 3
+        or "\n" in value
+        or _key_name_only(lit.name, value)
+    ):
+        return None
+    project.sensitive_values.add(value)
+    kind = "password" if re.search(r"PASSW", snake_upper(lit.name)) else "secret"
+    return NAMED_SECRET.at(
+        f"hard-coded {kind} assigned to '{lit.name}'", project.display(lit.file), lit.line, lit.column
+    )
+
+
+def _key_name_only(name: str, value: str) -> bool:
+    """``CACHE_KEY = "session"``, ``cache_key = "orders:v1:list"``: a name ending in _KEY that
+    holds an identifier is a lookup key (cache key, namespace, setting name), not a secret."""
+    upper = snake_upper(name)
+    return (
+        upper.endswith("_KEY")
+        and not any(word in upper for word in ("SECRET", "TOKEN", "PASSW", "API", "PRIVATE", "ACCESS"))
+        and looks_like_identifier(value)
+    )
+
+
+_NAMESPACE_PART = re.compile(r"[A-Za-z]+[0-9]{0,3}|[0-9]+")
+
+
+def looks_like_identifier(value: str) -> bool:
+    """Words without digits (``session``, ``user.profile``), or a ``:``-separated namespace of
+    words, short versions and numeric ids (``orders:v1:list``, ``user:1234567:cart``). Not
+    ``k3y-value-9`` or ``user:9f8a7b6c5d4e``: digits inside or between letters look made up."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z_.:-]*", value):
+        return True
+    if ":" not in value or not re.fullmatch(r"[A-Za-z0-9_.:-]+", value):
+        return False
+    parts = [part for part in re.split(r"[:._-]+", value) if part]
+    return bool(parts) and all(_NAMESPACE_PART.fullmatch(part) for part in parts)
+
+
+def _entropy(project: Project, lit: Literal) -> Problem | None:
+    value = lit.value.strip()
+    bearer = re.match(r"(?i)(?:bearer|basic|token)\s+(\S+)$", value)
+    place = lit.name is not None and any(word in snake_upper(lit.name) for word in _CREDENTIAL_PLACES)
+    candidate = bearer.group(1) if bearer else value
+    if not (bearer or place) or not looks_random(candidate) or is_reference(candidate):
+        return None
+    if lit.kind == "docker" and lit.name is not None and is_secret_name(lit.name):
+        return None  # KD604 reports a secret-like ENV/ARG already
+    project.sensitive_values.add(candidate)
+    where = f"'{lit.name}'" if lit.name else "an Authorization value"
+    return HIGH_ENTROPY.at(
+        f"high-entropy string ({len(candidate)} characters) in {where}",
+        project.display(lit.file),
+        lit.line,
+        lit.column,
+    )

@@ -1,0 +1,28 @@
+"""``kailash audit verify [LOG]``: check the audit log's hash chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kailash_cli.audit import verify
+from kailash_cli.console import out
+from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
+from kailash_cli.errors import UsageError
+
+DEFAULT_LOG = Path(".kailash") / "audit.jsonl"
+
+
+def audit_verify(log: Path | None = None) -> int:
+    """0 intact, 1 broken (names the first bad entry), 2 missing or unreadable log."""
+    path = log or DEFAULT_LOG
+    if not path.is_file():
+        raise UsageError(f"audit log {path} not found; give its path: kailash audit verify LOG")
+    try:
+        result = verify(path)
+    except OSError as e:
+        raise UsageError(f"cannot read audit log {path}: {e.strerror or e}") from None
+    if result.ok:
+        out(result.reason)
+        return EXIT_OK
+    out(f"{path}: entry {result.entry} is broken: {result.reason}")
+    return EXIT_FAILURE

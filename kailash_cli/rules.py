@@ -1,0 +1,35 @@
+"""Titles of the ``kailash validate`` finding ids (SARIF rule descriptions, docs)."""
+
+from __future__ import annotations
+
+VALIDATE_RULES: dict[str, str] = {
+    "KV001": "The file cannot be read",
+    "KV002": "The file is not UTF-8",
+    "KV003": "YAML syntax error",
+    "KV004": "Duplicate key in a mapping",
+    "KV005": "The document is empty or not a mapping",
+    "KV101": "A required field or node parameter is missing",
+    "KV102": "Unknown field",
+    "KV103": "Value of the wrong type",
+    "KV104": "Value not allowed by the schema",
+    "KV201": "A connection names an unknown node",
+    "KV202": "Unknown node type",
+    "KV203": "Unknown output of a node",
+    "KV204": "Unknown parameter of a node",
+    "KV205": "depends_on names an unknown node",
+    "KV206": "fallback names an unknown node",
+    "KV207": "Cycle between nodes",
+    "KV208": "Connection syntax",
+    "KV209": "A parameter is connected twice",
+    "KV210": "Inline Python code does not compile",
+    "KV211": "SwitchNode condition is incomplete or ambiguous",
+    "KV301": "Expression does not parse or is not allowed",
+    "KV302": "Expression names an unknown param",
+    "KV303": "Expression names an unknown node",
+    "KV305": "Expression names an unknown root or field",
+    "KV306": "Expression names an undeclared secret",
+    "KV307": "Environment variable not declared under env:",
+    "KV401": "Param default or pattern is invalid",
+    "KV402": "Required param has a default",
+    "KV501": "User has a role that is not defined",
+}

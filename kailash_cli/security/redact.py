@@ -1,0 +1,54 @@
+"""Secret values out of everything shown, logged or stored: each occurrence becomes ``***``."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+
+
+class Redactor:
+    """Replaces every occurrence of every secret value with ``***``.
+
+    Longer values are matched first, so a secret that contains another is hidden
+    whole. A value is also matched as it appears inside JSON text (quotes and
+    backslashes escaped). Empty values are ignored. Values shorter than 4 characters
+    are still redacted: hiding the secret wins over readable output, at the price that
+    a 1-3 character secret also replaces unrelated matches (``"ab"`` in ``"table"``)
+    and shows by its ``***`` where it occurs.
+    Only text is searched: an int equal to a secret's digits is left as it is.
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        found = {v for v in values if isinstance(v, str) and v}
+        found |= {json.dumps(v)[1:-1] for v in found}  # as it appears inside JSON text
+        self.values = tuple(sorted(found, key=lambda v: (-len(v), v)))
+        self._pattern = re.compile("|".join(map(re.escape, self.values))) if self.values else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def text(self, s: str) -> str:
+        if self._pattern is None:
+            return s
+        return self._pattern.sub(MASK, s)
+
+    def value(self, obj: Any) -> Any:
+        """``obj`` with secrets redacted in every string, dict key included; ``obj`` itself if none."""
+        if self._pattern is None:
+            return obj
+        return self._walk(obj, self._pattern.sub)
+
+    def _walk(self, obj: Any, sub: Any) -> Any:
+        if isinstance(obj, str):
+            return sub(MASK, obj)
+        if isinstance(obj, dict):
+            return {(sub(MASK, k) if isinstance(k, str) else k): self._walk(v, sub) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self._walk(v, sub) for v in obj]
+        if isinstance(obj, tuple):
+            return tuple(self._walk(v, sub) for v in obj)
+        return obj

@@ -1,0 +1,41 @@
+"""Helpers for the check-deploy tests: run the checks in-process over a fixture project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from kailash_cli.commands.check_deploy import _id_set, _project, run_checks
+from kailash_cli.result import Problem
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
+Finding = tuple[str, str, int | None]
+
+
+def check(
+    directory: Path,
+    *,
+    select: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+    env_files: Iterable[str] = (),
+) -> list[Problem]:
+    """Every finding over ``directory`` (paths shown relative to it), of the selected checks."""
+    old = Path.cwd()
+    os.chdir(directory)
+    try:
+        project = _project(Path("."), None, [Path(f) for f in env_files], environ or {})
+        return run_checks(project, _id_set(select, "--select") or _id_set(["KD"], "--select"))
+    finally:
+        os.chdir(old)
+
+
+def located(problems: list[Problem]) -> list[Finding]:
+    return [(p.id, p.file or "", p.line) for p in problems]
+
+
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name.replace("/", "-")
+    shutil.copytree(FIXTURES / name, target)
+    return target

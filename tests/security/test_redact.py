@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from kailash_cli.security.redact import Redactor
+
+
+def test_every_occurrence_is_replaced() -> None:
+    r = Redactor(["s3cr3t-token"])
+    assert r.text("a s3cr3t-token b s3cr3t-token") == "a *** b ***"
+    assert r.text("nothing here") == "nothing here"
+
+
+def test_longest_value_first_hides_the_whole_secret() -> None:
+    r = Redactor(["abcd", "abcdefgh"])
+    assert r.text("key=abcdefgh") == "key=***"
+    assert r.text("key=abcd1234") == "key=***1234"
+    assert r.values == ("abcdefgh", "abcd")
+
+
+def test_overlapping_and_adjacent_secrets() -> None:
+    r = Redactor(["passw0rd", "0rd-x"])
+    assert r.text("passw0rdpassw0rd") == "******"
+    assert "passw0rd" not in r.text("xpassw0rd-x") and "0rd-x" not in r.text("xpassw0rd-x")
+
+
+def test_regex_characters_in_a_secret_are_literal() -> None:
+    r = Redactor(["a.b*c(d)[e]"])
+    assert r.text("x a.b*c(d)[e] y aXbbc") == "x *** y aXbbc"
+
+
+def test_short_values_are_still_redacted() -> None:
+    """Trade-off: a 2-character secret also hides unrelated matches."""
+    r = Redactor(["ab"])
+    assert r.text("table ab") == "t***le ***"
+
+
+def test_empty_values_are_ignored() -> None:
+    r = Redactor(["", "tok3n-value"])
+    assert r.text("x") == "x"
+    assert r.values == ("tok3n-value",)
+
+
+def test_secret_inside_json_text_is_redacted() -> None:
+    secret = 'pa"ss\\word'
+    r = Redactor([secret])
+    assert secret not in r.text(json.dumps({"p": secret}))
+    assert r.text(json.dumps({"p": secret})) == '{"p": "***"}'
+    assert r.text(f"raw {secret}") == "raw ***"
+
+
+def test_value_redacts_recursively_including_keys() -> None:
+    r = Redactor(["hunter22"])
+    data = {
+        "user": "bob",
+        "hunter22": 1,
+        "nested": [{"pw": "x-hunter22-x"}, ("hunter22", 5)],
+        7: "hunter22",
+        "n": 22,
+        "none": None,
+    }
+    assert r.value(data) == {
+        "user": "bob",
+        "***": 1,
+        "nested": [{"pw": "x-***-x"}, ("***", 5)],
+        7: "***",
+        "n": 22,
+        "none": None,
+    }
+    assert data["nested"][0] == {"pw": "x-hunter22-x"}  # input unchanged
+
+
+def test_no_secrets_is_the_identity() -> None:
+    r = Redactor([])
+    data = {"a": ["b"]}
+    assert r.value(data) is data
+    assert r.text("s") == "s"
+    assert not r
+    assert Redactor(["x"])
+
+
+def test_a_1000_key_dict_with_3_secrets_is_fast() -> None:
+    r = Redactor(["first-secret-value", "second-secret", "third"])
+    data = {
+        f"key_{i}": f"value {i} with some text second-secret" if i % 10 == 0 else f"value {i}"
+        for i in range(1000)
+    }
+    best = min(_timed(lambda: r.value(data)) for _ in range(5))
+    redacted = r.value(data)
+    assert redacted["key_0"] == "value 0 with some text ***"
+    assert redacted["key_1"] == "value 1"
+    assert best < 0.010, f"redacting 1000 keys took {best * 1000:.1f} ms"
+
+
+def test_no_secrets_costs_nothing_on_big_values() -> None:
+    r = Redactor([])
+    data = {f"k{i}": [i] * 10 for i in range(10_000)}
+    assert min(_timed(lambda: r.value(data)) for _ in range(3)) < 0.0005
+
+
+def _timed(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("secret", ["tok\nen", "ünïcødé-sécret"])
+def test_unusual_characters(secret: str) -> None:
+    assert Redactor([secret]).text(f"<{secret}>") == "<***>"

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from kailash_cli.compiler import build_graph, compile, expression_deps, find_cycles
+from kailash_cli.expressions import Template
+from kailash_cli.model import Edge, Workflow
+from kailash_cli.nodes.registry import NODE_TYPES
+
+
+def workflow(nodes: dict[str, Any], connections: list[Any] | None = None) -> Workflow:
+    return Workflow.from_dict({"name": "wf", "nodes": nodes, "connections": connections or []})
+
+
+def code(text: str = "result = 1", **config: Any) -> dict[str, Any]:
+    return {"type": "PythonCodeNode", "config": {"code": text, **config}}
+
+
+NODES = {
+    "read": {"type": "CSVReaderNode", "config": {"file_path": "in.csv"}},
+    "score": code(rows="${nodes.read.data}"),
+    "audit": {**code(), "depends_on": ["read"]},
+    "report": {"type": "JSONWriterNode", "config": {"file_path": "out.json"}},
+    "gate": {**code(), "when": "${nodes.audit.result > 0}"},
+}
+CONNECTIONS = ["score.result -> report.data"]
+
+
+def test_graph_edges_from_connections_expressions_and_depends_on() -> None:
+    graph = build_graph(workflow(NODES, CONNECTIONS))
+    assert isinstance(graph, nx.DiGraph)
+    assert list(graph.nodes) == ["read", "score", "audit", "report", "gate"]
+    assert dict(graph.nodes["read"]) == {"type": "CSVReaderNode", "fallback_only": False}
+    assert {(u, v): (d["kinds"], d["labels"]) for u, v, d in graph.edges(data=True)} == {
+        ("score", "report"): ({"data"}, ["result -> data"]),
+        ("read", "score"): ({"expr"}, ["${nodes.read}"]),
+        ("read", "audit"): ({"order"}, ["depends_on"]),
+        ("audit", "gate"): ({"expr"}, ["${nodes.audit}"]),
+    }
+
+
+def test_two_kinds_of_edge_between_the_same_nodes_are_merged() -> None:
+    nodes = {"a": code(), "b": {**code(x="${nodes.a.result}"), "depends_on": ["a"]}}
+    graph = build_graph(workflow(nodes, ["a.result -> b.y"]))
+    assert graph.edges["a", "b"]["kinds"] == {"data", "expr", "order"}
+    assert graph.edges["a", "b"]["labels"] == ["result -> y", "${nodes.a}", "depends_on"]
+
+
+def test_compile_orders_topologically_keeping_file_order_among_equals() -> None:
+    compiled = compile(workflow(NODES, CONNECTIONS))
+    assert compiled.order == ("read", "score", "audit", "report", "gate")
+    nodes = {"z": code(), "a": code(), "m": code(x="${nodes.z.result}")}
+    assert compile(workflow(nodes)).order == ("z", "a", "m")
+    assert compile(workflow({"b": code(), "a": code()}, ["b.result -> a.x"])).order == ("b", "a")
+    assert compile(workflow({"a": code(), "b": code()}, ["b.result -> a.x"])).order == ("b", "a")
+
+
+def test_compiled_node_fields() -> None:
+    compiled = compile(workflow(NODES, CONNECTIONS))
+    report = compiled.nodes["report"]
+    assert report.spec.type == "JSONWriterNode"
+    assert report.node_type is NODE_TYPES["JSONWriterNode"]
+    assert report.defaults == {"indent": 2}
+    assert report.inputs == (Edge("score", ("result",), "report", "data", 0),)
+    assert report.data_deps == frozenset({"score"})
+    assert report.order_deps == frozenset()
+    assert report.deps == frozenset({"score"})
+    assert report.resolve is None
+    assert compiled.nodes["audit"].order_deps == frozenset({"read"})
+    assert compiled.nodes["audit"].data_deps == frozenset()
+    assert compiled.nodes["score"].data_deps == frozenset({"read"})
+    assert sorted(compiled.nodes["read"].successors) == ["audit", "score"]
+    gate = compiled.nodes["gate"]
+    assert isinstance(gate.when, Template)
+    assert gate.when.source == "${nodes.audit.result > 0}"
+    assert gate.data_deps == frozenset({"audit"})
+
+
+def test_compiled_resolver_renders_config() -> None:
+    from kailash_cli.expressions import Scope
+
+    compiled = compile(workflow(NODES, CONNECTIONS))
+    resolve = compiled.nodes["score"].resolve
+    assert resolve is not None
+    scope = Scope({"nodes": {"read": {"data": [1, 2]}}}, {})
+    assert resolve(scope) == {"code": "result = 1", "rows": [1, 2]}
+
+
+def test_when_literal_is_kept() -> None:
+    compiled = compile(workflow({"a": {**code(), "when": False}, "b": {**code(), "when": "yes"}}))
+    assert compiled.nodes["a"].when is False
+    assert compiled.nodes["b"].when == "yes"
+
+
+def test_fallback_edges_do_not_order_and_mark_fallback_only() -> None:
+    nodes = {"main": {**code(), "fallback": "backup"}, "backup": code(), "next": code()}
+    compiled = compile(workflow(nodes, ["main.result -> next.x"]))
+    assert compiled.graph.edges["main", "backup"]["kinds"] == {"fallback"}
+    assert compiled.nodes["backup"].fallback_only is True
+    assert compiled.nodes["main"].fallback_only is False
+    assert compiled.nodes["backup"].deps == frozenset()
+    assert compiled.nodes["main"].successors == ("next",)
+
+
+def test_expression_deps_reads_config_and_when() -> None:
+    wf = workflow({"a": code(), "b": code(), "c": {**code(x=["${nodes.a.result}", "${params.n}"]),
+                                                   "when": "${len(nodes.b.result) > 0}"}})
+    assert expression_deps(wf.nodes["c"]) == {"a", "b"}
+
+
+def test_find_cycles_names_the_nodes_in_order() -> None:
+    deps = {"a": {"c"}, "b": {"a"}, "c": {"b"}, "d": set(), "e": {"e"}, "f": {"d"}}
+    assert find_cycles(deps) == [["a", "b", "c"], ["e"]]
+    assert find_cycles({"a": set(), "b": {"a"}}) == []

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kailash_cli.config import Config, check_config, find_config, load_config
+from kailash_cli.errors import UsageError, WorkflowValidationError
+from kailash_cli.result import Problem
+from kailash_cli.yaml_io import load_text
+
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
+
+
+def spec_config_example() -> str:
+    """The kailash.yaml of SPEC section 3 (the second yaml block of the contract)."""
+    if not SPEC.is_file():
+        pytest.skip(f"{SPEC} is not beside the repository")
+    blocks = re.findall(r"```yaml\n(.*?)```", SPEC.read_text(encoding="utf-8"), flags=re.S)
+    return blocks[1]
+
+
+def check(text: str) -> list[Problem]:
+    return check_config(load_text(text, "kailash.yaml"))
+
+
+def test_spec_section_3_example_is_valid() -> None:
+    text = spec_config_example()
+
+    assert text.startswith("runtime:")
+    assert check(text) == []
+
+
+def test_empty_config_is_valid() -> None:
+    assert check("") == []
+    assert check("# nothing yet\n") == []
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    assert check("- runtime\n") == [Problem(
+        "KV005", "error", "the top level must be a mapping (runtime:, security:, ...)", "kailash.yaml", 1, 1,
+        "see `kailash schema config`")]
+
+
+def test_yaml_problems_are_kept() -> None:
+    problems = check("runtime: {}\nruntime: {}\n")
+
+    assert [(p.id, p.line) for p in problems] == [("KV004", 2)]
+
+
+def test_schema_findings() -> None:
+    text = ("runtime:\n  max_concurency: 4\nsecurity:\n  enable_audit_logging: maybe\n"
+            "access_control:\n  strategy: acl\n")
+
+    assert [(p.id, p.message, p.line, p.column) for p in check(text)] == [
+        ("KV102", "runtime: unknown field 'max_concurency' (did you mean 'max_concurrency'?)", 2, 3),
+        ("KV103", "security.enable_audit_logging must be true or false, got string", 4, 25),
+        ("KV104", 'access_control.strategy: "acl" is not allowed', 6, 13),
+    ]
+
+
+ACCESS = """\
+access_control:
+  users:
+    ana: {roles: [analyst, admni]}
+    bob: {roles: [viewer]}
+  roles:
+    analyst: {permissions: [execute]}
+    admin: {permissions: [execute]}
+"""
+
+
+def test_kv501_user_with_an_undefined_role() -> None:
+    fix = "define the role or fix its name"
+    assert check(ACCESS) == [
+        Problem("KV501", "error", "user 'ana' has role 'admni', which is not defined under "
+                "access_control.roles (did you mean 'admin'?)", "kailash.yaml", 3, 28, fix),
+        Problem("KV501", "error", "user 'bob' has role 'viewer', which is not defined under "
+                "access_control.roles", "kailash.yaml", 4, 19, fix),
+    ]
+
+
+def test_roles_of_the_wrong_type_are_schema_findings_not_crashes() -> None:
+    text = "access_control:\n  users:\n    ana: {roles: 5}\n    bob: {roles: [{x: 1}]}\n  roles: {a: {}}\n"
+
+    assert [(p.id, p.message) for p in check(text)] == [
+        ("KV103", "access_control.users.ana.roles must be a list, got integer"),
+        ("KV103", "access_control.users.bob.roles[0] must be a string, got object"),
+    ]
+
+
+def test_masking_rule_when_must_parse() -> None:
+    text = ("access_control:\n  masking_rules:\n"
+            "    ssn: {when: \"${user.attributes.clearance !=}\", mask: partial}\n"
+            "    card: {when: \"${user.id == 'x'}\", mask: full}\n")
+
+    assert check(text) == [Problem(
+        "KV301", "error", "expression 'user.attributes.clearance !=' does not parse: invalid syntax",
+        "kailash.yaml", 3, 17, "fix the expression inside ${...}")]
+
+
+def test_find_config_in_a_directory(tmp_path: Path) -> None:
+    assert find_config(None, tmp_path) is None
+    (tmp_path / "kailash.yml").write_text("runtime: {}\n")
+    assert find_config(None, tmp_path) == tmp_path / "kailash.yml"
+    (tmp_path / "kailash.yaml").write_text("runtime: {}\n")
+    assert find_config(None, tmp_path) == tmp_path / "kailash.yaml"
+
+
+def test_find_config_explicit(tmp_path: Path) -> None:
+    given = tmp_path / "other.yaml"
+    given.write_text("{}\n")
+
+    assert find_config(given) == given
+    message = r"^config file .*missing.yaml not found; check the path given to -c$"
+    with pytest.raises(UsageError, match=message):
+        find_config(tmp_path / "missing.yaml")
+
+
+def test_find_config_defaults_to_the_current_directory(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kailash.yaml").write_text("runtime: {}\n")
+
+    assert find_config(None) == Path.cwd() / "kailash.yaml"
+
+
+def test_load_config(tmp_path: Path) -> None:
+    path = tmp_path / "kailash.yaml"
+    path.write_text("runtime: {max_concurrency: 3}\nsecurity: {allowed_directories: [./data]}\n")
+
+    config = load_config(None, tmp_path)
+
+    assert config.path == path.resolve()
+    assert config.base_dir == tmp_path.resolve()
+    assert config.section("runtime") == {"max_concurrency": 3}
+    assert config.section("health") == {}
+
+
+def test_load_config_without_a_file(tmp_path: Path) -> None:
+    config = load_config(None, tmp_path)
+
+    assert config == Config()
+    assert config.base_dir == Path.cwd()
+
+
+def test_empty_config_file_loads_as_empty(tmp_path: Path) -> None:
+    (tmp_path / "kailash.yaml").write_text("")
+
+    assert load_config(None, tmp_path).data == {}
+
+
+def test_invalid_config_refuses_to_start(tmp_path: Path) -> None:
+    (tmp_path / "kailash.yaml").write_text("runtime: {max_concurrency: 0}\n")
+
+    with pytest.raises(WorkflowValidationError) as caught:
+        load_config(None, tmp_path)
+
+    assert caught.value.exit_code == 2
+    assert str(caught.value) == "the config is invalid: 1 error(s); fix them and try again"
+    assert [p.id for p in caught.value.problems] == ["KV104"]
+
+
+def test_section_that_is_not_a_mapping_reads_as_empty() -> None:
+    assert Config(data={"runtime": [1]}).section("runtime") == {}

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from kailash_cli import schemas
+from kailash_cli.nodes.registry import NODE_TYPES
+from kailash_cli.result import Problem
+from kailash_cli.yaml_io import load_text
+
+SCHEMA_NAMES = ["workflow", "config", *(f"nodes/{name}" for name in sorted(NODE_TYPES))]
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_every_schema_is_a_valid_draft_2020_12_schema(name: str) -> None:
+    schema = schemas.load_schema(name)
+
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_schema_dir_holds_every_schema_file() -> None:
+    folder = schemas.schema_dir()
+
+    assert sorted(p.name for p in (folder / "nodes").glob("*.schema.json")) == [
+        f"{name}.schema.json" for name in sorted(NODE_TYPES)]
+    assert (folder / "workflow.schema.json").is_file()
+    assert (folder / "config.schema.json").is_file()
+
+
+def test_property_defaults_come_from_the_schema() -> None:
+    assert schemas.property_defaults("nodes/CSVReaderNode")["has_header"] is True
+    assert schemas.property_defaults("nodes/HTTPRequestNode")["method"] == "GET"
+
+
+@pytest.mark.parametrize(("value", "name"), [
+    (None, "null"), (True, "boolean"), (3, "integer"), (1.5, "number"), ("s", "string"),
+    ([1], "array"), ({"a": 1}, "object"), (b"x", "bytes"),
+])
+def test_describe_type_uses_json_names(value: Any, name: str) -> None:
+    assert schemas.describe_type(value) == name
+
+
+def test_did_you_mean() -> None:
+    assert schemas.did_you_mean("procesor", ["reader", "processor"]) == " (did you mean 'processor'?)"
+    assert schemas.did_you_mean("zzz", ["reader", "processor"]) == ""
+    assert schemas.did_you_mean("x", []) == ""
+
+
+@pytest.mark.parametrize(("path", "text"), [
+    ((), "the document"),
+    (("name",), "name"),
+    (("nodes", "read", "config", "file_path"), "nodes.read.config.file_path"),
+    (("connections", 2), "connections[2]"),
+    (("nodes", "a", "depends_on", 0), "nodes.a.depends_on[0]"),
+])
+def test_dotted_paths(path: tuple[str | int, ...], text: str) -> None:
+    assert schemas.dotted(path) == text
+
+
+def findings(text: str, name: str = "workflow") -> list[Problem]:
+    doc = load_text(text, "wf.yaml")
+    return schemas.validate(doc, doc.data, name)
+
+
+def test_valid_document_has_no_findings() -> None:
+    assert findings("name: ok\nnodes:\n  a: {type: PythonCodeNode}\n") == []
+
+
+def test_kv101_missing_required_field() -> None:
+    assert findings("nodes:\n  a: {config: {}}\n") == [
+        Problem("KV101", "error", "the document: missing required field 'name'", "wf.yaml", 1, 1,
+                "add 'name:' to the document"),
+        Problem("KV101", "error", "nodes.a: missing required field 'type'", "wf.yaml", 2, 6,
+                "add 'type:' to nodes.a"),
+    ]
+
+
+def test_kv102_unknown_field_with_suggestion_located_at_the_key() -> None:
+    fix = ("remove 'retries' or use one of: circuit_breaker, config, continue_on_error, depends_on, "
+           "description, fallback, permissions, retry, timeout, type, when")
+    assert findings("name: ok\nnodes:\n  a:\n    type: X\n    retries: 2\n") == [
+        Problem("KV102", "error", "nodes.a: unknown field 'retries' (did you mean 'retry'?)", "wf.yaml",
+                5, 5, fix)]
+
+
+def test_kv102_without_a_close_match() -> None:
+    problems = findings("name: ok\nnodes: {a: {type: X}}\nzzz: 1\n")
+
+    assert [p.message for p in problems] == ["the document: unknown field 'zzz'"]
+
+
+def test_kv103_wrong_type() -> None:
+    assert findings("name: ok\nnodes: {a: {type: X, timeout: soon}}\n") == [
+        Problem("KV103", "error", "nodes.a.timeout must be a number, got string", "wf.yaml", 2, 31,
+                "write a number here")]
+
+
+def test_kv103_value_of_none_of_the_allowed_types() -> None:
+    assert findings("name: ok\nnodes: {a: {type: X, depends_on: 3}}\n") == [
+        Problem("KV103", "error", "nodes.a.depends_on must be a string or a list, got integer", "wf.yaml",
+                2, 34, "write a string or a list here")]
+
+
+def test_kv103_inside_the_matching_branch() -> None:
+    problems = findings("name: ok\nnodes: {a: {type: X, depends_on: [b, 3]}}\n")
+
+    assert [(p.id, p.message, p.column) for p in problems] == [
+        ("KV103", "nodes.a.depends_on[1] must be a string, got integer", 38)]
+
+
+def test_kv104_enum_with_suggestion() -> None:
+    assert findings("name: ok\nnodes: {a: {type: X, retry: {strategy: exponentail}}}\n") == [
+        Problem("KV104", "error", 'nodes.a.retry.strategy: "exponentail" is not allowed (did you mean '
+                "'exponential'?)", "wf.yaml", 2, 40,
+                'use one of: "exponential", "linear", "fibonacci", "immediate"')]
+
+
+def test_kv104_pattern_uses_the_schema_description_as_fix() -> None:
+    assert findings("name: My Flow\nnodes: {a: {type: X}}\n") == [
+        Problem("KV104", "error", "name: 'My Flow' does not match '^[a-z0-9][a-z0-9_-]*$'", "wf.yaml", 1, 7,
+                "Workflow name: lower case letters, digits, '_' and '-'.")]
+
+
+def test_kv104_bad_property_name_is_located_at_the_key() -> None:
+    text = "name: ok\nnodes: {a: {type: X}}\nparams:\n  ok: {type: string}\n  2bad: {type: string}\n"
+
+    assert findings(text) == [Problem("KV104", "error", "params: name '2bad' is not allowed", "wf.yaml", 5, 3,
+                                      "use letters, digits and '_', not starting with a digit")]
+
+
+def test_kv104_other_keywords() -> None:
+    assert findings("name: ok\nnodes: {}\n") == [
+        Problem("KV104", "error", "nodes: {} should be non-empty", "wf.yaml", 2, 8,
+                None)]
+
+
+def test_expressions_are_skipped_only_when_asked() -> None:
+    doc = load_text("indent: '${params.n}'\nfile_path: 3\n", "wf.yaml")
+
+    strict = schemas.validate(doc, doc.data, "nodes/JSONWriterNode")
+    lenient = schemas.validate(doc, doc.data, "nodes/JSONWriterNode", expressions=True)
+
+    assert sorted(p.message for p in strict) == [
+        "file_path must be a string, got integer",
+        "indent must be an integer or null, got string",
+        "the document: missing required field 'data'",
+    ]
+    assert sorted(p.message for p in lenient) == [
+        "file_path must be a string, got integer", "the document: missing required field 'data'"]
+
+
+def test_base_path_locates_findings_inside_a_bigger_document() -> None:
+    doc = load_text("nodes:\n  w:\n    config: {indent: x}\n", "wf.yaml")
+
+    problems = schemas.validate(doc, doc.data["nodes"]["w"]["config"], "nodes/JSONWriterNode",
+                                ("nodes", "w", "config"), skip_required=True)
+
+    assert problems == [Problem("KV103", "error", "nodes.w.config.indent must be an integer or null, got "
+                                "string", "wf.yaml", 3, 22, "write an integer or null here")]
+
+
+@pytest.mark.parametrize(("value", "schema", "error"), [
+    (3, {"type": "integer"}, None),
+    ("x", {"type": "integer"}, "must be an integer, got string"),
+    (5, {"type": "integer", "maximum": 3}, "5 is greater than the maximum of 3"),
+    ("b", {"type": "string", "enum": ["a"]}, "'b' is not one of ['a']"),
+])
+def test_check_value(value: Any, schema: dict[str, Any], error: str | None) -> None:
+    assert schemas.check_value(value, schema) == error
+
+
+def test_node_schemas_declare_their_required_parameters() -> None:
+    required = {name: schemas.load_schema(f"nodes/{name}").get("required", []) for name in NODE_TYPES}
+
+    assert required["CSVReaderNode"] == ["file_path"]
+    assert sorted(required["CSVWriterNode"]) == ["data", "file_path"]
+    assert sorted(required["JSONWriterNode"]) == ["data", "file_path"]
+    assert required["HTTPRequestNode"] == ["url"]
+    assert required["SwitchNode"] == ["input_data"]
+
+
+def test_workflow_schema_is_json_serialisable_and_closed() -> None:
+    schema = schemas.load_schema("workflow")
+
+    assert json.loads(json.dumps(schema)) == schema
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["name", "nodes"]
