@@ -48,7 +48,7 @@ class CompiledGraph:
 
 
 def expression_deps(spec: NodeSpec) -> set[str]:
-    refs = templates_in(spec.config)
+    refs = templates_in(NODE_TYPES[spec.type].templated(spec.config))
     if isinstance(spec.when, str):
         refs += templates_in(spec.when)
     return {r[1] for t in refs for e in t.exprs for r in e.refs if r[0] == "nodes" and len(r) > 1}
@@ -117,7 +117,7 @@ def compile(workflow: Workflow) -> CompiledGraph:
             node_type=node_type,
             defaults=schemas.property_defaults(node_type.schema_name),
             config=spec.config,
-            resolve=compile_value(spec.config),
+            resolve=compile_value(node_type.templated(spec.config)),
             when=when,
             inputs=tuple(incoming[node_id]),
             data_deps=frozenset(u for u, k in kinds.items() if k & {"data", "expr"}),

@@ -214,7 +214,9 @@ class _Run:
         if node.when is not None and not self._when(node.when):
             raise _Skip("when is false")
         params = dict(node.defaults)
-        params.update(node.resolve(self.scope) if node.resolve else node.config)
+        params.update(node.config)
+        if node.resolve:
+            params.update(node.resolve(self.scope))
         arrived = 0
         for edge in node.inputs:
             source = self.outputs.get(edge.source)

@@ -32,7 +32,9 @@ def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, 
     nodes = []
     for node_id in compiled.order:
         node = compiled.nodes[node_id]
-        config = {k: _resolve(v, scope) for k, v in {**node.defaults, **node.config}.items()}
+        literal = node.node_type.literal_params
+        config = {k: v if k in literal else _resolve(v, scope)
+                  for k, v in {**node.defaults, **node.config}.items()}
         nodes.append({
             "id": node_id, "type": node.spec.type, "stage": stage_of[node_id],
             "after": sorted(node.deps), "params": config,

@@ -233,9 +233,13 @@ def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str, str | None]]
     for node_id, node in (nodes.items() if isinstance(nodes, dict) else ()):
         if not isinstance(node, dict):
             continue
+        node_type = NODE_TYPES.get(node["type"]) if isinstance(node.get("type"), str) else None
         for key in ("config", "when", "permissions"):
+            value = node.get(key)
+            if key == "config" and node_type is not None and isinstance(value, dict):
+                value = node_type.templated(value)
             if key in node:
-                for path, text in _walk(node[key], ("nodes", node_id, key)):
+                for path, text in _walk(value, ("nodes", node_id, key)):
                     yield path, text, node_id
     if "outputs" in data:
         for path, text in _walk(data["outputs"], ("outputs",)):

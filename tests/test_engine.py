@@ -506,3 +506,21 @@ def test_outputs_follow_the_file_order(tmp_path: Path, fns: Path) -> None:
         """)
     assert list(result.outputs) == ["slow", "quick"]
     assert list(result.nodes) == ["slow", "quick"]
+
+
+def test_inline_code_is_python_source_not_a_template(tmp_path: Path) -> None:
+    result = run_workflow(tmp_path, """\
+name: lit
+params:
+  n: {type: integer, default: 3}
+nodes:
+  sh:
+    type: PythonCodeNode
+    config:
+      code: |
+        result = {"t": "${HOME} stays", "n": n}
+      n: "${params.n}"
+""")
+
+    assert result.nodes["sh"].status == "succeeded"
+    assert result.outputs == {"sh": {"result": {"t": "${HOME} stays", "n": 3}}}

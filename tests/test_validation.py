@@ -252,3 +252,10 @@ connections:
   - b.whatever -> c.data
 """
     assert [(p.id, p.line) for p in check(text)] == [("KV202", 4)]
+
+
+def test_dollar_brace_inside_inline_code_is_not_an_expression() -> None:
+    doc = load_text("name: lit\nnodes:\n  a:\n    type: PythonCodeNode\n    config:\n"
+                    "      code: 'result = \"${not an expression(\"'\n", "wf.yaml")
+
+    assert check_document(doc) == []

@@ -19,6 +19,7 @@ from kailash_cli.engine import CURRENT_NODE, RunOptions
 from kailash_cli.engine import run as run_graph
 from kailash_cli.errors import KailashError, UsageError
 from kailash_cli.model import Workflow
+from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.plan import plan, render_plan
 from kailash_cli.progress import JsonLogObserver, LineObserver, LiveObserver
 from kailash_cli.reporter import text_line
@@ -33,7 +34,7 @@ def _env_needed(workflow: Workflow) -> list[str]:
 
     names = list(workflow.env)
     for spec in workflow.nodes.values():
-        for template in templates_in([spec.config, spec.when]):
+        for template in templates_in([NODE_TYPES[spec.type].templated(spec.config), spec.when]):
             for expr in template.exprs:
                 for ref in expr.refs:
                     if ref[0] == "env" and len(ref) > 1:

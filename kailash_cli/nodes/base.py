@@ -53,6 +53,7 @@ class NodeType:
     example: ClassVar[str] = ""
     partial_inputs: ClassVar[bool] = False  # runs with whichever inputs arrived (MergeNode)
     checks_params: ClassVar[bool] = True  # resolved params are checked against the schema
+    literal_params: ClassVar[tuple[str, ...]] = ()  # taken as written: ${...} is not evaluated
 
     @property
     def schema_name(self) -> str:
@@ -77,6 +78,10 @@ class NodeType:
     def outputs(self, config: Mapping[str, Any]) -> tuple[str, ...] | None:
         """Output names for this config; None when any name may be produced."""
         return self.declared_outputs
+
+    def templated(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of ``config`` in which ``${...}`` expressions are evaluated."""
+        return {k: v for k, v in config.items() if k not in self.literal_params}
 
     def visible_outputs(self, outputs: Outputs) -> Outputs:
         """What a run shows of this node's outputs when the workflow declares none."""

@@ -84,6 +84,7 @@ class PythonCodeNode(NodeType):
     summary = "Call a Python function or run inline code; every other config key is an input."
     declared_outputs = ("result",)
     checks_params = False
+    literal_params = ("code",)  # Python source: a "${" in it is Python's, not an expression
     example = """\
 score:
   type: PythonCodeNode
