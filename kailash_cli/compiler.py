@@ -18,6 +18,7 @@ from kailash_cli.gcpause import gc_paused
 from kailash_cli.model import Edge, NodeSpec, Workflow
 from kailash_cli.nodes.base import NodeType
 from kailash_cli.nodes.registry import NODE_TYPES
+from kailash_cli.resilience import BreakerPolicy, RetryPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class CompiledNode:
     order_deps: frozenset[str]
     successors: tuple[str, ...]
     fallback_only: bool
+    retry: RetryPolicy | None = None
+    breaker: BreakerPolicy | None = None
 
     @property
     def deps(self) -> frozenset[str]:
@@ -124,5 +127,7 @@ def compile(workflow: Workflow) -> CompiledGraph:
             order_deps=frozenset(u for u, k in kinds.items() if not k & {"data", "expr"}),
             successors=tuple(order_graph.succ[node_id]),
             fallback_only=graph.nodes[node_id]["fallback_only"],
+            retry=RetryPolicy.from_spec(spec.retry),
+            breaker=BreakerPolicy.from_spec(spec.circuit_breaker),
         )
     return CompiledGraph(workflow=workflow, graph=graph, nodes=nodes, order=order)

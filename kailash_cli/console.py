@@ -17,14 +17,29 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+_redact: Callable[[str], str] | None = None
+
+
+def set_redactor(redact: Callable[[str], str] | None) -> None:
+    """From now on every line written (stdout and stderr) passes through ``redact``."""
+    global _redact
+    _redact = redact
+
+
+def redact_text(text: str) -> str:
+    return _redact(text) if _redact is not None else text
+
+
 def out(text: str) -> None:
     """Write a result to stdout."""
+    text = redact_text(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
 
 def err(text: str) -> None:
     """Write a diagnostic line to stderr."""
+    text = redact_text(text)
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
     sys.stderr.flush()
 

@@ -7,15 +7,18 @@ The scheduler runs on the calling thread. A node whose inputs are ready is calle
 * on a daemon worker thread otherwise (blocking calls never block each other);
 * on the shared event loop when its type is async (HTTP: no thread per request).
 
-``_invoke`` is the one place a node is called; retries, circuit breakers and fallbacks
-wrap it. Completions come back through one queue, so results, skips and observer events
-are all handled on the scheduler thread.
+``_invoke`` is the one place a node is called. Around it, on the scheduler thread: the
+circuit breaker admits or refuses a call, a failed attempt is retried after its policy's
+delay (a timer, so a waiting retry holds no thread), a final failure goes to the dead
+letters and to the node's fallback chain. Completions come back through one queue, so
+results, skips and observer events are all handled on the scheduler thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
 import queue
 import time
 import traceback
@@ -26,14 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from jsonschema import Draft202012Validator
-
 from kailash_cli.compiler import CompiledGraph, CompiledNode
-from kailash_cli.expressions import ExpressionError, Scope, Template, compile_value, render
+from kailash_cli.expressions import ExpressionError, Scope, compile_value
 from kailash_cli.files import FileAccess
+from kailash_cli.inputs import Fail, InputResolver, Skip
 from kailash_cli.nodes.base import NodeContext, Outputs
+from kailash_cli.resilience import BreakerBook, exception_names
 from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
-from kailash_cli.schemas import describe_type
 from kailash_cli.workers import Workers
 
 CURRENT_NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("kailash_node",
@@ -41,6 +43,10 @@ CURRENT_NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("kaila
 
 
 class RunObserver(Protocol):
+    """Told what happens, on the scheduler thread. Optional extra methods, called when an
+    observer has them: ``node_retrying(node_id, attempt, delay, error)`` and
+    ``dead_letter(node_id, node_type, params, result)``."""
+
     def node_started(self, node_id: str) -> None: ...
 
     def node_finished(self, node_id: str, result: NodeResult) -> None: ...
@@ -61,20 +67,27 @@ class RunOptions:
     secrets: dict[str, Any] = field(default_factory=dict)
     max_concurrency: int = 16
     timeout: float | None = None
+    node_timeout: float | None = None  # default per-node timeout (security.execution_timeout)
     run_id: str | None = None
     observer: RunObserver | None = None
     prepared: dict[str, Any] = field(default_factory=dict)
+    restored: dict[str, NodeResult] = field(default_factory=dict)  # resume: not run again
+    breakers: BreakerBook = field(default_factory=BreakerBook)
+    files: FileAccess | None = None
 
 
 _TICK = 0.2
 
 
-class _Skip(Exception):
-    """The node does not run; the message says why."""
+@dataclass(eq=False)
+class _Call:
+    """One node execution across its attempts; ``primary`` is the node whose result it gives."""
 
-
-class _Fail(Exception):
-    """The node fails before it is called (bad input); the message says why."""
+    node: CompiledNode
+    params: dict[str, Any]
+    primary: str
+    attempt: int = 0
+    began: float = 0.0
 
 
 class _Run:
@@ -90,13 +103,26 @@ class _Run:
                             "secrets": options.secrets, "nodes": self.outputs,
                             "run": {"id": self.run_id, "started_at": self.started_at,
                                     "workflow": compiled.workflow.name}}, options.environ)
-        self.files = FileAccess(compiled.workflow.base_dir)
+        self.inputs = InputResolver(compiled, self.results, self.outputs, self.scope)
+        self.files = options.files or FileAccess(compiled.workflow.base_dir)
         self.workers = Workers(options.max_concurrency)
         self._http: Any = None
         self.pending = {nid: len(n.deps) for nid, n in compiled.nodes.items() if not n.fallback_only}
-        self.ready = deque(nid for nid in compiled.order if self.pending.get(nid) == 0)
-        self.in_flight: dict[tuple[str, int], tuple[float, float | None]] = {}
+        self.ready: deque[str] = deque()
+        self.calls: deque[_Call] = deque()
+        self.timers: list[tuple[float, int, _Call]] = []
+        self.in_flight: dict[int, tuple[_Call, float, float | None]] = {}
         self._seq = 0
+        self._restore(options.restored)
+
+    def _restore(self, restored: dict[str, NodeResult]) -> None:
+        """Start ready: nodes without dependencies, after the resumed run's successes."""
+        for node_id in self.compiled.order:
+            if node_id in restored and node_id in self.pending:
+                self._settle(node_id, restored[node_id])  # releases its successors
+        queued = set(self.ready)
+        self.ready.extendleft(reversed([n for n in self.compiled.order if self.pending.get(n) == 0
+                                        and n not in self.results and n not in queued]))
 
     # -- scheduling -------------------------------------------------------------------
 
@@ -104,92 +130,184 @@ class _Run:
         start = time.perf_counter()
         deadline = start + self.options.timeout if self.options.timeout else None
         try:
-            while self.ready or self.in_flight:
+            while self.ready or self.calls or self.in_flight or self.timers:
                 self._dispatch_ready()
-                if self.in_flight:
+                if self.in_flight or self.timers:
                     self._wait(deadline)
         finally:
             self._close()
-        duration = (time.perf_counter() - start) * 1000
-        return self._result(duration)
+        return self._result((time.perf_counter() - start) * 1000)
 
     def _dispatch_ready(self) -> None:
         limit = self.options.max_concurrency
-        while self.ready and len(self.in_flight) < limit:
-            node_id = self.ready.popleft()
-            node = self.compiled.nodes[node_id]
-            try:
-                params = self._inputs(node)
-            except _Skip as e:
-                self._finish(node_id, NodeResult(SKIPPED, error=str(e)))
-                continue
-            except (_Fail, ExpressionError) as e:
-                self._finish(node_id, NodeResult(FAILED, error=str(e)))
-                continue
-            self.observer.node_started(node_id)
-            ctx = self._context(node)
-            if node.node_type.is_async(ctx.prepared):
-                self._submit(node, lambda n=node, p=params, c=ctx: self._ainvoke(n, p, c), True)
-            elif not self.ready and not self.in_flight and self._timeout(node) is None:
-                began = time.perf_counter()
-                try:
-                    outputs = self._invoke(node, params, ctx)
-                except KeyboardInterrupt:
-                    raise
-                except BaseException as e:  # the node's failure, recorded
-                    self._finish(node_id, _failure(e, began))
-                else:
-                    self._finish(node_id, _success(outputs, began))
-            else:
-                self._submit(node, lambda n=node, p=params, c=ctx: self._invoke(n, p, c), False)
+        while (self.calls or self.ready) and len(self.in_flight) < limit:
+            call = self.calls.popleft() if self.calls else self._first_call(self.ready.popleft())
+            if call is not None:
+                self._launch(call)
 
-    def _submit(self, node: CompiledNode, call: Any, is_async: bool) -> None:
-        self._seq += 1
-        token = (node.spec.id, self._seq)
-        timeout = self._timeout(node)
-        began = time.perf_counter()
-        self.in_flight[token] = (began, began + timeout if timeout else None)
-        if is_async:
-            self.workers.submit_async(token, call)
+    def _first_call(self, node_id: str) -> _Call | None:
+        node = self.compiled.nodes[node_id]
+        try:
+            params = self.inputs.resolve(node)
+        except Skip as e:
+            self._settle(node_id, NodeResult(SKIPPED, error=str(e)))
+            return None
+        except (Fail, ExpressionError) as e:
+            self._settle(node_id, NodeResult(FAILED, error=str(e)))
+            return None
+        self.observer.node_started(node_id)
+        return _Call(node, params, node_id, began=time.perf_counter())
+
+    def _launch(self, call: _Call) -> None:
+        node = call.node
+        if not self._admitted(call):
+            return
+        call.attempt += 1
+        ctx = self._context(node)
+        if node.node_type.is_async(ctx.prepared):
+            self._submit(call, lambda: self._ainvoke(node, call.params, ctx), True)
+        elif not self.ready and not self.calls and not self.in_flight and self._timeout(node) is None:
+            try:
+                outputs = self._invoke(node, call.params, ctx)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # the node's failure, recorded
+                self._completed(call, False, e)
+            else:
+                self._completed(call, True, outputs)
         else:
-            self.workers.submit(token, call)
+            self._submit(call, lambda: self._invoke(node, call.params, ctx), False)
+
+    def _admitted(self, call: _Call) -> bool:
+        """Ask the node's circuit breaker; an open one fails the call without making it."""
+        policy = call.node.breaker
+        if policy is None:
+            return True
+        node_id = call.node.spec.id
+        allowed, state = policy.admit(self.options.breakers.get(node_id), time.time())
+        self.options.breakers.put(node_id, state)
+        if not allowed:
+            result = NodeResult(FAILED, call.attempt, self._elapsed(call), policy.refusal(state, time.time()))
+            self._final_failure(call, result, dead_letter=False)
+        return allowed
+
+    def _submit(self, call: _Call, make: Any, is_async: bool) -> None:
+        self._seq += 1
+        timeout = self._timeout(call.node)
+        began = time.perf_counter()
+        self.in_flight[self._seq] = (call, began, began + timeout if timeout else None)
+        if is_async:
+            self.workers.submit_async(self._seq, make)
+        else:
+            self.workers.submit(self._seq, make)
 
     def _wait(self, run_deadline: float | None) -> None:
-        deadlines = [d for _, d in self.in_flight.values() if d is not None]
+        deadlines = [d for _, _, d in self.in_flight.values() if d is not None]
+        deadlines += [due for due, _, _ in self.timers[:1]]
         if run_deadline is not None:
             deadlines.append(run_deadline)
         # Wake up at least every _TICK: a signal (Ctrl-C) may be delivered to a worker
         # thread, and the main thread only runs Python's handler once it stops waiting.
         wait = min(_TICK, max(0.0, min(deadlines) - time.perf_counter())) if deadlines else _TICK
+        if not self.in_flight:  # only retries are waiting for their time
+            time.sleep(wait)
+            self._expire(run_deadline)
+            return
         try:
             token, ok, value = self.workers.completions.get(timeout=wait)
         except queue.Empty:
             self._expire(run_deadline)
             return
-        if token not in self.in_flight:
-            return  # a call that already timed out finished late: ignored
-        began, _ = self.in_flight.pop(token)
-        self._finish(token[0], _success(value, began) if ok else _failure(value, began))
+        entry = self.in_flight.pop(token, None)
+        if entry is not None:  # else: a call that already timed out finished late
+            self._completed(entry[0], ok, value)
+        self._expire(run_deadline)
 
     def _expire(self, run_deadline: float | None) -> None:
         now = time.perf_counter()
-        run_over = run_deadline is not None and now >= run_deadline
-        for token, (began, deadline) in list(self.in_flight.items()):
-            if run_over or (deadline is not None and now >= deadline):
+        while self.timers and self.timers[0][0] <= now:
+            self.calls.append(heapq.heappop(self.timers)[2])
+        if run_deadline is not None and now >= run_deadline:
+            self._run_timed_out()
+            return
+        for token, (call, _, deadline) in list(self.in_flight.items()):
+            if deadline is not None and now >= deadline:
                 del self.in_flight[token]
-                seconds = self._timeout(self.compiled.nodes[token[0]])
-                why = (f"run timed out after {self.options.timeout:g}s" if run_over
-                       else f"timed out after {seconds:g}s")
-                self._finish(token[0], NodeResult(FAILED, 1, (now - began) * 1000, f"TimeoutError: {why}"))
-        if run_over:
-            for node_id in list(self.ready):
-                self._finish(node_id, NodeResult(SKIPPED, error="run timed out"))
-            self.ready.clear()
-            self.pending.clear()
+                seconds = self._timeout(call.node)
+                self._completed(call, False, TimeoutError(f"timed out after {seconds:g}s"))
 
-    def _finish(self, node_id: str, result: NodeResult) -> None:
+    def _run_timed_out(self) -> None:
+        why = f"TimeoutError: run timed out after {self.options.timeout:g}s"
+        stuck = [c for c, _, _ in self.in_flight.values()] + [c for _, _, c in self.timers]
+        stuck += list(self.calls)
+        self.in_flight.clear()
+        self.timers.clear()
+        self.calls.clear()
+        for call in stuck:
+            self._settle(call.primary, NodeResult(FAILED, call.attempt, self._elapsed(call), why))
+        for node_id in list(self.ready):
+            self._settle(node_id, NodeResult(SKIPPED, error="run timed out"))
+        self.ready.clear()
+        self.pending.clear()
+
+    # -- outcomes ---------------------------------------------------------------------
+
+    def _completed(self, call: _Call, ok: bool, value: Any) -> None:
+        node_id = call.node.spec.id
+        if call.node.breaker is not None:
+            state = call.node.breaker.record(self.options.breakers.get(node_id), ok, time.time())
+            self.options.breakers.put(node_id, state)
+        if ok:
+            result = NodeResult(SUCCEEDED, call.attempt, self._elapsed(call), outputs=value)
+            if call.primary != node_id:  # a fallback stood in for the primary
+                self._record(node_id, result)
+                primary = self.results[call.primary]
+                primary.outputs, primary.fallback = value, node_id
+                self._settle(call.primary, primary)
+            else:
+                self._settle(node_id, result)
+            return
+        result = _failure(value, call.attempt, self._elapsed(call))
+        retry = call.node.retry
+        if retry is not None and retry.should_retry(exception_names(value), call.attempt):
+            delay = retry.delay(call.attempt)
+            self._notify("node_retrying", node_id, call.attempt, delay, result.error)
+            self._seq += 1
+            heapq.heappush(self.timers, (time.perf_counter() + delay, self._seq, call))
+            return
+        self._final_failure(call, result, dead_letter=True)
+
+    def _final_failure(self, call: _Call, result: NodeResult, *, dead_letter: bool) -> None:
+        node_id = call.node.spec.id
+        if dead_letter:
+            self._notify("dead_letter", node_id, call.node.spec.type, call.params, result)
+        if call.primary == node_id:
+            self.results[node_id] = result
+        else:
+            self._record(node_id, result)
+        fallback = call.node.spec.fallback
+        if fallback is None:
+            self._settle(call.primary, self.results[call.primary])
+            return
+        primary = self.compiled.nodes[call.primary]
+        try:
+            params = self.inputs.fallback(self.compiled.nodes[fallback], primary, call.params)
+        except (Fail, ExpressionError) as e:
+            self._record(fallback, NodeResult(FAILED, error=str(e)))
+            self._settle(call.primary, self.results[call.primary])
+            return
+        self.observer.node_started(fallback)
+        self.calls.append(_Call(self.compiled.nodes[fallback], params, call.primary,
+                                began=time.perf_counter()))
+
+    def _record(self, node_id: str, result: NodeResult) -> None:
+        """A fallback node's own result: reported, but it releases nothing."""
         self.results[node_id] = result
-        if result.status == SUCCEEDED and result.outputs is not None:
+        self.observer.node_finished(node_id, result)
+
+    def _settle(self, node_id: str, result: NodeResult) -> None:
+        self.results[node_id] = result
+        if result.outputs is not None and (result.status == SUCCEEDED or result.fallback):
             self.outputs[node_id] = result.outputs
         self.observer.node_finished(node_id, result)
         for successor in self.compiled.nodes[node_id].successors:
@@ -198,52 +316,19 @@ class _Run:
                 if self.pending[successor] == 0:
                     self.ready.append(successor)
 
+    def _notify(self, event: str, *args: Any) -> None:
+        method = getattr(self.observer, event, None)
+        if method is not None:
+            method(*args)
+
     # -- one node ---------------------------------------------------------------------
 
     def _timeout(self, node: CompiledNode) -> float | None:
-        return node.spec.timeout or (self.options.timeout if self.options.timeout else None)
+        return node.spec.timeout or self.options.node_timeout or self.options.timeout or None
 
-    def _inputs(self, node: CompiledNode) -> dict[str, Any]:
-        for dep in node.order_deps:
-            if self.results[dep].status == FAILED and not self.compiled.nodes[dep].spec.continue_on_error:
-                raise _Skip(f"depends on '{dep}', which failed")
-        missing = [d for d in node.data_deps if self.results[d].status != SUCCEEDED]
-        if missing and (not node.node_type.partial_inputs or len(missing) == len(node.data_deps)):
-            dep = sorted(missing)[0]
-            raise _Skip(f"input from '{dep}' did not arrive ({self.results[dep].status})")
-        if node.when is not None and not self._when(node.when):
-            raise _Skip("when is false")
-        params = dict(node.defaults)
-        params.update(node.config)
-        if node.resolve:
-            params.update(node.resolve(self.scope))
-        arrived = 0
-        for edge in node.inputs:
-            source = self.outputs.get(edge.source)
-            if source is None:
-                continue
-            key = edge.output[0]
-            if key not in source:
-                source_node = self.compiled.nodes[edge.source]
-                declared = source_node.node_type.outputs(source_node.spec.config)
-                if declared is not None and key in declared:
-                    if node.node_type.partial_inputs:
-                        continue
-                    raise _Skip(f"'{edge.source}.{key}' was not produced")
-                raise _Fail(f"input '{edge.param}': node '{edge.source}' produced no output "
-                            f"'{key}' (it produced: {', '.join(sorted(source)) or 'nothing'})")
-            params[edge.param] = _dig(source[key], edge)
-            arrived += 1
-        if node.node_type.partial_inputs and node.inputs and not arrived:
-            raise _Skip("no input arrived")
-        if node.node_type.checks_params:
-            _check_params(node, params)
-        return params
-
-    def _when(self, when: Template | str | bool) -> bool:
-        if isinstance(when, Template):
-            return bool(render(when, self.scope))
-        return bool(when) and when not in ("false", "False", "0", "")
+    @staticmethod
+    def _elapsed(call: _Call) -> float:
+        return (time.perf_counter() - call.began) * 1000 if call.began else 0.0
 
     def _context(self, node: CompiledNode) -> NodeContext:
         return NodeContext(node_id=node.spec.id, files=self.files, environ=self.options.environ,
@@ -280,8 +365,9 @@ class _Run:
         for node_id in self.compiled.order:
             if node_id not in self.results and not self.compiled.nodes[node_id].fallback_only:
                 self.results[node_id] = NodeResult(SKIPPED, error="not reached")
-        failed = any(r.status == FAILED and not self.compiled.nodes[n].spec.continue_on_error
-                     for n, r in self.results.items())
+        failed = any(r.status == FAILED and not r.fallback and not node.fallback_only
+                     and not node.spec.continue_on_error
+                     for n, r in self.results.items() for node in (self.compiled.nodes[n],))
         ordered = {n: self.results[n] for n in self.compiled.workflow.nodes if n in self.results}
         return RunResult(self.run_id, self.compiled.workflow.name, FAILED if failed else SUCCEEDED,
                          self.started_at, duration_ms, ordered, self._outputs())
@@ -301,42 +387,10 @@ class _Run:
         return values
 
 
-def _dig(value: Any, edge: Any) -> Any:
-    for i, key in enumerate(edge.output[1:], start=1):
-        if isinstance(value, Mapping) and key in value:
-            value = value[key]
-        elif isinstance(value, list) and key.lstrip("-").isdigit() and -len(value) <= int(key) < len(value):
-            value = value[int(key)]
-        else:
-            path = ".".join(edge.output[: i + 1])
-            raise _Fail(f"input '{edge.param}': '{edge.source}.{path}' does not exist "
-                        f"(got {describe_type(value)})")
-    return value
-
-
-_VALIDATORS: dict[str, Draft202012Validator] = {}
-
-
-def _check_params(node: CompiledNode, params: dict[str, Any]) -> None:
-    validator = _VALIDATORS.get(node.spec.type)
-    if validator is None:
-        validator = _VALIDATORS[node.spec.type] = Draft202012Validator(node.node_type.schema)
-    for error in validator.iter_errors(params):
-        where = ".".join(str(p) for p in error.absolute_path) or "parameters"
-        if error.validator == "type":
-            raise _Fail(f"parameter '{where}' must be {error.validator_value}, got "
-                        f"{describe_type(error.instance)}")
-        raise _Fail(f"{where}: {error.message}")
-
-
-def _success(outputs: Any, began: float) -> NodeResult:
-    return NodeResult(SUCCEEDED, 1, (time.perf_counter() - began) * 1000, outputs=outputs)
-
-
-def _failure(error: BaseException, began: float) -> NodeResult:
+def _failure(error: BaseException, attempts: int, duration_ms: float) -> NodeResult:
     message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     detail = "".join(traceback.format_exception(error))
-    return NodeResult(FAILED, 1, (time.perf_counter() - began) * 1000, message, detail=detail)
+    return NodeResult(FAILED, attempts, duration_ms, message, detail=detail)
 
 
 def run(compiled: CompiledGraph, options: RunOptions) -> RunResult:

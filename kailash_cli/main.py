@@ -105,6 +105,12 @@ def run(
         "--output", "-o", help="Result format on stdout.")] = OutputFormat.text,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Validate and print the plan; execute nothing.")] = False,
+    resume: Annotated[str | None, typer.Option(
+        "--resume", metavar="RUN_ID",
+        help="Resume a failed or interrupted run: its succeeded nodes are not run again.")] = None,
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", metavar="ID", envvar="KAILASH_USER",
+        help="Run as this user of access_control (permissions, masking) [env: KAILASH_USER].")] = None,
 ) -> None:
     """Validate, compile and execute a workflow; results on stdout \
 (exit 0 ok, 1 failed, 2 could not start)."""
@@ -112,7 +118,7 @@ def run(
 
     _exit(handle(lambda: run_command(
         workflow, cli_params=param or [], params_file=params_file, config_path=config,
-        output_format=output.value, dry_run=dry_run, log_format=STATE.log_format,
+        output_format=output.value, dry_run=dry_run, resume=resume, user=user, log_format=STATE.log_format,
         verbose=STATE.verbose), verbose=STATE.verbose))
 
 
@@ -238,6 +244,95 @@ def audit_verify(
     from kailash_cli.commands.audit import audit_verify as command
 
     _exit(handle(lambda: command(log), verbose=STATE.verbose))
+
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Project config whose runtime.store to read (default ./kailash.yaml).")]
+OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="Output format.")]
+
+runs_app = typer.Typer(name="runs", help="Run history from the store (default: list).")
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs_default(ctx: typer.Context, config: ConfigOption = None,
+                 output: OutputOption = OutputFormat.text) -> None:
+    """Run history from the store, newest first (`kailash runs` = `kailash runs list`)."""
+    if ctx.invoked_subcommand is None:
+        from kailash_cli.commands.runs import list_runs
+
+        _exit(handle(lambda: list_runs(config_path=config, output_format=output.value),
+                     verbose=STATE.verbose))
+
+
+@runs_app.command("list")
+def runs_list(
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", "-s", help="Only this status: succeeded, failed, interrupted, running.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")] = 20,
+) -> None:
+    """List runs: run_id, workflow, status, started_at, duration_ms (newest first)."""
+    from kailash_cli.commands.runs import list_runs
+
+    _exit(handle(lambda: list_runs(config_path=config, workflow=workflow, status=status, limit=limit,
+                                   output_format=output.value), verbose=STATE.verbose))
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", show_default=False)],
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Show one run (with -o json: the `run --output json` document). Exit 2 for an unknown id."""
+    from kailash_cli.commands.runs import show_run
+
+    _exit(handle(lambda: show_run(run_id, config_path=config, output_format=output.value),
+                 verbose=STATE.verbose))
+
+
+dlq_app = typer.Typer(name="dlq", help="Dead letters: node executions that failed for good (default: list).")
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.callback(invoke_without_command=True)
+def dlq_default(ctx: typer.Context, config: ConfigOption = None,
+                output: OutputOption = OutputFormat.text) -> None:
+    """Dead letters, newest first (`kailash dlq` = `kailash dlq list`)."""
+    if ctx.invoked_subcommand is None:
+        from kailash_cli.commands.dlq import list_letters
+
+        _exit(handle(lambda: list_letters(config_path=config, output_format=output.value),
+                     verbose=STATE.verbose))
+
+
+@dlq_app.command("list")
+def dlq_list(
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+) -> None:
+    """List dead letters: id, run, workflow, node, attempts, error."""
+    from kailash_cli.commands.dlq import list_letters
+
+    _exit(handle(lambda: list_letters(config_path=config, limit=limit, output_format=output.value),
+                 verbose=STATE.verbose))
+
+
+@dlq_app.command("show")
+def dlq_show(
+    letter_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Show one dead letter with its (redacted) inputs and error. Exit 2 for an unknown id."""
+    from kailash_cli.commands.dlq import show_letter
+
+    _exit(handle(lambda: show_letter(letter_id, config_path=config, output_format=output.value),
+                 verbose=STATE.verbose))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from kailash_cli.console import err
+from kailash_cli.console import err, redact_text
 from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
 
 _MARK = {SUCCEEDED: "ok  ", FAILED: "FAIL", SKIPPED: "skip"}
@@ -29,11 +29,20 @@ class LineObserver:
             err(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
             return
         line = f"{_MARK[result.status]} {node_id:<{self.width}}  {result.duration_ms:9.1f} ms"
+        if result.attempts > 1:
+            line += f"  after {result.attempts} attempts"
+        if result.restored:
+            line += "  (restored from the resumed run, not run again)"
         if result.status == FAILED:
             line += f"  {result.error}"
+            if result.fallback:
+                line += f" (fallback '{result.fallback}' stood in)"
             if self.verbose and result.detail:
                 line += "\n" + result.detail.rstrip()
         err(line)
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        err(f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; next in {delay:.2f}s")
 
 
 class JsonLogObserver:
@@ -53,9 +62,17 @@ class JsonLogObserver:
         self.log("node_started", node=node_id)
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
-        level = "error" if result.status == FAILED else "info"
-        self.log("node_finished", level, node=node_id, status=result.status,
-                 duration_ms=round(result.duration_ms, 3), error=result.error)
+        level = "error" if result.status == FAILED and not result.fallback else "info"
+        extra = {k: v for k, v in (("fallback", result.fallback), ("restored", result.restored)) if v}
+        self.log("node_finished", level, node=node_id, status=result.status, attempts=result.attempts,
+                 duration_ms=round(result.duration_ms, 3), error=result.error, **extra)
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        self.log("node_retrying", "warning", node=node_id, attempt=attempt,
+                 delay_s=round(delay, 3), error=error)
+
+    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        self.log("dead_letter", "error", node=node_id, attempts=result.attempts, error=result.error)
 
     def node_output(self, node_id: str | None, line: str) -> None:
         """A line a node printed (stdout is kept for results)."""
@@ -100,7 +117,7 @@ class LiveObserver:
                 ms = (time.perf_counter() - self.started[node_id]) * 1000
             took = f"{ms:.0f} ms" if status not in ("waiting", SKIPPED) else ""
             table.add_row(node_id, self.types[node_id], f"[{styles.get(status, 'dim')}]{status}[/]",
-                          took, note[:80])
+                          took, redact_text(note)[:80])
         if len(self.types) > self.MAX_ROWS:
             counts: dict[str, int] = {}
             for node_id in self.types:
@@ -114,4 +131,8 @@ class LiveObserver:
         self.state[node_id] = ("running", 0.0, "")
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
-        self.state[node_id] = (result.status, result.duration_ms, result.error or "")
+        note = result.error or ("restored" if result.restored else "")
+        self.state[node_id] = (result.status, result.duration_ms, note)
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        self.state[node_id] = ("running", 0.0, f"attempt {attempt} failed, retry in {delay:.1f}s: {error}")

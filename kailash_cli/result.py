@@ -44,10 +44,17 @@ class NodeResult:
     error: str | None = None
     outputs: dict[str, Any] | None = None
     detail: str | None = None  # traceback, shown with -v only
+    fallback: str | None = None  # the node whose outputs stood in after this one failed
+    restored: bool = False  # taken from the run being resumed, not executed again
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "attempts": self.attempts,
-                "duration_ms": round(self.duration_ms, 3), "error": self.error}
+        data: dict[str, Any] = {"status": self.status, "attempts": self.attempts,
+                                "duration_ms": round(self.duration_ms, 3), "error": self.error}
+        if self.fallback:
+            data["fallback"] = self.fallback
+        if self.restored:
+            data["restored"] = True
+        return data
 
 
 @dataclass(slots=True)

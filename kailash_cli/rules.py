@@ -23,6 +23,7 @@ VALIDATE_RULES: dict[str, str] = {
     "KV209": "A parameter is connected twice",
     "KV210": "Inline Python code does not compile",
     "KV211": "SwitchNode condition is incomplete or ambiguous",
+    "KV212": "A fallback node has inputs or dependents of its own",
     "KV301": "Expression does not parse or is not allowed",
     "KV302": "Expression names an unknown param",
     "KV303": "Expression names an unknown node",

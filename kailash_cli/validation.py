@@ -52,12 +52,40 @@ class _Checker:
         self._connections()
         self._required_params()
         self._expressions()
+        self._fallbacks()
         for cycle in find_cycles(self.deps):
             path = " -> ".join([*cycle, cycle[0]])
             self.add("KV207", f"cycle between nodes: {path}", ("nodes", cycle[0]),
                      "remove one of the connections, depends_on entries or ${nodes...} "
                      "references on this cycle", key=True)
         return self.problems
+
+    def _fallbacks(self) -> None:
+        """A fallback runs only in its primary's place: nothing may connect to or from it."""
+        named = {n.get("fallback"): i for i, n in self.nodes.items()
+                 if isinstance(n, dict) and isinstance(n.get("fallback"), str)}
+        for fallback, primary in named.items():
+            if fallback not in self.deps:
+                continue
+            users = sorted(n for n, deps in self.deps.items() if fallback in deps)
+            if self.deps[fallback] or users:
+                self.add("KV212", f"node '{fallback}' is the fallback of '{primary}': it runs only "
+                         f"in its place, with its inputs, so it cannot have inputs or dependents "
+                         f"of its own", ("nodes", fallback), f"connect to and from '{primary}' "
+                         "instead", key=True)
+        looped: set[str] = set()
+        for start in named.values():
+            if start in looped:
+                continue
+            chain, current = [start], self.nodes[start].get("fallback")
+            while isinstance(current, str) and current in self.nodes and current not in chain:
+                chain.append(current)
+                nxt = self.nodes[current]
+                current = nxt.get("fallback") if isinstance(nxt, dict) else None
+            if current == start and len(chain) > 1:  # a node naming itself is KV206 already
+                looped.update(chain)
+                self.add("KV206", f"fallback chain loops: {' -> '.join([*chain, start])}",
+                         ("nodes", start, "fallback"), "end the chain with a node without fallback")
 
     def _node(self, node_id: str, node: dict[str, Any]) -> None:
         type_name = node.get("type")

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 
-from kailash_cli.commands.run import prepare
 from kailash_cli.compiler import compile
 from kailash_cli.engine import RunOptions, run
 from kailash_cli.files import FileAccess
+from kailash_cli.launch import prepare
 from kailash_cli.nodes.base import NodeContext, Outputs
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.params import resolve

@@ -85,7 +85,7 @@ def test_compiled_resolver_renders_config() -> None:
     resolve = compiled.nodes["score"].resolve
     assert resolve is not None
     scope = Scope({"nodes": {"read": {"data": [1, 2]}}}, {})
-    assert resolve(scope) == {"code": "result = 1", "rows": [1, 2]}
+    assert resolve(scope) == {"rows": [1, 2]}  # code is Python source, never templated
 
 
 def test_when_literal_is_kept() -> None:

@@ -43,9 +43,9 @@ def test_json_log_observer_records(capsys: pytest.CaptureFixture[str]) -> None:
         {"level": "info", "event": "node_output", "run_id": "run1", "workflow": "wf", "node": "a",
          "line": "printed"},
         {"level": "error", "event": "node_finished", "run_id": "run1", "workflow": "wf", "node": "a",
-         "status": "failed", "duration_ms": 1.235, "error": "ValueError: x"},
+         "status": "failed", "attempts": 1, "duration_ms": 1.235, "error": "ValueError: x"},
         {"level": "info", "event": "node_finished", "run_id": "run1", "workflow": "wf", "node": "b",
-         "status": "succeeded", "duration_ms": 2.0, "error": None},
+         "status": "succeeded", "attempts": 1, "duration_ms": 2.0, "error": None},
     ]
 
 

@@ -120,9 +120,7 @@ def test_invalid_workflow_exits_2_with_the_findings(tmp_path: Path, run_cli: Run
 
 
 def test_cycle_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
-    write_file(tmp_path, "wf.yaml", WORKFLOW.replace("depends_on: [score]", "depends_on: [score]\n"
-                                                      "    fallback: start").replace(
-        '"${nodes.start.data}"', '"${nodes.end.file_path}"'))
+    write_file(tmp_path, "wf.yaml", WORKFLOW.replace('"${nodes.start.data}"', '"${nodes.end.file_path}"'))
 
     result = run_cli("graph", "wf.yaml", cwd=tmp_path)
 

@@ -1,0 +1,46 @@
+"""``kailash dlq [list|show ID]``: node executions that failed for good."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kailash_cli.commands.runs import open_store
+from kailash_cli.console import out
+from kailash_cli.constants import EXIT_OK
+from kailash_cli.errors import UsageError
+
+
+def list_letters(*, config_path: Path | None = None, limit: int = 50, output_format: str = "text") -> int:
+    store = open_store(config_path)
+    letters = store.dead_letters(limit) if store else []
+    if output_format == "json":
+        out(json.dumps(letters, indent=2, default=str))
+    elif not letters:
+        out("the dead-letter queue is empty")
+    else:
+        lines = [f"{'ID':>5}  {'RUN_ID':<12}  {'WORKFLOW':<20}  {'NODE':<20}  ATTEMPTS  ERROR"]
+        lines += [f"{d['id']:>5}  {d['run_id']:<12}  {d['workflow']:<20}  {d['node_id']:<20}  "
+                  f"{d['attempts']:>8}  {(d['error'] or '')[:80]}" for d in letters]
+        out("\n".join(lines))
+    return EXIT_OK
+
+
+def show_letter(letter_id: str, *, config_path: Path | None = None, output_format: str = "text") -> int:
+    if not letter_id.isdigit():
+        raise UsageError(f"dead letter id must be a number, got '{letter_id}'")
+    store = open_store(config_path)
+    letter = store.dead_letter(int(letter_id)) if store else None
+    if letter is None:
+        raise UsageError(f"no dead letter {letter_id}; `kailash dlq list` shows them")
+    if output_format == "json":
+        out(json.dumps(letter, indent=2, default=str))
+        return EXIT_OK
+    out("\n".join([
+        f"dead letter {letter['id']}: node {letter['node_id']} ({letter['node_type']}) of "
+        f"{letter['workflow']}, run {letter['run_id']}, {letter['created_at']}",
+        f"attempts: {letter['attempts']}",
+        f"error: {letter['error']}",
+        "inputs: " + json.dumps(letter["inputs"], indent=2, default=str),
+    ]))
+    return EXIT_OK

@@ -1,0 +1,83 @@
+"""``kailash runs [list|show RUN_ID]``: run history from the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kailash_cli.config import load_config
+from kailash_cli.console import out
+from kailash_cli.constants import EXIT_OK
+from kailash_cli.errors import UsageError
+from kailash_cli.launch import store_path
+from kailash_cli.store import Store
+
+
+def open_store(config_path: Path | None) -> Store | None:
+    """The store the config names; None when nothing has run there yet."""
+    path = store_path(load_config(config_path))
+    return Store.open(path) if path.is_file() else None
+
+
+def run_document(run: dict[str, Any]) -> dict[str, Any]:
+    """A stored run as the ``run --output json`` document."""
+    nodes = {}
+    for node_id, row in run["nodes"].items():
+        node = {"status": row["status"], "attempts": row["attempts"],
+                "duration_ms": round(row["duration_ms"] or 0.0, 3), "error": row["error"]}
+        nodes[node_id] = {**node, **(row["extra"] or {})}
+    return {"run_id": run["run_id"], "workflow": run["workflow"], "status": run["status"],
+            "started_at": run["started_at"], "duration_ms": _rounded(run["duration_ms"]),
+            "outputs": run["outputs"] or {}, "nodes": nodes, "params": run["params"],
+            "resumed_from": run["resumed_from"], "error": run["error"]}
+
+
+def _rounded(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
+
+
+def _duration(ms: float | None) -> str:
+    return "-" if ms is None else f"{ms:.0f}"
+
+
+def list_runs(*, config_path: Path | None = None, workflow: str | None = None,
+              status: str | None = None, limit: int = 20, output_format: str = "text") -> int:
+    store = open_store(config_path)
+    rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
+    listed = [{"run_id": r["run_id"], "workflow": r["workflow"], "status": r["status"],
+               "started_at": r["started_at"], "duration_ms": _rounded(r["duration_ms"])} for r in rows]
+    if output_format == "json":
+        out(json.dumps(listed, indent=2))
+    elif not listed:
+        out("no runs")
+    else:
+        lines = [f"{'RUN_ID':<12}  {'WORKFLOW':<20}  {'STATUS':<11}  {'STARTED_AT':<29}  DURATION_MS"]
+        lines += [f"{r['run_id']:<12}  {r['workflow']:<20}  {r['status']:<11}  {r['started_at']:<29}  "
+                  f"{_duration(r['duration_ms'])}" for r in listed]
+        out("\n".join(lines))
+    return EXIT_OK
+
+
+def show_run(run_id: str, *, config_path: Path | None = None, output_format: str = "text") -> int:
+    store = open_store(config_path)
+    run = store.run(run_id) if store else None
+    if run is None:
+        raise UsageError(f"unknown run id '{run_id}'; `kailash runs list` shows the runs")
+    document = run_document(run)
+    if output_format == "json":
+        out(json.dumps(document, indent=2, default=str))
+        return EXIT_OK
+    lines = [f"run {run_id}: {document['workflow']} {document['status']}, started "
+             f"{document['started_at']}, {_duration(document['duration_ms'])} ms"]
+    if document["resumed_from"]:
+        lines.append(f"resumed from {document['resumed_from']}")
+    for node_id, node in document["nodes"].items():
+        note = "  (restored from the resumed run)" if node.get("restored") else ""
+        note += f"  {node['error']}" if node["error"] else ""
+        note += f" (fallback '{node['fallback']}' stood in)" if node.get("fallback") else ""
+        lines.append(f"  {node['status']:<9} {node_id:<20} attempts {node['attempts']}  "
+                     f"{node['duration_ms']:.1f} ms{note}")
+    lines.append("outputs: " + json.dumps(document["outputs"], default=str))
+    out("\n".join(lines))
+    return EXIT_OK

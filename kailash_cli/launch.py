@@ -1,0 +1,113 @@
+"""What ``run`` sets up before the first node: environment, imports, settings, store, resume."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kailash_cli.compiler import CompiledGraph
+from kailash_cli.config import Config
+from kailash_cli.errors import KailashError, UsageError
+from kailash_cli.expressions import templates_in
+from kailash_cli.model import Workflow
+from kailash_cli.nodes.registry import NODE_TYPES
+from kailash_cli.result import SUCCEEDED, NodeResult
+from kailash_cli.store import Store
+
+DEFAULT_MAX_CONCURRENCY = 16
+DEFAULT_STORE = ".kailash/kailash.db"
+
+
+def _env_needed(workflow: Workflow) -> list[str]:
+    names = list(workflow.env)
+    for spec in workflow.nodes.values():
+        for template in templates_in([NODE_TYPES[spec.type].templated(spec.config), spec.when]):
+            for expr in template.exprs:
+                for ref in expr.refs:
+                    if ref[0] == "env" and len(ref) > 1:
+                        names.append(ref[1])
+                    elif ref[0].isupper():
+                        names.append(ref[0])
+    return list(dict.fromkeys(names))
+
+
+def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> None:
+    missing = [name for name in _env_needed(workflow) if name not in environ]
+    if missing:
+        raise UsageError(f"missing environment variable(s): {', '.join(missing)}; "
+                         "export them before the run (the workflow needs them)")
+
+
+def prepare(compiled: CompiledGraph) -> dict[str, Any]:
+    """Work each node type does before anything runs (e.g. importing functions)."""
+    prepared, errors = {}, []
+    for node_id, node in compiled.nodes.items():
+        try:
+            prepared[node_id] = node.node_type.prepare(node.spec, compiled.workflow.base_dir)
+        except KailashError as e:
+            errors.append(f"node '{node_id}': {e}")
+    if errors:
+        raise UsageError("\n".join(errors))
+    return prepared
+
+
+def runtime_settings(workflow: Workflow, config: Config) -> tuple[int, float | None]:
+    runtime = {**config.section("runtime"), **workflow.runtime}
+    return int(runtime.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)), runtime.get("timeout")
+
+
+def store_path(config: Config) -> Path:
+    """``runtime.store``, relative to the config file; else .kailash/kailash.db beside it."""
+    return config.base_dir / str(config.section("runtime").get("store", DEFAULT_STORE))
+
+
+def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
+    """A fingerprint of what each node is: type, config, condition and where its inputs come from."""
+    hashes = {}
+    for node_id, node in compiled.nodes.items():
+        spec = node.spec
+        shape = {"type": spec.type, "config": spec.config, "when": spec.when,
+                 "inputs": sorted(edge.label for edge in node.inputs),
+                 "depends_on": sorted(spec.depends_on), "fallback": spec.fallback}
+        text = json.dumps(shape, sort_keys=True, default=str)
+        hashes[node_id] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashes
+
+
+def resume_state(store: Store, run_id: str,
+                 compiled: CompiledGraph) -> tuple[dict[str, Any], dict[str, NodeResult]]:
+    """The params and succeeded nodes of the run to resume; refuses what would be unsafe."""
+    previous = store.run(run_id)
+    if previous is None:
+        raise UsageError(f"unknown run id '{run_id}'; `kailash runs list` shows the runs in {store.path}")
+    name = compiled.workflow.name
+    if previous["workflow"] != name:
+        raise UsageError(f"run {run_id} is a run of workflow '{previous['workflow']}', not '{name}'; "
+                         "resume it with its own workflow file")
+    if previous["status"] == "running":
+        raise UsageError(f"run {run_id} is still running (process {previous['pid']}); resume it "
+                         "once it has failed or been interrupted")
+    if previous["status"] == SUCCEEDED:
+        raise UsageError(f"run {run_id} succeeded; there is nothing to resume "
+                         "(run it again without --resume)")
+    current, recorded = node_hashes(compiled), previous["node_hashes"] or {}
+    restored: dict[str, NodeResult] = {}
+    changed = []
+    for node_id, row in previous["nodes"].items():
+        node = compiled.nodes.get(node_id)
+        if row["status"] != SUCCEEDED or node is None or node.fallback_only:
+            continue
+        if current.get(node_id) != recorded.get(node_id):
+            changed.append(node_id)
+            continue
+        restored[node_id] = NodeResult(SUCCEEDED, row["attempts"], row["duration_ms"] or 0.0,
+                                       outputs=row["outputs"], restored=True,
+                                       fallback=(row["extra"] or {}).get("fallback"))
+    if changed:
+        raise UsageError(f"cannot resume run {run_id}: node(s) {', '.join(sorted(changed))} changed "
+                         "since it ran (type, config, condition or inputs); run the workflow again "
+                         "without --resume")
+    return previous["params"] or {}, restored

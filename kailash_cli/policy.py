@@ -1,0 +1,168 @@
+"""The project config's security and runtime policy, turned into what one run enforces.
+
+``RunPolicy.build`` reads ``security``, ``runtime`` and ``access_control`` once; ``run``
+then asks it for the file guard, timeouts, concurrency cap, memory watch, the user and
+what that user may run and see, the audit log, and the command-execution hook.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kailash_cli.audit import AuditLog
+from kailash_cli.config import Config
+from kailash_cli.errors import AccessDeniedError, UsageError
+from kailash_cli.files import FileAccess
+from kailash_cli.model import Workflow
+from kailash_cli.result import NodeResult
+from kailash_cli.security.access import AccessControl, User
+from kailash_cli.security.limits import MemoryWatch, parse_duration, parse_size
+from kailash_cli.security.paths import PathGuard
+from kailash_cli.security.redact import Redactor
+
+ANONYMOUS = User(id="", roles=(), attributes={})
+DEFAULT_AUDIT_LOG = ".kailash/audit.jsonl"
+_COMMAND_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+                   "os.fork", "os.forkpty", "pty.spawn")
+
+
+@dataclass
+class RunPolicy:
+    config: Config
+    guard: PathGuard | None = None
+    node_timeout: float | None = None
+    run_timeout: float | None = None
+    cpu_cores: int | None = None
+    memory_limit: int | None = None
+    audit: AuditLog | None = None
+    access: AccessControl | None = None
+    user: User = ANONYMOUS
+    command_validation: bool = False
+    redactor: Redactor = field(default_factory=lambda: Redactor(()))
+
+    @classmethod
+    def build(cls, config: Config, user_id: str | None) -> RunPolicy:
+        security = config.section("security")
+        limits = config.section("runtime").get("resource_limits") or {}
+        policy = cls(config=config)
+        if security:
+            policy.guard = PathGuard.from_config(security, config.base_dir)
+        if "execution_timeout" in security:
+            policy.node_timeout = parse_duration(security["execution_timeout"])
+        policy.run_timeout = limits.get("timeout_seconds")
+        policy.cpu_cores = limits.get("cpu_cores")
+        memory = [parse_size(security["memory_limit"])] if "memory_limit" in security else []
+        memory += [int(limits["memory_mb"]) * 1024 * 1024] if "memory_mb" in limits else []
+        policy.memory_limit = min(memory) if memory else None
+        if security.get("enable_audit_logging") or config.section("runtime").get("enable_audit"):
+            policy.audit = AuditLog(config.base_dir / str(security.get("audit_log", DEFAULT_AUDIT_LOG)),
+                                    redact=lambda value: policy.redactor.value(value))
+        policy.command_validation = bool(security.get("enable_command_validation", False))
+        access = config.section("access_control")
+        policy.access = AccessControl.from_config(access) if access else None
+        policy.user = policy._user(user_id)
+        return policy
+
+    def _user(self, user_id: str | None) -> User:
+        if user_id is None:
+            return ANONYMOUS
+        if self.access is None:
+            raise UsageError(f"--user {user_id}: the config has no access_control section to "
+                             "look the user up in")
+        try:
+            return self.access.user(user_id)
+        except AccessDeniedError:
+            self.log("access_denied", user=user_id, reason="unknown user")
+            raise
+
+    def log(self, event: str, **fields: Any) -> None:
+        if self.audit is not None:
+            self.audit.append(event, **fields)
+
+    def files(self, workflow: Workflow) -> FileAccess:
+        return FileAccess(workflow.base_dir, self.guard)
+
+    def concurrency(self, wanted: int) -> int:
+        return min(wanted, self.cpu_cores) if self.cpu_cores else wanted
+
+    def authorize(self, workflow: Workflow, run_id: str) -> None:
+        """Refuse the run, before any node runs, when the user may not run a node."""
+        guarded = {n: s.permissions for n, s in workflow.nodes.items() if s.permissions}
+        if not guarded:
+            return
+        if self.access is None:
+            raise UsageError("nodes have permissions but the config has no access_control; add "
+                             f"access_control to {self.config.path or 'kailash.yaml'}")
+        if self.user is ANONYMOUS:
+            denials = [f"access denied: node '{n}' has permissions; run with --user ID" for n in guarded]
+        else:
+            denials = self.access.denials(self.user, guarded)
+        for denial in denials:
+            self.log("access_denied", user=self.user.id or None, run_id=run_id,
+                     workflow=workflow.name, reason=denial)
+        if denials:
+            raise AccessDeniedError("\n".join(denials))
+
+    def mask(self, value: Any) -> Any:
+        """What the user may see of ``value`` (masking rules), then secrets redacted."""
+        if self.access is not None:
+            value = self.access.mask(value, self.user)
+        return self.redactor.value(value)
+
+    def memory_watch(self, on_exceed: Callable[[int], None]) -> MemoryWatch | None:
+        if self.memory_limit is None:
+            return None
+        return MemoryWatch(self.memory_limit, on_exceed=on_exceed)
+
+
+class AuditObserver:
+    """One audit entry per node execution (names, status, error; never values)."""
+
+    def __init__(self, policy: RunPolicy, run_id: str, workflow: str) -> None:
+        self.policy = policy
+        self.base = {"user": policy.user.id or None, "run_id": run_id, "workflow": workflow}
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        self.policy.log("node_execution", **self.base, node=node_id, status=result.status,
+                        attempts=result.attempts, duration_ms=round(result.duration_ms, 3),
+                        error=result.error)
+
+
+class CommandGuard:
+    """With ``enable_command_validation``, node code may not start processes.
+
+    A Python audit hook (PEP 578) refuses process creation (subprocess, os.system,
+    os.exec*, os.spawn*, os.posix_spawn, os.fork, pty.spawn) while a node runs. It stops
+    Python code; native code calling fork/exec directly (ctypes, C extensions) is not seen.
+    """
+
+    _installed = False
+    _lock = threading.Lock()
+    active: Callable[[], str | None] | None = None
+
+    @classmethod
+    def install(cls, current_node: Callable[[], str | None]) -> None:
+        with cls._lock:
+            cls.active = current_node
+            if not cls._installed:
+                sys.addaudithook(cls._hook)
+                cls._installed = True
+
+    @classmethod
+    def uninstall(cls) -> None:
+        cls.active = None  # an audit hook cannot be removed; it goes quiet
+
+    @classmethod
+    def _hook(cls, event: str, args: tuple[Any, ...]) -> None:
+        active = cls.active
+        if active is None or not event.startswith(_COMMAND_EVENTS):
+            return
+        node = active()
+        if node is not None:
+            raise PermissionError(f"node '{node}' tried to start a process ({event}); refused by "
+                                  "security.enable_command_validation")
+

@@ -1,0 +1,136 @@
+"""Observers that keep a run: the store recorder, and a fan-out to several observers."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kailash_cli.errors import KailashError
+from kailash_cli.result import NodeResult, RunResult
+from kailash_cli.store import Store, now_iso
+
+Redact = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Observers:
+    """Sends each event to every observer that has a method for it."""
+
+    def __init__(self, *observers: Any) -> None:
+        self.observers = [o for o in observers if o is not None]
+
+    def _send(self, event: str, *args: Any) -> None:
+        for observer in self.observers:
+            method = getattr(observer, event, None)
+            if method is not None:
+                method(*args)
+
+    def node_started(self, node_id: str) -> None:
+        self._send("node_started", node_id)
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        self._send("node_finished", node_id, result)
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        self._send("node_retrying", node_id, attempt, delay, error)
+
+    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        self._send("dead_letter", node_id, node_type, params, result)
+
+
+class RunRecorder:
+    """Writes a run into the store: node executions in batches, never one transaction a node.
+
+    A batch is written when ``batch_size`` results are waiting or ``interval`` seconds have
+    passed since the last write, and at the end; everything is redacted first. A result
+    never waits longer than ``interval``: a timer writes it even when no other node finishes
+    (a run killed during a long node keeps the nodes that finished before, for ``--resume``).
+    """
+
+    def __init__(self, store: Store, run_id: str, workflow: str, order: list[str],
+                 redact: Redact = _same, batch_size: int = 500, interval: float = 0.5) -> None:
+        self.store = store
+        self.position = {node_id: i for i, node_id in enumerate(order)}
+        self.run_id = run_id
+        self.workflow = workflow
+        self.redact = redact
+        self.batch_size = batch_size
+        self.interval = interval
+        self.rows: list[dict[str, Any]] = []
+        self.last_flush = time.monotonic()
+        self.began = time.perf_counter()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    def begin(self, path: str, started_at: str, params: Any, node_hashes: dict[str, str],
+              resumed_from: str | None = None, user: str | None = None) -> None:
+        self.store.start_run(self.run_id, self.workflow, path, started_at, self.redact(params),
+                             node_hashes, resumed_from, user)
+        self.began = time.perf_counter()
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        extra = {k: v for k, v in (("fallback", result.fallback), ("restored", result.restored)) if v}
+        row = {"node_id": node_id, "status": result.status, "attempts": result.attempts,
+               "duration_ms": result.duration_ms, "error": self.redact(result.error),
+               "outputs": self.redact(result.outputs), "extra": extra,
+               "position": self.position.get(node_id, len(self.position))}
+        with self._lock:
+            self.rows.append(row)
+            if len(self.rows) >= self.batch_size or time.monotonic() - self.last_flush >= self.interval:
+                self._write()
+            elif self._timer is None and not self._closed:
+                self._timer = threading.Timer(self.interval, self._timed_flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        self.store.add_dead_letter(self.run_id, self.workflow, node_id, node_type,
+                                   self.redact(params), self.redact(result.error), result.attempts,
+                                   now_iso())
+
+    def flush(self) -> None:
+        with self._lock:
+            self._write()
+
+    def _write(self) -> None:  # with self._lock held: a timer's write and the last one never overlap
+        rows, self.rows = self.rows, []
+        self.last_flush = time.monotonic()
+        if rows:
+            try:
+                self.store.record_nodes(self.run_id, rows)
+            except BaseException:
+                self.rows[:0] = rows  # kept for the next write, which reports the error
+                raise
+
+    def _timed_flush(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._closed:
+                with contextlib.suppress(KailashError):  # the run's own last write reports it
+                    self._write()
+
+    def _close(self) -> None:
+        """The last write; after it no timer touches the store (it may be closed next)."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._write()
+
+    def finish(self, result: RunResult) -> None:
+        self._close()
+        self.store.finish_run(self.run_id, result.status, now_iso(), result.duration_ms,
+                              self.redact(result.outputs), started_at=result.started_at)
+
+    def interrupted(self, why: str = "interrupted") -> None:
+        self._close()
+        self.store.finish_run(self.run_id, "interrupted", now_iso(),
+                              (time.perf_counter() - self.began) * 1000, None, why)
