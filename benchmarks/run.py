@@ -27,10 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kailash_cli.commands.run import prepare
 from kailash_cli.compiler import compile as compile_workflow
 from kailash_cli.engine import RunOptions
 from kailash_cli.engine import run as run_engine
+from kailash_cli.files import FileAccess
+from kailash_cli.launch import prepare
+from kailash_cli.recorder import Observers, RunRecorder
+from kailash_cli.security.paths import PathGuard
+from kailash_cli.security.redact import Redactor
+from kailash_cli.store import Store, now_iso
 from kailash_cli.validation import load_workflow
 
 CHAIN_NODES = 1_000
@@ -160,6 +165,42 @@ def bench_chain(folder: Path, repeats: int = 9) -> Figure:
         f"{median / plain_s:.0f}x loop", "<= 50 us/node", median_us <= 50)
 
 
+def bench_chain_recorded(folder: Path, repeats: int = 9) -> Figure:
+    """Target 1 as `kailash run` pays it: run store, secret redaction and the path guard on."""
+    compiled, prepared = compiled_with_prepared(folder / "chain.yaml")
+    step = __import__(MODULE).step
+    redactor = Redactor(["not-a-real-secret-0123456789"])
+    guard = PathGuard.from_config({"allowed_directories": ["."]}, folder)
+    counter = iter(range(10**6))
+
+    def plain() -> None:
+        x = 0
+        for _ in range(CHAIN_NODES):
+            x = step(x=x)
+
+    def engine() -> None:
+        store = Store.open(folder / f"store-{next(counter)}.db")
+        recorder = RunRecorder(store, "r", "chain", list(compiled.workflow.nodes), redactor.value)
+        recorder.begin("chain.yaml", now_iso(), {}, {})
+        result = run_engine(compiled, RunOptions(
+            max_concurrency=16, prepared=prepared, observer=Observers(recorder),
+            files=FileAccess(folder, guard), secrets={"k": "not-a-real-secret-0123456789"}))
+        recorder.finish(result)
+        store.close()
+        assert result.succeeded
+
+    engine()
+    plain_s = min(timed(plain, repeats * 5))
+    runs = timed(engine, repeats)
+    median = statistics.median(runs)
+    median_us = (median - plain_s) / CHAIN_NODES * 1e6
+    return Figure(
+        "1b. same chain with run store, redaction, path guard",
+        f"{median_us:.1f} us/node median; run {ms(median)} incl. store writes",
+        f"plain loop {plain_s * 1e6:.0f} us", f"{median / plain_s:.0f}x loop", "<= 50 us/node",
+        median_us <= 50)
+
+
 def bench_fan_out(folder: Path, repeats: int = 7) -> Figure:
     compiled, prepared = compiled_with_prepared(write_sleepers(folder))
 
@@ -239,7 +280,7 @@ def main() -> int:
         folder = Path(tmp)
         (folder / f"{MODULE}.py").write_text(MODULE_SOURCE, encoding="utf-8")
         sys.path.insert(0, tmp)
-        for bench in (bench_chain, bench_fan_out, bench_big):
+        for bench in (bench_chain, bench_chain_recorded, bench_fan_out, bench_big):
             found = bench(folder)
             for figure in found if isinstance(found, list) else [found]:
                 figures.append(figure)

@@ -111,6 +111,9 @@ def run(
     user: Annotated[str | None, typer.Option(
         "--user", "-u", metavar="ID", envvar="KAILASH_USER",
         help="Run as this user of access_control (permissions, masking) [env: KAILASH_USER].")] = None,
+    metrics_file: Annotated[Path | None, typer.Option(
+        "--metrics-file", metavar="PATH",
+        help="Write the run's metrics in Prometheus text format (atomically).")] = None,
 ) -> None:
     """Validate, compile and execute a workflow; results on stdout \
 (exit 0 ok, 1 failed, 2 could not start)."""
@@ -118,7 +121,8 @@ def run(
 
     _exit(handle(lambda: run_command(
         workflow, cli_params=param or [], params_file=params_file, config_path=config,
-        output_format=output.value, dry_run=dry_run, resume=resume, user=user, log_format=STATE.log_format,
+        output_format=output.value, dry_run=dry_run, resume=resume, user=user, metrics_file=metrics_file,
+        log_format=STATE.log_format,
         verbose=STATE.verbose), verbose=STATE.verbose))
 
 

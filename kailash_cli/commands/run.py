@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from kailash_cli import metrics
 from kailash_cli import params as params_mod
 from kailash_cli import secrets as secrets_mod
 from kailash_cli.compiler import CompiledGraph, compile
@@ -107,7 +108,8 @@ def _execute(compiled: CompiledGraph, options: RunOptions, policy: RunPolicy,
 
 def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | None = None,
         config_path: Path | None = None, output_format: str = "text", dry_run: bool = False,
-        resume: str | None = None, user: str | None = None, log_format: str = "text",
+        resume: str | None = None, user: str | None = None, metrics_file: Path | None = None,
+        log_format: str = "text",
         verbose: bool = False, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
     workflow, warnings = load_workflow(path)
@@ -162,6 +164,8 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
         raise
     recorder.finish(result)
     store.close()
+    if metrics_file is not None:
+        metrics.write(result, metrics_file)
     policy.log("run_finished", **audit, status=result.status, duration_ms=round(result.duration_ms, 3))
     _report(result, output_format, json_log, policy.mask)
     return EXIT_OK if result.succeeded else EXIT_FAILURE

@@ -1,0 +1,63 @@
+"""``run --metrics-file``: the run's metrics in Prometheus text format (node_exporter textfile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+from kailash_cli.files import FileAccess
+from kailash_cli.result import RunResult
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+def _labels(**labels: str) -> str:
+    def escape(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    return "{" + ",".join(f'{k}="{escape(v)}"' for k, v in labels.items()) + "}"
+
+
+def _number(value: float) -> str:
+    return repr(float(value)) if value != int(value) else f"{int(value)}"
+
+
+def render(result: RunResult) -> str:
+    wf = result.workflow
+    lines = [
+        "# HELP kailash_runs_total Runs finished, by workflow and status.",
+        "# TYPE kailash_runs_total counter",
+        f"kailash_runs_total{_labels(workflow=wf, status=result.status)} 1",
+        "# HELP kailash_run_duration_seconds Wall time of the run.",
+        "# TYPE kailash_run_duration_seconds gauge",
+        f"kailash_run_duration_seconds{_labels(workflow=wf)} {_number(result.duration_ms / 1000)}",
+        "# HELP kailash_node_executions_total Node executions, by node and status.",
+        "# TYPE kailash_node_executions_total counter",
+    ]
+    for node_id, node in result.nodes.items():
+        labels = _labels(workflow=wf, node=node_id, status=node.status)
+        lines.append(f"kailash_node_executions_total{labels} 1")
+    lines += ["# HELP kailash_node_duration_seconds Time a node took, all attempts included.",
+              "# TYPE kailash_node_duration_seconds histogram"]
+    for node_id, node in result.nodes.items():
+        if node.status == "skipped":
+            continue
+        seconds = node.duration_ms / 1000
+        base = {"workflow": wf, "node": node_id, "status": node.status}
+        for bound in BUCKETS:
+            labels = _labels(**base, le=_number(bound))
+            lines.append(f"kailash_node_duration_seconds_bucket{labels} {int(seconds <= bound)}")
+        lines.append(f"kailash_node_duration_seconds_bucket{_labels(**base, le='+Inf')} 1")
+        lines.append(f"kailash_node_duration_seconds_sum{_labels(**base)} {_number(seconds)}")
+        lines.append(f"kailash_node_duration_seconds_count{_labels(**base)} 1")
+    return "\n".join(lines) + "\n"
+
+
+def write(result: RunResult, path: Path) -> None:
+    """Written atomically, so a collector never reads half a file."""
+    text = render(result)
+
+    def write_text(stream: IO[str]) -> None:
+        stream.write(text)
+
+    FileAccess(Path.cwd()).write_atomic(str(path), write_text)

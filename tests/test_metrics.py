@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kailash_cli.metrics import render
+from kailash_cli.result import NodeResult, RunResult
+
+KAILASH = Path(sys.executable).parent / "kailash"
+
+
+def result() -> RunResult:
+    nodes = {"a": NodeResult("succeeded", 1, 20.0), "b": NodeResult("failed", 3, 1500.0, "E: x"),
+             "c": NodeResult("skipped", error="input did not arrive")}
+    return RunResult("r1", 'we"ird', "failed", "2026-01-01T00:00:00+00:00", 2000.0, nodes, {})
+
+
+def test_render_counts_runs_and_nodes_with_escaped_labels() -> None:
+    text = render(result())
+
+    assert 'kailash_runs_total{workflow="we\\"ird",status="failed"} 1\n' in text
+    assert 'kailash_run_duration_seconds{workflow="we\\"ird"} 2\n' in text
+    assert 'kailash_node_executions_total{workflow="we\\"ird",node="c",status="skipped"} 1\n' in text
+    assert "# TYPE kailash_node_duration_seconds histogram\n" in text
+
+
+def test_histogram_buckets_are_cumulative_and_skipped_nodes_have_none() -> None:
+    lines = render(result()).splitlines()
+    prefix = 'kailash_node_duration_seconds_bucket{workflow="we\\"ird",node="b"'
+    b = [line for line in lines if line.startswith(prefix)]
+
+    assert b[0].endswith('le="0.005"} 0')
+    assert 'le="1"} 0' in b[7] and 'le="2.5"} 1' in b[8]
+    assert b[-1] == prefix + ',status="failed",le="+Inf"} 1'
+    assert 'kailash_node_duration_seconds_sum{workflow="we\\"ird",node="b",status="failed"} 1.5' in lines
+    assert not [line for line in lines if 'node="c"' in line and "duration" in line]
+
+
+def test_run_writes_the_metrics_file(tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(
+        "name: m\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
+
+    proc = subprocess.run([str(KAILASH), "run", "wf.yaml", "--metrics-file", "metrics/run.prom"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "metrics" / "run.prom").read_text()
+    assert 'kailash_runs_total{workflow="m",status="succeeded"} 1' in text
+    assert 'kailash_node_executions_total{workflow="m",node="a",status="succeeded"} 1' in text
+    assert [p.name for p in (tmp_path / "metrics").iterdir()] == ["run.prom"]  # no temp file left
