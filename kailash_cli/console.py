@@ -88,6 +88,45 @@ class _NodeOutput(io.TextIOBase):
         self._partial.clear()
 
 
+class RedactingStream(io.TextIOBase):
+    """A text stream that redacts secret values before they reach ``real``.
+
+    Line-buffered by default, so a value written in pieces (``print`` writes each argument
+    separately) is still whole when it is redacted; rich's console writes whole renders
+    and uses the unbuffered mode.
+    """
+
+    def __init__(self, real: TextIO, *, line_buffered: bool = True) -> None:
+        self.real = real
+        self.line_buffered = line_buffered
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.real.isatty()
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+    def write(self, text: str) -> int:
+        if not self.line_buffered:
+            self.real.write(redact_text(text))
+            return len(text)
+        buffered = self._partial + text
+        complete, _, self._partial = buffered.rpartition("\n")
+        if complete or buffered.endswith("\n"):
+            self.real.write(redact_text(complete + "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.real.write(redact_text(self._partial))
+            self._partial = ""
+        self.real.flush()
+
+
 def _redirect_fd1() -> int | None:
     """Point file descriptor 1 at stderr (subprocesses of node code); the saved copy, or None."""
     try:
@@ -105,17 +144,21 @@ def _redirect_fd1() -> int | None:
 def node_output_to_stderr(current: object, sink: LineSink | None = None) -> Iterator[TextIO]:
     """Send what node code prints (Python and its subprocesses) to stderr during a run.
 
-    Each complete line goes to ``sink`` (default: stderr as ``[node] text``).
+    Each complete line goes to ``sink`` (default: stderr as ``[node] text``). Python-level
+    writes to stderr are redacted too; bytes a subprocess or C code writes straight to the
+    file descriptors are not seen by Python and cannot be.
     """
-    real = sys.stdout
+    real, real_err = sys.stdout, sys.stderr
     saved_fd = _redirect_fd1()
     proxy = _NodeOutput(current, sink)
     sys.stdout = proxy  # type: ignore[assignment]
+    sys.stderr = RedactingStream(real_err)  # type: ignore[assignment]
     try:
         yield real
     finally:
         proxy.flush()
-        sys.stdout = real
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = real, real_err
         if saved_fd is not None:
             os.dup2(saved_fd, 1)
             os.close(saved_fd)

@@ -24,12 +24,13 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kailash_cli.compiler import CompiledGraph, CompiledNode
+from kailash_cli.errors import KailashError
 from kailash_cli.expressions import ExpressionError, Scope, compile_value
 from kailash_cli.files import FileAccess
 from kailash_cli.inputs import Fail, InputResolver, Skip
@@ -74,6 +75,11 @@ class RunOptions:
     restored: dict[str, NodeResult] = field(default_factory=dict)  # resume: not run again
     breakers: BreakerBook = field(default_factory=BreakerBook)
     files: FileAccess | None = None
+    stop: Callable[[], str | None] | None = None  # a reason to stop starting nodes (memory limit)
+
+
+class RunStopped(KailashError):
+    """The run was stopped by a limit; no further node was started."""
 
 
 _TICK = 0.2
@@ -141,6 +147,7 @@ class _Run:
     def _dispatch_ready(self) -> None:
         limit = self.options.max_concurrency
         while (self.calls or self.ready) and len(self.in_flight) < limit:
+            self._check_stop()
             call = self.calls.popleft() if self.calls else self._first_call(self.ready.popleft())
             if call is not None:
                 self._launch(call)
@@ -186,9 +193,9 @@ class _Run:
         node_id = call.node.spec.id
         allowed, state = policy.admit(self.options.breakers.get(node_id), time.time())
         self.options.breakers.put(node_id, state)
-        if not allowed:
+        if not allowed:  # after failed attempts this is how the call fails for good
             result = NodeResult(FAILED, call.attempt, self._elapsed(call), policy.refusal(state, time.time()))
-            self._final_failure(call, result, dead_letter=False)
+            self._final_failure(call, result, dead_letter=call.attempt > 0)
         return allowed
 
     def _submit(self, call: _Call, make: Any, is_async: bool) -> None:
@@ -222,6 +229,7 @@ class _Run:
         if entry is not None:  # else: a call that already timed out finished late
             self._completed(entry[0], ok, value)
         self._expire(run_deadline)
+        self._check_stop()
 
     def _expire(self, run_deadline: float | None) -> None:
         now = time.perf_counter()
@@ -233,18 +241,29 @@ class _Run:
         for token, (call, _, deadline) in list(self.in_flight.items()):
             if deadline is not None and now >= deadline:
                 del self.in_flight[token]
+                self.workers.abandon(token)
                 seconds = self._timeout(call.node)
                 self._completed(call, False, TimeoutError(f"timed out after {seconds:g}s"))
 
+    def _check_stop(self) -> None:
+        reason = self.options.stop() if self.options.stop else None
+        if reason:
+            raise RunStopped(reason)
+
     def _run_timed_out(self) -> None:
         why = f"TimeoutError: run timed out after {self.options.timeout:g}s"
+        for token in self.in_flight:
+            self.workers.abandon(token)
         stuck = [c for c, _, _ in self.in_flight.values()] + [c for _, _, c in self.timers]
         stuck += list(self.calls)
         self.in_flight.clear()
         self.timers.clear()
         self.calls.clear()
         for call in stuck:
-            self._settle(call.primary, NodeResult(FAILED, call.attempt, self._elapsed(call), why))
+            result = NodeResult(FAILED, call.attempt, self._elapsed(call), why)
+            if call.attempt:
+                self._notify("dead_letter", call.node.spec.id, call.node.spec.type, call.params, result)
+            self._settle(call.primary, result)
         for node_id in list(self.ready):
             self._settle(node_id, NodeResult(SKIPPED, error="run timed out"))
         self.ready.clear()

@@ -258,31 +258,34 @@ runs_app = typer.Typer(name="runs", help="Run history from the store (default: l
 app.add_typer(runs_app, name="runs")
 
 
-@runs_app.callback(invoke_without_command=True)
-def runs_default(ctx: typer.Context, config: ConfigOption = None,
-                 output: OutputOption = OutputFormat.text) -> None:
-    """Run history from the store, newest first (`kailash runs` = `kailash runs list`)."""
-    if ctx.invoked_subcommand is None:
-        from kailash_cli.commands.runs import list_runs
-
-        _exit(handle(lambda: list_runs(config_path=config, output_format=output.value),
-                     verbose=STATE.verbose))
+WorkflowFilter = Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")]
+StatusFilter = Annotated[str | None, typer.Option(
+    "--status", "-s", help="Only this status: succeeded, failed, interrupted, running.")]
+LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")]
 
 
-@runs_app.command("list")
-def runs_list(
-    config: ConfigOption = None,
-    output: OutputOption = OutputFormat.text,
-    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")] = None,
-    status: Annotated[str | None, typer.Option(
-        "--status", "-s", help="Only this status: succeeded, failed, interrupted, running.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")] = 20,
-) -> None:
-    """List runs: run_id, workflow, status, started_at, duration_ms (newest first)."""
+def _list_runs(config: Path | None, output: OutputFormat, workflow: str | None, status: str | None,
+               limit: int) -> None:
     from kailash_cli.commands.runs import list_runs
 
     _exit(handle(lambda: list_runs(config_path=config, workflow=workflow, status=status, limit=limit,
                                    output_format=output.value), verbose=STATE.verbose))
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs_default(ctx: typer.Context, config: ConfigOption = None,
+                 output: OutputOption = OutputFormat.text, workflow: WorkflowFilter = None,
+                 status: StatusFilter = None, limit: LimitOption = 20) -> None:
+    """Run history from the store, newest first (`kailash runs` = `kailash runs list`)."""
+    if ctx.invoked_subcommand is None:
+        _list_runs(config, output, workflow, status, limit)
+
+
+@runs_app.command("list")
+def runs_list(config: ConfigOption = None, output: OutputOption = OutputFormat.text,
+              workflow: WorkflowFilter = None, status: StatusFilter = None, limit: LimitOption = 20) -> None:
+    """List runs: run_id, workflow, status, started_at, duration_ms (newest first)."""
+    _list_runs(config, output, workflow, status, limit)
 
 
 @runs_app.command("show")

@@ -11,11 +11,12 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 from kailash_cli.audit import AuditLog
 from kailash_cli.config import Config
-from kailash_cli.errors import AccessDeniedError, UsageError
+from kailash_cli.errors import AccessDeniedError, KailashError, UsageError
 from kailash_cli.files import FileAccess
 from kailash_cli.model import Workflow
 from kailash_cli.result import NodeResult
@@ -113,10 +114,33 @@ class RunPolicy:
             value = self.access.mask(value, self.user)
         return self.redactor.value(value)
 
-    def memory_watch(self, on_exceed: Callable[[int], None]) -> MemoryWatch | None:
+    def memory_watch(self, on_exceed: Callable[[int], None]) -> RunMemoryWatch | None:
         if self.memory_limit is None:
             return None
-        return MemoryWatch(self.memory_limit, on_exceed=on_exceed)
+        return RunMemoryWatch(self.memory_limit, on_exceed=on_exceed)
+
+
+class RunMemoryWatch(MemoryWatch):
+    """The run's memory watch: a run that passed the limit never ends as if it had not.
+
+    ``on_exceed`` interrupts the main thread; node code running there can catch that
+    (``except BaseException``) and finish. Leaving the watch without an exception after
+    the limit was passed then raises the "memory limit" error all the same.
+    """
+
+    def stop_reason(self) -> str | None:
+        """The error to stop the run with, once the limit was passed."""
+        if not self.exceeded:
+            return None
+        return (f"{self.message()}; the run was stopped "
+                "(security.memory_limit / runtime.resource_limits.memory_mb)")
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        super().__exit__(exc_type, exc, tb)
+        reason = self.stop_reason()
+        if reason and exc_type is None:
+            raise KailashError(reason)
 
 
 class AuditObserver:
@@ -136,8 +160,11 @@ class CommandGuard:
     """With ``enable_command_validation``, node code may not start processes.
 
     A Python audit hook (PEP 578) refuses process creation (subprocess, os.system,
-    os.exec*, os.spawn*, os.posix_spawn, os.fork, pty.spawn) while a node runs. It stops
-    Python code; native code calling fork/exec directly (ctypes, C extensions) is not seen.
+    os.exec*, os.spawn*, os.posix_spawn, os.fork, pty.spawn) while a run is going on, from
+    any thread: kailash itself starts no process during a run, so a thread that node code
+    started (which does not inherit the current node) is refused too. It stops Python
+    code; native code calling fork/exec directly (ctypes, C extensions) is not seen, and
+    code in the same interpreter that sets out to undo the guard can.
     """
 
     _installed = False
@@ -162,7 +189,7 @@ class CommandGuard:
         if active is None or not event.startswith(_COMMAND_EVENTS):
             return
         node = active()
-        if node is not None:
-            raise PermissionError(f"node '{node}' tried to start a process ({event}); refused by "
-                                  "security.enable_command_validation")
+        who = f"node '{node}'" if node is not None else "a thread started during the run"
+        raise PermissionError(f"{who} tried to start a process ({event}); refused by "
+                              "security.enable_command_validation")
 

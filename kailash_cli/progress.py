@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from kailash_cli.console import err, redact_text
+from kailash_cli.console import RedactingStream, err, redact_text
 from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
 
 _MARK = {SUCCEEDED: "ok  ", FAILED: "FAIL", SKIPPED: "skip"}
@@ -91,7 +92,8 @@ class LiveObserver:
         self.types = types
         self.state: dict[str, tuple[str, float, str]] = {}
         self.started: dict[str, float] = {}
-        self.live = Live(console=Console(stderr=True), refresh_per_second=8, redirect_stdout=False,
+        stream: Any = RedactingStream(sys.stderr, line_buffered=False)
+        self.live = Live(console=Console(file=stream), refresh_per_second=8, redirect_stdout=False,
                          get_renderable=self._table, transient=False)
 
     def __enter__(self) -> LiveObserver:

@@ -29,6 +29,9 @@ class Workers:
         self._jobs: queue.SimpleQueue[tuple[Any, Callable[[], Any]] | None] = queue.SimpleQueue()
         self._started = 0
         self._idle = 0
+        self._running: set[Any] = set()  # tokens of calls on a thread right now
+        self._abandoned: set[Any] = set()  # timed-out calls whose threads are still busy
+        self._futures: dict[Any, Any] = {}  # async calls, cancelled when abandoned
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
@@ -36,7 +39,7 @@ class Workers:
     def submit(self, token: Any, call: Callable[[], Any]) -> None:
         """Run ``call`` on a worker thread; its outcome (value or exception) is queued."""
         with self._lock:
-            if self._idle == 0 and self._started < self.limit:
+            if self._idle == 0 and self._started - len(self._abandoned) < self.limit:
                 thread = threading.Thread(target=self._work, name=f"kailash-worker-{self._started}",
                                           daemon=True)
                 _thread.start_new_thread(self._start, (thread,))  # not waiting for it here
@@ -57,12 +60,26 @@ class Workers:
             if job is None:
                 return
             token, call = job
+            with self._lock:
+                self._running.add(token)
             try:
                 self.completions.put((token, True, call()))
             except BaseException as e:  # reported to the scheduler, which decides
                 self.completions.put((token, False, e))
             with self._lock:
+                self._running.discard(token)
+                self._abandoned.discard(token)
                 self._idle += 1
+
+    def abandon(self, token: Any) -> None:
+        """The scheduler gave up on a call (timeout): its thread no longer counts against the
+        limit, so the next call gets a thread of its own; an async call is cancelled."""
+        with self._lock:
+            future = self._futures.pop(token, None)
+            if token in self._running:
+                self._abandoned.add(token)
+        if future is not None:
+            future.cancel()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -88,8 +105,14 @@ class Workers:
                 self.completions.put((token, True, await make()))
             except BaseException as e:  # reported to the scheduler, which decides
                 self.completions.put((token, False, e))
+            finally:
+                with self._lock:
+                    self._futures.pop(token, None)
 
-        asyncio.run_coroutine_threadsafe(runner(), self.loop)
+        future = asyncio.run_coroutine_threadsafe(runner(), self.loop)
+        with self._lock:
+            if not future.done():
+                self._futures[token] = future
 
     def call_in_loop(self, make: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
         return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]

@@ -86,6 +86,8 @@ def _execute(compiled: CompiledGraph, options: RunOptions, policy: RunPolicy,
              live: LiveObserver | None, json_log: JsonLogObserver | None) -> RunResult:
     """Run the graph with node output on stderr, the memory watch and the command guard on."""
     watch = policy.memory_watch(lambda peak: _thread.interrupt_main())
+    if watch is not None:
+        options.stop = watch.stop_reason  # no node starts once the limit was passed
     if policy.command_validation:
         CommandGuard.install(CURRENT_NODE.get)
     try:
@@ -98,9 +100,9 @@ def _execute(compiled: CompiledGraph, options: RunOptions, policy: RunPolicy,
                 stack.enter_context(live)
             return run_graph(compiled, options)
     except KeyboardInterrupt:
-        if watch is not None and watch.exceeded:
-            raise KailashError(f"{watch.message()}; the run was stopped "
-                               "(security.memory_limit / runtime.resource_limits.memory_mb)") from None
+        reason = watch.stop_reason() if watch is not None else None
+        if reason:  # the watch interrupted the main thread
+            raise KailashError(reason) from None
         raise
     finally:
         CommandGuard.uninstall()
