@@ -47,16 +47,30 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
     problems = []
     roles = _mapping(access, "roles")
     users = _mapping(access, "users")
-    for user_id, user in users.items():
-        user_roles = user.get("roles") if isinstance(user, dict) else None
-        for i, role in enumerate(user_roles if isinstance(user_roles, list) else []):
-            if roles and isinstance(role, str) and role not in roles:  # others: schema finding
+    # an undefined role grants nothing: the user (or role) silently has fewer permissions
+    for owner, what, entries in (
+        *((("users", user_id, "roles"), f"user '{user_id}' has role", user)
+          for user_id, user in users.items()),
+        *((("roles", role_id, "inherits"), f"role '{role_id}' inherits role", spec)
+          for role_id, spec in roles.items()),
+    ):
+        listed = entries.get(owner[2]) if isinstance(entries, dict) else None
+        for i, role in enumerate(listed if isinstance(listed, list) else []):
+            if isinstance(role, str) and role not in roles:  # others: schema finding
+                where = ("defined under access_control.roles" if roles
+                         else "defined: the config has no access_control.roles")
                 problems.append(doc.problem(
-                    "KV501", f"user '{user_id}' has role '{role}', which is not defined under "
-                    "access_control.roles" + schemas.did_you_mean(str(role), roles),
-                    ("access_control", "users", user_id, "roles", i), fix="define the role or fix its name"))
+                    "KV501", f"{what} '{role}', which is not {where}"
+                    + schemas.did_you_mean(role, roles),
+                    ("access_control", *owner, i), fix="define the role or fix its name"))
     rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
+        if isinstance(rule, dict) and rule.get("mask") == "range" and rule.get("buckets") in (None, []):
+            problems.append(doc.problem(
+                "KV502", f"masking rule '{key}' has mask: range but no buckets, so the value is "
+                "hidden in full (***) instead of shown as a range",
+                ("access_control", "masking_rules", key, "mask"),
+                fix="add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]"))
         when = rule.get("when") if isinstance(rule, dict) else None
         if isinstance(when, str):
             try:

@@ -37,11 +37,29 @@ def out(text: str) -> None:
     sys.stdout.flush()
 
 
+_direct: TextIO | None = None  # during a JSON-logged run: the real stderr
+
+
 def err(text: str) -> None:
     """Write a diagnostic line to stderr."""
     text = redact_text(text)
-    sys.stderr.write(text if text.endswith("\n") else text + "\n")
-    sys.stderr.flush()
+    stream = _direct or sys.stderr
+    stream.write(text if text.endswith("\n") else text + "\n")
+    stream.flush()
+
+
+def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
+    """Rows under headers, two spaces apart. ``(header, width)``: a negative width right-aligns;
+    a column grows past its width to fit the longest value, the last one is not padded."""
+    widths = [max([abs(w), len(h)] + [len(r[i]) for r in rows]) for i, (h, w) in enumerate(columns)]
+
+    def line(cells: list[str]) -> str:
+        parts = [c.rjust(n) if w < 0 else c.ljust(n)
+                 for c, n, (_, w) in zip(cells, widths, columns, strict=True)]
+        parts[-1] = cells[-1].rjust(widths[-1]) if columns[-1][1] < 0 else cells[-1]
+        return "  ".join(parts)
+
+    return "\n".join([line([h for h, _ in columns]), *(line(r) for r in rows)])
 
 
 def stderr_is_terminal() -> bool:
@@ -96,9 +114,11 @@ class RedactingStream(io.TextIOBase):
     and uses the unbuffered mode.
     """
 
-    def __init__(self, real: TextIO, *, line_buffered: bool = True) -> None:
+    def __init__(self, real: TextIO, *, line_buffered: bool = True,
+                 on_line: Callable[[str], None] | None = None) -> None:
         self.real = real
         self.line_buffered = line_buffered
+        self.on_line = on_line  # instead of writing: hand each complete line over (JSON logs)
         self._partial = ""
 
     def writable(self) -> bool:
@@ -117,13 +137,23 @@ class RedactingStream(io.TextIOBase):
         buffered = self._partial + text
         complete, _, self._partial = buffered.rpartition("\n")
         if complete or buffered.endswith("\n"):
-            self.real.write(redact_text(complete + "\n"))
+            self._emit(complete)
         return len(text)
+
+    def _emit(self, lines: str) -> None:
+        if self.on_line is None:
+            self.real.write(redact_text(lines + "\n"))
+            return
+        for line in lines.split("\n"):
+            self.on_line(line)
 
     def flush(self) -> None:
         if self._partial:
-            self.real.write(redact_text(self._partial))
-            self._partial = ""
+            partial, self._partial = self._partial, ""
+            if self.on_line is None:
+                self.real.write(redact_text(partial))
+            else:
+                self.on_line(partial)
         self.real.flush()
 
 
@@ -148,17 +178,23 @@ def node_output_to_stderr(current: object, sink: LineSink | None = None) -> Iter
     writes to stderr are redacted too; bytes a subprocess or C code writes straight to the
     file descriptors are not seen by Python and cannot be.
     """
+    global _direct
     real, real_err = sys.stdout, sys.stderr
     saved_fd = _redirect_fd1()
     proxy = _NodeOutput(current, sink)
     sys.stdout = proxy  # type: ignore[assignment]
-    sys.stderr = RedactingStream(real_err)  # type: ignore[assignment]
+    if sink is not None:  # JSON logs: whatever else reaches stderr becomes an event too
+        _direct = real_err
+        sys.stderr = RedactingStream(real_err, on_line=lambda line: sink(current.get(), line))  # type: ignore[attr-defined,assignment]
+    else:
+        sys.stderr = RedactingStream(real_err)  # type: ignore[assignment]
     try:
         yield real
     finally:
         proxy.flush()
         sys.stderr.flush()
         sys.stdout, sys.stderr = real, real_err
+        _direct = None
         if saved_fd is not None:
             os.dup2(saved_fd, 1)
             os.close(saved_fd)

@@ -94,6 +94,7 @@ class _Call:
     primary: str
     attempt: int = 0
     began: float = 0.0
+    last_error: str | None = None
 
 
 class _Run:
@@ -122,27 +123,38 @@ class _Run:
         self._restore(options.restored)
 
     def _restore(self, restored: dict[str, NodeResult]) -> None:
-        """Start ready: nodes without dependencies, after the resumed run's successes."""
+        """Start ready: the resumed run's successes are settled first, never run again."""
         for node_id in self.compiled.order:
             if node_id in restored and node_id in self.pending:
-                self._settle(node_id, restored[node_id])  # releases its successors
-        queued = set(self.ready)
-        self.ready.extendleft(reversed([n for n in self.compiled.order if self.pending.get(n) == 0
-                                        and n not in self.results and n not in queued]))
+                self._record_settled(node_id, restored[node_id])
+        self.ready.extend(n for n in self.compiled.order if self.pending.get(n) == 0
+                          and n not in self.results)
 
     # -- scheduling -------------------------------------------------------------------
 
     def execute(self) -> RunResult:
         start = time.perf_counter()
         deadline = start + self.options.timeout if self.options.timeout else None
+        stopped: str | None = None
         try:
             while self.ready or self.calls or self.in_flight or self.timers:
                 self._dispatch_ready()
                 if self.in_flight or self.timers:
                     self._wait(deadline)
+        except RunStopped as e:
+            stopped = str(e)
+        except KeyboardInterrupt:  # a limit's watch interrupts the main thread; Ctrl-C goes on up
+            stopped = self.options.stop() if self.options.stop else None
+            if not stopped:
+                raise
         finally:
             self._close()
-        return self._result((time.perf_counter() - start) * 1000)
+        if stopped:
+            self._abort(stopped, "run stopped")
+        result = self._result((time.perf_counter() - start) * 1000)
+        if stopped:
+            result.status, result.error = FAILED, stopped
+        return result
 
     def _dispatch_ready(self) -> None:
         limit = self.options.max_concurrency
@@ -194,7 +206,10 @@ class _Run:
         allowed, state = policy.admit(self.options.breakers.get(node_id), time.time())
         self.options.breakers.put(node_id, state)
         if not allowed:  # after failed attempts this is how the call fails for good
-            result = NodeResult(FAILED, call.attempt, self._elapsed(call), policy.refusal(state, time.time()))
+            why = policy.refusal(state, time.time())
+            if call.last_error:  # keep the cause: the breaker only stopped the retries
+                why = f"{call.last_error} (then {why})"
+            result = NodeResult(FAILED, call.attempt, self._elapsed(call), why)
             self._final_failure(call, result, dead_letter=call.attempt > 0)
         return allowed
 
@@ -251,7 +266,10 @@ class _Run:
             raise RunStopped(reason)
 
     def _run_timed_out(self) -> None:
-        why = f"TimeoutError: run timed out after {self.options.timeout:g}s"
+        self._abort(f"TimeoutError: run timed out after {self.options.timeout:g}s", "run timed out")
+
+    def _abort(self, why: str, skipped: str) -> None:
+        """End the run now: what is running or waiting fails with ``why``, the rest is skipped."""
         for token in self.in_flight:
             self.workers.abandon(token)
         stuck = [c for c, _, _ in self.in_flight.values()] + [c for _, _, c in self.timers]
@@ -265,7 +283,7 @@ class _Run:
                 self._notify("dead_letter", call.node.spec.id, call.node.spec.type, call.params, result)
             self._settle(call.primary, result)
         for node_id in list(self.ready):
-            self._settle(node_id, NodeResult(SKIPPED, error="run timed out"))
+            self._settle(node_id, NodeResult(SKIPPED, error=skipped))
         self.ready.clear()
         self.pending.clear()
 
@@ -287,6 +305,7 @@ class _Run:
                 self._settle(node_id, result)
             return
         result = _failure(value, call.attempt, self._elapsed(call))
+        call.last_error = result.error
         retry = call.node.retry
         if retry is not None and retry.should_retry(exception_names(value), call.attempt):
             delay = retry.delay(call.attempt)
@@ -325,15 +344,22 @@ class _Run:
         self.observer.node_finished(node_id, result)
 
     def _settle(self, node_id: str, result: NodeResult) -> None:
+        """The node is done: record it and queue the successors it was the last wait of."""
+        for successor in self._record_settled(node_id, result):
+            self.ready.append(successor)
+
+    def _record_settled(self, node_id: str, result: NodeResult) -> list[str]:
         self.results[node_id] = result
         if result.outputs is not None and (result.status == SUCCEEDED or result.fallback):
             self.outputs[node_id] = result.outputs
         self.observer.node_finished(node_id, result)
+        released = []
         for successor in self.compiled.nodes[node_id].successors:
             if successor in self.pending:
                 self.pending[successor] -= 1
                 if self.pending[successor] == 0:
-                    self.ready.append(successor)
+                    released.append(successor)
+        return released
 
     def _notify(self, event: str, *args: Any) -> None:
         method = getattr(self.observer, event, None)

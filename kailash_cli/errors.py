@@ -9,14 +9,15 @@
     ├── NodeExecutionError        .node_id, .node_type; raised ``from`` the cause
     ├── CheckError                a pre-deployment check could not run
     ├── PathDeniedError           a file path breaks the security config's path rules (exit 1)
-    └── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1)
+    ├── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1)
+    └── RunInterrupted            Ctrl-C during a run: recorded, resumable (exit 130)
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kailash_cli.constants import EXIT_FAILURE, EXIT_USAGE
+from kailash_cli.constants import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 
 if TYPE_CHECKING:
     from kailash_cli.result import Problem
@@ -34,6 +35,13 @@ class KailashError(Exception):
 
 class UsageError(KailashError):
     exit_code = EXIT_USAGE
+
+
+class RunInterrupted(KailashError):
+    exit_code = EXIT_INTERRUPTED
+
+    def lines(self) -> list[str]:
+        return [f"interrupted: {self}"]
 
 
 class WorkflowLoadError(KailashError):

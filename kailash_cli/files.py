@@ -6,8 +6,8 @@ it (allowed directories, extensions, size; symlink-safe opening).
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,8 +60,14 @@ class FileAccess:
             raise FileAccessError(f"cannot read {target}: {e.strerror}") from None
 
     @contextmanager
-    def open_atomic(self, path: str, newline: str | None = None) -> Iterator[IO[str]]:
-        """Write through a temporary file in the same folder, renamed over ``path`` at the end."""
+    def open_atomic(
+        self, path: str, newline: str | None = None, *, make_dirs: bool = True
+    ) -> Iterator[IO[str]]:
+        """Write through a temporary file in the same folder, renamed over ``path`` at the end.
+
+        Missing folders are created unless ``make_dirs`` is false (then the write fails).
+        The file gets the usual permissions of a new file (0666 less the umask).
+        """
         if self.guard is not None:
             target = self._target(path)
             try:
@@ -70,15 +76,16 @@ class FileAccess:
             except OSError as e:
                 raise FileAccessError(f"cannot write {target}: {e.strerror or e}") from e
             return
-        with self._open_atomic_unguarded(path, newline) as stream:
+        with self._open_atomic_unguarded(path, newline, make_dirs) as stream:
             yield stream
 
     @contextmanager
-    def _open_atomic_unguarded(self, path: str, newline: str | None) -> Iterator[IO[str]]:
+    def _open_atomic_unguarded(self, path: str, newline: str | None, make_dirs: bool) -> Iterator[IO[str]]:
         target = self.resolve(path, write=True)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            if make_dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = _create_temp(target)
         except OSError as e:
             raise FileAccessError(f"cannot write {target}: {e.strerror}") from None
         try:
@@ -94,7 +101,20 @@ class FileAccess:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def write_atomic(self, path: str, write: Callable[[IO[str]], None], newline: str | None = None) -> Path:
-        with self.open_atomic(path, newline=newline) as stream:
+    def write_atomic(self, path: str, write: Callable[[IO[str]], None], newline: str | None = None,
+                     *, make_dirs: bool = True) -> Path:
+        with self.open_atomic(path, newline=newline, make_dirs=make_dirs) as stream:
             write(stream)
         return self.resolve(path, write=True)
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    """A new empty file next to ``target``, mode 0666 so the OS applies the umask (mkstemp: 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))

@@ -95,13 +95,16 @@ def resume_state(store: Store, run_id: str,
                          "(run it again without --resume)")
     current, recorded = node_hashes(compiled), previous["node_hashes"] or {}
     restored: dict[str, NodeResult] = {}
-    changed = []
+    changed, altered = [], []
     for node_id, row in previous["nodes"].items():
         node = compiled.nodes.get(node_id)
         if row["status"] != SUCCEEDED or node is None or node.fallback_only:
             continue
         if current.get(node_id) != recorded.get(node_id):
             changed.append(node_id)
+            continue
+        if (row["extra"] or {}).get("altered"):
+            altered.append(node_id)
             continue
         restored[node_id] = NodeResult(SUCCEEDED, row["attempts"], row["duration_ms"] or 0.0,
                                        outputs=row["outputs"], restored=True,
@@ -110,4 +113,8 @@ def resume_state(store: Store, run_id: str,
         raise UsageError(f"cannot resume run {run_id}: node(s) {', '.join(sorted(changed))} changed "
                          "since it ran (type, config, condition or inputs); run the workflow again "
                          "without --resume")
+    if altered:
+        raise UsageError(f"cannot resume run {run_id}: the recorded outputs of node(s) "
+                         f"{', '.join(sorted(altered))} were masked or had secrets redacted, so they "
+                         "cannot stand in for the real values; run the workflow again without --resume")
     return previous["params"] or {}, restored

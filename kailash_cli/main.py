@@ -16,7 +16,7 @@ import typer
 
 from kailash_cli import __version__
 from kailash_cli.constants import ENV_LOG_FORMAT
-from kailash_cli.error_handler import handle
+from kailash_cli.error_handler import handle, use_json_logs
 
 app = typer.Typer(
     name="kailash",
@@ -82,6 +82,7 @@ def _root(
     STATE.verbose = verbose
     chosen = log_format.value if log_format else os.environ.get(ENV_LOG_FORMAT, "text")
     STATE.log_format = "json" if chosen == "json" else "text"
+    use_json_logs(STATE.log_format == "json")
 
 
 def _exit(code: int) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import IO
 
+from kailash_cli.errors import UsageError
 from kailash_cli.files import FileAccess
 from kailash_cli.result import RunResult
 
@@ -53,11 +55,29 @@ def render(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_target(path: Path) -> None:
+    """UsageError, before the run, when ``path`` cannot be the metrics file: folders are not made."""
+    target = Path(path).expanduser()
+    folder = target.parent
+    if str(path) == "" or target.is_dir():
+        raise UsageError(f"--metrics-file {path}: is a directory; give a file path, "
+                         f"e.g. --metrics-file {target / 'kailash.prom'}")
+    if not folder.exists():
+        raise UsageError(f"--metrics-file {path}: folder {folder} does not exist; "
+                         "create it first (the metrics file's folder is not created)")
+    if not folder.is_dir():
+        raise UsageError(f"--metrics-file {path}: {folder} is not a folder; "
+                         "give a path in an existing folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--metrics-file {path}: folder {folder} is not writable; "
+                         "choose a folder you can write to")
+
+
 def write(result: RunResult, path: Path) -> None:
-    """Written atomically, so a collector never reads half a file."""
+    """Written atomically, so a collector never reads half a file; its folder must exist."""
     text = render(result)
 
     def write_text(stream: IO[str]) -> None:
         stream.write(text)
 
-    FileAccess(Path.cwd()).write_atomic(str(path), write_text)
+    FileAccess(Path.cwd()).write_atomic(str(path), write_text, make_dirs=False)

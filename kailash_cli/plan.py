@@ -9,17 +9,42 @@ from typing import Any
 import networkx as nx
 
 from kailash_cli.compiler import CompiledGraph
-from kailash_cli.expressions import ExpressionError, Scope, compile_value
+from kailash_cli.expressions import Expr, ExpressionError, Scope, Template, evaluate, parse_template
 
 
 def _resolve(value: Any, scope: Scope) -> Any:
-    resolver = compile_value(value)
-    if resolver is None:
-        return value
+    """``value`` with what can be resolved now; what cannot (node outputs, secrets) kept as written.
+
+    In a string with several parts each ``${...}`` is resolved on its own, so one that
+    must wait does not hide the others.
+    """
+    if isinstance(value, str):
+        try:
+            parsed = parse_template(value)
+        except ExpressionError:
+            return value
+        if not isinstance(parsed, Template):
+            return parsed
+        if parsed.whole:
+            try:
+                return evaluate(parsed.exprs[0], scope)
+            except ExpressionError:
+                return value  # shown as written
+        return "".join(part if isinstance(part, str) else _part(part, scope)
+                       for part in parsed.parts)
+    if isinstance(value, Mapping):
+        return {k: _resolve(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, scope) for v in value]
+    return value
+
+
+def _part(expr: Expr, scope: Scope) -> str:
     try:
-        return resolver(scope)
+        value = evaluate(expr, scope)
     except ExpressionError:
-        return value  # needs a node's output: shown as written
+        return f"${{{expr.text}}}"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:

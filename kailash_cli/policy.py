@@ -11,12 +11,11 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from kailash_cli.audit import AuditLog
 from kailash_cli.config import Config
-from kailash_cli.errors import AccessDeniedError, KailashError, UsageError
+from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.files import FileAccess
 from kailash_cli.model import Workflow
 from kailash_cli.result import NodeResult
@@ -124,8 +123,8 @@ class RunMemoryWatch(MemoryWatch):
     """The run's memory watch: a run that passed the limit never ends as if it had not.
 
     ``on_exceed`` interrupts the main thread; node code running there can catch that
-    (``except BaseException``) and finish. Leaving the watch without an exception after
-    the limit was passed then raises the "memory limit" error all the same.
+    (``except BaseException``) and finish, so the engine also asks ``stop_reason`` before
+    starting any node, and ``run`` fails a run that finished after the limit was passed.
     """
 
     def stop_reason(self) -> str | None:
@@ -134,13 +133,6 @@ class RunMemoryWatch(MemoryWatch):
             return None
         return (f"{self.message()}; the run was stopped "
                 "(security.memory_limit / runtime.resource_limits.memory_mb)")
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        super().__exit__(exc_type, exc, tb)
-        reason = self.stop_reason()
-        if reason and exc_type is None:
-            raise KailashError(reason)
 
 
 class AuditObserver:

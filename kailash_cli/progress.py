@@ -85,11 +85,12 @@ class LiveObserver:
 
     MAX_ROWS = 25
 
-    def __init__(self, types: dict[str, str]) -> None:
+    def __init__(self, types: dict[str, str], hidden: frozenset[str] = frozenset()) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self.types = types
+        self.hidden = hidden  # fallback nodes: shown only if they run
         self.state: dict[str, tuple[str, float, str]] = {}
         self.started: dict[str, float] = {}
         stream: Any = RedactingStream(sys.stderr, line_buffered=False)
@@ -110,7 +111,7 @@ class LiveObserver:
         for column in ("node", "type", "status", "time", ""):
             table.add_column(column)
         styles = {SUCCEEDED: "green", FAILED: "red", SKIPPED: "dim", "running": "yellow"}
-        shown = list(self.types)
+        shown = [n for n in self.types if n not in self.hidden or n in self.state]
         if len(shown) > self.MAX_ROWS:  # large runs: what is running or failed, then counts
             shown = [n for n in shown if self.state.get(n, ("",))[0] in ("running", FAILED)]
         for node_id in shown[: self.MAX_ROWS]:

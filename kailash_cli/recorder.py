@@ -77,9 +77,12 @@ class RunRecorder:
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         extra = {k: v for k, v in (("fallback", result.fallback), ("restored", result.restored)) if v}
+        outputs = self.redact(result.outputs)
+        if outputs is not result.outputs and outputs != result.outputs:
+            extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs
         row = {"node_id": node_id, "status": result.status, "attempts": result.attempts,
                "duration_ms": result.duration_ms, "error": self.redact(result.error),
-               "outputs": self.redact(result.outputs), "extra": extra,
+               "outputs": outputs, "extra": extra,
                "position": self.position.get(node_id, len(self.position))}
         with self._lock:
             self.rows.append(row)

@@ -66,13 +66,14 @@ class RunResult:
     duration_ms: float
     nodes: dict[str, NodeResult]
     outputs: dict[str, Any]
+    error: str | None = None  # why the whole run failed, when no single node says it
 
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "run_id": self.run_id,
             "workflow": self.workflow,
             "status": self.status,
@@ -81,3 +82,6 @@ class RunResult:
             "outputs": self.outputs,
             "nodes": {node_id: r.to_dict() for node_id, r in self.nodes.items()},
         }
+        if self.error:
+            data["error"] = self.error
+        return data

@@ -24,6 +24,7 @@ VALIDATE_RULES: dict[str, str] = {
     "KV210": "Inline Python code does not compile",
     "KV211": "SwitchNode condition is incomplete or ambiguous",
     "KV212": "A fallback node has inputs or dependents of its own",
+    "KV213": "retry_on names no built-in exception class (warning)",
     "KV301": "Expression does not parse or is not allowed",
     "KV302": "Expression names an unknown param",
     "KV303": "Expression names an unknown node",
@@ -32,5 +33,6 @@ VALIDATE_RULES: dict[str, str] = {
     "KV307": "Environment variable not declared under env:",
     "KV401": "Param default or pattern is invalid",
     "KV402": "Required param has a default",
-    "KV501": "User has a role that is not defined",
+    "KV501": "A user's role or an inherited role is not defined",
+    "KV502": "A masking rule is incomplete (mask: range without buckets)",
 }

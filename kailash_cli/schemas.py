@@ -94,6 +94,9 @@ def _convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Prob
         if not branches:
             names = [n for e in error.context for n in _as_list(e.validator_value)]
             return _type_problem(doc, path, where, list(dict.fromkeys(names)), error.instance)
+        alternatives = _alternative_keys(error)
+        if alternatives:
+            return [_alternatives_problem(doc, path, where, error, alternatives)]
         deepest = best_match(branches)
         if deepest.validator not in ("anyOf", "oneOf") and len(deepest.absolute_path) > 0:
             return _convert(deepest, doc, path[: len(path) - len(error.relative_path)])
@@ -134,11 +137,89 @@ def _type_problem(doc: Document, path: JsonPath, where: str, names: list[str],
                         path, fix=f"write {wanted} here")]
 
 
+def _alternative_keys(error: ValidationError) -> list[str]:
+    """The keys a oneOf/anyOf offers as alternatives, when every branch failed only on
+    ``required``/``not`` at the value itself (PythonCodeNode: ``function`` or ``code``)."""
+    if not all(e.validator in ("required", "not") and not e.relative_path for e in error.context or ()):
+        return []
+    keys: list[str] = []
+    for branch in error.validator_value:
+        if isinstance(branch, dict):
+            keys.extend(k for k in branch.get("required", ()) if isinstance(k, str))
+    return list(dict.fromkeys(keys))
+
+
+def _alternatives_problem(doc: Document, path: JsonPath, where: str, error: ValidationError,
+                          keys: list[str]) -> Problem:
+    quoted = [f"'{k}'" for k in keys]
+    choice = ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+    title = error.schema.get("title") if isinstance(error.schema, dict) else None
+    who = where
+    if len(path) == 3 and path[0] == "nodes" and path[2] == "config" and isinstance(title, str):
+        who = f"node '{path[1]}' ({title})"
+    present = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
+    if error.validator == "oneOf":
+        message = f"{who} needs exactly one of {choice}"
+        fix = (f"keep only one of {', '.join(quoted)}" if len(present) > 1
+               else f"add {choice}")
+    else:
+        message, fix = f"{who} needs at least one of {choice}", f"add {choice}"
+    return doc.problem("KV104", message, path, fix=fix)
+
+
+def _plural(count: Any, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _fix_for(error: ValidationError) -> str | None:
-    if error.validator != "pattern":
-        return None  # jsonschema's message already names the bound or rule that failed
-    desc = error.schema.get("description") if isinstance(error.schema, dict) else None
-    return desc or f"match the pattern {error.validator_value}"
+    """What to write instead, for the keywords whose message alone does not say it."""
+    bound = error.validator_value
+    keyword = error.validator
+    if keyword == "pattern":
+        desc = _description(error)
+        return desc or f"match the pattern {bound}"
+    if keyword in _BOUND_FIXES:
+        return _BOUND_FIXES[keyword].format(bound=bound)
+    if keyword == "minLength":
+        return "write a non-empty string" if bound == 1 else f"use at least {_plural(bound, 'character')}"
+    if keyword == "maxLength":
+        return f"use at most {_plural(bound, 'character')}"
+    if keyword == "minItems":
+        return f"list at least {_plural(bound, 'item')}"
+    if keyword == "maxItems":
+        return f"list at most {_plural(bound, 'item')}"
+    if keyword == "minProperties":
+        if list(error.absolute_path) == ["nodes"]:
+            return "add at least one node"
+        return f"add at least {_plural(bound, 'entry').replace('entrys', 'entries')}"
+    if keyword == "maxProperties":
+        return f"keep at most {_plural(bound, 'entry').replace('entrys', 'entries')}"
+    if keyword == "uniqueItems":
+        return "remove the repeated entries"
+    if keyword in ("anyOf", "oneOf"):
+        return _description(error)
+    return None
+
+
+_BOUND_FIXES = {
+    "minimum": "use a number >= {bound}",
+    "maximum": "use a number <= {bound}",
+    "exclusiveMinimum": "use a number > {bound}",
+    "exclusiveMaximum": "use a number < {bound}",
+}
+
+
+def _description(error: ValidationError) -> str | None:
+    """The schema's own description of the value; for a failed anyOf/oneOf branch without
+    one, the description of the schema holding the branches (config sizes, durations)."""
+    current: ValidationError | None = error
+    while current is not None:
+        desc = current.schema.get("description") if isinstance(current.schema, dict) else None
+        if isinstance(desc, str):
+            return desc
+        current = current.parent if current.parent is not None and \
+            current.parent.validator in ("anyOf", "oneOf") else None
+    return None
 
 
 def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),

@@ -7,6 +7,7 @@ document without errors.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ from kailash_cli.schemas import did_you_mean
 from kailash_cli.yaml_io import Document, JsonPath, load
 
 RUN_FIELDS = ("id", "started_at", "workflow")
+BUILTIN_EXCEPTIONS = frozenset(
+    name for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException))
 
 
 class _Checker:
@@ -45,7 +49,7 @@ class _Checker:
                                               severity=severity))
 
     def run(self) -> list[Problem]:
-        self.problems.extend(check_declarations(self.doc, self.params))
+        self.problems.extend(check_declarations(self.doc, _typed_params(self.params)))
         for node_id, node in self.nodes.items():
             if isinstance(node, dict):
                 self._node(node_id, node)
@@ -108,6 +112,7 @@ class _Checker:
                              where, f"name another node id in {field}")
                 elif field == "depends_on":
                     self.deps[node_id].add(ref)
+        self._retry_on(node_id, node.get("retry"), (*base, "retry", "retry_on"))
         node_type = NODE_TYPES.get(type_name) if isinstance(type_name, str) else None
         config = node.get("config", {})
         if node_type is None or not isinstance(config, dict):
@@ -122,6 +127,17 @@ class _Checker:
         self.specs[node_id] = spec
         for finding in node_type.check(spec):
             self.add(finding.id, finding.message, (*base, *finding.path), finding.fix)
+
+    def _retry_on(self, node_id: str, retry: Any, where: JsonPath) -> None:
+        """A retry_on name that matches no error leaves the node silently without retries."""
+        names = retry.get("retry_on") if isinstance(retry, dict) else None
+        for i, name in enumerate(names if isinstance(names, list) else []):
+            if isinstance(name, str) and "." not in name and name not in BUILTIN_EXCEPTIONS:
+                self.add("KV213", f"node '{node_id}': retry_on '{name}' is not a built-in "
+                         f"exception class{did_you_mean(name, BUILTIN_EXCEPTIONS)}; unless the "
+                         "code raises its own class of that name, the node is never retried",
+                         (*where, i), "fix the name; write your own exception class with its "
+                         "module (mypkg.errors.RateLimited)", severity="warning")
 
     def _connections(self) -> None:
         raw = self.data.get("connections")
@@ -253,6 +269,15 @@ class _Checker:
             self._check_output(ref[1], ref[2], f"${{{text}}}", path)
         if owner is not None:
             self.deps[owner].add(ref[1])
+
+
+def _typed_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The declarations, without the default of those whose type is not valid: the bad type
+    is already a KV104, and checking the default against it only repeats that error."""
+    valid = schemas.load_schema("workflow")["$defs"]["param"]["properties"]["type"]["enum"]
+    return {name: {k: v for k, v in spec.items() if k != "default"}
+            if isinstance(spec, dict) and spec.get("type") not in valid else spec
+            for name, spec in params.items()}
 
 
 def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str, str | None]]:

@@ -72,15 +72,26 @@ class Document:
         return Problem(id_, severity, message, self.file, line, col, fix)
 
 
+#: values a document may expand to through aliases ("billion laughs" stops here)
+MAX_VALUES = 1_000_000
+
+
+class _TooLarge(Exception):
+    """The data expands past MAX_VALUES through aliases; args: where the alias is used."""
+
+
 class _Builder:
     def __init__(self, doc: Document, yaml: YAML) -> None:
         self.doc = doc
         self.constructor = yaml.constructor
         self.anchors: dict[int, Any] = {}
         self.building: set[int] = set()
+        self.count = 0  # values of the data so far, aliases expanded
+        self.sizes: dict[int, int] = {}  # values under each collection node, aliases expanded
 
     def build(self, node: Node, path: JsonPath) -> Any:
         self.doc.value_positions[path] = _pos(node)
+        self.count += 1
         if isinstance(node, ScalarNode):
             if node.tag in _STRING_TAGS:  # a plain string (what ruamel would construct), or kept as text
                 return node.value
@@ -91,9 +102,13 @@ class _Builder:
                 self.doc.file, *_pos(node), "copy the value instead of using an alias inside itself"))
             return None
         known = self.anchors.get(id(node))
-        if known is not None:
+        if known is not None:  # an alias: the value is shared, but whoever walks it walks it again
+            self.count += self.sizes[id(node)] - 1
+            if self.count > MAX_VALUES:
+                raise _TooLarge(self.doc.position(path, key=True) or _pos(node))
             return known
         self.building.add(id(node))
+        start = self.count
         try:
             if isinstance(node, SequenceNode):
                 items: list[Any] = []
@@ -107,6 +122,7 @@ class _Builder:
                 return mapping
         finally:
             self.building.discard(id(node))
+            self.sizes[id(node)] = self.count - start + 1
         raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover - the three kinds above
 
     def _fill_mapping(self, node: MappingNode, path: JsonPath, mapping: dict[str, Any]) -> None:
@@ -209,6 +225,13 @@ def load_text(text: str, file: str) -> Document:
     if node is not None:
         try:
             doc.data = _Builder(doc, yaml).build(node, ())
+        except _TooLarge as e:
+            doc.data = None  # nothing walks the expanded data
+            line, column = e.args[0]
+            doc.problems.append(Problem(
+                "KV003", "error", f"the document expands to more than {MAX_VALUES:,} values "
+                "through aliases", file, line, column, "use fewer nested aliases (*name): each "
+                "one repeats the whole value it names"))
         except MarkedYAMLError as e:  # e.g. an unknown !tag
             doc.problems.append(_marked_problem(e, file, "YAML value error", "fix the value"))
         except (YAMLError, ValueError) as e:

@@ -164,3 +164,49 @@ def test_invalid_config_refuses_to_start(tmp_path: Path) -> None:
 
 def test_section_that_is_not_a_mapping_reads_as_empty() -> None:
     assert Config(data={"runtime": [1]}).section("runtime") == {}
+
+
+def test_kv501_inherited_role_that_is_not_defined() -> None:
+    text = ("access_control:\n  users: {ana: {roles: [senior]}}\n"
+            "  roles:\n    senior: {inherits: [nobody, juniro]}\n    junior: {permissions: [execute]}\n")
+
+    assert check(text) == [
+        Problem("KV501", "error", "role 'senior' inherits role 'nobody', which is not defined under "
+                "access_control.roles", "kailash.yaml", 4, 25, "define the role or fix its name"),
+        Problem("KV501", "error", "role 'senior' inherits role 'juniro', which is not defined under "
+                "access_control.roles (did you mean 'junior'?)", "kailash.yaml", 4, 33,
+                "define the role or fix its name"),
+    ]
+
+
+def test_kv501_user_role_when_there_is_no_roles_section() -> None:
+    text = "access_control:\n  users: {ana: {roles: [admin]}}\n"
+
+    assert check(text) == [
+        Problem("KV501", "error", "user 'ana' has role 'admin', which is not defined: the config has no "
+                "access_control.roles", "kailash.yaml", 2, 25, "define the role or fix its name")]
+
+
+def test_kv502_range_mask_without_buckets() -> None:
+    text = ("access_control:\n  masking_rules:\n"
+            "    salary: {mask: range}\n"
+            "    bonus: {mask: range, buckets: []}\n"
+            "    age: {mask: range, buckets: [18, 65]}\n"
+            "    ssn: {mask: partial}\n")
+
+    fix = "add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]"
+    assert check(text) == [
+        Problem("KV502", "error", "masking rule 'salary' has mask: range but no buckets, so the value is "
+                "hidden in full (***) instead of shown as a range", "kailash.yaml", 3, 20, fix),
+        Problem("KV502", "error", "masking rule 'bonus' has mask: range but no buckets, so the value is "
+                "hidden in full (***) instead of shown as a range", "kailash.yaml", 4, 19, fix),
+    ]
+
+
+def test_size_and_duration_findings_say_what_to_write() -> None:
+    text = "security: {max_file_size: 50 MiBs, execution_timeout: 5x}\n"
+
+    assert [(p.id, p.fix) for p in check(text)] == [
+        ("KV104", "Bytes, or a size like 50MB, 512KiB, 1.5GB."),
+        ("KV104", "Seconds, or a duration like 30s, 5m, 1h."),
+    ]

@@ -91,3 +91,15 @@ def test_stderr_is_terminal_follows_isatty(monkeypatch: pytest.MonkeyPatch) -> N
         assert stderr_is_terminal() is False
     finally:
         sys.stderr.close()
+
+
+def test_table_grows_a_column_to_its_longest_value_and_right_aligns_negative_widths() -> None:
+    from kailash_cli.console import table
+
+    text = table([("ID", -3), ("NAME", 4), ("NOTE", 0)], [["7", "a-long-name", "x"], ["12", "b", ""]])
+
+    assert text.splitlines() == [
+        " ID  NAME         NOTE",
+        "  7  a-long-name  x",
+        " 12  b            ",
+    ]

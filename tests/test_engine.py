@@ -524,3 +524,30 @@ nodes:
 
     assert result.nodes["sh"].status == "succeeded"
     assert result.outputs == {"sh": {"result": {"t": "${HOME} stays", "n": 3}}}
+
+
+def test_restored_nodes_of_a_chain_are_not_run_again(tmp_path: Path) -> None:
+    from kailash_cli.compiler import compile
+    from kailash_cli.engine import RunOptions, run
+    from kailash_cli.launch import prepare
+    from kailash_cli.validation import load_workflow
+
+    path = write(tmp_path / "wf.yaml", """\
+name: chain
+nodes:
+  a: {type: PythonCodeNode, config: {code: "calls.append('a'); result = 1", calls: []}}
+  b: {type: PythonCodeNode, config: {code: "calls.append('b'); result = x + 1", calls: []}}
+  c: {type: PythonCodeNode, config: {code: "result = y * 10"}}
+connections: ["a.result -> b.x", "b.result -> c.y"]
+""")
+    workflow, _ = load_workflow(path)
+    compiled = compile(workflow)
+    restored = {"a": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 1}, restored=True),
+                "b": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 2}, restored=True)}
+
+    result = run(compiled, RunOptions(prepared=prepare(compiled), restored=restored))
+
+    assert compiled.nodes["a"].config["calls"] == [] and compiled.nodes["b"].config["calls"] == []
+    assert statuses(result) == {"a": SUCCEEDED, "b": SUCCEEDED, "c": SUCCEEDED}
+    assert [result.nodes[n].restored for n in "abc"] == [True, True, False]
+    assert result.outputs["c"] == {"result": 20}

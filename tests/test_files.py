@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,23 @@ def test_writing_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileAccessError) as info:
         FileAccess(tmp_path).write_atomic("file/child.txt", lambda f: f.write("x"))
     assert str(info.value) == f"cannot write {tmp_path / 'file' / 'child.txt'}: File exists"
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files_get_the_usual_permissions(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        written = FileAccess(tmp_path).write_atomic("out/r.txt", lambda f: f.write("x"))
+        replaced = FileAccess(tmp_path).write_atomic("out/r.txt", lambda f: f.write("y"))
+    finally:
+        os.umask(old)
+    assert written == replaced
+    assert stat.S_IMODE(written.stat().st_mode) == mode
+    assert sorted(p.name for p in written.parent.iterdir()) == ["r.txt"]
+
+
+def test_write_atomic_can_refuse_to_create_folders(tmp_path: Path) -> None:
+    with pytest.raises(FileAccessError) as info:
+        FileAccess(tmp_path).write_atomic("missing/r.txt", lambda f: f.write("x"), make_dirs=False)
+    assert str(info.value) == f"cannot write {tmp_path / 'missing' / 'r.txt'}: No such file or directory"
+    assert list(tmp_path.iterdir()) == []

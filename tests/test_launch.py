@@ -179,3 +179,24 @@ def test_resume_allows_a_change_to_a_node_that_failed(tmp_path: Path, store: Sto
     _, restored = resume_state(store, "r1", changed)
 
     assert list(restored) == ["a"]
+
+
+def test_resume_refuses_outputs_that_were_masked_or_redacted(tmp_path: Path, store: Store) -> None:
+    from kailash_cli.recorder import RunRecorder
+
+    compiled = _compiled(tmp_path)
+    store.start_run("r9", "etl", "/x/wf.yaml", "2026-01-01T00:00:00.000+00:00", {"p": 1},
+                    node_hashes(compiled), None, None)
+    recorder = RunRecorder(store, "r9", "etl", list(compiled.nodes),
+                           lambda v: {"result": "***"} if v == {"result": "secret"} else v)
+    recorder.node_finished("a", NodeResult("succeeded", 1, 1.0, outputs={"result": "secret"}))
+    recorder.node_finished("b", NodeResult("failed", 1, 1.0, error="boom"))
+    recorder.flush()
+    store.finish_run("r9", "failed", "x", 5.0, {})
+
+    with pytest.raises(UsageError) as caught:
+        resume_state(store, "r9", compiled)
+
+    assert str(caught.value) == (
+        "cannot resume run r9: the recorded outputs of node(s) a were masked or had secrets redacted, "
+        "so they cannot stand in for the real values; run the workflow again without --resume")

@@ -4,7 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kailash_cli.metrics import render
+import pytest
+
+from kailash_cli.errors import UsageError
+from kailash_cli.files import FileAccessError
+from kailash_cli.metrics import check_target, render, write
 from kailash_cli.result import NodeResult, RunResult
 
 KAILASH = Path(sys.executable).parent / "kailash"
@@ -40,6 +44,7 @@ def test_histogram_buckets_are_cumulative_and_skipped_nodes_have_none() -> None:
 def test_run_writes_the_metrics_file(tmp_path: Path) -> None:
     (tmp_path / "wf.yaml").write_text(
         "name: m\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
+    (tmp_path / "metrics").mkdir()  # the folder must exist: it is not created
 
     proc = subprocess.run([str(KAILASH), "run", "wf.yaml", "--metrics-file", "metrics/run.prom"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -49,3 +54,42 @@ def test_run_writes_the_metrics_file(tmp_path: Path) -> None:
     assert 'kailash_runs_total{workflow="m",status="succeeded"} 1' in text
     assert 'kailash_node_executions_total{workflow="m",node="a",status="succeeded"} 1' in text
     assert [p.name for p in (tmp_path / "metrics").iterdir()] == ["run.prom"]  # no temp file left
+
+
+def test_check_target_accepts_a_file_in_an_existing_folder(tmp_path: Path) -> None:
+    check_target(tmp_path / "m.prom")
+    (tmp_path / "m.prom").write_text("old")
+    check_target(tmp_path / "m.prom")  # replaced at the end of the run
+
+
+def test_check_target_refuses_a_missing_folder(tmp_path: Path) -> None:
+    path = tmp_path / "nonexistent" / "dir" / "m.prom"
+    with pytest.raises(UsageError) as info:
+        check_target(path)
+    assert str(info.value) == (f"--metrics-file {path}: folder {path.parent} does not exist; "
+                               "create it first (the metrics file's folder is not created)")
+    assert info.value.exit_code == 2
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_check_target_refuses_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as info:
+        check_target(tmp_path)
+    assert str(info.value) == (f"--metrics-file {tmp_path}: is a directory; give a file path, "
+                               f"e.g. --metrics-file {tmp_path / 'kailash.prom'}")
+
+
+def test_check_target_refuses_a_folder_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    with pytest.raises(UsageError) as info:
+        check_target(tmp_path / "f" / "m.prom")
+    assert "is not a folder" in str(info.value) and len(str(info.value).splitlines()) == 1
+
+
+def test_write_does_not_create_folders(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "m.prom"
+    with pytest.raises(FileAccessError):
+        write(result(), path)
+    assert not (tmp_path / "missing").exists()
+    write(result(), tmp_path / "m.prom")
+    assert (tmp_path / "m.prom").read_text() == render(result())

@@ -92,13 +92,15 @@ def test_missing_required_param() -> None:
 def test_unknown_param_suggests_a_name() -> None:
     with pytest.raises(UsageError) as info:
         resolve(declared(PARAMS), ["n=1", "mdoe=fast"], {})
-    assert str(info.value) == "-p mdoe: unknown param 'mdoe' (did you mean 'mode'?)"
+    assert str(info.value).splitlines() == ["-p mdoe: unknown param 'mdoe' (did you mean 'mode'?)",
+                                            "known params: n, mode, ratio, tags"]
 
 
 def test_unknown_param_in_file_suggests_a_name() -> None:
     with pytest.raises(UsageError) as info:
         resolve(declared(PARAMS), ["n=1"], {"ratoi": 1})
-    assert str(info.value) == "--params-file: unknown param 'ratoi' (did you mean 'ratio'?)"
+    assert str(info.value).splitlines() == ["--params-file: unknown param 'ratoi' (did you mean 'ratio'?)",
+                                            "known params: n, mode, ratio, tags"]
 
 
 def test_schema_constraints_are_enforced() -> None:
@@ -126,6 +128,7 @@ def test_every_problem_is_reported_at_once() -> None:
         "-p novalue: expected KEY=VALUE",
         "missing required param 'n' (how many); pass -p n=VALUE",
         "param 'mode': 'medium' is not one of ['fast', 'slow']",
+        "known params: n, mode, ratio, tags",
     ]
 
 
@@ -183,3 +186,102 @@ def test_check_declarations_reports_bad_default_and_pattern() -> None:
                               "unterminated character set at position 0"),
         ("KV402", "warning", 4, "param 'both' is required and has a default; the default is never used"),
     ]
+
+
+def test_unknown_param_when_the_workflow_has_none() -> None:
+    with pytest.raises(UsageError) as info:
+        resolve({}, ["x=1"], {})
+    assert str(info.value).splitlines() == ["-p x: unknown param 'x'", "this workflow has no params"]
+
+
+BOOLS = {"a": {"type": "integer"}, "b": {"type": "boolean"}, "c": {"type": "number"}}
+
+
+def test_params_file_errors_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "pf.yaml"
+    path.write_text("a: 1\nb: yes\nbb: 2\n", encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        resolve(declared(BOOLS), [], read_params_file(path))
+    assert str(info.value).splitlines() == [
+        f"{path}:3:1: unknown param 'bb' (did you mean 'b'?)",
+        f"{path}:2:4: param 'b': must be true or false, got string; "
+        "YAML 1.2 reads yes/no as text: write true or false",
+        "known params: a, b, c",
+    ]
+
+
+def test_a_cli_value_replacing_a_file_value_is_not_located_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "pf.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    low = declared({"a": {"type": "integer", "minimum": 5}})
+    with pytest.raises(UsageError) as info:
+        resolve(low, [], read_params_file(path))
+    assert str(info.value) == f"{path}:1:4: param 'a': 1 is less than the minimum of 5"
+    with pytest.raises(UsageError) as info:
+        resolve(low, ["a=3"], read_params_file(path))
+    assert str(info.value) == "param 'a': 3 is less than the minimum of 5"
+    with pytest.raises(UsageError) as info:  # a refused -p value leaves the file's, still located
+        resolve(low, ["a=x"], read_params_file(path))
+    assert str(info.value).splitlines() == [
+        "-p a: expected an integer, got 'x'", f"{path}:1:4: param 'a': 1 is less than the minimum of 5"]
+
+
+@pytest.mark.parametrize("word", ["no", "Off", "y", "N"])
+def test_yaml11_boolean_words_get_a_hint(word: str) -> None:
+    with pytest.raises(UsageError) as info:
+        resolve(declared(BOOLS), [], {"b": word})
+    assert str(info.value).endswith("; YAML 1.2 reads yes/no as text: write true or false")
+
+
+@pytest.mark.parametrize(("kind", "text", "message"), [
+    ("array", '{"x":1}', """expected a JSON array or a comma-separated list, got '{"x":1}'"""),
+    ("array", '"a,b"', """expected a JSON array or a comma-separated list, got '"a,b"'"""),
+    ("object", "[1, 2]", "expected a JSON object, got '[1, 2]'"),
+    ("object", "5", "expected a JSON object, got '5'"),
+    ("object", '"x"', """expected a JSON object, got '"x"'"""),
+    ("number", "nan", "expected a finite number, got 'nan'"),
+    ("number", "-Infinity", "expected a finite number, got '-Infinity'"),
+    ("number", "1e999", "expected a finite number, got '1e999'"),
+    ("integer", "nan", "expected an integer, got 'nan'"),
+    ("array", "[1, NaN]", "expected finite numbers, got NaN or Infinity at [1]"),
+    ("object", '{"x": {"y": 1e999}}', "expected finite numbers, got NaN or Infinity at x.y"),
+])
+def test_coerce_refuses_json_of_the_wrong_shape_and_non_finite_numbers(
+        kind: str, text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        coerce(text, Param("p", kind))
+    assert str(info.value) == message
+
+
+def test_big_integers_for_number_params_stay_exact() -> None:
+    assert coerce("1" * 400, Param("p", "number")) == int("1" * 400)
+
+
+def test_non_finite_numbers_from_a_params_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pf.yaml"
+    path.write_text("a: 1\nc: .nan\n", encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        resolve(declared(BOOLS), [], read_params_file(path))
+    assert str(info.value) == f"{path}:2:4: param 'c': expected a finite number, got nan"
+    with pytest.raises(UsageError) as info:
+        resolve(declared({"t": {"type": "array"}}), [], {"t": [1, float("inf")]})
+    assert str(info.value) == "param 't': expected finite numbers, got NaN or Infinity at [1]"
+
+
+def test_a_value_that_is_not_utf8_is_refused() -> None:
+    item = b"who=\xff".decode("utf-8", "surrogateescape")  # what Python makes of argv bytes
+    with pytest.raises(UsageError) as info:
+        resolve(declared({"who": {"type": "string"}}), [item], {})
+    assert str(info.value) == "-p who: the value is not valid UTF-8"
+    assert info.value.exit_code == 2
+    name = b"w\xffo=x".decode("utf-8", "surrogateescape")
+    with pytest.raises(UsageError) as info:
+        resolve(declared({"who": {"type": "string"}}), [name], {})
+    assert str(info.value) == "-p: the param name is not valid UTF-8"
+
+
+def test_read_params_file_is_still_a_plain_mapping_of_values(tmp_path: Path) -> None:
+    path = tmp_path / "pf.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    values = read_params_file(path)
+    assert values == {"a": 1} and isinstance(values, dict)

@@ -76,3 +76,32 @@ def test_render_text(tmp_path: Path) -> None:
 def test_render_json(tmp_path: Path) -> None:
     document = plan(compiled(tmp_path), {"n": 3}, {})
     assert json.loads(render_plan(document, "json")) == document
+
+
+PARTS = """\
+name: parts
+params:
+  n: {type: integer, default: 2}
+secrets:
+  api_key: {env: API_KEY}
+nodes:
+  src: {type: PythonCodeNode, config: {code: "result = {'x': 1}"}}
+  call:
+    type: PythonCodeNode
+    config:
+      code: "result = 1"
+      dsn: "url=${DATABASE_URL};key=${secrets.api_key}"
+      nested: {a: ["n=${params.n}", "${secrets.api_key}", "${params.n}/${nodes.src.x}"]}
+      whole: "${secrets.api_key}"
+"""
+
+
+def test_each_part_of_a_string_is_resolved_on_its_own(tmp_path: Path) -> None:
+    workflow, _ = load_workflow(write(tmp_path / "wf.yaml", PARTS))
+    document = plan(compile(workflow), {"n": 2}, {"DATABASE_URL": "pg://db"})
+    assert document["nodes"][1]["params"] == {
+        "code": "result = 1",
+        "dsn": "url=pg://db;key=${secrets.api_key}",
+        "nested": {"a": ["n=2", "${secrets.api_key}", "2/${nodes.src.x}"]},
+        "whole": "${secrets.api_key}",
+    }

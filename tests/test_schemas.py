@@ -135,7 +135,7 @@ def test_kv104_bad_property_name_is_located_at_the_key() -> None:
 def test_kv104_other_keywords() -> None:
     assert findings("name: ok\nnodes: {}\n") == [
         Problem("KV104", "error", "nodes: {} should be non-empty", "wf.yaml", 2, 8,
-                None)]
+                "add at least one node")]
 
 
 def test_expressions_are_skipped_only_when_asked() -> None:
@@ -189,3 +189,52 @@ def test_workflow_schema_is_json_serialisable_and_closed() -> None:
     assert json.loads(json.dumps(schema)) == schema
     assert schema["additionalProperties"] is False
     assert schema["required"] == ["name", "nodes"]
+
+
+def node_findings(config: str) -> list[tuple[str, str, str | None]]:
+    doc = load_text(f"c: {config}\n", "wf.yaml")
+    return [(p.id, p.message, p.fix) for p in schemas.validate(doc, doc.data["c"], "nodes/PythonCodeNode",
+                                                                ("nodes", "calc", "config"))]
+
+
+@pytest.mark.parametrize(("config", "fix"), [
+    ("{x: 1}", "add 'function' or 'code'"),
+    ("{code: 'result = 1', function: 'm:f'}", "keep only one of 'function', 'code'"),
+])
+def test_python_code_node_needs_exactly_one_of_function_or_code(config: str, fix: str) -> None:
+    assert node_findings(config) == [
+        ("KV104", "node 'calc' (PythonCodeNode) needs exactly one of 'function' or 'code'", fix)]
+
+
+def test_any_of_required_alternatives_name_the_keys() -> None:
+    schema_doc = load_text("{}\n", "x.yaml")
+    error = next(Draft202012Validator({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]})
+                 .iter_errors({}))
+
+    assert [(p.message, p.fix) for p in schemas._convert(error, schema_doc, ("x",))] == [
+        ("x needs at least one of 'a' or 'b'", "add 'a' or 'b'")]
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    ("name: ok\nnodes: {a: {type: X, retry: {max_attempts: 0}}}\n", "use a number >= 1"),
+    ("name: ok\nnodes: {a: {type: X, timeout: 0}}\n", "use a number > 0"),
+    ("name: ok\nnodes: {}\n", "add at least one node"),
+    ("name: ok\nnodes: {a: {type: X}}\nenv: [A, A]\n", "remove the repeated entries"),
+    ("name: ok\nnodes: {a: {type: X}}\nparams: {p: {type: string, enum: []}}\n", "list at least 1 item"),
+])
+def test_bound_findings_have_a_fix(text: str, fix: str) -> None:
+    assert [p.fix for p in findings(text)] == [fix]
+
+
+def test_length_bounds_have_a_fix() -> None:
+    doc = load_text("code: ''\n", "wf.yaml")
+
+    assert [p.fix for p in schemas.validate(doc, doc.data, "nodes/PythonCodeNode")] == [
+        "write a non-empty string"]
+
+
+def test_failed_any_of_branch_takes_the_description_of_the_schema_holding_it() -> None:
+    doc = load_text("runtime: {}\nsecurity: {max_file_size: 50 MiBs}\n", "kailash.yaml")
+
+    assert [p.fix for p in schemas.validate(doc, doc.data, "config")] == [
+        "Bytes, or a size like 50MB, 512KiB, 1.5GB."]

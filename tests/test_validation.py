@@ -259,3 +259,32 @@ def test_dollar_brace_inside_inline_code_is_not_an_expression() -> None:
                     "      code: 'result = \"${not an expression(\"'\n", "wf.yaml")
 
     assert check_document(doc) == []
+
+
+def test_python_code_node_without_function_or_code_says_which_keys() -> None:
+    problems = check("name: x\nnodes:\n  calc: {type: PythonCodeNode, config: {x: 1}}\n")
+
+    assert [(p.id, p.message, p.fix, p.line) for p in problems] == [
+        ("KV104", "node 'calc' (PythonCodeNode) needs exactly one of 'function' or 'code'",
+         "add 'function' or 'code'", 3)]
+
+
+def test_kv401_skips_the_default_of_a_param_whose_type_is_invalid() -> None:
+    problems = check("name: x\nparams:\n  n: {type: integr, default: 3}\nnodes:\n"
+                     "  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
+
+    assert [p.id for p in problems] == ["KV104"]
+
+
+@pytest.mark.parametrize("names", [["ValueError", "OSError", "KeyboardInterrupt"], ["pkg.MyError"], []])
+def test_retry_on_builtin_or_dotted_names_are_fine(names: list[str]) -> None:
+    problems = check("name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}, "
+                     f"retry: {{retry_on: [{', '.join(names)}]}}}}\n")
+
+    assert problems == []
+
+
+def test_new_ids_have_sarif_rule_titles() -> None:
+    from kailash_cli.rules import VALIDATE_RULES
+
+    assert {"KV213", "KV502"} <= set(VALIDATE_RULES)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,38 @@ def test_merge_of_something_other_than_a_mapping_is_a_problem(text: str,
     assert {(p.id, p.message, p.fix) for p in doc.problems} == {
         ("KV003", "merge key '<<' needs a mapping or a list of mappings",
          "merge only anchors of mappings (<<: *defaults)")}
+
+
+LAUGHS = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+    for prev, name in zip(["", *"abcdefgh"], "abcdefghi", strict=True)
+)
+
+
+def test_billion_laughs_stops_with_a_located_problem() -> None:
+    doc = load_text("name: x\n" + LAUGHS + "nodes: {x: {type: PythonCodeNode, config: {v: *i}}}\n", "wf.yaml")
+
+    assert doc.data is None  # nothing walks the expanded data
+    assert doc.problems == [Problem(
+        "KV003", "error", "the document expands to more than 1,000,000 values through aliases",
+        "wf.yaml", 8, 1, "use fewer nested aliases (*name): each one repeats the whole value it names")]
+
+
+def test_billion_laughs_is_rejected_quickly_by_validate() -> None:
+    from kailash_cli.validation import check_document
+
+    start = time.perf_counter()
+    problems = check_document(load_text("name: x\n" + LAUGHS, "wf.yaml"))
+
+    assert [p.id for p in problems] == ["KV003"]
+    assert time.perf_counter() - start < 5
+
+
+def test_many_aliases_below_the_limit_are_fine() -> None:
+    # 6 levels: 9**6 = 531,441 values, under the limit
+    text = "".join(LAUGHS.splitlines(keepends=True)[:6])
+
+    doc = load_text(text, "wf.yaml")
+
+    assert doc.problems == []
+    assert doc.data["f"][0][0][0][0][0] == ["lol"] * 9

@@ -99,7 +99,7 @@ K8S_PROBES = Check(
     "warning",
     "Kubernetes container has no liveness or readiness probe",
     "Without probes a hung container keeps receiving traffic and is never restarted.",
-    "add livenessProbe and readinessProbe (kailash serve offers GET /health and GET /ready)",
+    "add livenessProbe and readinessProbe",
 )
 CHECKS = (
     ROOT_USER,

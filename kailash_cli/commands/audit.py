@@ -15,6 +15,8 @@ DEFAULT_LOG = Path(".kailash") / "audit.jsonl"
 def audit_verify(log: Path | None = None) -> int:
     """0 intact, 1 broken (names the first bad entry), 2 missing or unreadable log."""
     path = log or DEFAULT_LOG
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; give the audit log file: kailash audit verify LOG")
     if not path.is_file():
         raise UsageError(f"audit log {path} not found; give its path: kailash audit verify LOG")
     try:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from kailash_cli.commands.runs import open_store
-from kailash_cli.console import out
+from kailash_cli.console import out, table
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 
@@ -19,10 +19,9 @@ def list_letters(*, config_path: Path | None = None, limit: int = 50, output_for
     elif not letters:
         out("the dead-letter queue is empty")
     else:
-        lines = [f"{'ID':>5}  {'RUN_ID':<12}  {'WORKFLOW':<20}  {'NODE':<20}  ATTEMPTS  ERROR"]
-        lines += [f"{d['id']:>5}  {d['run_id']:<12}  {d['workflow']:<20}  {d['node_id']:<20}  "
-                  f"{d['attempts']:>8}  {(d['error'] or '')[:80]}" for d in letters]
-        out("\n".join(lines))
+        columns = [("ID", -5), ("RUN_ID", 12), ("WORKFLOW", 20), ("NODE", 20), ("ATTEMPTS", -8), ("ERROR", 0)]
+        out(table(columns, [[str(d["id"]), d["run_id"], d["workflow"], d["node_id"], str(d["attempts"]),
+                             (d["error"] or "")[:80]] for d in letters]))
     return EXIT_OK
 
 

@@ -9,7 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kailash_cli import metrics
 from kailash_cli import params as params_mod
@@ -20,7 +20,7 @@ from kailash_cli.console import err, node_output_to_stderr, out, set_redactor, s
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.engine import CURRENT_NODE, RunOptions
 from kailash_cli.engine import run as run_graph
-from kailash_cli.errors import KailashError, UsageError
+from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
 from kailash_cli.launch import (
     check_environment,
     node_hashes,
@@ -36,10 +36,12 @@ from kailash_cli.progress import JsonLogObserver, LineObserver, LiveObserver
 from kailash_cli.recorder import Observers, RunRecorder
 from kailash_cli.reporter import text_line
 from kailash_cli.resilience import BreakerBook
-from kailash_cli.result import RunResult
+from kailash_cli.result import FAILED, RunResult
 from kailash_cli.security.redact import Redactor
 from kailash_cli.store import Store, now_iso
 from kailash_cli.validation import load_workflow
+
+T = TypeVar("T")
 
 
 def _report(result: RunResult, output_format: str, json_log: JsonLogObserver | None,
@@ -52,19 +54,22 @@ def _report(result: RunResult, output_format: str, json_log: JsonLogObserver | N
         counts[node.status] = counts.get(node.status, 0) + 1
     if json_log is not None:
         json_log.log("run_finished", "info" if result.succeeded else "error", status=result.status,
-                     duration_ms=round(result.duration_ms, 3), nodes=counts)
-    elif output_format != "json":
+                     duration_ms=round(result.duration_ms, 3), nodes=counts, error=result.error)
+        return
+    if result.error:
+        err(f"error: {result.error}")
+    if output_format != "json":
         detail = ", ".join(f"{n} {s}" for s, n in counts.items())
         err(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")
 
 
-def _observers(types: dict[str, str], json_log: JsonLogObserver | None,
+def _observers(types: dict[str, str], hidden: frozenset[str], json_log: JsonLogObserver | None,
                verbose: bool) -> tuple[Any, LiveObserver | None]:
     """What stderr shows: JSON lines, a live table on a terminal, else a line per node."""
     if json_log is not None:
         return json_log, None
     if stderr_is_terminal():
-        live = LiveObserver(types)
+        live = LiveObserver(types, hidden)
         return live, live
     return LineObserver(types, verbose), None
 
@@ -98,14 +103,31 @@ def _execute(compiled: CompiledGraph, options: RunOptions, policy: RunPolicy,
                 stack.enter_context(watch)
             if live is not None:
                 stack.enter_context(live)
-            return run_graph(compiled, options)
+            result = run_graph(compiled, options)
     except KeyboardInterrupt:
         reason = watch.stop_reason() if watch is not None else None
-        if reason:  # the watch interrupted the main thread
+        if reason:  # the watch's interruption arrived outside the scheduler loop
             raise KailashError(reason) from None
         raise
     finally:
         CommandGuard.uninstall()
+    reason = watch.stop_reason() if watch is not None else None
+    if reason and result.succeeded:  # node code swallowed the interruption: still over the limit
+        result.status, result.error = FAILED, reason
+    return result
+
+
+def _collect(errors: list[str], step: Callable[[], T], default: T) -> T:
+    """Run a start-up check; its problems are kept so that all of them are reported at once."""
+    try:
+        return step()
+    except UsageError as e:
+        errors.extend(str(e).splitlines())
+        return default
+
+
+def _refused(run_id: str, workflow: Workflow, why: str) -> RunResult:
+    return RunResult(run_id, workflow.name, FAILED, now_iso(), 0.0, {}, {}, error=why)
 
 
 def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | None = None,
@@ -123,16 +145,34 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
         else:
             err(text_line(warning))
     config = load_config(config_path)
+    if metrics_file is not None:
+        metrics.check_target(metrics_file)
     policy = RunPolicy.build(config, user)
     compiled = compile(workflow)
     store = None if dry_run else Store.open(store_path(config))
-    values, restored = _values(workflow, compiled, store, resume, cli_params or [], params_file)
-    check_environment(workflow, environ)
+    errors: list[str] = []
+    nothing: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    values, restored = _collect(errors, lambda: _values(workflow, compiled, store, resume,
+                                                        cli_params or [], params_file), nothing)
+    _collect(errors, lambda: check_environment(workflow, environ), None)
+    prepared = nothing[1] if dry_run else _collect(errors, lambda: prepare(compiled), nothing[1])
+    if errors:
+        raise UsageError("\n".join(errors))
     if dry_run:
         out(render_plan(plan(compiled, values, environ), output_format))
         return EXIT_OK
     assert store is not None
-    policy.authorize(workflow, run_id)
+    recorder = RunRecorder(store, run_id, workflow.name, list(workflow.nodes), policy.mask)
+    path_text = str(path.resolve()).encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        policy.authorize(workflow, run_id)
+    except AccessDeniedError as e:  # refused before any node ran: recorded as a failed run
+        recorder.begin(path_text, now_iso(), values, {}, resume, policy.user.id or None)
+        refused = _refused(run_id, workflow, str(e))
+        recorder.finish(refused)
+        if output_format == "json":
+            out(json.dumps(refused.to_dict(), indent=2))
+        raise
     secrets = secrets_mod.resolve(workflow.secrets, environ)
     policy.redactor = Redactor(str(v) for v in secrets.values())
     set_redactor(policy.redactor.text)
@@ -143,16 +183,15 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
     options = RunOptions(params=values, environ=environ, secrets=secrets,
                          timeout=timeout or policy.run_timeout, node_timeout=policy.node_timeout,
                          max_concurrency=policy.concurrency(max_concurrency),
-                         prepared=prepare(compiled), run_id=run_id, restored=restored,
+                         prepared=prepared, run_id=run_id, restored=restored,
                          files=policy.files(workflow),
                          breakers=BreakerBook(lambda n: store.breaker(workflow.name, n),
                                               lambda n, s: store.save_breaker(workflow.name, n, s)))
-    recorder = RunRecorder(store, run_id, workflow.name, list(workflow.nodes), policy.mask)
-    recorder.begin(str(path.resolve()), now_iso(), values, node_hashes(compiled), resume,
-                   policy.user.id or None)
+    recorder.begin(path_text, now_iso(), values, node_hashes(compiled), resume, policy.user.id or None)
     policy.log("run_started", **audit, resumed_from=resume)
     types = {n: s.type for n, s in workflow.nodes.items()}
-    display, live = _observers(types, json_log, verbose)
+    hidden = frozenset(n for n, node in compiled.nodes.items() if node.fallback_only)
+    display, live = _observers(types, hidden, json_log, verbose)
     options.observer = Observers(display, recorder, AuditObserver(policy, run_id, workflow.name)
                                  if policy.audit else None)
     if json_log is not None:
@@ -163,11 +202,15 @@ def run(path: Path, *, cli_params: list[str] | None = None, params_file: Path | 
         why = "interrupted" if isinstance(e, KeyboardInterrupt) else str(e)
         recorder.interrupted(why)
         policy.log("run_finished", **audit, status="interrupted", error=why)
+        if isinstance(e, KeyboardInterrupt):
+            raise RunInterrupted(f"run {run_id} was interrupted and is recorded; continue it with: "
+                                 f"kailash run {path} --resume {run_id}") from None
         raise
     recorder.finish(result)
     store.close()
+    policy.log("run_finished", **audit, status=result.status, duration_ms=round(result.duration_ms, 3),
+               error=result.error)
     if metrics_file is not None:
         metrics.write(result, metrics_file)
-    policy.log("run_finished", **audit, status=result.status, duration_ms=round(result.duration_ms, 3))
     _report(result, output_format, json_log, policy.mask)
     return EXIT_OK if result.succeeded else EXIT_FAILURE

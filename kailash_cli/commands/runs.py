@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.config import load_config
-from kailash_cli.console import out
+from kailash_cli.console import out, table
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.launch import store_path
@@ -33,6 +33,9 @@ def run_document(run: dict[str, Any]) -> dict[str, Any]:
             "resumed_from": run["resumed_from"], "error": run["error"]}
 
 
+RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
+
+
 def _rounded(ms: float | None) -> float | None:
     return None if ms is None else round(ms, 3)
 
@@ -43,6 +46,8 @@ def _duration(ms: float | None) -> str:
 
 def list_runs(*, config_path: Path | None = None, workflow: str | None = None,
               status: str | None = None, limit: int = 20, output_format: str = "text") -> int:
+    if status is not None and status not in RUN_STATUSES:
+        raise UsageError(f"--status {status}: not a run status; use one of {', '.join(RUN_STATUSES)}")
     store = open_store(config_path)
     rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
     listed = [{"run_id": r["run_id"], "workflow": r["workflow"], "status": r["status"],
@@ -52,10 +57,9 @@ def list_runs(*, config_path: Path | None = None, workflow: str | None = None,
     elif not listed:
         out("no runs")
     else:
-        lines = [f"{'RUN_ID':<12}  {'WORKFLOW':<20}  {'STATUS':<11}  {'STARTED_AT':<29}  DURATION_MS"]
-        lines += [f"{r['run_id']:<12}  {r['workflow']:<20}  {r['status']:<11}  {r['started_at']:<29}  "
-                  f"{_duration(r['duration_ms'])}" for r in listed]
-        out("\n".join(lines))
+        columns = [("RUN_ID", 12), ("WORKFLOW", 20), ("STATUS", 11), ("STARTED_AT", 29), ("DURATION_MS", 0)]
+        out(table(columns, [[r["run_id"], r["workflow"], r["status"], r["started_at"],
+                             _duration(r["duration_ms"])] for r in listed]))
     return EXIT_OK
 
 

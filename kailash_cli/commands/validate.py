@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from kailash_cli.checks.project import Project
 from kailash_cli.config import check_config
 from kailash_cli.console import err, out
 from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK, WORKFLOW_SUFFIXES
@@ -26,16 +28,34 @@ def display_path(path: Path) -> str:
 
 
 def collect(paths: list[Path]) -> list[Path]:
-    """The files to check: files as given, directories searched for *.yaml / *.yml."""
+    """The files to check: files as given; directories searched for kailash.yaml/kailash.yml
+    and for workflows (YAML files that are a mapping with ``nodes:``, the rule check-deploy's
+    KD705 uses), so docker-compose.yml, mkdocs.yml, CI files ... are left alone. A directory
+    holding none of them is a usage error: a CI step that matched nothing must not pass."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(_yaml_files(path)))
+            project = Project(root=path, environ={})
+            found = sorted(p for p in _yaml_files(path) if _is_kailash_file(p, project))
+            if not found:
+                raise UsageError(f"no workflow or kailash.yaml files under {path}")
+            files.extend(found)
         elif path.exists():
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
     return files
+
+
+def _is_kailash_file(path: Path, project: Project) -> bool:
+    if path.name in CONFIG_FILE_NAMES:
+        return True
+    if project.text(path) is None:  # too large, unreadable or not UTF-8: look at the bytes
+        try:
+            return re.search(rb"^nodes:", path.read_bytes(), re.MULTILINE) is not None
+        except OSError:
+            return False
+    return project.is_workflow(path)
 
 
 def _yaml_files(folder: Path) -> Iterator[Path]:

@@ -44,9 +44,14 @@ write:
         if not isinstance(rows, list):
             raise TypeError(f"data must be a list of rows, got {type(rows).__name__}")
         delimiter = params.get("delimiter", ",")
+        mappings = [isinstance(r, Mapping) for r in rows]
+        if any(mappings) and not all(mappings):  # a header from the mappings fits no other row
+            odd = mappings.index(not mappings[0])  # the first row unlike row 1
+            raise TypeError(f"row {odd + 1} is {type(rows[odd]).__name__}; rows must be all "
+                            "mappings or all lists")
 
         def write(stream: Any) -> None:
-            if rows and all(isinstance(r, Mapping) for r in rows):
+            if rows and all(mappings):
                 header: dict[str, None] = {}
                 for row in rows:
                     header.update(dict.fromkeys(map(str, row)))

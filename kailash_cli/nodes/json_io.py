@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from typing import IO, Any
 
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
@@ -38,14 +40,41 @@ save:
 """
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
-        text = json.dumps(params["data"], indent=params.get("indent", 2), ensure_ascii=False,
-                          default=str)
+        data = params["data"]
+        try:
+            text = json.dumps(data, indent=params.get("indent", 2), ensure_ascii=False,
+                              default=str, allow_nan=False)
+        except ValueError:  # "Out of range float values are not JSON compliant"
+            found = _non_finite(data, "data")
+            if found is None:
+                raise
+            where, number = found
+            shown = "NaN" if math.isnan(number) else ("-Infinity" if number < 0 else "Infinity")
+            raise ValueError(f"{where} is {shown}: data contains NaN or Infinity, which JSON "
+                             "cannot represent; replace it (with null, say) before writing") from None
 
         def write(f: IO[str]) -> None:
             f.write(text + "\n")
 
         written = ctx.files.write_atomic(params["file_path"], write)
         return {"file_path": str(written)}
+
+
+def _non_finite(value: Any, where: str) -> tuple[str, float] | None:
+    """The path (``data[2].score``) and value of the first NaN or infinite number in ``value``."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    if isinstance(value, Mapping):
+        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = _non_finite(item, path)
+        if found is not None:
+            return found
+    return None
 
 
 READER = JSONReaderNode()

@@ -130,8 +130,8 @@ class PathGuard:
         tmp = f".{real.name}.{os.urandom(6).hex()}.tmp"
         try:
             fd = self._open_final(
-                requested, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FILE_FLAGS, dir_fd, mode=0o600
-            )
+                requested, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _FILE_FLAGS, dir_fd, mode=0o666
+            )  # 0666 less the umask, as for any new file (the OS applies the umask, atomically)
             try:
                 with open(fd, "w", encoding=encoding, newline=newline) as stream:
                     yield stream

@@ -517,3 +517,8 @@ def test_cache_keys_and_namespaces_are_not_secrets_but_credentials_are(tmp_path:
         ("KD302", "app/cache.py", 6),
         ("KD302", "app/cache.py", 7),
     ]
+
+
+def test_kd616_fix_names_only_the_probes() -> None:
+    # there is no `kailash serve` to point the probes at
+    assert CHECKS["KD616"].fix == "add livenessProbe and readinessProbe"

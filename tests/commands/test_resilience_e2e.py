@@ -507,7 +507,7 @@ def test_ctrl_c_exits_130_and_records_the_run_as_interrupted(project: Path) -> N
 
     assert proc.returncode == 130
     assert "Traceback" not in err
-    assert err.splitlines()[-1] == "interrupted"
+    assert err.splitlines()[-1].startswith("interrupted: run ")
     listed = json.loads(kailash("runs", "list", "-o", "json", cwd=project).stdout)
     assert [(r["workflow"], r["status"]) for r in listed] == [("sleepy", "interrupted")]
     stored = show(project, listed[0]["run_id"])

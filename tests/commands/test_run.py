@@ -409,7 +409,10 @@ def test_ctrl_c_exits_130_and_says_interrupted(project: Path) -> None:
     proc, first, stdout, stderr = interrupt(project, "hang.yaml")
     assert first == "[stuck] started\n"
     assert proc.returncode == 130
-    assert stderr.splitlines() == ["interrupted"]
+    [line] = stderr.splitlines()
+    run_id = line.split()[2]
+    assert line == (f"interrupted: run {run_id} was interrupted and is recorded; continue it with: "
+                    f"kailash run hang.yaml --resume {run_id}")
     assert stdout == ""
 
 
@@ -423,7 +426,7 @@ def test_ctrl_c_while_nodes_run_on_threads(project: Path) -> None:
     proc, first, stdout, stderr = interrupt(project, "hang2.yaml")
     assert first in ("[stuck] started\n", "[also] started\n")
     assert proc.returncode == 130
-    assert stderr.splitlines()[-1] == "interrupted"
+    assert stderr.splitlines()[-1].startswith("interrupted: run ")
     assert "Traceback" not in stderr
 
 

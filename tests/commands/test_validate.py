@@ -111,7 +111,8 @@ def test_config_is_checked_against_the_config_schema(tmp_path: Path, run_cli: Ru
     assert result.stdout.splitlines() == [
         "kailash.yaml:1:1: error KV102: the document: unknown field 'nodes'; fix: remove 'nodes' or use one "
         "of: access_control, deploy, health, runtime, security",
-        "kailash.yaml:2:28: error KV104: runtime.max_concurrency: 0 is less than the minimum of 1",
+        "kailash.yaml:2:28: error KV104: runtime.max_concurrency: 0 is less than the minimum of 1; "
+        "fix: use a number >= 1",
     ]
 
 
@@ -119,7 +120,7 @@ def test_empty_config_is_valid_but_an_empty_workflow_is_not(tmp_path: Path, run_
     write_file(tmp_path, "kailash.yaml", "")
     write_file(tmp_path, "flow.yaml", "")
 
-    result = run_cli("validate", ".", cwd=tmp_path)
+    result = run_cli("validate", "kailash.yaml", "flow.yaml", cwd=tmp_path)
 
     assert result.returncode == 1
     assert result.stdout == ("flow.yaml:1:1: error KV005: the file is empty; fix: write a workflow: name, "
@@ -154,10 +155,47 @@ def test_no_path_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     assert "Missing argument" in result.stderr
 
 
-def test_empty_directory_checks_nothing(tmp_path: Path, run_cli: RunCli) -> None:
-    result = run_cli("validate", tmp_path, cwd=tmp_path)
+@pytest.mark.parametrize("files", [{}, {"mkdocs.yml": "site_name: x\n", "notes.txt": "nodes: {}\n"}])
+def test_directory_without_any_file_to_check_is_a_usage_error(files: dict[str, str], tmp_path: Path,
+                                                              run_cli: RunCli) -> None:
+    for name, text in files.items():
+        write_file(tmp_path, f"flows/{name}", text)
+    (tmp_path / "flows").mkdir(exist_ok=True)
 
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "0 file(s) checked, no problems\n")
+    result = run_cli("validate", "flows", cwd=tmp_path)
+
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", "error: no workflow or kailash.yaml files under flows\n")
+
+
+def test_directory_search_checks_only_workflows_and_configs(tmp_path: Path, run_cli: RunCli) -> None:
+    write_file(tmp_path, "proj/docker-compose.yml", "services:\n  web: {image: nginx, ports: [80]}\n")
+    write_file(tmp_path, "proj/mkdocs.yml", "site_name: docs\nnav: [index.md]\n")
+    write_file(tmp_path, "proj/k8s/deploy.yaml", "apiVersion: v1\nkind: Pod\nnodes: 3\n")
+    write_file(tmp_path, "proj/ci/workflow.yml", "on: push\njobs: {}\n---\nnodes: {}\n")
+    write_file(tmp_path, "proj/list.yaml", "- nodes\n")
+    write_file(tmp_path, "proj/empty.yaml", "")
+    write_file(tmp_path, "proj/other-broken.yaml", "a: [unclosed\n")
+    write_file(tmp_path, "proj/broken.yaml", "name: x\nnodes:\n  a: [unclosed\n")
+    write_file(tmp_path, "proj/flows/bad.yaml", BAD)
+    write_file(tmp_path, "proj/kailash.yml", "runtime: {max_concurrency: 0}\n")
+
+    result = run_cli("validate", "proj", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert [line.split(": error ")[0] + " " + line.split(" ")[2].rstrip(":")
+            for line in result.stdout.splitlines()] == [
+        "proj/broken.yaml:4:1 KV003", "proj/flows/bad.yaml:3:13 KV202", "proj/kailash.yml:1:28 KV104"]
+    assert result.stderr == "3 errors in 3 file(s) checked\n"
+
+
+def test_files_named_explicitly_are_always_checked(tmp_path: Path, run_cli: RunCli) -> None:
+    write_file(tmp_path, "mkdocs.yml", "site_name: docs\n")
+
+    result = run_cli("validate", "mkdocs.yml", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "mkdocs.yml:1:1: error KV101: the document: missing required field 'nodes'" in result.stdout
 
 
 def test_json_format(tmp_path: Path, run_cli: RunCli) -> None:

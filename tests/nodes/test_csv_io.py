@@ -82,3 +82,15 @@ def test_writer_failing_midway_leaves_the_old_file_and_no_temp_file(tmp_path: Pa
         run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
     assert (tmp_path / "r.csv").read_text(encoding="utf-8") == "old,content\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([{"x": 1}, {"y": 2}, 5], "row 3 is int; rows must be all mappings or all lists"),
+    ([["a", "b"], {"x": 1}], "row 2 is dict; rows must be all mappings or all lists"),
+])
+def test_writer_refuses_rows_mixing_mappings_with_other_rows(
+        tmp_path: Path, rows: list, message: str) -> None:
+    with pytest.raises(TypeError) as info:
+        run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
+    assert str(info.value) == message
+    assert list(tmp_path.iterdir()) == []

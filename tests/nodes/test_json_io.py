@@ -72,3 +72,16 @@ def test_writer_over_a_folder_is_a_clear_error(tmp_path: Path) -> None:
         run_node("JSONWriterNode", {"file_path": "r.json", "data": [1]}, base_dir=tmp_path)
     assert str(info.value) == f"cannot write {tmp_path / 'r.json'}: Is a directory"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"rows": [{"score": 1.0}, {"score": float("nan")}]}, "data.rows[1].score is NaN"),
+    ([1, float("inf")], "data[1] is Infinity"),
+    (float("-inf"), "data is -Infinity"),
+])
+def test_writer_refuses_nan_and_infinity_and_says_where(tmp_path: Path, data: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        run_node("JSONWriterNode", {"file_path": "out/r.json", "data": data}, base_dir=tmp_path)
+    assert str(info.value) == (f"{message}: data contains NaN or Infinity, which JSON cannot "
+                               "represent; replace it (with null, say) before writing")
+    assert not (tmp_path / "out" / "r.json").exists()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -350,3 +351,16 @@ def test_a_missing_allowed_directory_is_created_on_first_write(tree: Path) -> No
     assert (tree / "project" / "results" / "run1" / "r.csv").read_text(encoding="utf-8") == "x"
     with pytest.raises(FileNotFoundError):
         read(guard_for(tree, allowed_directories=["nothing"]), "nothing/r.csv")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_get_the_usual_permissions(tree: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        with guard_for(tree).open_write_atomic("out/r.csv") as stream:
+            stream.write("1\n")
+    finally:
+        os.umask(old)
+    target = tree / "project" / "out" / "r.csv"
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert sorted(p.name for p in target.parent.iterdir()) == ["r.csv"]
