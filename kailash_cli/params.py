@@ -11,7 +11,7 @@ from typing import Any
 from kailash_cli.errors import UsageError
 from kailash_cli.model import Param
 from kailash_cli.result import Problem
-from kailash_cli.schemas import check_value, did_you_mean
+from kailash_cli.schemas import check_value, did_you_mean, non_finite
 from kailash_cli.yaml_io import Document, load
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -112,21 +112,10 @@ def coerce(text: str, param: Param) -> Any:
     return value
 
 
-def _non_finite(value: Any, where: str = "") -> str | None:
+def _non_finite(value: Any) -> str | None:
     """Where a NaN or infinite number is in ``value`` ("" for the value itself), else None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return where
-    if isinstance(value, dict):
-        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
-    elif isinstance(value, list):
-        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for path, item in items:
-        found = _non_finite(item, path)
-        if found is not None:
-            return found
-    return None
+    found = non_finite(value)
+    return None if found is None else found[0]
 
 
 def read_params_file(path: Path) -> ParamsFile:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,24 @@ def describe_type(value: Any) -> str:
         if isinstance(value, python_types):
             return json_type
     return type(value).__name__
+
+
+def non_finite(value: Any, where: str = "") -> tuple[str, float] | None:
+    """Where (``data[2].score``; "" for the value itself) the first NaN or infinite number in
+    ``value`` is, and that number: JSON cannot represent either."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    if isinstance(value, Mapping):
+        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = non_finite(item, path)
+        if found is not None:
+            return found
+    return None
 
 
 def did_you_mean(word: str, choices: Any) -> str:

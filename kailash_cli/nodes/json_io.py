@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
 from typing import IO, Any
 
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
+from kailash_cli.schemas import non_finite
 
 
 class JSONReaderNode(NodeType):
@@ -45,7 +45,7 @@ save:
             text = json.dumps(data, indent=params.get("indent", 2), ensure_ascii=False,
                               default=str, allow_nan=False)
         except ValueError:  # "Out of range float values are not JSON compliant"
-            found = _non_finite(data, "data")
+            found = non_finite(data, "data")
             if found is None:
                 raise
             where, number = found
@@ -58,23 +58,6 @@ save:
 
         written = ctx.files.write_atomic(params["file_path"], write)
         return {"file_path": str(written)}
-
-
-def _non_finite(value: Any, where: str) -> tuple[str, float] | None:
-    """The path (``data[2].score``) and value of the first NaN or infinite number in ``value``."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (where, value)
-    if isinstance(value, Mapping):
-        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
-    elif isinstance(value, list | tuple):
-        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for path, item in items:
-        found = _non_finite(item, path)
-        if found is not None:
-            return found
-    return None
 
 
 READER = JSONReaderNode()
