@@ -6,7 +6,7 @@ business logic lives here: the engine decides what runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +50,16 @@ class CompiledGraph:
     order: tuple[str, ...]
 
 
+def node_refs(spec: NodeSpec) -> Iterator[tuple[str, ...]]:
+    """Every name chain the node's expressions read (``("nodes", "read", "data")``, ...)."""
+    templates = templates_in([NODE_TYPES[spec.type].templated(spec.config), spec.when])
+    for template in templates:
+        for expr in template.exprs:
+            yield from expr.refs
+
+
 def expression_deps(spec: NodeSpec) -> set[str]:
-    refs = templates_in(NODE_TYPES[spec.type].templated(spec.config))
-    if isinstance(spec.when, str):
-        refs += templates_in(spec.when)
-    return {r[1] for t in refs for e in t.exprs for r in e.refs if r[0] == "nodes" and len(r) > 1}
+    return {r[1] for r in node_refs(spec) if r[0] == "nodes" and len(r) > 1}
 
 
 def build_graph(workflow: Workflow) -> nx.DiGraph:

@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.compiler import CompiledGraph
+from kailash_cli.compiler import CompiledGraph, node_refs
 from kailash_cli.config import Config
 from kailash_cli.errors import KailashError, UsageError
-from kailash_cli.expressions import templates_in
 from kailash_cli.model import Workflow
-from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.result import SUCCEEDED, NodeResult
 from kailash_cli.store import Store
 
@@ -24,13 +22,11 @@ DEFAULT_STORE = ".kailash/kailash.db"
 def _env_needed(workflow: Workflow) -> list[str]:
     names = list(workflow.env)
     for spec in workflow.nodes.values():
-        for template in templates_in([NODE_TYPES[spec.type].templated(spec.config), spec.when]):
-            for expr in template.exprs:
-                for ref in expr.refs:
-                    if ref[0] == "env" and len(ref) > 1:
-                        names.append(ref[1])
-                    elif ref[0].isupper():
-                        names.append(ref[0])
+        for ref in node_refs(spec):
+            if ref[0] == "env" and len(ref) > 1:
+                names.append(ref[1])
+            elif ref[0].isupper():
+                names.append(ref[0])
     return list(dict.fromkeys(names))
 
 

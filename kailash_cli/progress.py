@@ -64,7 +64,7 @@ class JsonLogObserver:
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         level = "error" if result.status == FAILED and not result.fallback else "info"
-        extra = {k: v for k, v in (("fallback", result.fallback), ("restored", result.restored)) if v}
+        extra = result.extras()
         self.log("node_finished", level, node=node_id, status=result.status, attempts=result.attempts,
                  duration_ms=round(result.duration_ms, 3), error=result.error, **extra)
 

@@ -76,7 +76,7 @@ class RunRecorder:
         self.began = time.perf_counter()
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
-        extra = {k: v for k, v in (("fallback", result.fallback), ("restored", result.restored)) if v}
+        extra = result.extras()
         outputs = self.redact(result.outputs)
         if outputs is not result.outputs and outputs != result.outputs:
             extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs

@@ -47,14 +47,13 @@ class NodeResult:
     fallback: str | None = None  # the node whose outputs stood in after this one failed
     restored: bool = False  # taken from the run being resumed, not executed again
 
+    def extras(self) -> dict[str, Any]:
+        """What only some results carry: the fallback that stood in, a restored node."""
+        return {k: v for k, v in (("fallback", self.fallback), ("restored", self.restored)) if v}
+
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"status": self.status, "attempts": self.attempts,
-                                "duration_ms": round(self.duration_ms, 3), "error": self.error}
-        if self.fallback:
-            data["fallback"] = self.fallback
-        if self.restored:
-            data["restored"] = True
-        return data
+        return {"status": self.status, "attempts": self.attempts,
+                "duration_ms": round(self.duration_ms, 3), "error": self.error, **self.extras()}
 
 
 @dataclass(slots=True)

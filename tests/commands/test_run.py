@@ -454,9 +454,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def _serve(handler: Any) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 for the duration of a test; yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -465,6 +465,11 @@ def server() -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(10)
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    yield from _serve(_Handler)
 
 
 HTTP_WORKFLOW = """\
@@ -521,16 +526,7 @@ def data_server() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    handler = functools.partial(Quiet, directory=str(REPO / "workflows" / "data"))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(10)
+    yield from _serve(functools.partial(Quiet, directory=str(REPO / "workflows" / "data")))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
