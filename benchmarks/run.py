@@ -27,16 +27,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kailash_cli.compiler import compile as compile_workflow
-from kailash_cli.engine import RunOptions
-from kailash_cli.engine import run as run_engine
-from kailash_cli.files import FileAccess
-from kailash_cli.launch import prepare
-from kailash_cli.recorder import Observers, RunRecorder
+from kailash_cli.compile.compiler import compile as compile_workflow
+from kailash_cli.compile.validation import load_workflow
+from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.scheduler import RunOptions
+from kailash_cli.engine.scheduler import run as run_engine
+from kailash_cli.pipeline.recorder import Observers, RunRecorder
+from kailash_cli.pipeline.setup import prepare
+from kailash_cli.pipeline.store import Store, now_iso
 from kailash_cli.security.paths import PathGuard
 from kailash_cli.security.redact import Redactor
-from kailash_cli.store import Store, now_iso
-from kailash_cli.validation import load_workflow
 
 CHAIN_NODES = 1_000
 SLEEPERS = 50

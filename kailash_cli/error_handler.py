@@ -7,9 +7,9 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from kailash_cli.console import err
 from kailash_cli.constants import EXIT_BUG, EXIT_INTERRUPTED
 from kailash_cli.errors import KailashError, WorkflowValidationError
+from kailash_cli.report.console import err
 
 _JSON = False
 

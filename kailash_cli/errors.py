@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kailash_cli.constants import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from kailash_cli.result import Problem
+    from kailash_cli.model.result import Problem
 
 
 class KailashError(Exception):
@@ -57,7 +57,7 @@ class WorkflowValidationError(KailashError):
         super().__init__(f"{what} is invalid: {errors} error(s); fix them and try again")
 
     def lines(self) -> list[str]:
-        from kailash_cli.reporter import text_line
+        from kailash_cli.report.findings import text_line
 
         return [text_line(p) for p in self.problems] + super().lines()
 

@@ -18,15 +18,15 @@ from typing import Any
 
 import httpx
 
-from kailash_cli.compiler import compile
-from kailash_cli.engine import RunOptions, run
-from kailash_cli.files import FileAccess
-from kailash_cli.launch import prepare
+from kailash_cli.compile.compiler import compile
+from kailash_cli.compile.validation import load_workflow
+from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.scheduler import RunOptions, run
+from kailash_cli.load.params import resolve
+from kailash_cli.model.result import RunResult
 from kailash_cli.nodes.base import NodeContext, Outputs
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.params import resolve
-from kailash_cli.result import RunResult
-from kailash_cli.validation import load_workflow
+from kailash_cli.pipeline.setup import prepare
 
 KAILASH = str(Path(sys.executable).parent / "kailash")
 REPO = Path(__file__).resolve().parent.parent

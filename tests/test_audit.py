@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.audit import GENESIS, AuditLog, line_hash, verify
+from kailash_cli.pipeline.audit import GENESIS, AuditLog, line_hash, verify
 from kailash_cli.security.redact import Redactor
 
 

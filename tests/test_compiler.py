@@ -4,9 +4,9 @@ from typing import Any
 
 import networkx as nx
 
-from kailash_cli.compiler import build_graph, compile, expression_deps, find_cycles
-from kailash_cli.expressions import Template
-from kailash_cli.model import Edge, Workflow
+from kailash_cli.compile.compiler import build_graph, compile, expression_deps, find_cycles
+from kailash_cli.model.expressions import Template
+from kailash_cli.model.workflow import Edge, Workflow
 from kailash_cli.nodes.registry import NODE_TYPES
 
 
@@ -79,7 +79,7 @@ def test_compiled_node_fields() -> None:
 
 
 def test_compiled_resolver_renders_config() -> None:
-    from kailash_cli.expressions import Scope
+    from kailash_cli.model.expressions import Scope
 
     compiled = compile(workflow(NODES, CONNECTIONS))
     resolve = compiled.nodes["score"].resolve

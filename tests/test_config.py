@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.config import Config, check_config, find_config, load_config
 from kailash_cli.errors import UsageError, WorkflowValidationError
-from kailash_cli.result import Problem
-from kailash_cli.yaml_io import load_text
+from kailash_cli.load.config import Config, check_config, find_config, load_config
+from kailash_cli.load.yaml_io import load_text
+from kailash_cli.model.result import Problem
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "SPEC.md"
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from kailash_cli.console import err, node_output_to_stderr, out, stderr_is_terminal
+from kailash_cli.report.console import err, node_output_to_stderr, out, stderr_is_terminal
 
 NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("test_node", default=None)
 
@@ -94,7 +94,7 @@ def test_stderr_is_terminal_follows_isatty(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_table_grows_a_column_to_its_longest_value_and_right_aligns_negative_widths() -> None:
-    from kailash_cli.console import table
+    from kailash_cli.report.console import table
 
     text = table([("ID", -3), ("NAME", 4), ("NOTE", 0)], [["7", "a-long-name", "x"], ["12", "b", ""]])
 

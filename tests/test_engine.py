@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from helpers import run_workflow, statuses, write
 
-from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
+from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
 
 FUNCTIONS = '''
 import asyncio, threading, time
@@ -527,10 +527,10 @@ nodes:
 
 
 def test_restored_nodes_of_a_chain_are_not_run_again(tmp_path: Path) -> None:
-    from kailash_cli.compiler import compile
-    from kailash_cli.engine import RunOptions, run
-    from kailash_cli.launch import prepare
-    from kailash_cli.validation import load_workflow
+    from kailash_cli.compile.compiler import compile
+    from kailash_cli.compile.validation import load_workflow
+    from kailash_cli.engine.scheduler import RunOptions, run
+    from kailash_cli.pipeline.setup import prepare
 
     path = write(tmp_path / "wf.yaml", """\
 name: chain

@@ -11,7 +11,7 @@ from kailash_cli.errors import (
     WorkflowLoadError,
     WorkflowValidationError,
 )
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 
 def raises(error: BaseException):

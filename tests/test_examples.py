@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.compiler import compile
-from kailash_cli.validation import check_document, load_workflow
-from kailash_cli.yaml_io import load
+from kailash_cli.compile.compiler import compile
+from kailash_cli.compile.validation import check_document, load_workflow
+from kailash_cli.load.yaml_io import load
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "workflows").glob("*.y*ml"))
 

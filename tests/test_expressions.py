@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.expressions import (
+from kailash_cli.model.expressions import (
     ExpressionError,
     Scope,
     Template,

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from helpers import write
 
-from kailash_cli.compiler import CompiledGraph, compile
-from kailash_cli.config import Config
+from kailash_cli.compile.compiler import CompiledGraph, compile
+from kailash_cli.compile.validation import load_workflow
 from kailash_cli.errors import UsageError
-from kailash_cli.launch import node_hashes, resume_state, store_path
-from kailash_cli.result import NodeResult
-from kailash_cli.store import Store
-from kailash_cli.validation import load_workflow
+from kailash_cli.load.config import Config
+from kailash_cli.model.result import NodeResult
+from kailash_cli.pipeline.setup import node_hashes, resume_state, store_path
+from kailash_cli.pipeline.store import Store
 
 WORKFLOW = """\
 name: etl
@@ -182,7 +182,7 @@ def test_resume_allows_a_change_to_a_node_that_failed(tmp_path: Path, store: Sto
 
 
 def test_resume_refuses_outputs_that_were_masked_or_redacted(tmp_path: Path, store: Store) -> None:
-    from kailash_cli.recorder import RunRecorder
+    from kailash_cli.pipeline.recorder import RunRecorder
 
     compiled = _compiled(tmp_path)
     store.start_run("r9", "etl", "/x/wf.yaml", "2026-01-01T00:00:00.000+00:00", {"p": 1},

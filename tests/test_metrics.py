@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from kailash_cli.engine.files import FileAccessError
 from kailash_cli.errors import UsageError
-from kailash_cli.files import FileAccessError
-from kailash_cli.metrics import check_target, render, write
-from kailash_cli.result import NodeResult, RunResult
+from kailash_cli.model.result import NodeResult, RunResult
+from kailash_cli.report.metrics import check_target, render, write
 
 KAILASH = Path(sys.executable).parent / "kailash"
 

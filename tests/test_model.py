@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.model import Edge, NodeSpec, Param, Workflow, parse_connection
+from kailash_cli.model.workflow import Edge, NodeSpec, Param, Workflow, parse_connection
 
 DATA: dict[str, Any] = {
     "name": "etl",

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 
 from kailash_cli.errors import UsageError
-from kailash_cli.model import Param, Workflow
-from kailash_cli.params import check_declarations, coerce, read_params_file, resolve
-from kailash_cli.yaml_io import load_text
+from kailash_cli.load.params import check_declarations, coerce, read_params_file, resolve
+from kailash_cli.load.yaml_io import load_text
+from kailash_cli.model.workflow import Param, Workflow
 
 
 def declared(params: dict[str, Any]) -> dict[str, Param]:

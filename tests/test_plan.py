@@ -5,9 +5,9 @@ from pathlib import Path
 
 from helpers import write
 
-from kailash_cli.compiler import compile
-from kailash_cli.plan import plan, render_plan
-from kailash_cli.validation import load_workflow
+from kailash_cli.compile.compiler import compile
+from kailash_cli.compile.plan import plan, render_plan
+from kailash_cli.compile.validation import load_workflow
 
 WF = """\
 name: planned

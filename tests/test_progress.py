@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from kailash_cli.progress import JsonLogObserver, LineObserver, LiveObserver
-from kailash_cli.result import NodeResult
+from kailash_cli.model.result import NodeResult
+from kailash_cli.report.progress import JsonLogObserver, LineObserver, LiveObserver
 
 
 def test_line_observer_one_line_per_finished_node(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.recorder import Observers, RunRecorder
-from kailash_cli.result import FAILED, SUCCEEDED, NodeResult, RunResult
+from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult, RunResult
+from kailash_cli.pipeline.recorder import Observers, RunRecorder
+from kailash_cli.pipeline.store import Store
 from kailash_cli.security.redact import Redactor
-from kailash_cli.store import Store
 
 SECRET = "tok-1234567890"
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from kailash_cli import __version__
-from kailash_cli.reporter import (
+from kailash_cli.model.result import Problem
+from kailash_cli.report.findings import (
     REPORTER_BY_NAME,
     location,
     render_github,
@@ -17,7 +18,6 @@ from kailash_cli.reporter import (
     summary,
     text_line,
 )
-from kailash_cli.result import Problem
 
 ERROR = Problem("KV201", "error", "connection target 'procesor.input' names unknown node 'procesor' "
                 "(did you mean 'processor'?)", "wf/etl.yaml", 12, 5, "use one of the node ids under nodes:")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.resilience import (
+from kailash_cli.engine.resilience import (
     CLOSED,
     HALF_OPEN,
     OPEN,

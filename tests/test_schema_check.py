@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from kailash_cli.schema_check import compile_schema
-from kailash_cli.schemas import schema_dir
+from kailash_cli.schema.fastcheck import compile_schema
+from kailash_cli.schema.schemas import schema_dir
 
 SCHEMAS = sorted(schema_dir().glob("**/*.schema.json"))
 ATOMS: list[Any] = [None, True, False, 0, 1, -1, 2, 1.0, 0.5, float("nan"), 1e300, "", "a", "x:y",

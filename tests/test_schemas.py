@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from kailash_cli import schemas
+from kailash_cli.load.yaml_io import load_text
+from kailash_cli.model.result import Problem
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.result import Problem
-from kailash_cli.yaml_io import load_text
+from kailash_cli.schema import schemas
 
 SCHEMA_NAMES = ["workflow", "config", *(f"nodes/{name}" for name in sorted(NODE_TYPES))]
 

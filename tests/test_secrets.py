@@ -8,7 +8,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError
 
 from kailash_cli.errors import UsageError
-from kailash_cli.secrets import KEYRING_SERVICE, resolve
+from kailash_cli.pipeline.secrets import KEYRING_SERVICE, resolve
 
 
 class MemoryKeyring(KeyringBackend):

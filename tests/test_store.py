@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kailash_cli.constants import EXIT_USAGE
-from kailash_cli.store import SCHEMA_VERSION, Store, StoreError
+from kailash_cli.pipeline.store import SCHEMA_VERSION, Store, StoreError
 
 
 @pytest.fixture

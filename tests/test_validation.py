@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from conftest import RunCli
 
+from kailash_cli.compile.validation import check_document, load_workflow
 from kailash_cli.errors import WorkflowValidationError
-from kailash_cli.result import Problem
-from kailash_cli.validation import check_document, load_workflow
-from kailash_cli.yaml_io import load_text
+from kailash_cli.load.yaml_io import load_text
+from kailash_cli.model.result import Problem
 
 INVALID = Path(__file__).parent / "fixtures" / "invalid"
 CASES = sorted(p.stem for p in INVALID.glob("*.yaml"))
@@ -285,6 +285,6 @@ def test_retry_on_builtin_or_dotted_names_are_fine(names: list[str]) -> None:
 
 
 def test_new_ids_have_sarif_rule_titles() -> None:
-    from kailash_cli.rules import VALIDATE_RULES
+    from kailash_cli.report.rules import VALIDATE_RULES
 
     assert {"KV213", "KV502"} <= set(VALIDATE_RULES)

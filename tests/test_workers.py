@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.workers import Workers
+from kailash_cli.engine.local import Workers
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.result import Problem
-from kailash_cli.yaml_io import Document, load, load_text
+from kailash_cli.load.yaml_io import Document, load, load_text
+from kailash_cli.model.result import Problem
 
 
 def test_positions_are_one_based_for_keys_and_values() -> None:
@@ -269,7 +269,7 @@ def test_billion_laughs_stops_with_a_located_problem() -> None:
 
 
 def test_billion_laughs_is_rejected_quickly_by_validate() -> None:
-    from kailash_cli.validation import check_document
+    from kailash_cli.compile.validation import check_document
 
     start = time.perf_counter()
     problems = check_document(load_text("name: x\n" + LAUGHS, "wf.yaml"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 
 @dataclass(frozen=True)

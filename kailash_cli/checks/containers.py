@@ -26,7 +26,7 @@ from kailash_cli.checks.project import (
     pos,
     scalar,
 )
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 ROOT_USER = Check(
     "KD601",

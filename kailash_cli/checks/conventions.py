@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from kailash_cli.checks.base import Check
 from kailash_cli.checks.project import Project
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 NODE_CLASS_NAME = Check(
     "KD801",

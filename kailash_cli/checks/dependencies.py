@@ -14,7 +14,7 @@ from typing import Any
 
 from kailash_cli.checks.base import Check
 from kailash_cli.checks.project import Project, is_test_path
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 UNPINNED = Check(
     "KD501",

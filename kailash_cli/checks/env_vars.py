@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kailash_cli.checks.base import Check
 from kailash_cli.checks.project import Project, is_placeholder, is_reference, is_secret_name
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 MISSING = Check(
     "KD201",

@@ -11,7 +11,7 @@ from pathlib import Path
 from kailash_cli.checks.base import Check
 from kailash_cli.checks.dependencies import declared, normalize
 from kailash_cli.checks.project import Project
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 RELATIVE = Check(
     "KD101",

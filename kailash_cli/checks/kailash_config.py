@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from kailash_cli.checks.base import Check
 from kailash_cli.checks.project import Project, is_test_path
-from kailash_cli.config import check_config
-from kailash_cli.result import Problem
-from kailash_cli.validation import check_document
-from kailash_cli.yaml_io import JsonPath
+from kailash_cli.compile.validation import check_document
+from kailash_cli.load.config import check_config
+from kailash_cli.load.yaml_io import JsonPath
+from kailash_cli.model.result import Problem
 
 NO_SECURITY = Check(
     "KD701",

@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kailash_cli.yaml_io import Document
+from kailash_cli.load.yaml_io import Document
 
 SKIPPED_DIRS = frozenset(
     {
@@ -477,7 +477,7 @@ class Project:
     @cached_property
     def workflows(self) -> list[Document]:
         """Workflow files (a single mapping with ``nodes:``), loaded as ``kailash validate`` does."""
-        from kailash_cli.yaml_io import load
+        from kailash_cli.load.yaml_io import load
 
         return [load(p, display=self.display(p)) for p in self.yaml_files if self.is_workflow(p)]
 

@@ -22,7 +22,7 @@ from kailash_cli.checks.project import (
     is_test_path,
     snake_upper,
 )
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 PROVIDER_KEY = Check(
     "KD301",

@@ -10,7 +10,7 @@ from kailash_cli.checks.base import Check
 from kailash_cli.checks.env_vars import required
 from kailash_cli.checks.literals import literals
 from kailash_cli.checks.project import Project
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 DB_WITHOUT_TLS = Check(
     "KD401",

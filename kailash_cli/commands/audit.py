@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kailash_cli.audit import verify
-from kailash_cli.console import out
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import UsageError
+from kailash_cli.pipeline.audit import verify
+from kailash_cli.report.console import out
 
 DEFAULT_LOG = Path(".kailash") / "audit.jsonl"
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from kailash_cli.checks.project import Project
 from kailash_cli.checks.registry import CHECKS, FAMILIES, FAMILY_TITLES
-from kailash_cli.console import err, out
 from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import UsageError
-from kailash_cli.reporter import REPORTER_BY_NAME, render_junit, render_sarif
-from kailash_cli.result import SEVERITIES, Problem
-from kailash_cli.yaml_io import load
+from kailash_cli.load.yaml_io import load
+from kailash_cli.model.result import SEVERITIES, Problem
+from kailash_cli.report.console import err, out
+from kailash_cli.report.findings import REPORTER_BY_NAME, render_junit, render_sarif
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 _RANK = {"info": 0, "warning": 1, "error": 2}

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from kailash_cli.commands.runs import open_store
-from kailash_cli.console import out, table
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
+from kailash_cli.report.console import out, table
 
 
 def list_letters(*, config_path: Path | None = None, limit: int = 50, output_format: str = "text") -> int:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import networkx as nx
 
-from kailash_cli.compiler import build_graph
-from kailash_cli.console import out
+from kailash_cli.compile.compiler import build_graph
+from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_OK
-from kailash_cli.validation import load_workflow
+from kailash_cli.report.console import out
 
 
 def _label(graph: nx.DiGraph, u: str, v: str) -> str:

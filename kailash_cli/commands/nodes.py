@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kailash_cli.console import out
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.nodes.base import NodeType
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.schemas import did_you_mean
+from kailash_cli.report.console import out
+from kailash_cli.schema.schemas import did_you_mean
 
 
 def describe(node_type: NodeType) -> dict[str, Any]:

@@ -11,17 +11,22 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kailash_cli import metrics
-from kailash_cli import params as params_mod
-from kailash_cli import secrets as secrets_mod
-from kailash_cli.compiler import CompiledGraph, compile
-from kailash_cli.config import load_config
-from kailash_cli.console import err, node_output_to_stderr, out, set_redactor, stderr_is_terminal
+from kailash_cli.compile.compiler import CompiledGraph, compile
+from kailash_cli.compile.plan import plan, render_plan
+from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
-from kailash_cli.engine import CURRENT_NODE, RunOptions
-from kailash_cli.engine import run as run_graph
+from kailash_cli.engine.resilience import BreakerBook
+from kailash_cli.engine.scheduler import CURRENT_NODE, RunOptions
+from kailash_cli.engine.scheduler import run as run_graph
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
-from kailash_cli.launch import (
+from kailash_cli.load import params as params_mod
+from kailash_cli.load.config import load_config
+from kailash_cli.model.result import FAILED, RunResult
+from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline import secrets as secrets_mod
+from kailash_cli.pipeline.policy import AuditObserver, CommandGuard, RunPolicy
+from kailash_cli.pipeline.recorder import Observers, RunRecorder
+from kailash_cli.pipeline.setup import (
     check_environment,
     node_hashes,
     prepare,
@@ -29,17 +34,12 @@ from kailash_cli.launch import (
     runtime_settings,
     store_path,
 )
-from kailash_cli.model import Workflow
-from kailash_cli.plan import plan, render_plan
-from kailash_cli.policy import AuditObserver, CommandGuard, RunPolicy
-from kailash_cli.progress import JsonLogObserver, LineObserver, LiveObserver
-from kailash_cli.recorder import Observers, RunRecorder
-from kailash_cli.reporter import text_line
-from kailash_cli.resilience import BreakerBook
-from kailash_cli.result import FAILED, RunResult
+from kailash_cli.pipeline.store import Store, now_iso
+from kailash_cli.report import metrics
+from kailash_cli.report.console import err, node_output_to_stderr, out, set_redactor, stderr_is_terminal
+from kailash_cli.report.findings import text_line
+from kailash_cli.report.progress import JsonLogObserver, LineObserver, LiveObserver
 from kailash_cli.security.redact import Redactor
-from kailash_cli.store import Store, now_iso
-from kailash_cli.validation import load_workflow
 
 T = TypeVar("T")
 

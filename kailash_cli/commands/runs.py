@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.config import load_config
-from kailash_cli.console import out, table
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
-from kailash_cli.launch import store_path
-from kailash_cli.store import Store
+from kailash_cli.load.config import load_config
+from kailash_cli.pipeline.setup import store_path
+from kailash_cli.pipeline.store import Store
+from kailash_cli.report.console import out, table
 
 
 def open_store(config_path: Path | None) -> Store | None:

@@ -6,9 +6,9 @@ import copy
 import json
 from typing import Any
 
-from kailash_cli.console import out
 from kailash_cli.constants import EXIT_OK
-from kailash_cli.schemas import load_schema
+from kailash_cli.report.console import out
+from kailash_cli.schema.schemas import load_schema
 
 _EXPRESSION = {"type": "string", "pattern": "\\$\\{.*\\}",
                "description": "An expression ${...}, checked once resolved at run time."}

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
-from kailash_cli.console import err, out
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
-from kailash_cli.secrets import KEYRING_SERVICE
+from kailash_cli.pipeline.secrets import KEYRING_SERVICE
+from kailash_cli.report.console import err, out
 
 INDEX = "__index__"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")

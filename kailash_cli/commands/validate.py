@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kailash_cli.checks.project import Project
-from kailash_cli.config import check_config
-from kailash_cli.console import err, out
+from kailash_cli.compile.validation import check_document
 from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK, WORKFLOW_SUFFIXES
 from kailash_cli.errors import UsageError
-from kailash_cli.reporter import REPORTER_BY_NAME, render_sarif, summary
-from kailash_cli.result import Problem, has_errors
-from kailash_cli.rules import VALIDATE_RULES
-from kailash_cli.validation import check_document
-from kailash_cli.yaml_io import load
+from kailash_cli.load.config import check_config
+from kailash_cli.load.yaml_io import load
+from kailash_cli.model.result import Problem, has_errors
+from kailash_cli.report.console import err, out
+from kailash_cli.report.findings import REPORTER_BY_NAME, render_sarif, summary
+from kailash_cli.report.rules import VALIDATE_RULES
 
 SKIPPED_DIRS = {"node_modules", "venv", "__pycache__", "site-packages", "build", "dist"}
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from kailash_cli import schemas
-from kailash_cli.files import FileAccess
+from kailash_cli.engine.files import FileAccess
+from kailash_cli.schema import schemas
 
 if TYPE_CHECKING:
     import httpx
 
-    from kailash_cli.model import NodeSpec
+    from kailash_cli.model.workflow import NodeSpec
 
 Outputs = dict[str, Any]
 

@@ -7,7 +7,7 @@ import math
 from typing import IO, Any
 
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
-from kailash_cli.schemas import non_finite
+from kailash_cli.schema.schemas import non_finite
 
 
 class JSONReaderNode(NodeType):

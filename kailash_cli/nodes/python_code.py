@@ -13,7 +13,7 @@ from types import CodeType
 from typing import Any
 
 from kailash_cli.errors import UsageError
-from kailash_cli.model import NodeSpec
+from kailash_cli.model.workflow import NodeSpec
 from kailash_cli.nodes.base import Finding, NodeContext, NodeType, Outputs
 
 _RESERVED = ("function", "code")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kailash_cli.model import NodeSpec
+from kailash_cli.model.workflow import NodeSpec
 from kailash_cli.nodes.base import Finding, NodeContext, NodeType, Outputs
 
 _MISSING = object()

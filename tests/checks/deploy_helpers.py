@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from kailash_cli.commands.check_deploy import _id_set, _project, run_checks
-from kailash_cli.result import Problem
+from kailash_cli.model.result import Problem
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
 Finding = tuple[str, str, int | None]

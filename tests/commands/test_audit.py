@@ -5,7 +5,7 @@ from pathlib import Path
 
 from conftest import RunCli
 
-from kailash_cli.audit import AuditLog
+from kailash_cli.pipeline.audit import AuditLog
 
 
 def write_log(path: Path, n: int = 3) -> Path:

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from kailash_cli.nodes.registry import NODE_TYPES, get_node_type
-from kailash_cli.schemas import load_schema, schema_dir
+from kailash_cli.schema.schemas import load_schema, schema_dir
 
 TESTS = Path(__file__).resolve().parents[1]
 TYPES = sorted(NODE_TYPES)

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.schemas import load_schema
+from kailash_cli.schema.schemas import load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "workflows").glob("*.yaml"))

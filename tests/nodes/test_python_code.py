@@ -8,7 +8,7 @@ import pytest
 from helpers import make_ctx, run_node, write
 
 from kailash_cli.errors import UsageError
-from kailash_cli.model import node_spec
+from kailash_cli.model.workflow import node_spec
 from kailash_cli.nodes.base import Finding
 from kailash_cli.nodes.python_code import NODE_TYPE, Prepared, as_outputs, resolve_function
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from helpers import run_node
 
-from kailash_cli.model import node_spec
+from kailash_cli.model.workflow import node_spec
 from kailash_cli.nodes.base import Finding
 from kailash_cli.nodes.switch import NODE_TYPE, case_output
 

@@ -29,15 +29,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from kailash_cli.compiler import CompiledGraph, CompiledNode
+from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
+from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.inputs import Fail, InputResolver, Skip
+from kailash_cli.engine.local import Workers
+from kailash_cli.engine.resilience import BreakerBook, exception_names
 from kailash_cli.errors import KailashError
-from kailash_cli.expressions import ExpressionError, Scope, compile_value
-from kailash_cli.files import FileAccess
-from kailash_cli.inputs import Fail, InputResolver, Skip
+from kailash_cli.model.expressions import ExpressionError, Scope, compile_value
+from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
 from kailash_cli.nodes.base import NodeContext, Outputs
-from kailash_cli.resilience import BreakerBook, exception_names
-from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
-from kailash_cli.workers import Workers
 
 CURRENT_NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("kailash_node",
                                                                           default=None)

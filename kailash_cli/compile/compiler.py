@@ -12,13 +12,13 @@ from typing import Any
 
 import networkx as nx
 
-from kailash_cli import schemas
-from kailash_cli.expressions import Scope, Template, compile_value, parse_template, templates_in
-from kailash_cli.gcpause import gc_paused
-from kailash_cli.model import Edge, NodeSpec, Workflow
+from kailash_cli.compile.gcpause import gc_paused
+from kailash_cli.engine.resilience import BreakerPolicy, RetryPolicy
+from kailash_cli.model.expressions import Scope, Template, compile_value, parse_template, templates_in
+from kailash_cli.model.workflow import Edge, NodeSpec, Workflow
 from kailash_cli.nodes.base import NodeType
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.resilience import BreakerPolicy, RetryPolicy
+from kailash_cli.schema import schemas
 
 
 @dataclass(frozen=True, slots=True)

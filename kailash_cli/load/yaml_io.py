@@ -19,8 +19,8 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
-from kailash_cli.gcpause import gc_paused
-from kailash_cli.result import Problem
+from kailash_cli.compile.gcpause import gc_paused
+from kailash_cli.model.result import Problem
 
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]

@@ -19,11 +19,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from kailash_cli.result import Problem
-from kailash_cli.schema_check import Check, compile_schema
-from kailash_cli.yaml_io import Document, JsonPath
+from kailash_cli.load.yaml_io import Document, JsonPath
+from kailash_cli.model.result import Problem
+from kailash_cli.schema.fastcheck import Check, compile_schema
 
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).resolve().parent.parent
 _TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
     "array": "a list", "object": "a mapping", "null": "null",

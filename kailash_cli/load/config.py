@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kailash_cli import schemas
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError, WorkflowValidationError
-from kailash_cli.expressions import ExpressionError, parse_template
-from kailash_cli.result import Problem, has_errors
-from kailash_cli.yaml_io import Document, load
+from kailash_cli.load.yaml_io import Document, load
+from kailash_cli.model.expressions import ExpressionError, parse_template
+from kailash_cli.model.result import Problem, has_errors
+from kailash_cli.schema import schemas
 
 
 @dataclass(frozen=True)

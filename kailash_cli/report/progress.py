@@ -8,8 +8,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from kailash_cli.console import RedactingStream, err, redact_text
-from kailash_cli.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
+from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
+from kailash_cli.report.console import RedactingStream, err, redact_text
 
 _MARK = {SUCCEEDED: "ok  ", FAILED: "FAIL", SKIPPED: "skip"}
 

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.compiler import CompiledGraph, node_refs
-from kailash_cli.config import Config
+from kailash_cli.compile.compiler import CompiledGraph, node_refs
 from kailash_cli.errors import KailashError, UsageError
-from kailash_cli.model import Workflow
-from kailash_cli.result import SUCCEEDED, NodeResult
-from kailash_cli.store import Store
+from kailash_cli.load.config import Config
+from kailash_cli.model.result import SUCCEEDED, NodeResult
+from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline.store import Store
 
 DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_STORE = ".kailash/kailash.db"

@@ -8,8 +8,8 @@ from typing import Any
 
 import networkx as nx
 
-from kailash_cli.compiler import CompiledGraph
-from kailash_cli.expressions import Expr, ExpressionError, Scope, Template, evaluate, parse_template
+from kailash_cli.compile.compiler import CompiledGraph
+from kailash_cli.model.expressions import Expr, ExpressionError, Scope, Template, evaluate, parse_template
 
 
 def _resolve(value: Any, scope: Scope) -> Any:

@@ -11,12 +11,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from kailash_cli.compiler import CompiledGraph, CompiledNode
-from kailash_cli.expressions import Scope, Template, render
-from kailash_cli.model import Edge
+from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
+from kailash_cli.model.expressions import Scope, Template, render
+from kailash_cli.model.result import FAILED, NodeResult
+from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.base import Outputs
-from kailash_cli.result import FAILED, NodeResult
-from kailash_cli.schemas import describe_type
+from kailash_cli.schema.schemas import describe_type
 
 
 class Skip(Exception):

@@ -12,17 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kailash_cli import schemas
-from kailash_cli.compiler import find_cycles
+from kailash_cli.compile.compiler import find_cycles
+from kailash_cli.compile.gcpause import gc_paused
 from kailash_cli.errors import WorkflowValidationError
-from kailash_cli.expressions import ExpressionError, Template, parse_template
-from kailash_cli.gcpause import gc_paused
-from kailash_cli.model import NodeSpec, Workflow, node_spec, parse_connection
+from kailash_cli.load.params import check_declarations
+from kailash_cli.load.yaml_io import Document, JsonPath, load
+from kailash_cli.model.expressions import ExpressionError, Template, parse_template
+from kailash_cli.model.result import Problem, has_errors
+from kailash_cli.model.workflow import NodeSpec, Workflow, node_spec, parse_connection
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.params import check_declarations
-from kailash_cli.result import Problem, has_errors
-from kailash_cli.schemas import did_you_mean
-from kailash_cli.yaml_io import Document, JsonPath, load
+from kailash_cli.schema import schemas
+from kailash_cli.schema.schemas import did_you_mean
 
 RUN_FIELDS = ("id", "started_at", "workflow")
 BUILTIN_EXCEPTIONS = frozenset(

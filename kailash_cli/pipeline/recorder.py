@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kailash_cli.errors import KailashError
-from kailash_cli.result import NodeResult, RunResult
-from kailash_cli.store import Store, now_iso
+from kailash_cli.model.result import NodeResult, RunResult
+from kailash_cli.pipeline.store import Store, now_iso
 
 Redact = Callable[[Any], Any]
 
