@@ -30,9 +30,11 @@ from pathlib import Path
 from kailash_cli.compile.compiler import compile as compile_workflow
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.local import LocalExecutor
+from kailash_cli.engine.observer import Observers
 from kailash_cli.engine.scheduler import RunOptions
 from kailash_cli.engine.scheduler import run as run_engine
-from kailash_cli.pipeline.recorder import Observers, RunRecorder
+from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.setup import prepare
 from kailash_cli.pipeline.store import Store, now_iso
 from kailash_cli.security.paths import PathGuard
@@ -149,7 +151,9 @@ def bench_chain(folder: Path, repeats: int = 9) -> Figure:
             x = step(x=x)
 
     def engine() -> None:
-        result = run_engine(compiled, RunOptions(max_concurrency=16, prepared=prepared))
+        with LocalExecutor(16) as executor:
+            result = run_engine(compiled, RunOptions(executor=executor, files=FileAccess(folder),
+                                                     max_concurrency=16, prepared=prepared))
         assert result.succeeded and result.outputs[f"n{CHAIN_NODES - 1}"]["result"] == CHAIN_NODES
 
     engine()  # warm-up: first-call costs are not the per-node overhead
@@ -182,9 +186,10 @@ def bench_chain_recorded(folder: Path, repeats: int = 9) -> Figure:
         store = Store.open(folder / f"store-{next(counter)}.db")
         recorder = RunRecorder(store, "r", "chain", list(compiled.workflow.nodes), redactor.value)
         recorder.begin("chain.yaml", now_iso(), {}, {})
-        result = run_engine(compiled, RunOptions(
-            max_concurrency=16, prepared=prepared, observer=Observers(recorder),
-            files=FileAccess(folder, guard), secrets={"k": "not-a-real-secret-0123456789"}))
+        with LocalExecutor(16) as executor:
+            result = run_engine(compiled, RunOptions(
+                executor=executor, max_concurrency=16, prepared=prepared, observer=Observers(recorder),
+                files=FileAccess(folder, guard), secrets={"k": "not-a-real-secret-0123456789"}))
         recorder.finish(result)
         store.close()
         assert result.succeeded
@@ -205,7 +210,9 @@ def bench_fan_out(folder: Path, repeats: int = 7) -> Figure:
     compiled, prepared = compiled_with_prepared(write_sleepers(folder))
 
     def engine() -> None:
-        result = run_engine(compiled, RunOptions(max_concurrency=SLEEPERS, prepared=prepared))
+        with LocalExecutor(SLEEPERS) as executor:
+            result = run_engine(compiled, RunOptions(executor=executor, files=FileAccess(folder),
+                                                     max_concurrency=SLEEPERS, prepared=prepared))
         assert result.succeeded
 
     ideal = min(timed(lambda: time.sleep(SLEEP_S), repeats))

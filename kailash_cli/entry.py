@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import threading
 
 from kailash_cli import __version__
 
@@ -14,4 +17,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from kailash_cli.main import main as cli_main
 
-    return cli_main(args)
+    code = cli_main(args)
+    if argv is None and _busy_workers():
+        _exit_now(code)
+    return code
+
+
+def _busy_workers() -> bool:
+    """Node calls the run gave up on (a timeout, Ctrl-C) may still be running on threads."""
+    return any(t.name.startswith("kailash-worker") and t.is_alive() for t in threading.enumerate())
+
+
+def _exit_now(code: int) -> None:  # pragma: no cover - ends the process (tested end to end)
+    """End the process deliberately: the run is recorded and the output flushed already, and
+    user code left running on a thread must not run into interpreter shutdown (where it can
+    crash the process and change the exit code)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be written
+            stream.flush()
+    os._exit(code)

@@ -2,15 +2,19 @@
 
 ::
 
-    KailashError                  base; user-facing; exit code in .exit_code
-    ├── UsageError                bad option, param or environment (exit 2)
-    ├── WorkflowLoadError         missing file, bad encoding, YAML syntax (exit 2)
-    ├── WorkflowValidationError   .problems: every finding at once (exit 2 for run)
-    ├── NodeExecutionError        .node_id, .node_type; raised ``from`` the cause
-    ├── CheckError                a pre-deployment check could not run
+    KailashError                  base; user-facing; .exit_code says how kailash exits (exit 1)
+    ├── UsageError                bad option, param, environment or secret; could not start (exit 2)
+    ├── WorkflowValidationError   .problems: every finding at once (exit 2)
+    ├── ExpressionError           a ${...} that does not parse, is not allowed or fails (exit 1)
+    ├── FileAccessError           a file a node needs cannot be read or written (exit 1)
     ├── PathDeniedError           a file path breaks the security config's path rules (exit 1)
-    ├── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1)
-    └── RunInterrupted            Ctrl-C during a run: recorded, resumable (exit 130)
+    ├── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1); .result
+    ├── StoreError                the run store cannot be opened or is not a kailash store (exit 2)
+    ├── RunStopped                a limit (memory) stopped the run: recorded (exit 1)
+    └── RunInterrupted            Ctrl-C or SIGTERM during a run: recorded, resumable (exit 130)
+
+A node's own failure is not an exception of this tree: the run records it, and
+``run_workflow`` returns a result whose ``status`` is ``failed``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING
 from kailash_cli.constants import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from kailash_cli.model.result import Problem
+    from kailash_cli.model.result import Problem, RunResult
 
 
 class KailashError(Exception):
@@ -34,21 +38,14 @@ class KailashError(Exception):
 
 
 class UsageError(KailashError):
-    exit_code = EXIT_USAGE
+    """Nothing could start: a bad option, param, environment variable or secret."""
 
-
-class RunInterrupted(KailashError):
-    exit_code = EXIT_INTERRUPTED
-
-    def lines(self) -> list[str]:
-        return [f"interrupted: {self}"]
-
-
-class WorkflowLoadError(KailashError):
     exit_code = EXIT_USAGE
 
 
 class WorkflowValidationError(KailashError):
+    """A workflow or config file is invalid; ``problems`` holds every finding."""
+
     exit_code = EXIT_USAGE
 
     def __init__(self, problems: tuple[Problem, ...], what: str = "the workflow") -> None:
@@ -62,17 +59,12 @@ class WorkflowValidationError(KailashError):
         return [text_line(p) for p in self.problems] + super().lines()
 
 
-class NodeExecutionError(KailashError):
-    """A node failed; the message names the node and its type."""
-
-    def __init__(self, node_id: str, node_type: str, message: str) -> None:
-        self.node_id = node_id
-        self.node_type = node_type
-        super().__init__(message)
+class ExpressionError(KailashError):
+    """An expression that does not parse, is not allowed, or fails to evaluate."""
 
 
-class CheckError(KailashError):
-    exit_code = EXIT_USAGE
+class FileAccessError(KailashError):
+    """A file a node needs cannot be read or written; the message names the path."""
 
 
 class PathDeniedError(KailashError):
@@ -83,4 +75,28 @@ class PathDeniedError(KailashError):
 
 
 class AccessDeniedError(KailashError):
-    """Access denied: an unknown user, or a node whose ``permissions`` the user does not meet."""
+    """Access denied: an unknown user, or a node whose ``permissions`` the user does not meet.
+
+    When a run was refused, ``result`` is its record (a failed run, kept in the store).
+    """
+
+    result: RunResult | None = None
+
+
+class StoreError(KailashError):
+    """The store file cannot be opened or is not a kailash store (exit 2: nothing could start)."""
+
+    exit_code = EXIT_USAGE
+
+
+class RunStopped(KailashError):
+    """A limit (memory) stopped the run; no further node was started."""
+
+
+class RunInterrupted(KailashError):
+    """Ctrl-C or SIGTERM during a run; the run is recorded and can be resumed."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def lines(self) -> list[str]:
+        return [f"interrupted: {self}"]

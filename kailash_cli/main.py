@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,8 @@ import typer
 
 from kailash_cli import __version__
 from kailash_cli.constants import ENV_LOG_FORMAT
-from kailash_cli.error_handler import handle, use_json_logs
+from kailash_cli.error_handler import handle
+from kailash_cli.report.output import Output
 
 app = typer.Typer(
     name="kailash",
@@ -27,14 +29,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class _State:
-    verbose = False
-    log_format = "text"
-
-
-STATE = _State()
 
 
 class OutputFormat(StrEnum):
@@ -73,20 +67,27 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")] = False,
     log_format: Annotated[LogFormat | None, typer.Option(
         "--log-format", help="stderr as text, or one JSON object a line [env: KAILASH_LOG_FORMAT].")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    STATE.verbose = verbose
     chosen = log_format.value if log_format else os.environ.get(ENV_LOG_FORMAT, "text")
-    STATE.log_format = "json" if chosen == "json" else "text"
-    use_json_logs(STATE.log_format == "json")
+    ctx.obj = Output(log_format="json" if chosen == "json" else "text", verbose=verbose)
 
 
-def _exit(code: int) -> None:
-    raise typer.Exit(code)
+def _output(ctx: typer.Context) -> Output:
+    """The invocation's output, made by the root callback."""
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, Output) else Output()
+
+
+def _run(ctx: typer.Context, command: Callable[[Output], int]) -> None:
+    """Call a command with the invocation's output; its exit code ends the invocation."""
+    output = _output(ctx)
+    raise typer.Exit(handle(lambda: command(output), output))
 
 
 WorkflowArg = Annotated[Path, typer.Argument(metavar="WORKFLOW", help="Workflow YAML file.",
@@ -95,6 +96,7 @@ WorkflowArg = Annotated[Path, typer.Argument(metavar="WORKFLOW", help="Workflow 
 
 @app.command()
 def run(
+    ctx: typer.Context,
     workflow: WorkflowArg,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE",
                                                     help="Set a param (repeatable).")] = None,
@@ -120,15 +122,15 @@ def run(
 (exit 0 ok, 1 failed, 2 could not start)."""
     from kailash_cli.commands.run import run as run_command
 
-    _exit(handle(lambda: run_command(
+    _run(ctx, lambda out: run_command(
         workflow, cli_params=param or [], params_file=params_file, config_path=config,
         output_format=output.value, dry_run=dry_run, resume=resume, user=user, metrics_file=metrics_file,
-        log_format=STATE.log_format,
-        verbose=STATE.verbose), verbose=STATE.verbose))
+        output=out))
 
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(
         metavar="PATH", help="Workflow or config files, or directories.", show_default=False)],
     format_: Annotated[FindingFormat, typer.Option(
@@ -138,11 +140,12 @@ def validate(
 (exit 0 valid, 1 findings)."""
     from kailash_cli.commands.validate import validate as validate_command
 
-    _exit(handle(lambda: validate_command(paths, output_format=format_.value), verbose=STATE.verbose))
+    _run(ctx, lambda out: validate_command(paths, output_format=format_.value))
 
 
 @app.command("check-deploy")
 def check_deploy(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Project directory.")] = Path("."),
     config: Annotated[Path | None, typer.Option(
         "--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml).")] = None,
@@ -165,14 +168,15 @@ def check_deploy(
     """Pre-deployment checklist over a project directory (exit 0 pass, 1 findings at/above the fail level)."""
     from kailash_cli.commands.check_deploy import check_deploy as check_deploy_command
 
-    _exit(handle(lambda: check_deploy_command(
+    _run(ctx, lambda out: check_deploy_command(
         directory, config_path=config, env_files=env_file or [], output_format=format_,
         fail_level=fail_level, select=select or [], ignore=ignore or [], list_checks=list_,
-        baseline=baseline, write_baseline=write_baseline), verbose=STATE.verbose))
+        baseline=baseline, write_baseline=write_baseline))
 
 
 @app.command()
 def graph(
+    ctx: typer.Context,
     workflow: WorkflowArg,
     format_: Annotated[GraphFormat, typer.Option(
         "--format", "-f", help="Output format.")] = GraphFormat.mermaid,
@@ -180,11 +184,12 @@ def graph(
     """Print the compiled graph as mermaid, dot or ascii."""
     from kailash_cli.commands.graph import graph as graph_command
 
-    _exit(handle(lambda: graph_command(workflow, output_format=format_.value), verbose=STATE.verbose))
+    _run(ctx, lambda out: graph_command(workflow, output_format=format_.value, output=out))
 
 
 @app.command()
 def nodes(
+    ctx: typer.Context,
     type_: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="A node type to show.",
                                                 show_default=False)] = None,
     output: Annotated[OutputFormat, typer.Option(
@@ -193,17 +198,18 @@ def nodes(
     """List the node types, or show one type's parameters, inputs, outputs and an example."""
     from kailash_cli.commands.nodes import nodes as nodes_command
 
-    _exit(handle(lambda: nodes_command(type_, output_format=output.value), verbose=STATE.verbose))
+    _run(ctx, lambda out: nodes_command(type_, output_format=output.value, output=out))
 
 
 @app.command()
 def schema(
+    ctx: typer.Context,
     kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")] = SchemaKind.workflow,
 ) -> None:
     """Print the JSON Schema of workflows or of kailash.yaml (for editors and CI)."""
     from kailash_cli.commands.schema import schema as schema_command
 
-    _exit(handle(lambda: schema_command(kind.value), verbose=STATE.verbose))
+    _run(ctx, lambda out: schema_command(kind.value, output=out))
 
 
 secrets_app = typer.Typer(name="secrets", no_args_is_help=True,
@@ -213,27 +219,27 @@ SecretName = Annotated[str, typer.Argument(metavar="NAME", help="The secret's na
 
 
 @secrets_app.command("set")
-def secrets_set(name: SecretName) -> None:
+def secrets_set(ctx: typer.Context, name: SecretName) -> None:
     """Store a secret; the value is read from stdin (not echoed on a terminal)."""
     from kailash_cli.commands.secrets import secrets_set as command
 
-    _exit(handle(lambda: command(name), verbose=STATE.verbose))
+    _run(ctx, lambda out: command(name, output=out))
 
 
 @secrets_app.command("delete")
-def secrets_delete(name: SecretName) -> None:
+def secrets_delete(ctx: typer.Context, name: SecretName) -> None:
     """Delete a secret (exit 2 when there is none of that name)."""
     from kailash_cli.commands.secrets import secrets_delete as command
 
-    _exit(handle(lambda: command(name), verbose=STATE.verbose))
+    _run(ctx, lambda out: command(name, output=out))
 
 
 @secrets_app.command("list")
-def secrets_list() -> None:
+def secrets_list(ctx: typer.Context) -> None:
     """List the names of the stored secrets, never their values."""
     from kailash_cli.commands.secrets import secrets_list as command
 
-    _exit(handle(command, verbose=STATE.verbose))
+    _run(ctx, lambda out: command(output=out))
 
 
 audit_app = typer.Typer(name="audit", no_args_is_help=True, help="The audit log's hash chain.")
@@ -242,13 +248,14 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify(
+    ctx: typer.Context,
     log: Annotated[Path | None, typer.Argument(
         metavar="LOG", help="Audit log (default .kailash/audit.jsonl).", show_default=False)] = None,
 ) -> None:
     """Check the hash chain (exit 0 intact, 1 tampered: names the first bad entry, 2 no log)."""
     from kailash_cli.commands.audit import audit_verify as command
 
-    _exit(handle(lambda: command(log), verbose=STATE.verbose))
+    _run(ctx, lambda out: command(log, output=out))
 
 
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -265,12 +272,13 @@ StatusFilter = Annotated[str | None, typer.Option(
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")]
 
 
-def _list_runs(config: Path | None, output: OutputFormat, workflow: str | None, status: str | None,
-               limit: int) -> None:
+def _list_runs(ctx: typer.Context, config: Path | None, output: OutputFormat, workflow: str | None,
+               status: str | None, limit: int) -> None:
     from kailash_cli.commands.runs import list_runs
 
-    _exit(handle(lambda: list_runs(config_path=config, workflow=workflow, status=status, limit=limit,
-                                   output_format=output.value), verbose=STATE.verbose))
+    _run(ctx, lambda out: list_runs(config_path=config, workflow=workflow, status=status, limit=limit,
+                                   output_format=output.value,
+                                   output=out))
 
 
 @runs_app.callback(invoke_without_command=True)
@@ -279,18 +287,19 @@ def runs_default(ctx: typer.Context, config: ConfigOption = None,
                  status: StatusFilter = None, limit: LimitOption = 20) -> None:
     """Run history from the store, newest first (`kailash runs` = `kailash runs list`)."""
     if ctx.invoked_subcommand is None:
-        _list_runs(config, output, workflow, status, limit)
+        _list_runs(ctx, config, output, workflow, status, limit)
 
 
 @runs_app.command("list")
-def runs_list(config: ConfigOption = None, output: OutputOption = OutputFormat.text,
+def runs_list(ctx: typer.Context, config: ConfigOption = None, output: OutputOption = OutputFormat.text,
               workflow: WorkflowFilter = None, status: StatusFilter = None, limit: LimitOption = 20) -> None:
     """List runs: run_id, workflow, status, started_at, duration_ms (newest first)."""
-    _list_runs(config, output, workflow, status, limit)
+    _list_runs(ctx, config, output, workflow, status, limit)
 
 
 @runs_app.command("show")
 def runs_show(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", show_default=False)],
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
@@ -298,8 +307,8 @@ def runs_show(
     """Show one run (with -o json: the `run --output json` document). Exit 2 for an unknown id."""
     from kailash_cli.commands.runs import show_run
 
-    _exit(handle(lambda: show_run(run_id, config_path=config, output_format=output.value),
-                 verbose=STATE.verbose))
+    _run(ctx, lambda out: show_run(run_id, config_path=config, output_format=output.value,
+                                   output=out))
 
 
 dlq_app = typer.Typer(name="dlq", help="Dead letters: node executions that failed for good (default: list).")
@@ -313,12 +322,13 @@ def dlq_default(ctx: typer.Context, config: ConfigOption = None,
     if ctx.invoked_subcommand is None:
         from kailash_cli.commands.dlq import list_letters
 
-        _exit(handle(lambda: list_letters(config_path=config, output_format=output.value),
-                     verbose=STATE.verbose))
+        _run(ctx, lambda out: list_letters(config_path=config, output_format=output.value,
+                                   output=out))
 
 
 @dlq_app.command("list")
 def dlq_list(
+    ctx: typer.Context,
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
@@ -326,12 +336,13 @@ def dlq_list(
     """List dead letters: id, run, workflow, node, attempts, error."""
     from kailash_cli.commands.dlq import list_letters
 
-    _exit(handle(lambda: list_letters(config_path=config, limit=limit, output_format=output.value),
-                 verbose=STATE.verbose))
+    _run(ctx, lambda out: list_letters(config_path=config, limit=limit, output_format=output.value,
+                                   output=out))
 
 
 @dlq_app.command("show")
 def dlq_show(
+    ctx: typer.Context,
     letter_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
@@ -339,8 +350,8 @@ def dlq_show(
     """Show one dead letter with its (redacted) inputs and error. Exit 2 for an unknown id."""
     from kailash_cli.commands.dlq import show_letter
 
-    _exit(handle(lambda: show_letter(letter_id, config_path=config, output_format=output.value),
-                 verbose=STATE.verbose))
+    _run(ctx, lambda out: show_letter(letter_id, config_path=config, output_format=output.value,
+                                   output=out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,8 @@ import httpx
 from kailash_cli.compile.compiler import compile
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.local import LocalExecutor
+from kailash_cli.engine.observer import RunObserver
 from kailash_cli.engine.scheduler import RunOptions, run
 from kailash_cli.load.params import resolve
 from kailash_cli.model.result import RunResult
@@ -83,11 +85,13 @@ def run_workflow(tmp_path: Path, yaml_text: str, *, params: list[str] | None = N
     compiled = compile(workflow)
     values = resolve(workflow.params, params or [], {})
     runtime_timeout = workflow.runtime.get("timeout")
-    options = RunOptions(params=values, environ=dict(environ or {}), secrets=secrets or {},
-                         max_concurrency=int(workflow.runtime.get("max_concurrency", max_concurrency)),
-                         timeout=timeout if timeout is not None else runtime_timeout,
-                         prepared=prepare(compiled), observer=observer)
-    return run(compiled, options)
+    limit = int(workflow.runtime.get("max_concurrency", max_concurrency))
+    with LocalExecutor(limit) as executor:
+        options = RunOptions(executor=executor, files=FileAccess(workflow.base_dir), params=values,
+                             environ=dict(environ or {}), secrets=secrets or {}, max_concurrency=limit,
+                             timeout=timeout if timeout is not None else runtime_timeout,
+                             prepared=prepare(compiled), observer=observer or RunObserver())
+        return run(compiled, options)
 
 
 def statuses(result: RunResult) -> dict[str, str]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from helpers import run_workflow, statuses, write
 
+from kailash_cli.engine.observer import RunObserver
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
 
 FUNCTIONS = '''
@@ -462,7 +463,7 @@ def test_secrets_env_and_params_reach_the_config(tmp_path: Path) -> None:
 def test_observer_sees_every_start_and_finish(tmp_path: Path) -> None:
     events: list[tuple[str, str, str | None]] = []
 
-    class Recorder:
+    class Recorder(RunObserver):
         def node_started(self, node_id: str) -> None:
             events.append(("started", node_id, None))
 
@@ -529,6 +530,8 @@ nodes:
 def test_restored_nodes_of_a_chain_are_not_run_again(tmp_path: Path) -> None:
     from kailash_cli.compile.compiler import compile
     from kailash_cli.compile.validation import load_workflow
+    from kailash_cli.engine.files import FileAccess
+    from kailash_cli.engine.local import LocalExecutor
     from kailash_cli.engine.scheduler import RunOptions, run
     from kailash_cli.pipeline.setup import prepare
 
@@ -545,7 +548,9 @@ connections: ["a.result -> b.x", "b.result -> c.y"]
     restored = {"a": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 1}, restored=True),
                 "b": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 2}, restored=True)}
 
-    result = run(compiled, RunOptions(prepared=prepare(compiled), restored=restored))
+    with LocalExecutor() as executor:
+        result = run(compiled, RunOptions(executor=executor, files=FileAccess(tmp_path),
+                                          prepared=prepare(compiled), restored=restored))
 
     assert compiled.nodes["a"].config["calls"] == [] and compiled.nodes["b"].config["calls"] == []
     assert statuses(result) == {"a": SUCCEEDED, "b": SUCCEEDED, "c": SUCCEEDED}

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from kailash_cli.engine.observer import Observers, RunObserver
 from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult, RunResult
-from kailash_cli.pipeline.recorder import Observers, RunRecorder
+from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.store import Store
 from kailash_cli.security.redact import Redactor
 
@@ -161,7 +162,7 @@ def test_interrupted_records_the_status_and_the_time_it_ran(store: CountingStore
     assert run["duration_ms"] >= 60
 
 
-class _Seen:
+class _Seen(RunObserver):
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
 
@@ -175,7 +176,7 @@ class _Seen:
         self.events.append(("retrying", node_id, attempt, delay, error))
 
 
-class _OnlyDeadLetters:
+class _OnlyDeadLetters(RunObserver):
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
 
@@ -183,7 +184,7 @@ class _OnlyDeadLetters:
         self.events.append(("dead_letter", node_id, node_type, params, result.error))
 
 
-def test_observers_send_each_event_to_whoever_has_a_method_for_it() -> None:
+def test_observers_send_each_event_to_every_observer() -> None:
     seen, letters = _Seen(), _OnlyDeadLetters()
     fan = Observers(seen, None, letters)
     failed = NodeResult(FAILED, 2, 1.0, error="boom")

@@ -7,12 +7,13 @@ from pathlib import Path
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.pipeline.audit import verify
-from kailash_cli.report.console import out
+from kailash_cli.report.output import Output
 
 DEFAULT_LOG = Path(".kailash") / "audit.jsonl"
 
 
-def audit_verify(log: Path | None = None) -> int:
+def audit_verify(log: Path | None = None, *, output: Output | None = None) -> int:
+    output = output or Output()
     """0 intact, 1 broken (names the first bad entry), 2 missing or unreadable log."""
     path = log or DEFAULT_LOG
     if path.is_dir():
@@ -24,7 +25,7 @@ def audit_verify(log: Path | None = None) -> int:
     except OSError as e:
         raise UsageError(f"cannot read audit log {path}: {e.strerror or e}") from None
     if result.ok:
-        out(result.reason)
+        output.out(result.reason)
         return EXIT_OK
-    out(f"{path}: entry {result.entry} is broken: {result.reason}")
+    output.out(f"{path}: entry {result.entry} is broken: {result.reason}")
     return EXIT_FAILURE

@@ -17,8 +17,8 @@ from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.load.yaml_io import load
 from kailash_cli.model.result import SEVERITIES, Problem
-from kailash_cli.report.console import err, out
 from kailash_cli.report.findings import REPORTER_BY_NAME, render_junit, render_sarif
+from kailash_cli.report.output import err, out
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 _RANK = {"info": 0, "warning": 1, "error": 2}

@@ -10,7 +10,7 @@ import networkx as nx
 from kailash_cli.compile.compiler import build_graph
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_OK
-from kailash_cli.report.console import out
+from kailash_cli.report.output import Output
 
 
 def _label(graph: nx.DiGraph, u: str, v: str) -> str:
@@ -71,7 +71,8 @@ def _ascii_node(graph: nx.DiGraph, node: str) -> str:
 RENDERERS = {"mermaid": mermaid, "dot": dot, "ascii": ascii_view}
 
 
-def graph(path: Path, *, output_format: str = "mermaid") -> int:
+def graph(path: Path, *, output_format: str = "mermaid", output: Output | None = None) -> int:
+    output = output or Output()
     workflow, _ = load_workflow(path)
-    out(RENDERERS[output_format](build_graph(workflow)))
+    output.out(RENDERERS[output_format](build_graph(workflow)))
     return EXIT_OK

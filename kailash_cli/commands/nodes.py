@@ -9,7 +9,7 @@ from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.nodes.base import NodeType
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.report.console import out
+from kailash_cli.report.output import Output
 from kailash_cli.schema.schemas import did_you_mean
 
 
@@ -68,18 +68,19 @@ def _text(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def nodes(type_: str | None = None, *, output_format: str = "text") -> int:
+def nodes(type_: str | None = None, *, output_format: str = "text", output: Output | None = None) -> int:
+    output = output or Output()
     if type_ is None:
         if output_format == "json":
-            out(json.dumps([describe(t) for t in NODE_TYPES.values()], indent=2))
+            output.out(json.dumps([describe(t) for t in NODE_TYPES.values()], indent=2))
         else:
             width = max(map(len, NODE_TYPES))
-            out("\n".join(f"{n:<{width}}  {t.summary}" for n, t in sorted(NODE_TYPES.items())))
+            output.out("\n".join(f"{n:<{width}}  {t.summary}" for n, t in sorted(NODE_TYPES.items())))
         return EXIT_OK
     node_type = NODE_TYPES.get(type_)
     if node_type is None:
         raise UsageError(f"unknown node type '{type_}'{did_you_mean(type_, NODE_TYPES)}; "
                          "run `kailash nodes` to list them")
     info = describe(node_type)
-    out(json.dumps(info, indent=2) if output_format == "json" else _text(info))
+    output.out(json.dumps(info, indent=2) if output_format == "json" else _text(info))
     return EXIT_OK

@@ -9,9 +9,10 @@ from typing import Any
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.load.config import load_config
+from kailash_cli.model.result import RunResult
 from kailash_cli.pipeline.setup import store_path
 from kailash_cli.pipeline.store import Store
-from kailash_cli.report.console import out, table
+from kailash_cli.report.output import Output, table
 
 
 def open_store(config_path: Path | None) -> Store | None:
@@ -21,16 +22,8 @@ def open_store(config_path: Path | None) -> Store | None:
 
 
 def run_document(run: dict[str, Any]) -> dict[str, Any]:
-    """A stored run as the ``run --output json`` document."""
-    nodes = {}
-    for node_id, row in run["nodes"].items():
-        node = {"status": row["status"], "attempts": row["attempts"],
-                "duration_ms": round(row["duration_ms"] or 0.0, 3), "error": row["error"]}
-        nodes[node_id] = {**node, **(row["extra"] or {})}
-    return {"run_id": run["run_id"], "workflow": run["workflow"], "status": run["status"],
-            "started_at": run["started_at"], "duration_ms": _rounded(run["duration_ms"]),
-            "outputs": run["outputs"] or {}, "nodes": nodes, "params": run["params"],
-            "resumed_from": run["resumed_from"], "error": run["error"]}
+    """A stored run as the ``run --output json`` document (with its params and origin)."""
+    return RunResult.from_record(run).to_dict()
 
 
 RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
@@ -45,7 +38,9 @@ def _duration(ms: float | None) -> str:
 
 
 def list_runs(*, config_path: Path | None = None, workflow: str | None = None,
-              status: str | None = None, limit: int = 20, output_format: str = "text") -> int:
+              status: str | None = None, limit: int = 20, output_format: str = "text",
+              output: Output | None = None) -> int:
+    output = output or Output()
     if status is not None and status not in RUN_STATUSES:
         raise UsageError(f"--status {status}: not a run status; use one of {', '.join(RUN_STATUSES)}")
     store = open_store(config_path)
@@ -53,24 +48,26 @@ def list_runs(*, config_path: Path | None = None, workflow: str | None = None,
     listed = [{"run_id": r["run_id"], "workflow": r["workflow"], "status": r["status"],
                "started_at": r["started_at"], "duration_ms": _rounded(r["duration_ms"])} for r in rows]
     if output_format == "json":
-        out(json.dumps(listed, indent=2))
+        output.out(json.dumps(listed, indent=2))
     elif not listed:
-        out("no runs")
+        output.out("no runs")
     else:
         columns = [("RUN_ID", 12), ("WORKFLOW", 20), ("STATUS", 11), ("STARTED_AT", 29), ("DURATION_MS", 0)]
-        out(table(columns, [[r["run_id"], r["workflow"], r["status"], r["started_at"],
+        output.out(table(columns, [[r["run_id"], r["workflow"], r["status"], r["started_at"],
                              _duration(r["duration_ms"])] for r in listed]))
     return EXIT_OK
 
 
-def show_run(run_id: str, *, config_path: Path | None = None, output_format: str = "text") -> int:
+def show_run(run_id: str, *, config_path: Path | None = None, output_format: str = "text",
+             output: Output | None = None) -> int:
+    output = output or Output()
     store = open_store(config_path)
     run = store.run(run_id) if store else None
     if run is None:
         raise UsageError(f"unknown run id '{run_id}'; `kailash runs list` shows the runs")
     document = run_document(run)
     if output_format == "json":
-        out(json.dumps(document, indent=2, default=str))
+        output.out(json.dumps(document, indent=2, default=str))
         return EXIT_OK
     lines = [f"run {run_id}: {document['workflow']} {document['status']}, started "
              f"{document['started_at']}, {_duration(document['duration_ms'])} ms"]
@@ -83,5 +80,5 @@ def show_run(run_id: str, *, config_path: Path | None = None, output_format: str
         lines.append(f"  {node['status']:<9} {node_id:<20} attempts {node['attempts']}  "
                      f"{node['duration_ms']:.1f} ms{note}")
     lines.append("outputs: " + json.dumps(document["outputs"], default=str))
-    out("\n".join(lines))
+    output.out("\n".join(lines))
     return EXIT_OK

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from kailash_cli.constants import EXIT_OK
-from kailash_cli.report.console import out
+from kailash_cli.report.output import Output
 from kailash_cli.schema.schemas import load_schema
 
 _EXPRESSION = {"type": "string", "pattern": "\\$\\{.*\\}",
@@ -47,7 +47,8 @@ def bundled_workflow_schema() -> dict[str, Any]:
     return schema
 
 
-def schema(kind: str = "workflow") -> int:
+def schema(kind: str = "workflow", *, output: Output | None = None) -> int:
+    output = output or Output()
     document = bundled_workflow_schema() if kind == "workflow" else load_schema("config")
-    out(json.dumps(document, indent=2))
+    output.out(json.dumps(document, indent=2))
     return EXIT_OK

@@ -17,7 +17,7 @@ from typing import IO, Any, TypeVar
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.pipeline.secrets import KEYRING_SERVICE
-from kailash_cli.report.console import err, out
+from kailash_cli.report.output import Output
 
 INDEX = "__index__"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -74,7 +74,8 @@ def _read_value(name: str, stdin: IO[str]) -> str:
     return value[:-1] if value.endswith("\n") else value  # `echo x |` adds one newline
 
 
-def secrets_set(name: str, stdin: IO[str] | None = None) -> int:
+def secrets_set(name: str, stdin: IO[str] | None = None, *, output: Output | None = None) -> int:
+    output = output or Output()
     """Store ``name``'s value, read from stdin (without echo on a terminal)."""
     _check_name(name)
     value = _read_value(name, stdin or sys.stdin).removesuffix("\r")
@@ -86,11 +87,12 @@ def secrets_set(name: str, stdin: IO[str] | None = None) -> int:
         _save_names(kr, [*_names(kr), name])
 
     _keyring(store)
-    out(f"stored secret '{name}' in the keyring (service {KEYRING_SERVICE})")
+    output.out(f"stored secret '{name}' in the keyring (service {KEYRING_SERVICE})")
     return EXIT_OK
 
 
-def secrets_delete(name: str) -> int:
+def secrets_delete(name: str, *, output: Output | None = None) -> int:
+    output = output or Output()
     """Remove ``name``; an unknown name is a usage error (exit 2)."""
     _check_name(name)
 
@@ -108,15 +110,16 @@ def secrets_delete(name: str) -> int:
         raise UsageError(
             f"no secret named '{name}' in the keyring (service {KEYRING_SERVICE}); see `kailash secrets list`"
         )
-    out(f"deleted secret '{name}'")
+    output.out(f"deleted secret '{name}'")
     return EXIT_OK
 
 
-def secrets_list() -> int:
+def secrets_list(*, output: Output | None = None) -> int:
+    output = output or Output()
     """Print the names of the stored secrets, one a line; never their values."""
     names = _keyring(_names)
     for name in names:
-        out(name)
+        output.out(name)
     if not names:
-        err("no secrets stored (add one with `kailash secrets set NAME`)")
+        output.err("no secrets stored (add one with `kailash secrets set NAME`)")
     return EXIT_OK

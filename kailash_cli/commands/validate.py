@@ -13,8 +13,8 @@ from kailash_cli.errors import UsageError
 from kailash_cli.load.config import check_config
 from kailash_cli.load.yaml_io import load
 from kailash_cli.model.result import Problem, has_errors
-from kailash_cli.report.console import err, out
 from kailash_cli.report.findings import REPORTER_BY_NAME, render_sarif, summary
+from kailash_cli.report.output import err, out
 from kailash_cli.report.rules import VALIDATE_RULES
 
 SKIPPED_DIRS = {"node_modules", "venv", "__pycache__", "site-packages", "build", "dist"}

@@ -13,14 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from kailash_cli.errors import KailashError
+from kailash_cli.errors import FileAccessError
 
 if TYPE_CHECKING:
     from kailash_cli.security.paths import PathGuard
-
-
-class FileAccessError(KailashError):
-    """A file a node needs cannot be read or written; the message names the path."""
 
 
 class FileAccess:

@@ -1,4 +1,4 @@
-"""Where node calls run when they do not run inline: daemon threads and one event loop.
+"""The local executor: node calls on daemon threads and one event loop, in this process.
 
 Blocking calls go to daemon worker threads, so a call that never returns cannot keep
 the process alive after the run ends. ``Thread.start()`` waits until the new thread has
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-Completion = tuple[Any, bool, Any]  # (token, ok, value or exception)
+from kailash_cli.engine.executor import Completion, NodeCall
 
 
 class Workers:
@@ -35,6 +36,7 @@ class Workers:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def submit(self, token: Any, call: Callable[[], Any]) -> None:
         """Run ``call`` on a worker thread; its outcome (value or exception) is queued."""
@@ -43,6 +45,7 @@ class Workers:
                 thread = threading.Thread(target=self._work, name=f"kailash-worker-{self._started}",
                                           daemon=True)
                 _thread.start_new_thread(self._start, (thread,))  # not waiting for it here
+                self._threads.append(thread)
                 self._started += 1
             else:
                 self._idle -= 1
@@ -118,8 +121,56 @@ class Workers:
         return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
 
     def close(self) -> None:
+        """Stop the idle threads and the loop; a thread still running a call is left to it."""
         for _ in range(self._started):
             self._jobs.put(None)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
+        with self._lock:
+            busy = bool(self._running)
+        if not busy:  # each thread takes its None and ends: wait for that, briefly
+            for thread in self._threads:
+                if thread.ident is not None:
+                    thread.join(timeout=1.0)
 
+
+
+class LocalExecutor:
+    """The default executor: blocking calls on worker threads, async calls (HTTP) on one
+    event loop, sharing one HTTP client that it makes on first use and closes at shutdown."""
+
+    inline = True
+
+    def __init__(self, max_concurrency: int = 16) -> None:
+        self.workers = Workers(max_concurrency)
+        self.completions = self.workers.completions
+        self._http: Any = None
+
+    def submit(self, token: Any, call: NodeCall) -> None:
+        if call.is_async:
+            self.workers.submit_async(token, lambda: call.arun(self._http_client))
+        else:
+            self.workers.submit(token, call.run)
+
+    def cancel(self, token: Any) -> None:
+        self.workers.abandon(token)
+
+    def _http_client(self) -> Any:
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(follow_redirects=True, timeout=30.0)
+        return self._http
+
+    def shutdown(self) -> None:
+        if self._http is not None:
+            client, self._http = self._http, None
+            with contextlib.suppress(Exception):  # closing a client is best effort at the end of a run
+                self.workers.call_in_loop(client.aclose)
+        self.workers.close()
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()

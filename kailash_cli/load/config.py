@@ -47,7 +47,10 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
     problems = []
     roles = _mapping(access, "roles")
     users = _mapping(access, "users")
-    # an undefined role grants nothing: the user (or role) silently has fewer permissions
+    # Roles need no entry in roles:, but a role named only once anywhere is likely a typo
+    # (an undefined role grants nothing: the user would silently have fewer permissions).
+    named: dict[str, int] = {}
+    places = []
     for owner, what, entries in (
         *((("users", user_id, "roles"), f"user '{user_id}' has role", user)
           for user_id, user in users.items()),
@@ -56,13 +59,16 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
     ):
         listed = entries.get(owner[2]) if isinstance(entries, dict) else None
         for i, role in enumerate(listed if isinstance(listed, list) else []):
-            if isinstance(role, str) and role not in roles:  # others: schema finding
-                where = ("defined under access_control.roles" if roles
-                         else "defined: the config has no access_control.roles")
-                problems.append(doc.problem(
-                    "KV501", f"{what} '{role}', which is not {where}"
-                    + schemas.did_you_mean(role, roles),
-                    ("access_control", *owner, i), fix="define the role or fix its name"))
+            if isinstance(role, str):  # others: schema finding
+                named[role] = named.get(role, 0) + 1
+                places.append((owner, what, i, role))
+    for owner, what, i, role in places:
+        if role not in roles and named[role] == 1:
+            where = ("defined under access_control.roles" if roles
+                     else "defined: the config has no access_control.roles")
+            problems.append(doc.problem(
+                "KV501", f"{what} '{role}', which is not {where}" + schemas.did_you_mean(role, roles),
+                ("access_control", *owner, i), fix="define the role or fix its name", severity="warning"))
     rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
         if isinstance(rule, dict) and rule.get("mask") == "range" and rule.get("buckets") in (None, []):

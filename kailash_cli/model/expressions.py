@@ -17,7 +17,7 @@ from typing import Any
 
 import simpleeval
 
-from kailash_cli.errors import KailashError
+from kailash_cli.errors import ExpressionError
 
 ROOTS = ("params", "env", "secrets", "nodes", "run")
 CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False,
@@ -27,10 +27,6 @@ _ALLOWED = (
     ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Load,
     ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Call,
 )
-
-
-class ExpressionError(KailashError):
-    """An expression that does not parse, is not allowed, or fails to evaluate."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 SEVERITIES = ("error", "warning", "info")
@@ -27,6 +28,9 @@ class Problem:
         return (self.file or "", self.line or 0, self.column or 0, self.id)
 
 
+Finding = Problem  # the public name (``kailash_cli.Finding``)
+
+
 def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
     return any(p.severity == "error" for p in problems)
 
@@ -46,9 +50,12 @@ class NodeResult:
     detail: str | None = None  # traceback, shown with -v only
     fallback: str | None = None  # the node whose outputs stood in after this one failed
     restored: bool = False  # taken from the run being resumed, not executed again
+    extra: dict[str, Any] | None = None  # a stored result: what the store kept beside it
 
     def extras(self) -> dict[str, Any]:
         """What only some results carry: the fallback that stood in, a restored node."""
+        if self.extra is not None:
+            return dict(self.extra)
         return {k: v for k, v in (("fallback", self.fallback), ("restored", self.restored)) if v}
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,6 +65,8 @@ class NodeResult:
 
 @dataclass(slots=True)
 class RunResult:
+    """A run's record: ``to_dict()`` is the ``run --output json`` document."""
+
     run_id: str
     workflow: str
     status: str
@@ -66,21 +75,53 @@ class RunResult:
     nodes: dict[str, NodeResult]
     outputs: dict[str, Any]
     error: str | None = None  # why the whole run failed, when no single node says it
+    params: dict[str, Any] | None = field(default=None, repr=False)  # in stored runs (`runs show`)
+    resumed_from: str | None = None
 
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
 
+    def counts(self) -> dict[str, int]:
+        """How many nodes ended in each status."""
+        counts: dict[str, int] = {}
+        for node in self.nodes.values():
+            counts[node.status] = counts.get(node.status, 0) + 1
+        return counts
+
+    def shown(self, mask: Callable[[Any], Any], redact: Callable[[str], str]) -> RunResult:
+        """What a user may see: outputs masked, secrets out of every error message."""
+        nodes = {n: replace(r, error=redact(r.error) if r.error else r.error,
+                            detail=redact(r.detail) if r.detail else r.detail)
+                 for n, r in self.nodes.items()}
+        return replace(self, outputs=mask(self.outputs), nodes=nodes,
+                       error=redact(self.error) if self.error else self.error)
+
+    @classmethod
+    def from_record(cls, run: dict[str, Any]) -> RunResult:
+        """A run as the store keeps it (``Store.run``)."""
+        nodes = {}
+        for node_id, row in run["nodes"].items():
+            extra = row["extra"] or {}
+            nodes[node_id] = NodeResult(row["status"], row["attempts"], row["duration_ms"] or 0.0,
+                                        row["error"], fallback=extra.get("fallback"),
+                                        restored=bool(extra.get("restored")), extra=extra)
+        return cls(run["run_id"], run["workflow"], run["status"], run["started_at"], run["duration_ms"],
+                   nodes, run["outputs"] or {}, run["error"], params=run["params"],
+                   resumed_from=run["resumed_from"])
+
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "run_id": self.run_id,
             "workflow": self.workflow,
             "status": self.status,
             "started_at": self.started_at,
-            "duration_ms": round(self.duration_ms, 3),
+            "duration_ms": None if self.duration_ms is None else round(self.duration_ms, 3),
             "outputs": self.outputs,
             "nodes": {node_id: r.to_dict() for node_id, r in self.nodes.items()},
         }
-        if self.error:
+        if self.params is not None:  # a stored run: what it ran with, and what it resumed
+            data.update(params=self.params, resumed_from=self.resumed_from, error=self.error)
+        elif self.error:
             data["error"] = self.error
         return data

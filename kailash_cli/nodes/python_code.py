@@ -21,9 +21,26 @@ _RESERVED = ("function", "code")
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
+    """What ``prepare`` made: the function, or the compiled inline code.
+
+    Pickled (for an executor in another process) as what it was made from: the function's
+    reference and folder, or the code's source, and made again on the other side.
+    """
+
     function: Callable[..., Any] | None
     code: CodeType | None
     is_async: bool
+    source: tuple[str, str, str] = ("", "", "")  # ("function", ref, base dir) or ("code", text, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_remake, self.source)
+
+
+def _remake(kind: str, text: str, where: str) -> Prepared:
+    if kind == "code":
+        return Prepared(None, compile(text, where, "exec"), False, (kind, text, where))
+    function = resolve_function(text, Path(where))
+    return Prepared(function, None, inspect.iscoroutinefunction(function), (kind, text, where))
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -119,10 +136,8 @@ inline:
 
     def prepare(self, spec: NodeSpec, base_dir: Path) -> Prepared:
         if "code" in spec.config:
-            code = compile(spec.config["code"], f"<node {spec.id}>", "exec")
-            return Prepared(None, code, False)
-        function = resolve_function(spec.config["function"], base_dir)
-        return Prepared(function, None, inspect.iscoroutinefunction(function))
+            return _remake("code", spec.config["code"], f"<node {spec.id}>")
+        return _remake("function", spec.config["function"], str(base_dir))
 
     def is_async(self, prepared: Prepared) -> bool:
         return prepared.is_async

@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.load.config import Config
 from kailash_cli.model.result import NodeResult
@@ -25,6 +26,7 @@ from kailash_cli.security.paths import PathGuard
 from kailash_cli.security.redact import Redactor
 
 ANONYMOUS = User(id="", roles=(), attributes={})
+DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_AUDIT_LOG = ".kailash/audit.jsonl"
 _COMMAND_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
                    "os.fork", "os.forkpty", "pty.spawn")
@@ -59,13 +61,28 @@ class RunPolicy:
         memory += [int(limits["memory_mb"]) * 1024 * 1024] if "memory_mb" in limits else []
         policy.memory_limit = min(memory) if memory else None
         if security.get("enable_audit_logging") or config.section("runtime").get("enable_audit"):
-            policy.audit = AuditLog(config.base_dir / str(security.get("audit_log", DEFAULT_AUDIT_LOG)),
-                                    redact=lambda value: policy.redactor.value(value))
+            policy.audit = AuditLog(config.base_dir / str(security.get("audit_log", DEFAULT_AUDIT_LOG)))
         policy.command_validation = bool(security.get("enable_command_validation", False))
         access = config.section("access_control")
         policy.access = AccessControl.from_config(access) if access else None
         policy.user = policy._user(user_id)
         return policy
+
+    def with_redactor(self, redactor: Redactor) -> RunPolicy:
+        """The same policy, keeping the run's secret values out of what it masks and audits."""
+        audit = AuditLog(self.audit.path, redact=redactor.value) if self.audit is not None else None
+        return replace(self, redactor=redactor, audit=audit)
+
+    def _runtime(self, workflow: Workflow) -> dict[str, Any]:
+        return {**self.config.section("runtime"), **workflow.runtime}
+
+    def max_concurrency(self, workflow: Workflow) -> int:
+        """The workflow's ``runtime.max_concurrency``, else the config's, else 16."""
+        return int(self._runtime(workflow).get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+
+    def timeout(self, workflow: Workflow) -> float | None:
+        """The whole-run timeout: ``runtime.timeout``, else ``resource_limits.timeout_seconds``."""
+        return self._runtime(workflow).get("timeout") or self.run_timeout
 
     def _user(self, user_id: str | None) -> User:
         if user_id is None:
@@ -135,7 +152,7 @@ class RunMemoryWatch(MemoryWatch):
                 "(security.memory_limit / runtime.resource_limits.memory_mb)")
 
 
-class AuditObserver:
+class AuditObserver(RunObserver):
     """One audit entry per node execution (names, status, error; never values)."""
 
     def __init__(self, policy: RunPolicy, run_id: str, workflow: str) -> None:

@@ -1,4 +1,4 @@
-"""Observers that keep a run: the store recorder, and a fan-out to several observers."""
+"""The observer that keeps a run in the store."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import KailashError
 from kailash_cli.model.result import NodeResult, RunResult
 from kailash_cli.pipeline.store import Store, now_iso
@@ -19,32 +20,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-class Observers:
-    """Sends each event to every observer that has a method for it."""
-
-    def __init__(self, *observers: Any) -> None:
-        self.observers = [o for o in observers if o is not None]
-
-    def _send(self, event: str, *args: Any) -> None:
-        for observer in self.observers:
-            method = getattr(observer, event, None)
-            if method is not None:
-                method(*args)
-
-    def node_started(self, node_id: str) -> None:
-        self._send("node_started", node_id)
-
-    def node_finished(self, node_id: str, result: NodeResult) -> None:
-        self._send("node_finished", node_id, result)
-
-    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
-        self._send("node_retrying", node_id, attempt, delay, error)
-
-    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
-        self._send("dead_letter", node_id, node_type, params, result)
-
-
-class RunRecorder:
+class RunRecorder(RunObserver):
     """Writes a run into the store: node executions in batches, never one transaction a node.
 
     A batch is written when ``batch_size`` results are waiting or ``interval`` seconds have

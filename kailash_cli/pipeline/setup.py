@@ -15,7 +15,6 @@ from kailash_cli.model.result import SUCCEEDED, NodeResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.store import Store
 
-DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_STORE = ".kailash/kailash.db"
 
 
@@ -48,11 +47,6 @@ def prepare(compiled: CompiledGraph) -> dict[str, Any]:
     if errors:
         raise UsageError("\n".join(errors))
     return prepared
-
-
-def runtime_settings(workflow: Workflow, config: Config) -> tuple[int, float | None]:
-    runtime = {**config.section("runtime"), **workflow.runtime}
-    return int(runtime.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)), runtime.get("timeout")
 
 
 def store_path(config: Config) -> Path:

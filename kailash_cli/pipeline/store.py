@@ -22,8 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kailash_cli.constants import EXIT_USAGE
-from kailash_cli.errors import KailashError
+from kailash_cli.errors import StoreError
 
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, str] = {
@@ -51,12 +50,6 @@ _MIGRATIONS: dict[int, str] = {
     );
     """,
 }
-
-
-class StoreError(KailashError):
-    """The store file cannot be opened or is not a kailash store (exit 2: nothing could start)."""
-
-    exit_code = EXIT_USAGE
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult
-from kailash_cli.report.console import RedactingStream, err, redact_text
+from kailash_cli.engine.observer import RunInfo, RunObserver
+from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
+from kailash_cli.report.output import Output
 
 _MARK = {SUCCEEDED: "ok  ", FAILED: "FAIL", SKIPPED: "skip"}
 
 
-class LineObserver:
+def display(output: Output) -> RunObserver:
+    """What stderr shows of a run: JSON lines, a live table on a terminal, else a line per node."""
+    if output.json_logs:
+        return JsonLogObserver(output)
+    if output.stderr_is_terminal():
+        return LiveObserver(output)
+    return LineObserver(output)
+
+
+class LineObserver(RunObserver):
     """One line per finished node (stderr is not a terminal: CI logs, pipes)."""
 
-    def __init__(self, types: dict[str, str], verbose: bool = False) -> None:
-        self.types = types
-        self.verbose = verbose
-        self.width = max(map(len, types), default=4)
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.width = 4
 
-    def node_started(self, node_id: str) -> None:
-        pass
+    def run_started(self, run: RunInfo) -> None:
+        self.width = max(map(len, run.types), default=4)
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         if result.status == SKIPPED:
-            err(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
+            self.output.err(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
             return
         line = f"{_MARK[result.status]} {node_id:<{self.width}}  {result.duration_ms:9.1f} ms"
         if result.attempts > 1:
@@ -38,35 +44,37 @@ class LineObserver:
             line += f"  {result.error}"
             if result.fallback:
                 line += f" (fallback '{result.fallback}' stood in)"
-            if self.verbose and result.detail:
+            if self.output.verbose and result.detail:
                 line += "\n" + result.detail.rstrip()
-        err(line)
+        self.output.err(line)
 
     def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
-        err(f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; next in {delay:.2f}s")
+        self.output.err(f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; "
+                        f"next in {delay:.2f}s")
 
 
-class JsonLogObserver:
+class JsonLogObserver(RunObserver):
     """``--log-format json``: one JSON object a line on stderr."""
 
-    def __init__(self, run_id: str, workflow: str) -> None:
-        self.run_id = run_id
-        self.workflow = workflow
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.run_id: str | None = None
+        self.workflow: str | None = None
 
     def log(self, event: str, level: str = "info", **fields: Any) -> None:
-        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                  "level": level, "event": event, "run_id": self.run_id,
-                  "workflow": self.workflow, **fields}
-        err(json.dumps(record, default=str))
+        self.output.event(event, level, run_id=self.run_id, workflow=self.workflow, **fields)
+
+    def run_started(self, run: RunInfo) -> None:
+        self.run_id, self.workflow = run.run_id, run.workflow
+        self.log("run_started", params=run.params, resumed_from=run.resumed_from)
 
     def node_started(self, node_id: str) -> None:
         self.log("node_started", node=node_id)
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         level = "error" if result.status == FAILED and not result.fallback else "info"
-        extra = result.extras()
         self.log("node_finished", level, node=node_id, status=result.status, attempts=result.attempts,
-                 duration_ms=round(result.duration_ms, 3), error=result.error, **extra)
+                 duration_ms=round(result.duration_ms, 3), error=result.error, **result.extras())
 
     def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
         self.log("node_retrying", "warning", node=node_id, attempt=attempt,
@@ -75,34 +83,41 @@ class JsonLogObserver:
     def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
         self.log("dead_letter", "error", node=node_id, attempts=result.attempts, error=result.error)
 
-    def node_output(self, node_id: str | None, line: str) -> None:
+    def node_output(self, node_id: str | None, line: str) -> bool:
         """A line a node printed (stdout is kept for results)."""
         self.log("node_output", node=node_id, line=line)
+        return True
+
+    def run_finished(self, result: RunResult) -> None:
+        self.log("run_finished", "info" if result.succeeded else "error", status=result.status,
+                 duration_ms=round(result.duration_ms, 3), nodes=result.counts(), error=result.error)
 
 
-class LiveObserver:
+class LiveObserver(RunObserver):
     """A rich live table on stderr when it is a terminal."""
 
     MAX_ROWS = 25
 
-    def __init__(self, types: dict[str, str], hidden: frozenset[str] = frozenset()) -> None:
-        from rich.console import Console
-        from rich.live import Live
-
-        self.types = types
-        self.hidden = hidden  # fallback nodes: shown only if they run
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.types: dict[str, str] = {}
+        self.hidden: frozenset[str] = frozenset()  # fallback nodes: shown only if they run
         self.state: dict[str, tuple[str, float, str]] = {}
         self.started: dict[str, float] = {}
-        stream: Any = RedactingStream(sys.stderr, line_buffered=False)
-        self.live = Live(console=Console(file=stream), refresh_per_second=8, redirect_stdout=False,
-                         get_renderable=self._table, transient=False)
+        self.live: Any = None
 
-    def __enter__(self) -> LiveObserver:
+    def run_started(self, run: RunInfo) -> None:
+        from rich.live import Live
+
+        self.types, self.hidden = run.types, run.hidden
+        self.live = Live(console=self.output.rich_stderr(live=True), refresh_per_second=8,
+                         redirect_stdout=False, get_renderable=self._table, transient=False)
         self.live.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.live.stop()
+    def run_finished(self, result: RunResult) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
     def _table(self) -> Any:
         from rich.table import Table
@@ -120,7 +135,7 @@ class LiveObserver:
                 ms = (time.perf_counter() - self.started[node_id]) * 1000
             took = f"{ms:.0f} ms" if status not in ("waiting", SKIPPED) else ""
             table.add_row(node_id, self.types[node_id], f"[{styles.get(status, 'dim')}]{status}[/]",
-                          took, redact_text(note)[:80])
+                          took, self.output.redact(note)[:80])
         if len(self.types) > self.MAX_ROWS:
             counts: dict[str, int] = {}
             for node_id in self.types:

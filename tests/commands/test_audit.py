@@ -64,6 +64,7 @@ def test_a_missing_log_exits_2(run_cli: RunCli, tmp_path: Path) -> None:
 def test_an_unreadable_log_exits_2(tmp_path: Path, capsys, monkeypatch) -> None:
     from kailash_cli.commands import audit as audit_command
     from kailash_cli.error_handler import handle
+    from kailash_cli.report.output import Output
 
     path = write_log(tmp_path / "a.jsonl")
 
@@ -71,5 +72,5 @@ def test_an_unreadable_log_exits_2(tmp_path: Path, capsys, monkeypatch) -> None:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(audit_command, "verify", unreadable)
-    assert handle(lambda: audit_command.audit_verify(path)) == 2
+    assert handle(lambda: audit_command.audit_verify(path), Output()) == 2
     assert capsys.readouterr().err == f"error: cannot read audit log {path}: Permission denied\n"

@@ -94,12 +94,12 @@ def test_kailash_yaml_is_checked_as_a_config(name: str, tmp_path: Path, run_cli:
 
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"proj/{name}:3:25: error KV501: user 'ana' has role 'analyts', which is not defined under "
+        f"proj/{name}:3:25: warning KV501: user 'ana' has role 'analyts', which is not defined under "
         "access_control.roles (did you mean 'analyst'?); fix: define the role or fix its name",
         f"proj/{name}:6:17: error KV301: expression 'user.attributes.clearance ==' does not parse: invalid "
         "syntax; fix: fix the expression inside ${...}",
     ]
-    assert result.stderr == "2 errors in 2 file(s) checked\n"
+    assert result.stderr == "1 error, 1 warning in 2 file(s) checked\n"
 
 
 def test_config_is_checked_against_the_config_schema(tmp_path: Path, run_cli: RunCli) -> None:

@@ -1,0 +1,85 @@
+"""What a run tells the outside while it goes on: one base class with every event.
+
+Observers are told on the engine's thread, in order. Subclass :class:`RunObserver` and
+override the events you need; the others do nothing. The run's displays (plain lines,
+JSON lines, the live table), the store recorder and the audit log are observers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kailash_cli.model.result import NodeResult, RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Told once, before the first node: what is about to run."""
+
+    run_id: str
+    workflow: str
+    types: dict[str, str]  # node id -> type, file order
+    hidden: frozenset[str] = frozenset()  # fallback-only nodes: shown only when they stand in
+    params: dict[str, Any] = field(default_factory=dict)  # redacted
+    resumed_from: str | None = None
+
+
+class RunObserver:
+    """Every event of a run; each does nothing unless overridden."""
+
+    def run_started(self, run: RunInfo) -> None:
+        pass
+
+    def node_started(self, node_id: str) -> None:
+        pass
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        pass
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        pass
+
+    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        pass
+
+    def node_output(self, node_id: str | None, line: str) -> bool:
+        """A line node code printed; True when this observer took care of it."""
+        return False
+
+    def run_finished(self, result: RunResult) -> None:
+        pass
+
+
+class Observers(RunObserver):
+    """Sends each event to every observer, in the order given."""
+
+    def __init__(self, *observers: RunObserver | None) -> None:
+        self.observers = [o for o in observers if o is not None]
+
+    def run_started(self, run: RunInfo) -> None:
+        for observer in self.observers:
+            observer.run_started(run)
+
+    def node_started(self, node_id: str) -> None:
+        for observer in self.observers:
+            observer.node_started(node_id)
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        for observer in self.observers:
+            observer.node_finished(node_id, result)
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        for observer in self.observers:
+            observer.node_retrying(node_id, attempt, delay, error)
+
+    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        for observer in self.observers:
+            observer.dead_letter(node_id, node_type, params, result)
+
+    def node_output(self, node_id: str | None, line: str) -> bool:
+        return any([observer.node_output(node_id, line) for observer in self.observers])
+
+    def run_finished(self, result: RunResult) -> None:
+        for observer in self.observers:
+            observer.run_finished(result)

@@ -1,0 +1,36 @@
+"""What one run of the engine is given."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kailash_cli.engine.executor import Executor
+from kailash_cli.engine.files import FileAccess
+from kailash_cli.engine.observer import RunObserver
+from kailash_cli.engine.resilience import BreakerBook
+from kailash_cli.model.result import NodeResult
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one run of the engine is given; the caller owns the executor and the files policy."""
+
+    executor: Executor
+    files: FileAccess  # the path guard of the security config, when there is one
+    params: dict[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict)
+    secrets: dict[str, Any] = field(default_factory=dict)
+    max_concurrency: int = 16
+    timeout: float | None = None
+    node_timeout: float | None = None  # default per-node timeout (security.execution_timeout)
+    run_id: str | None = None
+    observer: RunObserver = field(default_factory=RunObserver)
+    prepared: dict[str, Any] = field(default_factory=dict)
+    restored: dict[str, NodeResult] = field(default_factory=dict)  # resume: not run again
+    breakers: BreakerBook = field(default_factory=BreakerBook)
+    stop: Callable[[], str | None] | None = None  # a reason to stop starting nodes (memory limit)
+    clock: Callable[[], float] = time.perf_counter  # monotonic seconds: timeouts, delays, durations
+    wall_clock: Callable[[], float] = time.time  # epoch seconds: circuit breaker state kept across runs

@@ -1,0 +1,235 @@
+"""``run_workflow``: everything ``kailash run`` does, as a function that returns the record.
+
+The stages, in order: the workflow (loaded and validated unless given as a model) and
+the project config; the compiled graph; the store; params, environment and node
+preparation (every problem at once); secrets; the policy (user, access, audit, limits);
+then the engine with an executor, observers and the store recorder. Whatever was opened
+(store, executor, hooks, ``sys.path`` entries and user modules) is released on every
+path out, and nothing is printed unless an :class:`Output` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kailash_cli.compile.compiler import CompiledGraph, compile
+from kailash_cli.compile.validation import load_workflow
+from kailash_cli.engine.executor import Executor
+from kailash_cli.engine.local import LocalExecutor
+from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
+from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
+from kailash_cli.load import params as params_mod
+from kailash_cli.load.config import Config, load_config
+from kailash_cli.model.result import FAILED, RunResult
+from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline import secrets as secrets_mod
+from kailash_cli.pipeline.execute import execute
+from kailash_cli.pipeline.policy import AuditObserver, RunPolicy
+from kailash_cli.pipeline.recorder import RunRecorder
+from kailash_cli.pipeline.setup import check_environment, node_hashes, prepare, resume_state, store_path
+from kailash_cli.pipeline.store import Store, now_iso
+from kailash_cli.report.output import Output
+from kailash_cli.security.redact import Redactor
+
+T = TypeVar("T")
+WorkflowSource = Workflow | str | os.PathLike[str]
+ConfigSource = Config | str | os.PathLike[str] | None
+
+
+def workflow_of(source: WorkflowSource) -> Workflow:
+    """A workflow model from a path (loaded and validated) or as given."""
+    if isinstance(source, Workflow):
+        return source
+    return load_workflow(Path(source))[0]
+
+
+def config_of(source: ConfigSource) -> Config:
+    """The project config: as given, from a path, or ./kailash.yaml when there is one."""
+    if isinstance(source, Config):
+        return source
+    return load_config(None if source is None else Path(source))
+
+
+def _collect(errors: list[str], step: Callable[[], T], default: T) -> T:
+    """Run a start-up check; its problems are kept so that all of them are reported at once."""
+    try:
+        return step()
+    except UsageError as e:
+        errors.extend(str(e).splitlines())
+        return default
+
+
+def resolve_params(workflow: Workflow, params: Mapping[str, Any] | None,
+                   param_args: Sequence[str]) -> dict[str, Any]:
+    """Typed values (``params``, checked as a params file is) and ``KEY=VALUE`` texts (coerced)."""
+    return params_mod.resolve(workflow.params, list(param_args), dict(params or {}))
+
+
+@contextlib.contextmanager
+def _user_code_released(base_dir: Path) -> Iterator[None]:
+    """``sys.path`` as it was, and no module loaded from the workflow's folder left behind."""
+    path_before, modules_before = list(sys.path), set(sys.modules)
+    try:
+        yield
+    finally:
+        sys.path[:] = path_before
+        root = str(base_dir)
+        for name in set(sys.modules) - modules_before:
+            where = getattr(sys.modules.get(name), "__file__", None) or ""
+            if name.startswith("kailash_user_") or where.startswith(root):
+                del sys.modules[name]
+
+
+def _executor(choice: Executor | str | None, max_concurrency: int,
+              stack: contextlib.ExitStack) -> Executor:
+    if choice is None or choice == "local":
+        return stack.enter_context(LocalExecutor(max_concurrency))
+    if isinstance(choice, str):
+        raise UsageError(f"unknown executor '{choice}'; use 'local'")
+    return choice  # the caller's: the caller shuts it down
+
+
+def run_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None = None,
+                 param_args: Sequence[str] = (), config: ConfigSource = None, user: str | None = None,
+                 executor: Executor | str | None = None, resume: str | None = None,
+                 environ: Mapping[str, str] | None = None, observers: Sequence[RunObserver] = (),
+                 output: Output | None = None) -> RunResult:
+    """Validate, compile and execute ``workflow``; the record of the run, as ``run --output json``.
+
+    ``params`` are typed values, ``param_args`` ``KEY=VALUE`` texts as given to ``-p``.
+    ``config`` is a ``kailash.yaml`` path or a loaded config (default: ./kailash.yaml if
+    there is one); its security policy applies. ``user`` runs as a user of
+    ``access_control``; ``resume`` re-runs a failed or interrupted run. Raises
+    ``KailashError`` when the run cannot start (``UsageError``, ``WorkflowValidationError``,
+    ``AccessDeniedError`` with the refused run's record in ``.result``) and
+    ``RunInterrupted`` when Ctrl-C or a limit stopped it (recorded, resumable). A failed
+    node is not an exception: the result's ``status`` says ``failed``. Outputs and errors
+    are masked for the user and have secrets replaced by ``***``. With ``output`` what node
+    code prints goes to its stderr; without, it goes where the caller's stdout goes.
+    """
+    wf = workflow_of(workflow)
+    cfg = config_of(config)
+    environ = dict(os.environ) if environ is None else environ
+    policy = RunPolicy.build(cfg, user)
+    compiled = compile(wf)
+    with contextlib.ExitStack() as stack:
+        store = Store.open(store_path(cfg))
+        stack.callback(store.close)
+        stack.enter_context(_user_code_released(wf.base_dir))
+        errors: list[str] = []
+        nothing: dict[str, Any] = {}
+        values, restored = _collect(errors, lambda: _values(compiled, store, resume, params, param_args),
+                                    (nothing, nothing))
+        _collect(errors, lambda: check_environment(wf, environ), None)
+        prepared = _collect(errors, lambda: prepare(compiled), nothing)
+        if errors:
+            raise UsageError("\n".join(errors))
+        run_id = uuid.uuid4().hex[:12]
+        _authorize(policy, store, wf, run_id, values, resume)
+        secrets = secrets_mod.resolve(wf.secrets, environ)
+        redactor = Redactor(str(v) for v in secrets.values())
+        if output is not None:
+            output.add_secrets(redactor.values)
+        policy = policy.with_redactor(redactor)
+        recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)
+        audit = {"user": policy.user.id or None, "run_id": run_id, "workflow": wf.name}
+        for name in secrets:
+            policy.log("secret_accessed", **audit, secret=name)
+        recorder.begin(_path_text(wf), now_iso(), values, node_hashes(compiled), resume,
+                       policy.user.id or None)
+        policy.log("run_started", **audit, resumed_from=resume)
+        observer = Observers(*observers, recorder,
+                             AuditObserver(policy, run_id, wf.name) if policy.audit else None)
+        observer.run_started(_info(compiled, run_id, redactor.value(values), resume))
+        max_concurrency = policy.concurrency(policy.max_concurrency(wf))
+        try:
+            result = execute(compiled, policy, observer, output, run_id=run_id, params=values,
+                             environ=environ, secrets=secrets, prepared=prepared, restored=restored,
+                             store=store, executor=_executor(executor, max_concurrency, stack),
+                             max_concurrency=max_concurrency)
+        except (KeyboardInterrupt, KailashError) as e:
+            why = "interrupted" if isinstance(e, KeyboardInterrupt) else redactor.text(str(e))
+            recorder.interrupted(why)
+            policy.log("run_finished", **audit, status="interrupted", error=why)
+            if isinstance(e, KeyboardInterrupt):
+                raise RunInterrupted(f"run {run_id} was interrupted and is recorded; continue it with: "
+                                     f"kailash run {_shown_path(wf)} --resume {run_id}") from None
+            raise
+        recorder.finish(result)
+        policy.log("run_finished", **audit, status=result.status, duration_ms=round(result.duration_ms, 3),
+                   error=result.error)
+        shown = result.shown(policy.mask, redactor.text)
+        observer.run_finished(shown)
+        return shown
+
+
+def plan_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None = None,
+                  param_args: Sequence[str] = (), config: ConfigSource = None, user: str | None = None,
+                  environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What ``run_workflow`` would do (``run --dry-run``), with every parameter resolved that
+    can be without running; nothing is executed or recorded."""
+    from kailash_cli.compile.plan import plan
+
+    wf = workflow_of(workflow)
+    RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
+    environ = dict(os.environ) if environ is None else environ
+    compiled = compile(wf)
+    errors: list[str] = []
+    nothing: dict[str, Any] = {}
+    values = _collect(errors, lambda: resolve_params(wf, params, param_args), nothing)
+    _collect(errors, lambda: check_environment(wf, environ), None)
+    if errors:
+        raise UsageError("\n".join(errors))
+    return plan(compiled, values, environ)
+
+
+def _values(compiled: CompiledGraph, store: Store, resume: str | None, params: Mapping[str, Any] | None,
+            param_args: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The params of the run, and the nodes restored from the run it resumes."""
+    if resume is None:
+        return resolve_params(compiled.workflow, params, param_args), {}
+    if params or param_args:
+        raise UsageError("--resume uses the params of the run it resumes; drop -p/--params-file")
+    file_values, restored = resume_state(store, resume, compiled)
+    return params_mod.resolve(compiled.workflow.params, [], file_values, source=f"run {resume}"), restored
+
+
+def _authorize(policy: RunPolicy, store: Store, wf: Workflow, run_id: str,
+               values: dict[str, Any], resume: str | None) -> None:
+    """Refused before any node ran: recorded as a failed run, the record on the error."""
+    try:
+        policy.authorize(wf, run_id)
+    except AccessDeniedError as e:
+        recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)
+        recorder.begin(_path_text(wf), now_iso(), values, {}, resume, policy.user.id or None)
+        refused = RunResult(run_id, wf.name, FAILED, now_iso(), 0.0, {}, {}, error=str(e))
+        recorder.finish(refused)
+        e.result = refused
+        raise
+
+
+def _shown_path(wf: Workflow) -> str:
+    """The workflow's path as a user would type it here: relative below the current folder."""
+    if wf.path is None:
+        return wf.name
+    try:
+        return str(wf.path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(wf.path)
+
+
+def _path_text(wf: Workflow) -> str:
+    text = str(wf.path.resolve()) if wf.path else "<workflow>"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _info(compiled: CompiledGraph, run_id: str, params: dict[str, Any], resume: str | None) -> RunInfo:
+    wf = compiled.workflow
+    hidden = frozenset(n for n, node in compiled.nodes.items() if node.fallback_only)
+    return RunInfo(run_id, wf.name, {n: s.type for n, s in wf.nodes.items()}, hidden, params, resume)
