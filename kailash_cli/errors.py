@@ -11,7 +11,7 @@
     ├── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1); .result
     ├── StoreError                the run store cannot be opened or is not a kailash store (exit 2)
     ├── RunStopped                a limit (memory) stopped the run: recorded (exit 1)
-    └── RunInterrupted            Ctrl-C or SIGTERM during a run: recorded, resumable (exit 130)
+    └── RunInterrupted            Ctrl-C during a run: recorded, resumable (exit 130)
 
 A node's own failure is not an exception of this tree: the run records it, and
 ``run_workflow`` returns a result whose ``status`` is ``failed``.
@@ -94,7 +94,7 @@ class RunStopped(KailashError):
 
 
 class RunInterrupted(KailashError):
-    """Ctrl-C or SIGTERM during a run; the run is recorded and can be resumed."""
+    """Ctrl-C during a run; the run is recorded and can be resumed."""
 
     exit_code = EXIT_INTERRUPTED
 
