@@ -17,6 +17,7 @@ import typer
 from kailash_cli import __version__
 from kailash_cli.constants import ENV_LOG_FORMAT
 from kailash_cli.error_handler import handle, use_json_logs
+from kailash_cli.report.findings import REPORTER_BY_NAME
 
 app = typer.Typer(
     name="kailash",
@@ -42,11 +43,8 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-class FindingFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
+#: the --format choices of validate and check-deploy: one per reporter
+FindingFormat = StrEnum("FindingFormat", {name: name for name in REPORTER_BY_NAME})  # type: ignore[misc]
 
 
 class GraphFormat(StrEnum):
@@ -132,7 +130,7 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(
         metavar="PATH", help="Workflow or config files, or directories.", show_default=False)],
     format_: Annotated[FindingFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = FindingFormat.text,
+        "--format", "-f", help="Output format.")] = FindingFormat("text"),
 ) -> None:
     """Check workflows and kailash.yaml against the schemas and the semantic rules \
 (exit 0 valid, 1 findings)."""
@@ -148,8 +146,8 @@ def check_deploy(
         "--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml).")] = None,
     env_file: Annotated[list[Path] | None, typer.Option(
         "--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable).")] = None,
-    format_: Annotated[str, typer.Option(
-        "--format", "-f", metavar="text|json|github|sarif|junit", help="Output format.")] = "text",
+    format_: Annotated[FindingFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = FindingFormat("text"),
     fail_level: Annotated[str, typer.Option(
         "--fail-level", metavar="info|warning|error", help="Lowest severity that fails (exit 1).")] = "error",
     select: Annotated[list[str] | None, typer.Option(
@@ -166,7 +164,7 @@ def check_deploy(
     from kailash_cli.commands.check_deploy import check_deploy as check_deploy_command
 
     _exit(handle(lambda: check_deploy_command(
-        directory, config_path=config, env_files=env_file or [], output_format=format_,
+        directory, config_path=config, env_files=env_file or [], output_format=format_.value,
         fail_level=fail_level, select=select or [], ignore=ignore or [], list_checks=list_,
         baseline=baseline, write_baseline=write_baseline), verbose=STATE.verbose))
 

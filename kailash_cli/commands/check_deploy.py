@@ -18,9 +18,8 @@ from kailash_cli.errors import UsageError
 from kailash_cli.load.yaml_io import load
 from kailash_cli.model.result import SEVERITIES, Problem
 from kailash_cli.report.console import err, out
-from kailash_cli.report.findings import REPORTER_BY_NAME, render_junit, render_sarif
+from kailash_cli.report.findings import REPORTER_BY_NAME, ReportContext, render, summary_lines
 
-FORMATS = ("text", "json", "github", "sarif", "junit")
 _RANK = {"info": 0, "warning": 1, "error": 2}
 _INLINE_IGNORE = re.compile(r"kailash:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
 BASELINE_VERSION = 1
@@ -40,8 +39,8 @@ def check_deploy(
     write_baseline: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    if output_format not in FORMATS:
-        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(FORMATS)}")
+    if output_format not in REPORTER_BY_NAME:
+        raise UsageError(f"--format: '{output_format}' is not one of {', '.join(REPORTER_BY_NAME)}")
     if fail_level not in _RANK:
         raise UsageError(f"--fail-level: '{fail_level}' is not one of info, warning, error")
     if list_checks:
@@ -212,16 +211,11 @@ def _write_baseline(path: Path, problems: list[Problem], project: Project) -> No
 
 
 def report(problems: list[Problem], output_format: str, project: Project, environ: Mapping[str, str]) -> None:
-    if output_format == "sarif":
-        rendered = render_sarif(problems, sarif_rules(), root=project.root)
-    elif output_format == "junit":
-        rendered = render_junit(problems)
-    else:
-        rendered = REPORTER_BY_NAME[output_format](problems)
+    rendered = render(problems, output_format, ReportContext(rules=sarif_rules(), root=project.root))
     if rendered:
         out(scrub(rendered, project).rstrip("\n"))
     if environ.get("GITHUB_ACTIONS") == "true" and output_format != "github" and problems:
-        err(scrub(REPORTER_BY_NAME["github"](problems), project).rstrip("\n"))
+        err(scrub(render(problems, "github"), project).rstrip("\n"))
     if output_format == "text":
         for line in summary_lines(problems):
             err(line)
@@ -248,15 +242,6 @@ def scrub(text: str, project: Project) -> str:
             text = text.replace(json.dumps(value)[1:-1], "***")
     return text
 
-
-def summary_lines(problems: list[Problem]) -> list[str]:
-    lines = []
-    for severity in SEVERITIES:
-        ids = sorted({p.id for p in problems if p.severity == severity})
-        count = sum(1 for p in problems if p.severity == severity)
-        noun = severity if count == 1 or severity == "info" else severity + "s"
-        lines.append(f"{count} {noun}" + (f": {', '.join(ids)}" if ids else ""))
-    return lines
 
 
 # --- the catalogue -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from kailash_cli.load.config import check_config
 from kailash_cli.load.yaml_io import load
 from kailash_cli.model.result import Problem, has_errors
 from kailash_cli.report.console import err, out
-from kailash_cli.report.findings import REPORTER_BY_NAME, render_sarif, summary
+from kailash_cli.report.findings import ReportContext, render, summary
 from kailash_cli.report.rules import VALIDATE_RULES
 
 SKIPPED_DIRS = {"node_modules", "venv", "__pycache__", "site-packages", "build", "dist"}
@@ -78,10 +78,7 @@ def check_file(path: Path) -> list[Problem]:
 def validate(paths: list[Path], *, output_format: str = "text") -> int:
     files = collect(paths)
     problems = [p for f in files for p in check_file(f)]
-    if output_format == "sarif":
-        rendered = render_sarif(problems, VALIDATE_RULES)
-    else:
-        rendered = REPORTER_BY_NAME[output_format](problems)
+    rendered = render(problems, output_format, ReportContext(rules=VALIDATE_RULES))
     if rendered:
         out(rendered.rstrip("\n"))
     err(summary(problems, len(files)))
