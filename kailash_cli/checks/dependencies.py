@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.checks.base import Check
-from kailash_cli.checks.project import Project, is_test_path
+from kailash_cli.checks.project import Project
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
 UNPINNED = Check(

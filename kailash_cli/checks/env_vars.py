@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kailash_cli.checks.base import Check
-from kailash_cli.checks.project import Project, is_placeholder, is_reference, is_secret_name
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name
 from kailash_cli.model.result import Problem
 
 MISSING = Check(

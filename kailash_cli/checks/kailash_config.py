@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kailash_cli.checks.base import Check
-from kailash_cli.checks.project import Project, is_test_path
+from kailash_cli.checks.project import Project
 from kailash_cli.compile.validation import check_document
 from kailash_cli.load.config import check_config
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.load.yaml_io import JsonPath
 from kailash_cli.model.result import Problem
 

@@ -14,14 +14,9 @@ from collections.abc import Iterator
 
 from kailash_cli.checks.base import Check
 from kailash_cli.checks.literals import Literal, literals
-from kailash_cli.checks.project import (
-    Project,
-    is_placeholder,
-    is_reference,
-    is_secret_name,
-    is_test_path,
-    snake_upper,
-)
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name, snake_upper
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
 PROVIDER_KEY = Check(

@@ -11,11 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from kailash_cli.checks.project import Project
+from kailash_cli.checks.project import Project, open_project
 from kailash_cli.checks.registry import CHECKS, FAMILIES, FAMILY_TITLES
-from kailash_cli.constants import CONFIG_FILE_NAMES, EXIT_FAILURE, EXIT_OK
+from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import UsageError
-from kailash_cli.load.yaml_io import load
 from kailash_cli.model.result import SEVERITIES, Problem
 from kailash_cli.report.console import err, out
 from kailash_cli.report.findings import REPORTER_BY_NAME, ReportContext, render, summary_lines
@@ -48,7 +47,7 @@ def check_deploy(
         return EXIT_OK
     selected = _id_set(select, "--select") or set(CHECKS)
     selected -= _id_set(ignore, "--ignore")
-    project = _project(directory, config_path, env_files, os.environ if environ is None else environ)
+    project = open_project(directory, config_path, env_files, os.environ if environ is None else environ)
     accepted = _read_baseline(baseline) if baseline else Counter()
     problems = run_checks(project, selected)
     if write_baseline:
@@ -71,33 +70,6 @@ def _id_set(values: Iterable[str], option: str) -> set[str]:
                 )
             chosen |= matched
     return chosen
-
-
-def _project(
-    directory: Path, config_path: Path | None, env_files: Sequence[Path], environ: Mapping[str, str]
-) -> Project:
-    if not directory.is_dir():
-        raise UsageError(f"directory {directory} not found; give the project directory to check")
-    if config_path is None:
-        config_path = next(
-            (directory / n for n in CONFIG_FILE_NAMES if (directory / n).is_file()),
-            directory / CONFIG_FILE_NAMES[0],
-        )
-        if not config_path.is_file():
-            raise UsageError(f"config file {config_path} not found; create it or pass -c CONFIG")
-    elif not config_path.is_file():
-        raise UsageError(f"config file {config_path} not found; check the path given to -c")
-    for env_file in env_files:
-        if not env_file.is_file():
-            raise UsageError(f"env file {env_file} not found; check the path given to --env-file")
-    project = Project(
-        root=directory.resolve(),
-        environ=environ,
-        env_files=list(env_files),
-        config_path=config_path.resolve(),
-    )
-    project.config_doc = load(config_path, display=project.display(config_path))
-    return project
 
 
 def run_checks(project: Project, selected: set[str]) -> list[Problem]:
