@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ruamel.yaml.nodes import MappingNode, Node
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.file_kinds import is_dockerfile
 from kailash_cli.checks.literals import Instruction, dockerfile_instructions, env_pairs
 from kailash_cli.checks.project import Project
@@ -254,3 +254,6 @@ def _container(
         absent = [p for p in ("livenessProbe", "readinessProbe") if mapping_get(container, p) is None]
         if absent:
             yield K8S_PROBES.at(f"{where}: no {' or '.join(absent)}", file, *pos(container))
+
+
+FAMILY = CheckFamily("KD6", "Containers", CHECKS, run)

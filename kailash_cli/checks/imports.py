@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.dependencies import declared, normalize
 from kailash_cli.checks.project import Project
 from kailash_cli.model.result import Problem
@@ -342,3 +342,6 @@ def _cycles(project: Project, edges: dict[str, list[tuple[str, Path, ImportSite]
             data["site"].line,
             data["site"].column,
         )
+
+
+FAMILY = CheckFamily("KD1", "Imports", CHECKS, run)

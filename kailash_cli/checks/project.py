@@ -23,6 +23,7 @@ from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError
 from kailash_cli.load.discovery import SourceFiles, Unread, is_test_path, is_yaml_file, walk
 from kailash_cli.load.yaml_io import Document, load
+from kailash_cli.model.result import Problem
 
 
 @dataclass
@@ -104,6 +105,15 @@ class Project:
 
     def yaml_documents(self, path: Path) -> list[Node] | None:
         return self.sources.yaml_documents(path)
+
+    def finding_line(self, p: Problem, offset: int = 0) -> str:
+        """The source line a finding points at (``offset`` lines away); "" when there is none."""
+        if not p.file or not p.line or p.line + offset < 1:
+            return ""
+        path = Path(p.file) if Path(p.file).is_absolute() else self.cwd / p.file
+        lines = self.lines(path)
+        index = p.line - 1 + offset
+        return lines[index] if index < len(lines) else ""
 
     def python_ast(self, path: Path) -> ast.Module | SyntaxError:
         if path not in self._ast:

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.literals import Literal, literals
 from kailash_cli.checks.project import Project
 from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name, snake_upper
@@ -227,3 +227,6 @@ def _entropy(project: Project, lit: Literal) -> Problem | None:
         lit.line,
         lit.column,
     )
+
+
+FAMILY = CheckFamily("KD3", "Secrets", CHECKS, run)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from kailash_cli.checks.project import open_project
-from kailash_cli.commands.check_deploy import _id_set, run_checks
+from kailash_cli.checks.runner import run_checks, select_ids
 from kailash_cli.model.result import Problem
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
@@ -27,7 +27,7 @@ def check(
     os.chdir(directory)
     try:
         project = open_project(Path("."), None, [Path(f) for f in env_files], environ or {})
-        return run_checks(project, _id_set(select, "--select") or _id_set(["KD"], "--select"))
+        return run_checks(project, select_ids(select, "--select") or select_ids(["KD"], "--select"))
     finally:
         os.chdir(old)
 
