@@ -156,8 +156,9 @@ class SourceFiles:
         return self._yaml[path]
 
     def is_workflow(self, path: Path) -> bool:
-        """One mapping with ``nodes:`` and no ``apiVersion:``; YAML that does not parse counts
-        when a line starts with ``nodes:``, so that its syntax error gets reported."""
+        """A YAML file, not hidden and not a config, holding one mapping with ``nodes:`` and no
+        ``apiVersion:``; YAML that does not parse counts when a line starts with ``nodes:``, so
+        that its syntax error gets reported. Text that cannot be read is not a workflow."""
         if not _may_be_workflow(path):
             return False
         docs = self.yaml_documents(path)
