@@ -18,6 +18,7 @@ import typer
 from kailash_cli import __version__
 from kailash_cli.constants import ENV_LOG_FORMAT
 from kailash_cli.error_handler import handle
+from kailash_cli.report.findings import REPORTER_BY_NAME
 from kailash_cli.report.output import Output
 
 app = typer.Typer(
@@ -36,11 +37,8 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-class FindingFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
+#: the --format choices of validate and check-deploy: one per reporter
+FindingFormat = StrEnum("FindingFormat", {name: name for name in REPORTER_BY_NAME})  # type: ignore[misc]
 
 
 class GraphFormat(StrEnum):
@@ -134,13 +132,13 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(
         metavar="PATH", help="Workflow or config files, or directories.", show_default=False)],
     format_: Annotated[FindingFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = FindingFormat.text,
+        "--format", "-f", help="Output format.")] = FindingFormat("text"),
 ) -> None:
     """Check workflows and kailash.yaml against the schemas and the semantic rules \
 (exit 0 valid, 1 findings)."""
     from kailash_cli.commands.validate import validate as validate_command
 
-    _run(ctx, lambda out: validate_command(paths, output_format=format_.value))
+    _run(ctx, lambda out: validate_command(paths, output_format=format_.value, output=out))
 
 
 @app.command("check-deploy")
@@ -151,8 +149,8 @@ def check_deploy(
         "--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml).")] = None,
     env_file: Annotated[list[Path] | None, typer.Option(
         "--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable).")] = None,
-    format_: Annotated[str, typer.Option(
-        "--format", "-f", metavar="text|json|github|sarif|junit", help="Output format.")] = "text",
+    format_: Annotated[FindingFormat, typer.Option(
+        "--format", "-f", help="Output format.")] = FindingFormat("text"),
     fail_level: Annotated[str, typer.Option(
         "--fail-level", metavar="info|warning|error", help="Lowest severity that fails (exit 1).")] = "error",
     select: Annotated[list[str] | None, typer.Option(
@@ -169,9 +167,9 @@ def check_deploy(
     from kailash_cli.commands.check_deploy import check_deploy as check_deploy_command
 
     _run(ctx, lambda out: check_deploy_command(
-        directory, config_path=config, env_files=env_file or [], output_format=format_,
+        directory, config_path=config, env_files=env_file or [], output_format=format_.value,
         fail_level=fail_level, select=select or [], ignore=ignore or [], list_checks=list_,
-        baseline=baseline, write_baseline=write_baseline))
+        baseline=baseline, write_baseline=write_baseline, output=out))
 
 
 @app.command()

@@ -9,13 +9,16 @@ from kailash_cli import __version__
 from kailash_cli.model.result import Problem
 from kailash_cli.report.findings import (
     REPORTER_BY_NAME,
+    GithubReporter,
+    JsonReporter,
+    JunitReporter,
+    ReportContext,
+    SarifReporter,
+    TextReporter,
     location,
-    render_github,
-    render_json,
-    render_sarif,
-    render_text,
-    sarif_document,
+    render,
     summary,
+    summary_lines,
     text_line,
 )
 
@@ -25,6 +28,19 @@ WARNING = Problem("KV307", "warning", "${REGION} reads environment variable REGI
 NO_PLACE = Problem("KV001", "error", "cannot read file: No such file or directory", "gone.yaml", None, None,
                    "check the path")
 INFO = Problem("KD999", "info", "note this", None, 4, None, None)
+CONTEXT = ReportContext()
+
+
+def render_text(problems: list[Problem]) -> str:
+    return TextReporter().render(problems, CONTEXT)
+
+
+def render_json(problems: list[Problem]) -> str:
+    return JsonReporter().render(problems, CONTEXT)
+
+
+def render_github(problems: list[Problem]) -> str:
+    return GithubReporter().render(problems, CONTEXT)
 
 
 def test_text_line_is_path_line_col_severity_id_message_fix() -> None:
@@ -80,7 +96,7 @@ def test_render_github_escapes_data_and_properties() -> None:
 
 
 def sarif_of(problems: list[Problem]) -> dict:
-    return json.loads(render_sarif(problems))
+    return json.loads(SarifReporter().render(problems, CONTEXT))
 
 
 def test_sarif_header_and_tool() -> None:
@@ -108,7 +124,7 @@ def test_sarif_has_one_rule_per_id_and_results_point_at_them() -> None:
 
 
 def test_sarif_rule_descriptions_can_be_given() -> None:
-    doc = sarif_document([ERROR], rules={"KV201": "connections name existing nodes"})
+    doc = SarifReporter().document([ERROR], ReportContext(rules={"KV201": "connections name existing nodes"}))
 
     assert doc["runs"][0]["tool"]["driver"]["rules"][0]["shortDescription"] == {
         "text": "connections name existing nodes"}
@@ -178,8 +194,46 @@ def test_sarif_structure_follows_the_2_1_0_schema() -> None:
 
 
 def test_reporter_by_name_covers_every_format() -> None:
-    assert sorted(REPORTER_BY_NAME) >= ["github", "json", "sarif", "text"]
-    assert REPORTER_BY_NAME["text"]([ERROR]) == render_text([ERROR])
+    assert list(REPORTER_BY_NAME) == ["text", "json", "github", "sarif", "junit"]
+    assert render([ERROR], "text") == render_text([ERROR])
+    for name, reporter in REPORTER_BY_NAME.items():
+        assert render([ERROR, INFO], name, CONTEXT) == reporter.render([ERROR, INFO], CONTEXT)
+
+
+def test_junit_is_one_failed_case_per_finding() -> None:
+    assert JunitReporter().render([ERROR, INFO], CONTEXT) == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<testsuites name="kailash" tests="2" failures="2">\n'
+        '  <testsuite name="kailash" tests="2" failures="2" errors="0">\n'
+        '    <testcase classname="KV201" name="KV201 wf/etl.yaml:12:5" file="wf/etl.yaml">\n'
+        '      <failure type="error" message="connection target \'procesor.input\' names unknown node '
+        '\'procesor\' (did you mean \'processor\'?)">' + text_line(ERROR) + "</failure>\n"
+        "    </testcase>\n"
+        '    <testcase classname="KD999" name="KD999 -:4" file="">\n'
+        '      <failure type="info" message="note this">-:4: info KD999: note this</failure>\n'
+        "    </testcase>\n"
+        "  </testsuite>\n</testsuites>\n"
+    )
+
+
+def test_junit_without_findings_is_one_passing_case() -> None:
+    assert '<testcase classname="kailash" name="no findings"/>' in JunitReporter().render([], CONTEXT)
+
+
+def test_sarif_with_a_root_gives_relative_uris_and_the_base(tmp_path: Path) -> None:
+    inside = Problem("KD101", "error", "m", str(tmp_path / "app" / "a.py"), 1, 1, None)
+    outside = Problem("KD101", "error", "m", "/elsewhere/b.py", 1, 1, None)
+
+    run = SarifReporter().document([inside, outside], ReportContext(root=tmp_path))["runs"][0]
+
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]] == [
+        {"uri": "app/a.py", "uriBaseId": "%SRCROOT%"}, {"uri": "file:///elsewhere/b.py"}]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
+
+
+def test_summary_lines_count_each_severity_with_its_ids() -> None:
+    assert summary_lines([ERROR, ERROR, WARNING]) == ["2 errors: KV201", "1 warning: KV307", "0 info"]
+    assert summary_lines([]) == ["0 errors", "0 warnings", "0 info"]
 
 
 @pytest.mark.parametrize(("problems", "text"), [

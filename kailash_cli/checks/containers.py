@@ -12,20 +12,13 @@ from pathlib import Path
 
 from ruamel.yaml.nodes import MappingNode, Node
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
+from kailash_cli.checks.file_kinds import is_dockerfile
 from kailash_cli.checks.literals import Instruction, dockerfile_instructions, env_pairs
-from kailash_cli.checks.project import (
-    Project,
-    is_dockerfile,
-    is_reference,
-    is_secret_name,
-    is_test_path,
-    items,
-    mapping_get,
-    mapping_key,
-    pos,
-    scalar,
-)
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.secret_names import is_reference, is_secret_name
+from kailash_cli.checks.yaml_nodes import items, mapping_get, mapping_key, pos, scalar
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
 ROOT_USER = Check(
@@ -261,3 +254,6 @@ def _container(
         absent = [p for p in ("livenessProbe", "readinessProbe") if mapping_get(container, p) is None]
         if absent:
             yield K8S_PROBES.at(f"{where}: no {' or '.join(absent)}", file, *pos(container))
+
+
+FAMILY = CheckFamily("KD6", "Containers", CHECKS, run)

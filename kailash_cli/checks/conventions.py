@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.project import Project
 from kailash_cli.model.result import Problem
 
@@ -108,3 +108,6 @@ def _is_node_class(node: ast.ClassDef) -> bool:
         if name in ("register_node", "node"):
             return True
     return False
+
+
+FAMILY = CheckFamily("KD8", "Conventions", CHECKS, run)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.checks.base import Check
-from kailash_cli.checks.project import Project, is_test_path
+from kailash_cli.checks.base import Check, CheckFamily
+from kailash_cli.checks.project import Project
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
 UNPINNED = Check(
@@ -233,3 +234,6 @@ def run(project: Project) -> Iterator[Problem]:
                 req.column,
                 fix=f"pin it: {req.name}==<version>",
             )
+
+
+FAMILY = CheckFamily("KD5", "Dependencies", CHECKS, run)

@@ -9,8 +9,9 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kailash_cli.checks.base import Check
-from kailash_cli.checks.project import Project, is_placeholder, is_reference, is_secret_name
+from kailash_cli.checks.base import Check, CheckFamily
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name
 from kailash_cli.model.result import Problem
 
 MISSING = Check(
@@ -148,3 +149,6 @@ def _debug_in_code(project: Project) -> Iterator[Problem]:
                     stmt.col_offset + 1,
                     fix="read it from the environment, off by default",
                 )
+
+
+FAMILY = CheckFamily("KD2", "Environment", CHECKS, run)

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.dependencies import declared, normalize
+from kailash_cli.checks.distributions import distributions_for
 from kailash_cli.checks.project import Project
 from kailash_cli.model.result import Problem
 
@@ -45,58 +46,6 @@ UNPARSABLE = Check(
 )
 CHECKS = (RELATIVE, UNRESOLVED, CYCLE, UNPARSABLE)
 
-#: import name -> distribution names, where they differ (the usual deptry-style mapping)
-KNOWN_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "yaml": ("PyYAML",),
-    "PIL": ("Pillow",),
-    "cv2": ("opencv-python", "opencv-python-headless"),
-    "sklearn": ("scikit-learn",),
-    "skimage": ("scikit-image",),
-    "bs4": ("beautifulsoup4",),
-    "dateutil": ("python-dateutil",),
-    "dotenv": ("python-dotenv",),
-    "jwt": ("PyJWT",),
-    "OpenSSL": ("pyOpenSSL",),
-    "attr": ("attrs",),
-    "psycopg2": ("psycopg2", "psycopg2-binary"),
-    "psycopg": ("psycopg", "psycopg-binary"),
-    "MySQLdb": ("mysqlclient",),
-    "Crypto": ("pycryptodome",),
-    "Cryptodome": ("pycryptodomex",),
-    "magic": ("python-magic",),
-    "multipart": ("python-multipart",),
-    "jose": ("python-jose",),
-    "slugify": ("python-slugify",),
-    "docx": ("python-docx",),
-    "pptx": ("python-pptx",),
-    "serial": ("pyserial",),
-    "git": ("GitPython",),
-    "zmq": ("pyzmq",),
-    "ldap": ("python-ldap",),
-    "gi": ("PyGObject",),
-    "win32api": ("pywin32",),
-    "fitz": ("PyMuPDF",),
-    "google.protobuf": ("protobuf",),
-    "ruamel": ("ruamel.yaml",),
-    "kailash": ("kailash",),
-    "pkg_resources": ("setuptools",),
-    "setuptools": ("setuptools",),
-    "typing_extensions": ("typing-extensions",),
-    "Levenshtein": ("python-Levenshtein",),
-    "jinja2": ("Jinja2",),
-    "markdown": ("Markdown",),
-    "yaml_include": ("pyyaml-include",),
-    "redis": ("redis",),
-    "boto3": ("boto3",),
-    "botocore": ("botocore", "boto3"),
-    "pymysql": ("PyMySQL",),
-    "socks": ("PySocks",),
-    "websocket": ("websocket-client",),
-    "nacl": ("PyNaCl",),
-    "lxml": ("lxml",),
-    "grpc": ("grpcio",),
-    "ujson": ("ujson",),
-}
 _OPTIONAL_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 
 
@@ -298,28 +247,6 @@ def _unresolved(
     )
 
 
-def distributions_for(module: str) -> list[str]:
-    """Distribution names that may provide ``module``, most likely first."""
-    parts = module.split(".")
-    names: list[str] = []
-    for end in range(len(parts), 0, -1):
-        names.extend(KNOWN_DISTRIBUTIONS.get(".".join(parts[:end]), ()))
-    names.extend(_installed().get(parts[0], ()))
-    names.extend("-".join(parts[:end]) for end in range(len(parts), 0, -1))
-    return list(dict.fromkeys(names))
-
-
-_INSTALLED: dict[str, tuple[str, ...]] = {}
-
-
-def _installed() -> dict[str, tuple[str, ...]]:
-    if not _INSTALLED:
-        from importlib.metadata import packages_distributions
-
-        _INSTALLED.update({k: tuple(v) for k, v in packages_distributions().items()})
-    return _INSTALLED
-
-
 def _cycles(project: Project, edges: dict[str, list[tuple[str, Path, ImportSite]]]) -> Iterator[Problem]:
     import networkx as nx
 
@@ -342,3 +269,6 @@ def _cycles(project: Project, edges: dict[str, list[tuple[str, Path, ImportSite]
             data["site"].line,
             data["site"].column,
         )
+
+
+FAMILY = CheckFamily("KD1", "Imports", CHECKS, run)

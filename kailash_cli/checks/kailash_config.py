@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kailash_cli.checks.base import Check
-from kailash_cli.checks.project import Project, is_test_path
+from kailash_cli.checks.base import Check, CheckFamily
+from kailash_cli.checks.project import Project
 from kailash_cli.compile.validation import check_document
 from kailash_cli.load.config import check_config
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.load.yaml_io import JsonPath
 from kailash_cli.model.result import Problem
 
@@ -116,6 +117,7 @@ def _at(project: Project, path: JsonPath, *, key: bool = False) -> tuple[int, in
 
 
 def _invalid(problems: list[Problem]) -> Iterator[Problem]:
+    """KD705 reports each finding of ``kailash validate`` as ``"<its id>: <its message>"``."""
     for p in problems:
         yield INVALID.at(
             f"{p.id}: {p.message}",
@@ -167,3 +169,11 @@ def _required_files(project: Project) -> Iterator[Problem]:
                 project.config_doc.file,
                 *_at(project, ("deploy", "required_files", i)),
             )
+
+
+def reported_id(p: Problem) -> str | None:
+    """The ``kailash validate`` id a KD705 finding reports (``KV102``); None for other checks."""
+    return p.message.split(":", 1)[0] if p.id == INVALID.id else None
+
+
+FAMILY = CheckFamily("KD7", "Kailash config and workflows", CHECKS, run)

@@ -16,15 +16,11 @@ from pathlib import Path
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kailash_cli.checks.project import (
-    Project,
-    is_dockerfile,
-    is_env_file,
-    is_test_path,
-    parse_env,
-    pos,
-    scalar,
-)
+from kailash_cli.checks.env_files import parse_env
+from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.yaml_nodes import pos, scalar
+from kailash_cli.load.discovery import is_test_path
 
 
 @dataclass(frozen=True)

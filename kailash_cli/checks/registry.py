@@ -1,4 +1,4 @@
-"""Every check by id, and the families that run them (each module: ``CHECKS`` and ``run(project)``)."""
+"""Every check family, in catalogue order, and every check by id."""
 
 from __future__ import annotations
 
@@ -12,17 +12,23 @@ from kailash_cli.checks import (
     secrets,
     transport,
 )
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 
-FAMILIES = (imports, env_vars, secrets, transport, dependencies, containers, kailash_config, conventions)
-FAMILY_TITLES = {
-    "KD1": "Imports",
-    "KD2": "Environment",
-    "KD3": "Secrets",
-    "KD4": "Transport",
-    "KD5": "Dependencies",
-    "KD6": "Containers",
-    "KD7": "Kailash config and workflows",
-    "KD8": "Conventions",
+FAMILIES: dict[str, CheckFamily] = {
+    family.prefix: family
+    for family in (
+        imports.FAMILY,
+        env_vars.FAMILY,
+        secrets.FAMILY,
+        transport.FAMILY,
+        dependencies.FAMILY,
+        containers.FAMILY,
+        kailash_config.FAMILY,
+        conventions.FAMILY,
+    )
 }
-CHECKS: dict[str, Check] = {check.id: check for family in FAMILIES for check in family.CHECKS}
+CHECKS: dict[str, Check] = {check.id: check for family in FAMILIES.values() for check in family.checks}
+
+
+def family_of(check_id: str) -> CheckFamily:
+    return FAMILIES[check_id[:3]]

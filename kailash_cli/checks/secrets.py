@@ -12,16 +12,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.literals import Literal, literals
-from kailash_cli.checks.project import (
-    Project,
-    is_placeholder,
-    is_reference,
-    is_secret_name,
-    is_test_path,
-    snake_upper,
-)
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name, snake_upper
+from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
 PROVIDER_KEY = Check(
@@ -232,3 +227,6 @@ def _entropy(project: Project, lit: Literal) -> Problem | None:
         lit.line,
         lit.column,
     )
+
+
+FAMILY = CheckFamily("KD3", "Secrets", CHECKS, run)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-from kailash_cli.checks.base import Check
+from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.env_vars import required
 from kailash_cli.checks.literals import literals
 from kailash_cli.checks.project import Project
@@ -119,3 +119,6 @@ def _findings(
                 column,
                 fix=f"use https://{host}",
             )
+
+
+FAMILY = CheckFamily("KD4", "Transport", CHECKS, run)

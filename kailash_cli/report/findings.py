@@ -1,16 +1,43 @@
-"""Findings in the formats CI reads: text, json, github annotations, SARIF 2.1.0."""
+"""Findings in the formats CI reads: text, json, github annotations, SARIF 2.1.0, JUnit XML.
+
+Every format is a ``Reporter``: ``render(problems, context) -> str``. ``REPORTER_BY_NAME`` is
+the one list of formats; the ``--format`` choices of ``validate`` and ``check-deploy`` are
+built from it. To add a format: a class with ``render`` and one line in ``REPORTER_BY_NAME``.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from kailash_cli import __version__
-from kailash_cli.model.result import Problem
+from kailash_cli.model.result import SEVERITIES, Problem
 
-FORMATS = ("text", "json", "github", "sarif")
+#: a rule is its title, or a mapping with ``title`` and optionally ``rationale``, ``fix``, ``tags``
+SarifRule = str | Mapping[str, object]
+SRCROOT = "%SRCROOT%"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a reporter may need besides the findings."""
+
+    #: finding id -> its rule (SARIF ``rules``)
+    rules: Mapping[str, SarifRule] = field(default_factory=dict)
+    #: with a root, SARIF URIs are relative to it (base id ``%SRCROOT%``), files outside it
+    #: ``file://`` URIs; without one, relative to the working directory
+    root: Path | None = None
+    tool: str = "kailash"
+
+
+class Reporter(Protocol):
+    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
+        """The findings as one string (empty or ending in a newline)."""
+        ...
 
 
 def location(p: Problem) -> str:
@@ -27,12 +54,18 @@ def text_line(p: Problem) -> str:
     return f"{location(p)}: {p.severity} {p.id}: {p.message}{fix}"
 
 
-def render_text(problems: Sequence[Problem]) -> str:
-    return "".join(text_line(p) + "\n" for p in problems)
+class TextReporter:
+    """``PATH:LINE:COL: severity ID: message; fix: ...``, one finding a line."""
+
+    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
+        return "".join(text_line(p) + "\n" for p in problems)
 
 
-def render_json(problems: Sequence[Problem]) -> str:
-    return json.dumps([p.to_dict() for p in problems], indent=2) + "\n"
+class JsonReporter:
+    """A list of ``{"id", "severity", "message", "file", "line", "column", "fix"}``."""
+
+    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
+        return json.dumps([p.to_dict() for p in problems], indent=2) + "\n"
 
 
 def _escape_data(text: str) -> str:
@@ -43,19 +76,22 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(problems: Sequence[Problem]) -> str:
-    lines = []
-    for p in problems:
-        level = {"error": "error", "warning": "warning"}.get(p.severity, "notice")
-        props = [f"file={_escape_property(p.file or '')}"]
-        if p.line is not None:
-            props.append(f"line={p.line}")
-        if p.column is not None:
-            props.append(f"col={p.column}")
-        props.append(f"title={_escape_property(p.id)}")
-        message = p.message + (f"; fix: {p.fix}" if p.fix else "")
-        lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
-    return "".join(lines)
+class GithubReporter:
+    """GitHub Actions workflow commands (``::error file=...,line=...::message``)."""
+
+    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
+        lines = []
+        for p in problems:
+            level = {"error": "error", "warning": "warning"}.get(p.severity, "notice")
+            props = [f"file={_escape_property(p.file or '')}"]
+            if p.line is not None:
+                props.append(f"line={p.line}")
+            if p.column is not None:
+                props.append(f"col={p.column}")
+            props.append(f"title={_escape_property(p.id)}")
+            message = p.message + (f"; fix: {p.fix}" if p.fix else "")
+            lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
+        return "".join(lines)
 
 
 def _uri(file: str | None, root: Path | None = None) -> str:
@@ -78,11 +114,6 @@ def _uri(file: str | None, root: Path | None = None) -> str:
     return path.as_posix()
 
 
-#: a rule is its title, or a mapping with ``title`` and optionally ``rationale``, ``fix``, ``tags``
-SarifRule = str | Mapping[str, object]
-SRCROOT = "%SRCROOT%"
-
-
 def _rule(rule_id: str, rule: SarifRule | None) -> dict[str, object]:
     if rule is None or isinstance(rule, str):
         title = rule_id if rule is None else rule
@@ -102,88 +133,107 @@ def _rule(rule_id: str, rule: SarifRule | None) -> dict[str, object]:
     return entry
 
 
-def sarif_document(problems: Sequence[Problem], rules: Mapping[str, SarifRule] | None = None,
-                   tool: str = "kailash", *, root: Path | None = None) -> dict[str, object]:
+class SarifReporter:
     """SARIF 2.1.0 with one rule per id and a location on every result (GitHub needs both).
 
-    ``rules`` maps an id to its title, or to ``{"title", "rationale", "fix", "tags"}`` (then the
-    rule also gets ``fullDescription``, ``help`` and ``properties.tags``). With ``root`` the
-    result URIs are relative to it (base id ``%SRCROOT%``), files outside it ``file://`` URIs.
+    A rule given as a mapping ``{"title", "rationale", "fix", "tags"}`` also gets
+    ``fullDescription``, ``help`` and ``properties.tags``.
     """
-    rules = rules or {}
-    ids = sorted({p.id for p in problems})
-    results = []
-    for p in problems:
-        region = {"startLine": p.line or 1}
-        if p.column is not None:
-            region["startColumn"] = p.column
-        text = p.message + (f"; fix: {p.fix}" if p.fix else "")
-        artifact: dict[str, str] = {"uri": _uri(p.file, root)}
-        if root is not None and p.file and not artifact["uri"].startswith("file:"):
-            artifact["uriBaseId"] = SRCROOT
-        results.append({
-            "ruleId": p.id,
-            "ruleIndex": ids.index(p.id),
-            "level": _SARIF_LEVEL.get(p.severity, "note"),
-            "message": {"text": text},
-            "locations": [{"physicalLocation": {"artifactLocation": artifact,
-                                                "region": region}}],
-        })
-    driver = {
-        "name": tool,
-        "version": __version__,
-        "informationUri": "https://github.com/kailash-cli/kailash",
-        "rules": [_rule(i, rules.get(i)) for i in ids],
-    }
-    run: dict[str, object] = {"tool": {"driver": driver}, "results": results}
-    if root is not None:
-        base = root.resolve().as_uri()
-        run["originalUriBaseIds"] = {SRCROOT: {"uri": base if base.endswith("/") else base + "/"}}
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [run],
-    }
+
+    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
+        return json.dumps(self.document(problems, context), indent=2) + "\n"
+
+    def document(self, problems: Sequence[Problem], context: ReportContext) -> dict[str, object]:
+        root = context.root
+        ids = sorted({p.id for p in problems})
+        results = []
+        for p in problems:
+            region = {"startLine": p.line or 1}
+            if p.column is not None:
+                region["startColumn"] = p.column
+            text = p.message + (f"; fix: {p.fix}" if p.fix else "")
+            artifact: dict[str, str] = {"uri": _uri(p.file, root)}
+            if root is not None and p.file and not artifact["uri"].startswith("file:"):
+                artifact["uriBaseId"] = SRCROOT
+            results.append({
+                "ruleId": p.id,
+                "ruleIndex": ids.index(p.id),
+                "level": _SARIF_LEVEL.get(p.severity, "note"),
+                "message": {"text": text},
+                "locations": [{"physicalLocation": {"artifactLocation": artifact,
+                                                    "region": region}}],
+            })
+        driver = {
+            "name": context.tool,
+            "version": __version__,
+            "informationUri": "https://github.com/kailash-cli/kailash",
+            "rules": [_rule(i, context.rules.get(i)) for i in ids],
+        }
+        run: dict[str, object] = {"tool": {"driver": driver}, "results": results}
+        if root is not None:
+            base = root.resolve().as_uri()
+            run["originalUriBaseIds"] = {SRCROOT: {"uri": base if base.endswith("/") else base + "/"}}
+        return {
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [run],
+        }
 
 
-def render_sarif(problems: Sequence[Problem], rules: Mapping[str, SarifRule] | None = None,
-                 *, root: Path | None = None) -> str:
-    return json.dumps(sarif_document(problems, rules, root=root), indent=2) + "\n"
+class JunitReporter:
+    """JUnit XML: one failed test case per finding (a passing case when there is none)."""
+
+    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
+        from xml.sax.saxutils import escape, quoteattr
+
+        cases = []
+        for p in problems:
+            name = quoteattr(f"{p.id} {location(p)}")
+            message = quoteattr(p.message)
+            body = escape(text_line(p))
+            file = quoteattr(p.file or "")
+            cases.append(f"    <testcase classname={quoteattr(p.id)} name={name} file={file}>\n"
+                         f'      <failure type="{p.severity}" message={message}>{body}</failure>\n'
+                         f"    </testcase>\n")
+        tool = quoteattr(context.tool)
+        if not cases:
+            cases.append(f'    <testcase classname={tool} name="no findings"/>\n')
+        count = max(len(problems), 1)
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<testsuites name={tool} tests="{count}" failures="{len(problems)}">\n'
+                f'  <testsuite name={tool} tests="{count}" failures="{len(problems)}" errors="0">\n'
+                + "".join(cases) + "  </testsuite>\n</testsuites>\n")
 
 
-REPORTER_BY_NAME: dict[str, Callable[[Sequence[Problem]], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "github": render_github,
-    "sarif": render_sarif,
+REPORTER_BY_NAME: dict[str, Reporter] = {
+    "text": TextReporter(),
+    "json": JsonReporter(),
+    "github": GithubReporter(),
+    "sarif": SarifReporter(),
+    "junit": JunitReporter(),
 }
 
 
+def render(problems: Sequence[Problem], output_format: str, context: ReportContext | None = None) -> str:
+    """The findings in ``output_format`` (a key of ``REPORTER_BY_NAME``)."""
+    return REPORTER_BY_NAME[output_format].render(problems, context or ReportContext())
+
+
 def summary(problems: Sequence[Problem], files: int) -> str:
-    counts = {s: sum(1 for p in problems if p.severity == s) for s in ("error", "warning", "info")}
+    """``kailash validate``'s last line: counts by severity and the number of files."""
+    counts = {s: sum(1 for p in problems if p.severity == s) for s in SEVERITIES}
     if not problems:
         return f"{files} file(s) checked, no problems"
     parts = [f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n]
     return f"{', '.join(parts)} in {files} file(s) checked"
 
 
-def render_junit(problems: Sequence[Problem]) -> str:
-    """JUnit XML: one failed test case per finding (a passing case when there is none)."""
-    from xml.sax.saxutils import escape, quoteattr
-
-    cases = []
-    for p in problems:
-        name = quoteattr(f"{p.id} {location(p)}")
-        message = quoteattr(p.message)
-        body = escape(text_line(p))
-        file = quoteattr(p.file or "")
-        cases.append(f"    <testcase classname={quoteattr(p.id)} name={name} file={file}>\n"
-                     f'      <failure type="{p.severity}" message={message}>{body}</failure>\n'
-                     f"    </testcase>\n")
-    if not cases:
-        cases.append('    <testcase classname="kailash" name="no findings"/>\n')
-    count = max(len(problems), 1)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuites name="kailash" tests="{count}" failures="{len(problems)}">\n'
-            f'  <testsuite name="kailash" tests="{count}" failures="{len(problems)}" errors="0">\n'
-            + "".join(cases) + "  </testsuite>\n</testsuites>\n")
+def summary_lines(problems: Sequence[Problem]) -> list[str]:
+    """``kailash check-deploy``'s summary: one line per severity with the ids found."""
+    lines = []
+    for severity in SEVERITIES:
+        ids = sorted({p.id for p in problems if p.severity == severity})
+        count = sum(1 for p in problems if p.severity == severity)
+        noun = severity if count == 1 or severity == "info" else severity + "s"
+        lines.append(f"{count} {noun}" + (f": {', '.join(ids)}" if ids else ""))
+    return lines

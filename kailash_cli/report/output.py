@@ -227,12 +227,3 @@ def _redirect_fd1() -> int | None:
     except (AttributeError, OSError, io.UnsupportedOperation):  # stdout is not a real file
         return None
 
-
-def out(text: str) -> None:
-    """Write a result to stdout (commands that handle no secrets)."""
-    Output().out(text)
-
-
-def err(text: str) -> None:
-    """Write a diagnostic line to stderr (commands that handle no secrets)."""
-    Output().err(text)

@@ -7,7 +7,8 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from kailash_cli.commands.check_deploy import _id_set, _project, run_checks
+from kailash_cli.checks.project import open_project
+from kailash_cli.checks.runner import run_checks, select_ids
 from kailash_cli.model.result import Problem
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
@@ -25,8 +26,8 @@ def check(
     old = Path.cwd()
     os.chdir(directory)
     try:
-        project = _project(Path("."), None, [Path(f) for f in env_files], environ or {})
-        return run_checks(project, _id_set(select, "--select") or _id_set(["KD"], "--select"))
+        project = open_project(Path("."), None, [Path(f) for f in env_files], environ or {})
+        return run_checks(project, select_ids(select, "--select") or select_ids(["KD"], "--select"))
     finally:
         os.chdir(old)
 

@@ -9,12 +9,14 @@ from conftest import write_file
 from deploy_helpers import check, located
 
 from kailash_cli.checks.dependencies import is_pinned
-from kailash_cli.checks.imports import distributions_for
+from kailash_cli.checks.distributions import distributions_for
+from kailash_cli.checks.env_files import parse_env
 from kailash_cli.checks.literals import dockerfile_instructions, env_pairs
-from kailash_cli.checks.project import is_placeholder, is_secret_name, is_test_path, parse_env, walk
 from kailash_cli.checks.registry import CHECKS
+from kailash_cli.checks.secret_names import is_placeholder, is_secret_name
 from kailash_cli.checks.secrets import looks_random
 from kailash_cli.checks.transport import insecure_db_url
+from kailash_cli.load.discovery import is_test_path, walk
 
 CONFIG = "security: {allowed_directories: [./data], enable_audit_logging: true}\n"
 

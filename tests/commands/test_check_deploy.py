@@ -88,7 +88,6 @@ def test_findings_exit_1_sorted_by_file_and_line(run_cli: RunCli) -> None:
             "error: --select: unknown check id or prefix 'KD999'; `kailash check-deploy "
             "--list` shows the ids\n",
         ),
-        (["--format", "xml"], "error: --format: 'xml' is not one of text, json, github, sarif, junit\n"),
         (["--fail-level", "fatal"], "error: --fail-level: 'fatal' is not one of info, warning, error\n"),
         (
             ["--baseline", "none.json"],
@@ -104,6 +103,14 @@ def test_usage_errors_exit_2_naming_the_file(
     result = run_cli("check-deploy", *args, cwd=tmp_path, env=NO_CI)
 
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message)
+
+
+def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
+    result = run_cli("check-deploy", "--format", "xml", cwd=tmp_path, env=NO_CI)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "Invalid value for '--format'" in result.stderr
+    assert "'xml' is not one of 'text', 'json', 'github', 'sarif', 'junit'" in result.stderr
 
 
 def test_missing_default_config_exits_2(tmp_path: Path, run_cli: RunCli) -> None:

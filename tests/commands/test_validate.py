@@ -145,7 +145,16 @@ def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Invalid value for '--format'" in result.stderr
-    assert "'xml' is not one of 'text', 'json', 'github', 'sarif'" in result.stderr
+    assert "'xml' is not one of 'text', 'json', 'github', 'sarif', 'junit'" in result.stderr
+
+
+def test_junit_format(tmp_path: Path, run_cli: RunCli) -> None:
+    write_file(tmp_path, "ok.yaml", GOOD)
+
+    result = run_cli("validate", "ok.yaml", "--format", "junit", cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert '<testcase classname="kailash" name="no findings"/>' in result.stdout
 
 
 def test_no_path_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:

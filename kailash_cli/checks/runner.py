@@ -1,0 +1,70 @@
+"""Running the check families over a project: selection, ignores, severity overrides and
+precedence; and the scrubbing of secret values from whatever is printed."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from kailash_cli.checks.precedence import drop_superseded
+from kailash_cli.checks.project import Project
+from kailash_cli.checks.registry import CHECKS, FAMILIES
+from kailash_cli.errors import UsageError
+from kailash_cli.model.result import SEVERITIES, Problem
+
+_INLINE_IGNORE = re.compile(r"kailash:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
+
+
+def select_ids(values: Iterable[str], option: str) -> set[str]:
+    """The check ids that comma-separated ids or prefixes (``KD3,KD601``) name; an unknown one is a
+    usage error of ``option``."""
+    chosen: set[str] = set()
+    for value in values:
+        for word in filter(None, (w.strip().upper() for w in value.split(","))):
+            matched = {i for i in CHECKS if i.startswith(word)}
+            if not matched:
+                raise UsageError(
+                    f"{option}: unknown check id or prefix '{word}'; "
+                    "`kailash check-deploy --list` shows the ids"
+                )
+            chosen |= matched
+    return chosen
+
+
+def run_checks(project: Project, selected: set[str]) -> list[Problem]:
+    """Findings of the selected checks, after ignores, severity overrides and precedence, sorted."""
+    deploy = project.section("deploy")
+    ignored = {str(i).upper() for i in deploy.get("ignore", []) or []}
+    overrides = {str(k).upper(): v for k, v in (deploy.get("severity") or {}).items() if v in SEVERITIES}
+    found: list[Problem] = []
+    for family in FAMILIES.values():
+        ids = {check.id for check in family.checks} & selected
+        if not ids:
+            continue
+        for p in family.run(project):
+            if p.id in ids and p.id not in ignored and not _ignored_inline(project, p):
+                found.append(replace(p, severity=overrides[p.id]) if p.id in overrides else p)
+    return sorted(drop_superseded(set(found)), key=lambda p: (*p.sort_key(), p.message))
+
+
+def _ignored_inline(project: Project, p: Problem) -> bool:
+    """``# kailash: ignore[ID]`` on the finding's line, or on a comment line right above it."""
+    above = project.finding_line(p, -1).strip()
+    texts = [project.finding_line(p)] + ([above] if above.startswith(("#", "//")) else [])
+    for text in texts:
+        for match in _INLINE_IGNORE.finditer(text):
+            words = {w.strip().upper() for w in match.group(1).split(",") if w.strip()}
+            if any(p.id.startswith(w) for w in words):
+                return True
+    return False
+
+
+def scrub(text: str, project: Project) -> str:
+    """Last line of defence: no value a check saw as secret leaves the process."""
+    for value in sorted(project.sensitive_values, key=len, reverse=True):
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+            text = text.replace(json.dumps(value)[1:-1], "***")
+    return text
