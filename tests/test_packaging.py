@@ -44,7 +44,7 @@ def test_wheel_declares_the_console_script(wheel: Path) -> None:
 
 def test_installed_package_reads_the_schemas_it_ships(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path)
-    code = ("from kailash_cli import schemas; "
+    code = ("from kailash_cli.schema import schemas; "
             "from kailash_cli.commands.schema import bundled_workflow_schema; "
             "print(schemas.schema_dir()); print(len(bundled_workflow_schema()['$defs']['node']['allOf']))")
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, write_file
+from helpers import RunCli, write_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
 CLEAN_ENV = {"DATABASE_URL": "postgresql://db.example.com/app?sslmode=verify-full", "GITHUB_ACTIONS": ""}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from conftest import KAILASH, RunCli
+from helpers import KAILASH, RunCli
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -121,7 +121,7 @@ def test_a_damaged_index_lists_nothing(memory: MemoryKeyring, capsys) -> None:
     assert json.loads(memory.store[("kailash", "__index__")]) == ["b"]
 
 
-# end to end, through the installed command and the keyrings.alt file backend
+# end to end, through the CLI and the keyrings.alt file backend
 
 
 @pytest.fixture
@@ -207,6 +207,7 @@ def test_end_to_end_no_usable_backend(
         assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.e2e
 def test_on_a_terminal_the_value_is_not_echoed(env: dict[str, str], tmp_path: Path) -> None:
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child process execs kailash
