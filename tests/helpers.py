@@ -71,19 +71,16 @@ def run_node(node_type: str, params: dict[str, Any], ctx: NodeContext | None = N
     return asyncio.run(call())
 
 
-def write(path: Path, text: str) -> Path:
-    """Write ``text`` (dedented) to ``path``, parents created; returns ``path``."""
+def write(path: Path, text: str, *, dedent: bool = True) -> Path:
+    """Write ``text`` (dedented unless told not to) to ``path``, parents created; returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    path.write_text(textwrap.dedent(text) if dedent else text, encoding="utf-8")
     return path
 
 
 def write_file(tmp_path: Path, name: str, text: str) -> Path:
-    """Write ``text`` as it is to ``tmp_path / name`` (parents created) and return the path."""
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    """``write(tmp_path / name, text)`` with ``text`` exactly as given."""
+    return write(tmp_path / name, text, dedent=False)
 
 
 def run_workflow(tmp_path: Path, yaml_text: str, *, params: list[str] | None = None,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import KAILASH, REPO, kailash, kailash_e2e, write
+from helpers import REPO, kailash, kailash_e2e, popen_e2e, write
 
 SECRET = "sk-LIVE-9f8e7d6c5b4a39281706"
 _DROP = ("KAILASH_LOG_FORMAT", "KAILASH_USER", "API_KEY", "KAILASH_API_TOKEN")
@@ -798,9 +798,7 @@ def test_a_tampered_audit_entry_is_found(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_concurrent_runs_append_to_one_audit_log_without_breaking_the_chain(tmp_path: Path) -> None:
     proj = project(tmp_path, AUDIT_CONFIG, AUDIT_WORKFLOW)
-    procs = [subprocess.Popen([KAILASH, "run", "wf.yaml", "--output", "json"], cwd=proj, env=_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [popen_e2e("run", "wf.yaml", "--output", "json", cwd=proj, env=_env()) for _ in range(4)]
     run_ids = []
     for p in procs:
         out, err = p.communicate(timeout=60)
