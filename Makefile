@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+TEST_WORKERS ?= auto
 
 .PHONY: demo test bench lint clean
 
@@ -26,7 +27,7 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check kailash_cli tests benchmarks
 	$(BIN)/mypy kailash_cli
 	rm -f .coverage .coverage.*
-	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml $(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml $(BIN)/coverage run -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 

@@ -1,18 +1,21 @@
-"""Small helpers for the execution-side tests: run one node, run one workflow, run the CLI.
+"""The one set of test helpers: write files, run one node, run one workflow, run the CLI.
 
 ``run_node`` calls a node type exactly as the engine does (``run`` or ``arun``) with a
 real ``NodeContext``; ``run_workflow`` goes through load, validate, compile, prepare and
-the engine; ``kailash`` runs the installed command in a subprocess, as users do.
+the engine; ``kailash`` runs the CLI in-process (fast: most command tests), and
+``kailash_e2e`` runs the installed command in a subprocess, as users do (tests marked
+``e2e``: signals, exit codes through the real entry point, fd-level output).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,8 @@ from kailash_cli.pipeline.setup import prepare
 
 KAILASH = str(Path(sys.executable).parent / "kailash")
 REPO = Path(__file__).resolve().parent.parent
-
+Proc = subprocess.CompletedProcess  # what ``kailash`` and ``kailash_e2e`` return
+RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 
 def make_ctx(base_dir: Path, *, node_id: str = "node", prepared: Any = None,
              transport: httpx.AsyncBaseTransport | None = None,
@@ -69,10 +73,16 @@ def run_node(node_type: str, params: dict[str, Any], ctx: NodeContext | None = N
     return asyncio.run(call())
 
 
-def write(path: Path, text: str) -> Path:
+def write(path: Path, text: str, *, dedent: bool = True) -> Path:
+    """Write ``text`` (dedented unless told not to) to ``path``, parents created; returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    path.write_text(textwrap.dedent(text) if dedent else text, encoding="utf-8")
     return path
+
+
+def write_file(tmp_path: Path, name: str, text: str) -> Path:
+    """``write(tmp_path / name, text)`` with ``text`` exactly as given."""
+    return write(tmp_path / name, text, dedent=False)
 
 
 def run_workflow(tmp_path: Path, yaml_text: str, *, params: list[str] | None = None,
@@ -98,15 +108,111 @@ def statuses(result: RunResult) -> dict[str, str]:
     return {node_id: r.status for node_id, r in result.nodes.items()}
 
 
-def kailash(*args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            timeout: float = 60, extra_env: Mapping[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``kailash`` command; stdout and stderr captured as text."""
+def _environ(env: Mapping[str, str] | None, extra_env: Mapping[str, str] | None) -> dict[str, str]:
+    """The command's environment: ``env`` (default: this one) without KAILASH_LOG_FORMAT, plus
+    ``extra_env``; NO_COLOR=1 unless given."""
     environ = dict(os.environ if env is None else env)
     environ.pop("KAILASH_LOG_FORMAT", None)
+    environ.setdefault("NO_COLOR", "1")
     environ.update(extra_env or {})
-    return subprocess.run([KAILASH, *map(str, args)], cwd=cwd, env=environ, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return environ
+
+
+def _reset(module: str, **values: Any) -> None:
+    """Set module globals that outlive an in-process command (only those that still exist)."""
+    loaded = sys.modules.get(module)
+    for name, value in values.items():
+        if loaded is not None and hasattr(loaded, name):
+            setattr(loaded, name, value)
+
+
+def _reset_output_state() -> None:
+    main = sys.modules.get("kailash_cli.main")
+    state = getattr(main, "STATE", None)
+    if state is not None:
+        state.verbose, state.log_format = False, "text"
+    _reset("kailash_cli.error_handler", _JSON=False)
+    _reset("kailash_cli.report.console", _redact=None, _direct=None)
+    guard = getattr(sys.modules.get("kailash_cli.pipeline.policy"), "CommandGuard", None)
+    if guard is not None and hasattr(guard, "active"):
+        guard.active = None
+
+
+def _user_module(module: Any) -> bool:
+    """A module loaded from outside the interpreter's install (node code of a test project)."""
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    return not file.startswith((sys.prefix, sys.base_prefix, str(REPO / "kailash_cli")))
+
+
+@contextlib.contextmanager
+def _process_like(cwd: Path | None) -> Iterator[None]:
+    """What a new process would give the command: its own cwd, no user modules imported by an
+    earlier command, a keyring backend chosen from its environment, fresh output state."""
+    old_cwd, old_path, old_modules = os.getcwd(), list(sys.path), set(sys.modules)
+    keyring_core = sys.modules.get("keyring.core")
+    backend = getattr(keyring_core, "_keyring_backend", None)
+    if keyring_core is not None:
+        keyring_core._keyring_backend = None  # type: ignore[attr-defined]
+    _reset_output_state()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+        for name in set(sys.modules) - old_modules:
+            if _user_module(sys.modules[name]):
+                del sys.modules[name]
+        if keyring_core is not None:
+            keyring_core._keyring_backend = backend  # type: ignore[attr-defined]
+        _reset_output_state()
+
+
+def kailash(*args: str | os.PathLike[str], cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            extra_env: Mapping[str, str] | None = None, input: str | None = None,
+            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``kailash ARGS`` in-process through its entry point: exit code, stdout and stderr.
+
+    ``env`` replaces the environment for the call (default: this one), ``extra_env`` adds to
+    it, ``input`` is stdin. Exceptions the CLI does not handle propagate (``catch_exceptions``
+    is off). ``timeout`` is accepted for the signature of ``kailash_e2e`` only.
+    """
+    from typer.testing import CliRunner
+
+    from kailash_cli.entry import main
+
+    argv = [os.fspath(a) for a in args]
+    environ = _environ(env, extra_env)
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k not in environ}
+    overrides.update(environ)
+    runner = CliRunner()
+    with _process_like(cwd), runner.isolation(input=input, env=overrides) as (out, err, _):
+        try:
+            code = main(argv)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        stdout, stderr = out.getvalue(), err.getvalue()
+    return subprocess.CompletedProcess(["kailash", *argv], code, stdout.decode(), stderr.decode())
+
+
+def kailash_e2e(*args: str | os.PathLike[str], cwd: Path | None = None,
+                env: Mapping[str, str] | None = None, extra_env: Mapping[str, str] | None = None,
+                input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``kailash`` in a subprocess, as users do (for tests marked ``e2e``)."""
+    return subprocess.run([KAILASH, *map(os.fspath, args)], cwd=cwd, env=_environ(env, extra_env),
+                          input=input, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def popen_e2e(*args: str | os.PathLike[str], cwd: Path | None = None,
+              env: Mapping[str, str] | None = None,
+              extra_env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start the installed ``kailash`` (stdout and stderr piped, text), for signals and races."""
+    return subprocess.Popen([KAILASH, *map(os.fspath, args)], cwd=cwd, env=_environ(env, extra_env),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def no_traceback(proc: subprocess.CompletedProcess[str]) -> bool:

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import kailash
 
 from kailash_cli.engine.files import FileAccessError
 from kailash_cli.errors import UsageError
 from kailash_cli.model.result import NodeResult, RunResult
 from kailash_cli.report.metrics import check_target, render, write
-
-KAILASH = Path(sys.executable).parent / "kailash"
 
 
 def result() -> RunResult:
@@ -46,8 +43,7 @@ def test_run_writes_the_metrics_file(tmp_path: Path) -> None:
         "name: m\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
     (tmp_path / "metrics").mkdir()  # the folder must exist: it is not created
 
-    proc = subprocess.run([str(KAILASH), "run", "wf.yaml", "--metrics-file", "metrics/run.prom"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = kailash("run", "wf.yaml", "--metrics-file", "metrics/run.prom", cwd=tmp_path)
 
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "metrics" / "run.prom").read_text()

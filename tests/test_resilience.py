@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import pytest
@@ -208,3 +209,28 @@ def test_breaker_book_without_a_store_starts_closed() -> None:
     assert book.get("x") == FRESH
     book.put("x", {**FRESH, "failures": 1})
     assert book.get("x")["failures"] == 1
+
+
+def test_breaker_book_decides_by_its_injected_clock() -> None:
+    clock = iter([100.0, 130.4, 159.6, 160.0])
+    book = BreakerBook(clock=lambda: next(clock))
+    policy = BreakerPolicy(failure_threshold=1, recovery_timeout=60)
+
+    book.put("call", policy.record(book.get("call"), False, book.now()))  # opened at 100.0
+    refusals = []
+    for _ in range(2):
+        allowed, state = policy.admit(book.get("call"), now := book.now())
+        assert not allowed
+        refusals.append(policy.refusal(state, now))
+    allowed, state = policy.admit(book.get("call"), book.now())
+
+    assert refusals == [
+        "CircuitOpenError: circuit breaker is open after 1 failure(s); the node was not called "
+        f"(next trial in {wait}s)" for wait in (30, 0)]
+    assert (allowed, state["state"]) == (True, HALF_OPEN)
+
+
+def test_breaker_book_reads_the_wall_clock_by_default() -> None:
+    before = time.time()
+    now = BreakerBook().now()
+    assert before <= now <= time.time()

@@ -56,12 +56,20 @@ def test_calls_run_on_daemon_threads_up_to_the_limit(workers: Workers) -> None:
     assert len(seen) == 3
 
 
+def _wait_until_idle(workers: Workers, seconds: float = 10) -> None:
+    """Wait for the worker to count itself idle (a thread switch: no fixed sleep is enough under load)."""
+    give_up = time.monotonic() + seconds
+    while workers._idle == 0:
+        assert time.monotonic() < give_up, "the worker never became idle"
+        time.sleep(0.001)
+
+
 def test_idle_workers_are_reused(workers: Workers) -> None:
     names = []
     for i in range(4):
         workers.submit(i, lambda: threading.get_ident())
         names.append(workers.completions.get(timeout=10)[2])
-        time.sleep(0.02)  # the worker marks itself idle after queueing its result
+        _wait_until_idle(workers)  # the worker marks itself idle after queueing its result
     assert len(set(names)) == 1
 
 

@@ -271,11 +271,11 @@ def test_billion_laughs_stops_with_a_located_problem() -> None:
 def test_billion_laughs_is_rejected_quickly_by_validate() -> None:
     from kailash_cli.compile.validation import check_document
 
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a loaded machine does not make it look slow
     problems = check_document(load_text("name: x\n" + LAUGHS, "wf.yaml"))
 
     assert [p.id for p in problems] == ["KV003"]
-    assert time.perf_counter() - start < 5
+    assert time.thread_time() - start < 5
 
 
 def test_many_aliases_below_the_limit_are_fine() -> None:

@@ -2,12 +2,16 @@
 
 Retries are scheduled by the engine (a timer, not a sleeping thread), so a node waiting
 to retry holds no worker; this module only says whether to retry and after how long.
-Breaker state is a small dict the run store keeps across runs.
+Breaker state is a small dict the run store keeps across runs. Nothing here reads the wall
+clock by itself: the policies take ``now``, and ``BreakerBook.now`` is the clock a caller
+passes in (``time.time`` by default; breaker times are stored, so they are wall-clock seconds),
+so tests decide what time it is.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,13 +121,22 @@ class BreakerPolicy:
 
 
 class BreakerBook:
-    """Breaker states by node id; in memory unless a store keeps them across runs."""
+    """Breaker states by node id; in memory unless a store keeps them across runs.
+
+    ``clock`` gives the time for the breakers' decisions (``now()``); inject a fake one in tests.
+    """
 
     def __init__(self, load: Callable[[str], dict[str, Any]] | None = None,
-                 save: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+                 save: Callable[[str, dict[str, Any]], None] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._load = load
         self._save = save
+        self._clock = clock
         self._states: dict[str, dict[str, Any]] = {}
+
+    def now(self) -> float:
+        """The current time, in the seconds breaker states store (``opened_at``)."""
+        return self._clock()
 
     def get(self, node_id: str) -> dict[str, Any]:
         if node_id not in self._states:

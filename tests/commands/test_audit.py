@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import RunCli
+from helpers import RunCli
 
 from kailash_cli.pipeline.audit import AuditLog
 

@@ -1,4 +1,4 @@
-"""End to end: the installed ``kailash check-deploy`` in a subprocess, as CI runs it."""
+"""``kailash check-deploy`` as CI runs it, through the CLI in-process (``run_cli``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, write_file
+from helpers import RunCli, write_file
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
 CLEAN_ENV = {"DATABASE_URL": "postgresql://db.example.com/app?sslmode=verify-full", "GITHUB_ACTIONS": ""}
@@ -40,13 +40,14 @@ def project(tmp_path: Path, name: str) -> Path:
 
 
 def test_clean_project_exits_0_with_summary(run_cli: RunCli) -> None:
-    result = run_cli("check-deploy", "--fail-level", "info", cwd=FIXTURES / "clean", env=CLEAN_ENV)
+    result = run_cli("check-deploy", "--fail-level", "info", cwd=FIXTURES / "clean", extra_env=CLEAN_ENV)
 
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "0 errors\n0 warnings\n0 info\n")
 
 
 def test_findings_exit_1_sorted_by_file_and_line(run_cli: RunCli) -> None:
-    result = run_cli("check-deploy", ".", "--select", "KD5", cwd=FIXTURES / "dependencies" / "bad", env=NO_CI)
+    result = run_cli("check-deploy", ".", "--select", "KD5", cwd=FIXTURES / "dependencies" / "bad",
+                     extra_env=NO_CI)
 
     assert result.returncode == 0  # warnings only: below the default fail level
     assert result.stdout.splitlines() == [
@@ -69,7 +70,7 @@ def test_findings_exit_1_sorted_by_file_and_line(run_cli: RunCli) -> None:
         "--fail-level",
         "warning",
         cwd=FIXTURES / "dependencies" / "bad",
-        env=NO_CI,
+        extra_env=NO_CI,
     )
     assert failing.returncode == 1
 
@@ -100,7 +101,7 @@ def test_usage_errors_exit_2_naming_the_file(
 ) -> None:
     write_file(tmp_path, "kailash.yaml", "security: {enable_audit_logging: true}\n")
 
-    result = run_cli("check-deploy", *args, cwd=tmp_path, env=NO_CI)
+    result = run_cli("check-deploy", *args, cwd=tmp_path, extra_env=NO_CI)
 
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message)
 
@@ -114,7 +115,7 @@ def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
 
 
 def test_missing_default_config_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
-    result = run_cli("check-deploy", str(tmp_path), env=NO_CI)
+    result = run_cli("check-deploy", str(tmp_path), extra_env=NO_CI)
 
     assert result.returncode == 2
     assert result.stderr == (
@@ -125,7 +126,8 @@ def test_missing_default_config_exits_2(tmp_path: Path, run_cli: RunCli) -> None
 def test_explicit_config(tmp_path: Path, run_cli: RunCli) -> None:
     write_file(tmp_path, "conf/prod.yaml", "runtime: {max_concurrency: 2}\n")
 
-    result = run_cli("check-deploy", "-c", "conf/prod.yaml", "--select", "KD701", cwd=tmp_path, env=NO_CI)
+    result = run_cli("check-deploy", "-c", "conf/prod.yaml", "--select", "KD701", cwd=tmp_path,
+                     extra_env=NO_CI)
 
     assert (result.returncode, result.stdout) == (
         1,
@@ -151,7 +153,8 @@ def test_list_prints_the_catalogue(run_cli: RunCli) -> None:
 
 def test_json_format(run_cli: RunCli) -> None:
     result = run_cli(
-        "check-deploy", "--select", "KD703", "-f", "json", cwd=FIXTURES / "kailash_config" / "bad", env=NO_CI
+        "check-deploy", "--select", "KD703", "-f", "json", cwd=FIXTURES / "kailash_config" / "bad",
+        extra_env=NO_CI,
     )
 
     assert result.returncode == 1
@@ -171,7 +174,7 @@ def test_json_format(run_cli: RunCli) -> None:
 
 def test_sarif_has_one_rule_per_id_and_a_location_on_every_result(run_cli: RunCli) -> None:
     result = run_cli(
-        "check-deploy", "--select", "KD6", "-f", "sarif", cwd=FIXTURES / "containers" / "bad", env=NO_CI
+        "check-deploy", "--select", "KD6", "-f", "sarif", cwd=FIXTURES / "containers" / "bad", extra_env=NO_CI
     )
 
     run = json.loads(result.stdout)["runs"][0]
@@ -186,8 +189,8 @@ def test_sarif_has_one_rule_per_id_and_a_location_on_every_result(run_cli: RunCl
 
 def test_github_and_junit_formats(run_cli: RunCli) -> None:
     where = FIXTURES / "dependencies" / "bad"
-    github = run_cli("check-deploy", "--select", "KD502", "-f", "github", cwd=where, env=NO_CI)
-    junit = run_cli("check-deploy", "--select", "KD502", "-f", "junit", cwd=where, env=NO_CI)
+    github = run_cli("check-deploy", "--select", "KD502", "-f", "github", cwd=where, extra_env=NO_CI)
+    junit = run_cli("check-deploy", "--select", "KD502", "-f", "junit", cwd=where, extra_env=NO_CI)
 
     assert github.stdout.splitlines()[0] == (
         "::warning file=pyproject.toml,line=6,col=5,title=KD502::'mypy' is a development tool but is "
@@ -200,7 +203,7 @@ def test_github_and_junit_formats(run_cli: RunCli) -> None:
 
 
 def test_junit_without_findings_has_a_passing_case(run_cli: RunCli) -> None:
-    result = run_cli("check-deploy", "-f", "junit", cwd=FIXTURES / "clean", env=CLEAN_ENV)
+    result = run_cli("check-deploy", "-f", "junit", cwd=FIXTURES / "clean", extra_env=CLEAN_ENV)
 
     suite = ET.fromstring(result.stdout).find("testsuite")
     assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("1", "0")
@@ -214,7 +217,7 @@ def test_github_actions_adds_annotations_on_stderr(run_cli: RunCli) -> None:
         "-f",
         "json",
         cwd=FIXTURES / "kailash_config" / "bad",
-        env={"GITHUB_ACTIONS": "true"},
+        extra_env={"GITHUB_ACTIONS": "true"},
     )
 
     assert json.loads(result.stdout)[0]["id"] == "KD703"
@@ -245,7 +248,7 @@ def test_no_output_format_contains_a_secret(tmp_path: Path, run_cli: RunCli, fmt
             baseline,
             *args,
             cwd=FIXTURES / name,
-            env={"GITHUB_ACTIONS": "true"},
+            extra_env={"GITHUB_ACTIONS": "true"},
         )
         assert result.returncode == 1, result.stderr
         outputs += [result.stdout, result.stderr, baseline.read_text()]
@@ -258,7 +261,7 @@ def test_no_output_format_contains_a_secret(tmp_path: Path, run_cli: RunCli, fmt
 def test_select_and_ignore(run_cli: RunCli) -> None:
     where = FIXTURES / "containers" / "bad"
 
-    selected = run_cli("check-deploy", "--select", "KD601,KD602", "-f", "json", cwd=where, env=NO_CI)
+    selected = run_cli("check-deploy", "--select", "KD601,KD602", "-f", "json", cwd=where, extra_env=NO_CI)
     ignored = run_cli(
         "check-deploy",
         "--select",
@@ -270,7 +273,7 @@ def test_select_and_ignore(run_cli: RunCli) -> None:
         "-f",
         "json",
         cwd=where,
-        env=NO_CI,
+        extra_env=NO_CI,
     )
 
     assert {p["id"] for p in json.loads(selected.stdout)} == {"KD601", "KD602"}
@@ -286,7 +289,7 @@ def test_deploy_ignore_and_severity_in_the_config(tmp_path: Path, run_cli: RunCl
         "deploy:\n  ignore: [KD601, KD603, KD604]\n  severity: {KD602: error}\n",
     )
 
-    result = run_cli("check-deploy", "--select", "KD60", "-f", "json", cwd=where, env=NO_CI)
+    result = run_cli("check-deploy", "--select", "KD60", "-f", "json", cwd=where, extra_env=NO_CI)
 
     assert result.returncode == 1
     assert [(p["id"], p["severity"], p["line"]) for p in json.loads(result.stdout)] == [
@@ -307,7 +310,7 @@ def test_inline_ignore_on_the_line_or_the_comment_line_above(tmp_path: Path, run
     write_file(where, "Dockerfile", dockerfile)
     write_file(where, "pyproject.toml", "[project]\nname = 'x'\n")
 
-    result = run_cli("check-deploy", "--select", "KD5,KD6", "-f", "json", cwd=where, env=NO_CI)
+    result = run_cli("check-deploy", "--select", "KD5,KD6", "-f", "json", cwd=where, extra_env=NO_CI)
 
     assert [(p["id"], p["file"], p["line"]) for p in json.loads(result.stdout)] == [
         ("KD501", "requirements.txt", 5)
@@ -317,12 +320,12 @@ def test_inline_ignore_on_the_line_or_the_comment_line_above(tmp_path: Path, run
 def test_baseline_accepts_existing_findings_and_fails_new_ones(tmp_path: Path, run_cli: RunCli) -> None:
     where = project(tmp_path, "kailash_config/bad")
 
-    written = run_cli("check-deploy", "--write-baseline", "baseline.json", cwd=where, env=NO_CI)
-    accepted = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, env=NO_CI)
+    written = run_cli("check-deploy", "--write-baseline", "baseline.json", cwd=where, extra_env=NO_CI)
+    accepted = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, extra_env=NO_CI)
     (where / "kailash.yaml").write_text("\n\n" + (where / "kailash.yaml").read_text())  # lines move
-    moved = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, env=NO_CI)
+    moved = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, extra_env=NO_CI)
     write_file(where, "workflows/new.yaml", "name: new\nnodes:\n  a: {type: NopeNode}\n")
-    new = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, env=NO_CI)
+    new = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, extra_env=NO_CI)
 
     assert written.returncode == 1
     assert "baseline with 6 finding(s) written to baseline.json\n" in written.stderr
@@ -338,7 +341,7 @@ def test_broken_baseline_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     where = project(tmp_path, "clean")
     write_file(where, "baseline.json", "[]")
 
-    result = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, env=CLEAN_ENV)
+    result = run_cli("check-deploy", "--baseline", "baseline.json", cwd=where, extra_env=CLEAN_ENV)
 
     assert result.returncode == 2
     assert result.stderr.startswith("error: baseline file baseline.json is not a kailash baseline (")
@@ -347,7 +350,7 @@ def test_broken_baseline_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
 def test_unwritable_baseline_exits_2_naming_it(tmp_path: Path, run_cli: RunCli) -> None:
     where = project(tmp_path, "clean")
 
-    result = run_cli("check-deploy", "--write-baseline", "no/such/dir/b.json", cwd=where, env=CLEAN_ENV)
+    result = run_cli("check-deploy", "--write-baseline", "no/such/dir/b.json", cwd=where, extra_env=CLEAN_ENV)
 
     assert result.returncode == 2
     assert result.stderr.startswith("error: baseline file no/such/dir/b.json cannot be written (")
@@ -356,7 +359,7 @@ def test_unwritable_baseline_exits_2_naming_it(tmp_path: Path, run_cli: RunCli) 
 
 def test_sarif_rules_carry_rationale_fix_and_family(run_cli: RunCli) -> None:
     result = run_cli(
-        "check-deploy", "--select", "KD6", "-f", "sarif", cwd=FIXTURES / "containers" / "bad", env=NO_CI
+        "check-deploy", "--select", "KD6", "-f", "sarif", cwd=FIXTURES / "containers" / "bad", extra_env=NO_CI
     )
 
     rules = {r["id"]: r for r in json.loads(result.stdout)["runs"][0]["tool"]["driver"]["rules"]}
@@ -380,7 +383,7 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
 
     result = run_cli(
         "check-deploy", root, "--select", "KD401", "-f", "sarif", "--env-file", outside,
-        cwd=tmp_path, env=NO_CI,
+        cwd=tmp_path, extra_env=NO_CI,
     )
 
     run = json.loads(result.stdout)["runs"][0]
@@ -395,7 +398,7 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
     # run from DIR, the env file given relative to it ("../secrets/prod.env")
     inside = run_cli(
         "check-deploy", "--select", "KD401", "-f", "sarif", "--env-file", "../secrets/prod.env",
-        cwd=root, env=NO_CI,
+        cwd=root, extra_env=NO_CI,
     )
     results = json.loads(inside.stdout)["runs"][0]["results"]
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == uris

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RunCli
+from helpers import RunCli
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 

@@ -1,4 +1,4 @@
-"""``kailash run`` end to end: the installed command in a subprocess, as users run it."""
+"""``kailash run``: in-process through the entry point; tests marked e2e run the installed command."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import KAILASH, REPO, kailash, no_traceback, write
+from helpers import KAILASH, REPO, kailash, kailash_e2e, no_traceback, popen_e2e, write
 
 EXAMPLES = sorted((REPO / "workflows").glob("*.y*ml"))
 
@@ -67,8 +67,9 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.e2e
 def test_text_output_results_on_stdout_progress_on_stderr(project: Path) -> None:
-    proc = kailash("run", "wf.yaml", "-p", "word=hey", cwd=project)
+    proc = kailash_e2e("run", "wf.yaml", "-p", "word=hey", cwd=project)
     assert proc.returncode == 0, proc.stderr
     out_file = project / "out" / "hey.json"
     assert json.loads(proc.stdout) == {
@@ -138,13 +139,14 @@ def test_continue_on_error_exits_0(project: Path) -> None:
     assert (doc["status"], doc["nodes"]["bad"]["status"]) == ("succeeded", "failed")
 
 
+@pytest.mark.e2e
 def test_verbose_shows_the_node_traceback_on_stderr(project: Path) -> None:
     write(project / "fail.yaml", """\
         name: failing
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}}
         """)
-    proc = kailash("-v", "run", "fail.yaml", cwd=project)
+    proc = kailash_e2e("-v", "run", "fail.yaml", cwd=project)
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and 'raise ValueError("bad input row 3")' in proc.stderr
     assert json.loads(proc.stdout) == {}
@@ -353,6 +355,7 @@ def test_json_log_failed_node_is_an_error_record(project: Path) -> None:
         ("error", "bad", "failed", "ValueError: bad input row 3")]
 
 
+@pytest.mark.e2e
 def test_node_timeout_with_a_function_that_never_returns_exits(project: Path) -> None:
     write(project / "hang.yaml", """\
         name: hang
@@ -360,7 +363,7 @@ def test_node_timeout_with_a_function_that_never_returns_exits(project: Path) ->
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:forever"}, timeout: 0.5}
           free: {type: PythonCodeNode, config: {code: "result = 1"}}
         """)
-    proc = kailash("run", "hang.yaml", "--output", "json", cwd=project, timeout=60)
+    proc = kailash_e2e("run", "hang.yaml", "--output", "json", cwd=project, timeout=60)
     assert proc.returncode == 1  # the process ended although forever() is still looping
     doc = json.loads(proc.stdout)
     assert doc["nodes"]["stuck"]["status"] == "failed"
@@ -368,6 +371,7 @@ def test_node_timeout_with_a_function_that_never_returns_exits(project: Path) ->
     assert doc["nodes"]["free"]["status"] == "succeeded"
 
 
+@pytest.mark.e2e
 def test_run_timeout_from_runtime(project: Path) -> None:
     write(project / "hang.yaml", """\
         name: hang
@@ -375,16 +379,14 @@ def test_run_timeout_from_runtime(project: Path) -> None:
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:forever"}}
         """)
-    proc = kailash("run", "hang.yaml", "--output", "json", cwd=project, timeout=60)
+    proc = kailash_e2e("run", "hang.yaml", "--output", "json", cwd=project, timeout=60)
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["nodes"]["stuck"]["error"] == "TimeoutError: run timed out after 0.5s"
 
 
 def interrupt(project: Path, workflow: str) -> tuple[subprocess.Popen[str], str, str, str]:
     """Start ``kailash run``, wait for its node's first line, then press Ctrl-C (SIGINT)."""
-    env = {k: v for k, v in os.environ.items() if k != "KAILASH_LOG_FORMAT"}
-    proc = subprocess.Popen([KAILASH, "run", workflow], cwd=project, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = popen_e2e("run", workflow, cwd=project)
     watchdog = threading.Timer(60, proc.kill)  # never hang the test suite
     watchdog.start()
     try:
@@ -400,6 +402,7 @@ def interrupt(project: Path, workflow: str) -> tuple[subprocess.Popen[str], str,
     return proc, first, stdout, stderr
 
 
+@pytest.mark.e2e
 def test_ctrl_c_exits_130_and_says_interrupted(project: Path) -> None:
     write(project / "hang.yaml", """\
         name: hang
@@ -416,6 +419,7 @@ def test_ctrl_c_exits_130_and_says_interrupted(project: Path) -> None:
     assert stdout == ""
 
 
+@pytest.mark.e2e
 def test_ctrl_c_while_nodes_run_on_threads(project: Path) -> None:
     write(project / "hang2.yaml", """\
         name: hang2
@@ -490,9 +494,10 @@ outputs:
 """
 
 
+@pytest.mark.e2e
 def test_http_request_against_a_real_local_server(tmp_path: Path, server: str) -> None:
     write(tmp_path / "fetch.yaml", HTTP_WORKFLOW)
-    proc = kailash("run", "fetch.yaml", "-p", f"url={server}/users", cwd=tmp_path)
+    proc = kailash_e2e("run", "fetch.yaml", "-p", f"url={server}/users", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"status": 200, "names": ["ada"]}
 
@@ -539,11 +544,12 @@ def test_every_example_runs(example: Path, tmp_path: Path, data_server: str) -> 
     assert no_traceback(proc)
 
 
+@pytest.mark.e2e
 def test_customer_etl_example_output(tmp_path: Path) -> None:
     copy = tmp_path / "workflows"
     shutil.copytree(REPO / "workflows", copy, ignore=shutil.ignore_patterns("out", "__pycache__"))
-    proc = kailash("run", copy / "customer-etl.yaml", "-p", "min_total=100", "--output", "json",
-                   cwd=tmp_path)
+    proc = kailash_e2e("run", copy / "customer-etl.yaml", "-p", "min_total=100", "--output", "json",
+                       cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     report = copy / "out" / "report.json"
@@ -555,12 +561,14 @@ def test_customer_etl_example_output(tmp_path: Path) -> None:
         "read": "succeeded", "score": "succeeded", "big": "succeeded", "report": "succeeded"}
 
 
+@pytest.mark.e2e
 def test_usage_error_exits_2() -> None:
-    proc = kailash("run", "--output", "yaml", "x.yaml")
+    proc = kailash_e2e("run", "--output", "yaml", "x.yaml")
     assert proc.returncode == 2
     assert no_traceback(proc)
 
 
+@pytest.mark.e2e
 def test_installed_command_is_this_interpreter() -> None:
     assert Path(KAILASH).exists()
     assert Path(sys.executable).parent == Path(KAILASH).parent

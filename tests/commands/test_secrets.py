@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from conftest import KAILASH, RunCli
+from helpers import KAILASH, RunCli
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -121,7 +121,7 @@ def test_a_damaged_index_lists_nothing(memory: MemoryKeyring, capsys) -> None:
     assert json.loads(memory.store[("kailash", "__index__")]) == ["b"]
 
 
-# end to end, through the installed command and the keyrings.alt file backend
+# end to end, through the CLI and the keyrings.alt file backend
 
 
 @pytest.fixture
@@ -134,27 +134,28 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_end_to_end(run_cli: RunCli, env: dict[str, str], tmp_path: Path) -> None:
-    set_ = run_cli("secrets", "set", "db_password", env=env, input=VALUE + "\n", cwd=tmp_path)
+    set_ = run_cli("secrets", "set", "db_password", extra_env=env, input=VALUE + "\n", cwd=tmp_path)
     assert (set_.returncode, set_.stdout, set_.stderr) == (
         0,
         "stored secret 'db_password' in the keyring (service kailash)\n",
         "",
     )
-    assert run_cli("secrets", "set", "api_key", env=env, input="other-value", cwd=tmp_path).returncode == 0
-    listed = run_cli("secrets", "list", env=env, cwd=tmp_path)
+    stored = run_cli("secrets", "set", "api_key", extra_env=env, input="other-value", cwd=tmp_path)
+    assert stored.returncode == 0
+    listed = run_cli("secrets", "list", extra_env=env, cwd=tmp_path)
     assert (listed.returncode, listed.stdout, listed.stderr) == (0, "api_key\ndb_password\n", "")
     assert list((tmp_path / "data").rglob("*.cfg"))  # the test backend's file, not the real keyring
     assert not (tmp_path / "home").exists()
 
-    resolved = run_cli("secrets", "delete", "db_password", env=env, cwd=tmp_path)
+    resolved = run_cli("secrets", "delete", "db_password", extra_env=env, cwd=tmp_path)
     assert (resolved.returncode, resolved.stdout) == (0, "deleted secret 'db_password'\n")
-    again = run_cli("secrets", "delete", "db_password", env=env, cwd=tmp_path)
+    again = run_cli("secrets", "delete", "db_password", extra_env=env, cwd=tmp_path)
     assert (again.returncode, again.stdout, again.stderr) == (
         2,
         "",
         "error: no secret named 'db_password' in the keyring (service kailash); see `kailash secrets list`\n",
     )
-    assert run_cli("secrets", "list", env=env, cwd=tmp_path).stdout == "api_key\n"
+    assert run_cli("secrets", "list", extra_env=env, cwd=tmp_path).stdout == "api_key\n"
     for result in (set_, listed, resolved, again):
         assert VALUE not in result.stdout + result.stderr
 
@@ -162,7 +163,7 @@ def test_end_to_end(run_cli: RunCli, env: dict[str, str], tmp_path: Path) -> Non
 def test_end_to_end_the_secret_is_readable_by_runs(
     run_cli: RunCli, env: dict[str, str], tmp_path: Path
 ) -> None:
-    run_cli("secrets", "set", "tok", env=env, input=VALUE, cwd=tmp_path)
+    run_cli("secrets", "set", "tok", extra_env=env, input=VALUE, cwd=tmp_path)
     import subprocess
     import sys
 
@@ -179,7 +180,7 @@ def test_end_to_end_the_secret_is_readable_by_runs(
 
 
 def test_end_to_end_empty_value(run_cli: RunCli, env: dict[str, str], tmp_path: Path) -> None:
-    result = run_cli("secrets", "set", "x", env=env, input="", cwd=tmp_path)
+    result = run_cli("secrets", "set", "x", extra_env=env, input="", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (
         2,
         "",
@@ -196,7 +197,7 @@ def test_end_to_end_no_usable_backend(
 ) -> None:
     for args in (("set", "x"), ("list",), ("delete", "x")):
         result = run_cli(
-            "secrets", *args, env={**env, "PYTHON_KEYRING_BACKEND": backend}, input="v", cwd=tmp_path
+            "secrets", *args, extra_env={**env, "PYTHON_KEYRING_BACKEND": backend}, input="v", cwd=tmp_path
         )
         assert result.returncode == 2
         assert result.stdout == ""
@@ -207,6 +208,7 @@ def test_end_to_end_no_usable_backend(
         assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.e2e
 def test_on_a_terminal_the_value_is_not_echoed(env: dict[str, str], tmp_path: Path) -> None:
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child process execs kailash

@@ -1,4 +1,5 @@
-"""Run-time security end to end: the installed ``kailash`` in a subprocess, in a tmp project.
+"""Run-time security end to end: the CLI (in-process; the installed ``kailash`` in a subprocess
+for tests marked e2e: limits that interrupt or outlive a run, concurrent processes).
 
 Each test sets up a project (``kailash.yaml`` + workflow) in ``tmp_path``, runs the CLI
 as a user would, and proves that a rule holds and that attempts to get around it fail:
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import KAILASH, REPO, write
+from helpers import REPO, kailash, kailash_e2e, popen_e2e, write
 
 SECRET = "sk-LIVE-9f8e7d6c5b4a39281706"
 _DROP = ("KAILASH_LOG_FORMAT", "KAILASH_USER", "API_KEY", "KAILASH_API_TOKEN")
@@ -37,9 +38,14 @@ def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def cli(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None,
         timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``kailash ARGS`` in ``cwd``; stdout/stderr as text."""
-    return subprocess.run([KAILASH, *map(str, args)], cwd=cwd, env=_env(env), capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    """``kailash ARGS`` in ``cwd``, in-process; stdout/stderr as text."""
+    return kailash(*args, cwd=cwd, env=_env(env))
+
+
+def cli_e2e(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``kailash ARGS`` in ``cwd``, the installed command in a subprocess."""
+    return kailash_e2e(*args, cwd=cwd, env=_env(env), timeout=timeout)
 
 
 def project(root: Path, config: str, workflow: str | None = None, **files: str) -> Path:
@@ -536,6 +542,7 @@ def test_masking_rules_apply_at_any_depth_to_what_is_shown_and_stored_not_to_nod
 
 # -- limits -------------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_execution_timeout_is_every_nodes_default_timeout(tmp_path: Path) -> None:
     config = "runtime: {store: .kailash/kailash.db}\nsecurity: {execution_timeout: 1}\n"
     workflow = """\
@@ -636,6 +643,7 @@ SWALLOW = f"""try:
               pass"""
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("variant", ["worker", "inline", "swallows", "memory_mb"])
 def test_memory_limit_stops_the_run(tmp_path: Path, variant: str) -> None:
     """Allocating 400 MB under a 200 MB limit stops the run: in a worker thread (a node
@@ -649,7 +657,7 @@ def test_memory_limit_stops_the_run(tmp_path: Path, variant: str) -> None:
     workflow = HOG.replace("BODY", SWALLOW if variant == "swallows" else ALLOCATE)
     proj = project(tmp_path, config, workflow)
     began = time.monotonic()
-    proc = cli(proj, "run", "wf.yaml")
+    proc = cli_e2e(proj, "run", "wf.yaml")
     assert time.monotonic() - began < 30
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr
@@ -665,10 +673,11 @@ def test_memory_limit_stops_the_run(tmp_path: Path, variant: str) -> None:
     assert [r["status"] for r in runs] == ["failed"]
 
 
+@pytest.mark.e2e
 def test_memory_limit_runs_no_node_after_the_limit_was_passed(tmp_path: Path) -> None:
     config = "runtime: {store: .kailash/kailash.db}\nsecurity:\n  memory_limit: 200MB\n"
     proj = project(tmp_path, config, HOG.replace("BODY", SWALLOW))
-    proc = cli(proj, "run", "wf.yaml")
+    proc = cli_e2e(proj, "run", "wf.yaml")
     assert proc.returncode == 1, proc.stderr
     assert not (proj / "out" / "after.json").exists()
 
@@ -737,10 +746,11 @@ def test_command_validation_refuses_process_creation_from_nodes(tmp_path: Path) 
     assert [m for m in SHELL_MARKERS if (proj / m).exists()] == []
 
 
+@pytest.mark.e2e
 def test_without_command_validation_nodes_may_start_processes(tmp_path: Path) -> None:
     config = "runtime: {store: .kailash/kailash.db}\nsecurity: {enable_command_validation: false}\n"
     proj = project(tmp_path, config, SHELL_WORKFLOW)
-    proc = cli(proj, "run", "wf.yaml", "--output", "json")
+    proc = cli_e2e(proj, "run", "wf.yaml", "--output", "json")
     assert proc.returncode == 0, proc.stderr
     assert {n: r["status"] for n, r in json.loads(proc.stdout)["nodes"].items()} == dict.fromkeys(
         ["run_", "system", "popen", "spawn", "thread"], "succeeded")
@@ -785,11 +795,10 @@ def test_a_tampered_audit_entry_is_found(tmp_path: Path) -> None:
     assert (proc.returncode, proc.stdout.split(": prev")[0]) == (1, f"{log}: entry 3 is broken")
 
 
+@pytest.mark.e2e
 def test_concurrent_runs_append_to_one_audit_log_without_breaking_the_chain(tmp_path: Path) -> None:
     proj = project(tmp_path, AUDIT_CONFIG, AUDIT_WORKFLOW)
-    procs = [subprocess.Popen([KAILASH, "run", "wf.yaml", "--output", "json"], cwd=proj, env=_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [popen_e2e("run", "wf.yaml", "--output", "json", cwd=proj, env=_env()) for _ in range(4)]
     run_ids = []
     for p in procs:
         out, err = p.communicate(timeout=60)

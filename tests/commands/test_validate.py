@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, write_file
+from helpers import RunCli, write_file
 
 GOOD = 'name: ok\nnodes:\n  a: {type: PythonCodeNode, config: {code: "result = 1"}}\n'
 BAD = "name: bad\nnodes:\n  a: {type: PythonCodeNod}\n"
