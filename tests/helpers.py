@@ -118,26 +118,6 @@ def _environ(env: Mapping[str, str] | None, extra_env: Mapping[str, str] | None)
     return environ
 
 
-def _reset(module: str, **values: Any) -> None:
-    """Set module globals that outlive an in-process command (only those that still exist)."""
-    loaded = sys.modules.get(module)
-    for name, value in values.items():
-        if loaded is not None and hasattr(loaded, name):
-            setattr(loaded, name, value)
-
-
-def _reset_output_state() -> None:
-    main = sys.modules.get("kailash_cli.main")
-    state = getattr(main, "STATE", None)
-    if state is not None:
-        state.verbose, state.log_format = False, "text"
-    _reset("kailash_cli.error_handler", _JSON=False)
-    _reset("kailash_cli.report.console", _redact=None, _direct=None)
-    guard = getattr(sys.modules.get("kailash_cli.pipeline.policy"), "CommandGuard", None)
-    if guard is not None and hasattr(guard, "active"):
-        guard.active = None
-
-
 def _user_module(module: Any) -> bool:
     """A module loaded from outside the interpreter's install (node code of a test project)."""
     file = getattr(module, "__file__", None)
@@ -149,13 +129,13 @@ def _user_module(module: Any) -> bool:
 @contextlib.contextmanager
 def _process_like(cwd: Path | None) -> Iterator[None]:
     """What a new process would give the command: its own cwd, no user modules imported by an
-    earlier command, a keyring backend chosen from its environment, fresh output state."""
+    earlier command, a keyring backend chosen from its environment. (Output state needs no
+    reset: each invocation makes its own ``Output``.)"""
     old_cwd, old_path, old_modules = os.getcwd(), list(sys.path), set(sys.modules)
     keyring_core = sys.modules.get("keyring.core")
     backend = getattr(keyring_core, "_keyring_backend", None)
     if keyring_core is not None:
         keyring_core._keyring_backend = None  # type: ignore[attr-defined]
-    _reset_output_state()
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -168,7 +148,6 @@ def _process_like(cwd: Path | None) -> Iterator[None]:
                 del sys.modules[name]
         if keyring_core is not None:
             keyring_core._keyring_backend = backend  # type: ignore[attr-defined]
-        _reset_output_state()
 
 
 def kailash(*args: str | os.PathLike[str], cwd: Path | None = None, env: Mapping[str, str] | None = None,

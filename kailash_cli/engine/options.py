@@ -33,4 +33,3 @@ class RunOptions:
     breakers: BreakerBook = field(default_factory=BreakerBook)
     stop: Callable[[], str | None] | None = None  # a reason to stop starting nodes (memory limit)
     clock: Callable[[], float] = time.perf_counter  # monotonic seconds: timeouts, delays, durations
-    wall_clock: Callable[[], float] = time.time  # epoch seconds: circuit breaker state kept across runs

@@ -58,10 +58,10 @@ class Settlement:
         if policy is None:
             return True
         node_id = call.node.spec.id
-        allowed, state = policy.admit(self.options.breakers.get(node_id), self.options.wall_clock())
+        allowed, state = policy.admit(self.options.breakers.get(node_id), self.options.breakers.now())
         self.options.breakers.put(node_id, state)
         if not allowed:  # after failed attempts this is how the call fails for good
-            why = policy.refusal(state, self.options.wall_clock())
+            why = policy.refusal(state, self.options.breakers.now())
             if call.last_error:  # keep the cause: the breaker only stopped the retries
                 why = f"{call.last_error} (then {why})"
             result = NodeResult(FAILED, call.attempt, self._elapsed(call), why)
@@ -72,7 +72,7 @@ class Settlement:
         node_id = call.node.spec.id
         if call.node.breaker is not None:
             state = call.node.breaker.record(self.options.breakers.get(node_id), ok,
-                                             self.options.wall_clock())
+                                             self.options.breakers.now())
             self.options.breakers.put(node_id, state)
         if ok:
             result = NodeResult(SUCCEEDED, call.attempt, self._elapsed(call), outputs=value)

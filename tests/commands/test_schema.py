@@ -107,8 +107,6 @@ def test_config_schema(run_cli: RunCli) -> None:
     assert sorted(schema["properties"]) == ["access_control", "deploy", "health", "runtime", "security"]
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC.md section 3 is ahead of the config schema "
-                   "(databases, executor, retention, serve); remove when the schema has them")
 def test_spec_config_example_validates_against_schema_and_command(tmp_path: Path, run_cli: RunCli) -> None:
     text = SPEC_EXAMPLE.read_text(encoding="utf-8")
     data = YAML(typ="safe").load(text)
