@@ -5,12 +5,14 @@ tens of microseconds per workflow node, most of the time of validating a large w
 For the keywords kailash's schemas use, :func:`compile_schema` turns a schema into nested
 closures that answer valid / not valid by the rules of jsonschema's Draft 2020-12
 validator (the keyword functions in ``jsonschema._keywords``, mirrored one by one).
+It never imports jsonschema for an instance it finds valid, so checking a valid workflow
+costs no jsonschema import.
 
 It is a fast path only: when it answers "not valid", the caller runs jsonschema, whose
 errors are what users see. A schema that uses any keyword not handled here compiles to
-None, and jsonschema does all the work. ``enum``, ``const`` and ``uniqueItems`` (whose
-equality rules are jsonschema's own) and the ``integer``/``number`` types are asked of
-jsonschema directly.
+None, and jsonschema does all the work. ``enum`` and ``const`` use a copy of jsonschema's
+equality (``true`` is not ``1``); ``uniqueItems`` over anything but strings is asked of
+jsonschema.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ import re
 from collections.abc import Callable, Sized
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from kailash_cli.schema.values import equal, is_integer, is_number
 
 Check = Callable[[Any], bool]
 _ANNOTATIONS = frozenset({"$schema", "$defs", "$comment", "title", "description", "default",
                           "examples", "deprecated", "readOnly", "writeOnly"})
 _PLAIN_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str, "boolean": bool}
-_TYPES = Draft202012Validator.TYPE_CHECKER
 
 
 class _Unsupported(Exception):
@@ -66,10 +67,6 @@ def _all(checks: list[Check]) -> Check:
                 return False
         return True
     return check_all
-
-
-def _is_number(instance: Any) -> bool:
-    return _TYPES.is_type(instance, "number")
 
 
 class _Compiler:
@@ -137,8 +134,10 @@ def _type_test(name: str) -> Check:
         return lambda instance: isinstance(instance, plain)
     if name == "null":
         return lambda instance: instance is None
-    if name in ("integer", "number"):
-        return lambda instance: _TYPES.is_type(instance, name)
+    if name == "integer":
+        return is_integer
+    if name == "number":
+        return is_number
     raise _Unsupported(name)
 
 
@@ -210,7 +209,7 @@ def _size(kind: type[Sized], least: bool) -> Callable[[_Compiler, Any, dict[str,
 
 def _bound(test: Callable[[Any, Any], bool]) -> Callable[[_Compiler, Any, dict[str, Any]], Check]:
     def build(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
-        return lambda instance: not _is_number(instance) or test(instance, value)
+        return lambda instance: not is_number(instance) or test(instance, value)
     return build
 
 
@@ -237,8 +236,32 @@ def _not(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
     return lambda instance: not inner(instance)
 
 
-def _jsonschema(keyword: str) -> Callable[[_Compiler, Any, dict[str, Any]], Check]:
-    return lambda c, value, schema: Draft202012Validator({keyword: value}).is_valid
+def _enum(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
+    if not isinstance(value, list):
+        raise _Unsupported(value)
+    return lambda instance: any(equal(each, instance) for each in value)
+
+
+def _const(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
+    return lambda instance: equal(instance, value)
+
+
+def _unique_items(c: _Compiler, value: Any, schema: dict[str, Any]) -> Check:
+    if not value:
+        return _always
+    slow: list[Check] = []
+
+    def check(instance: Any) -> bool:
+        if not isinstance(instance, list):
+            return True
+        if all(isinstance(item, str) for item in instance):
+            return len(set(instance)) == len(instance)
+        if not slow:  # anything else: jsonschema's own rules, imported only now
+            from jsonschema import Draft202012Validator
+
+            slow.append(Draft202012Validator({"uniqueItems": True}).is_valid)
+        return slow[0](instance)
+    return check
 
 
 _KEYWORDS: dict[str, Callable[[_Compiler, Any, dict[str, Any]], Check]] = {
@@ -265,7 +288,7 @@ _KEYWORDS: dict[str, Callable[[_Compiler, Any, dict[str, Any]], Check]] = {
     "oneOf": _one_of,
     "not": _not,
     "$ref": lambda c, value, schema: c.ref(value),
-    "enum": _jsonschema("enum"),
-    "const": _jsonschema("const"),
-    "uniqueItems": _jsonschema("uniqueItems"),
+    "enum": _enum,
+    "const": _const,
+    "uniqueItems": _unique_items,
 }
