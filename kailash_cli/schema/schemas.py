@@ -51,8 +51,9 @@ def _validator(name: str) -> Draft202012Validator:
 
 
 @cache
-def _fast_check(name: str, skip_required: bool) -> Check | None:
-    return compile_schema(load_schema(name), ignore_root_required=skip_required)
+def _fast_check(name: str, skip_required: bool, expressions: bool) -> Check | None:
+    return compile_schema(load_schema(name), ignore_root_required=skip_required,
+                          expressions=expressions)
 
 
 def property_defaults(name: str) -> dict[str, Any]:
@@ -255,7 +256,7 @@ def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),
     checked at run time, once resolved, so keyword errors on them are not reported here.
     Elsewhere (timeouts, retry, runtime, ...) values are used as written, so they are checked.
     """
-    fast = _fast_check(name, skip_required)
+    fast = _fast_check(name, skip_required, expressions)
     if fast is not None and fast(instance):
         return []  # valid: jsonschema would report nothing (see schema_check)
     problems: list[Problem] = []
