@@ -228,26 +228,16 @@ def _components(successors: Mapping[str, Sequence[str]]) -> list[set[str]]:
 
 
 def _first_cycle(successors: Mapping[str, Sequence[str]], component: set[str], start: str) -> list[str]:
-    path = [start]
-    on_path = {start}
-    done: set[str] = set()
-    work = [iter(successors[start])]
-    while work:
-        child = next(work[-1], None)
-        if child is None:
-            finished = path.pop()
-            on_path.discard(finished)
-            done.add(finished)
-            work.pop()
-            continue
-        if child not in component or child in done:
-            continue
-        if child in on_path:
-            return path[path.index(child):]
-        path.append(child)
-        on_path.add(child)
-        work.append(iter(successors[child]))
-    raise AssertionError(f"no cycle through {start}")
+    """The cycle a depth-first search from ``start`` meets first. Inside a strongly connected
+    component the search never backs up (every node there leads back to the path), so it
+    is the walk along each node's first successor in the component until a node repeats."""
+    path, seen = [start], {start: 0}
+    while True:
+        node = next(n for n in successors[path[-1]] if n in component)
+        if node in seen:
+            return path[seen[node]:]
+        seen[node] = len(path)
+        path.append(node)
 
 
 def _field(node: Any, name: str) -> Any:
