@@ -75,9 +75,12 @@ class Dependencies:
 
     def cycles(self) -> list[list[str]]:
         """One cycle per strongly connected component that has one (see :func:`find_cycles`)."""
+        successors = {node: self.waited_by(node) for node in self.types}
+        if _acyclic(successors):  # the usual case, at a fraction of the cost of the search
+            return []
         position = {node: i for i, node in enumerate(self.types)}
-        return find_cycles({node: sorted(self.waited_by(node), key=position.__getitem__)
-                            for node in self.types})
+        return find_cycles({node: sorted(targets, key=position.__getitem__)
+                            for node, targets in successors.items()})
 
     def order(self) -> tuple[str, ...]:
         """A topological order that keeps the file's order among nodes free to go first."""
@@ -129,14 +132,14 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
     (validation reports each of them on its own).
     """
     types = {}
-    fallbacks = set()
+    fallbacks = {}
     for node_id, node in nodes.items():
         type_ = _field(node, "type")
         types[node_id] = type_ if isinstance(type_, str) else None
         fallback = _field(node, "fallback")
         if isinstance(fallback, str) and fallback:
-            fallbacks.add(fallback)
-    deps = Dependencies(name, types, fallbacks)
+            fallbacks[node_id] = fallback
+    deps = Dependencies(name, types, set(fallbacks.values()))
     for edge in edges:
         if edge.source in nodes and edge.target in nodes:
             deps.add(edge.source, edge.target, DATA, f"{'.'.join(edge.output)} -> {edge.param}")
@@ -148,8 +151,8 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
         for ref in _names(_field(node, "depends_on")):
             if ref in nodes and ref != node_id:
                 deps.add(ref, node_id, ORDER, "depends_on")
-        fallback = _field(node, "fallback")
-        if isinstance(fallback, str) and fallback in nodes and fallback != node_id:
+        fallback = fallbacks.get(node_id)
+        if fallback is not None and fallback in nodes and fallback != node_id:
             deps.add(node_id, fallback, FALLBACK, "fallback")
     return deps
 
@@ -158,11 +161,12 @@ def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
     """Every name chain the node's expressions read (``("nodes", "read", "data")``, ...):
     those in its config (less the parameters its type takes as written) and its ``when``."""
     config = _field(node, "config")
+    texts = _strings(config)
     type_ = _field(node, "type")
     node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
-    if node_type is not None and isinstance(config, dict):
-        config = node_type.templated(config)
-    for text in _strings([config, _field(node, "when")]):
+    if texts and node_type is not None and isinstance(config, dict):
+        texts = _strings(node_type.templated(config))
+    for text in (*texts, *_strings(_field(node, "when"))):
         try:
             parsed = parse_template(text)
         except ExpressionError:  # reported by validation (KV301)
@@ -170,6 +174,22 @@ def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
         if isinstance(parsed, Template):
             for expr in parsed.exprs:
                 yield from expr.refs
+
+
+def _acyclic(successors: Mapping[str, Sequence[str]]) -> bool:
+    waiting = dict.fromkeys(successors, 0)
+    for targets in successors.values():
+        for target in targets:
+            waiting[target] += 1
+    ready = [node for node, count in waiting.items() if count == 0]
+    done = 0
+    while ready:
+        done += 1
+        for target in successors[ready.pop()]:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return done == len(successors)
 
 
 def find_cycles(successors: Mapping[str, Sequence[str]]) -> list[list[str]]:
@@ -241,7 +261,7 @@ def _first_cycle(successors: Mapping[str, Sequence[str]], component: set[str], s
 
 
 def _field(node: Any, name: str) -> Any:
-    return node.get(name) if isinstance(node, Mapping) else getattr(node, name, None)
+    return node.get(name) if isinstance(node, dict) else getattr(node, name, None)
 
 
 def _names(value: Any) -> list[str]:
@@ -253,14 +273,19 @@ def _names(value: Any) -> list[str]:
     return []
 
 
-def _strings(value: Any) -> Iterator[str]:
-    """The strings in a nested value that hold ``${``."""
+def _strings(value: Any) -> list[str]:
+    """The strings in a nested value (mappings and lists, as loaded) that hold ``${``."""
     if isinstance(value, str):
-        if "${" in value:
-            yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
+        return [value] if "${" in value else []
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return []
+    found = []
+    for item in value:
+        if isinstance(item, str):
+            if "${" in item:
+                found.append(item)
+        elif isinstance(item, dict | list | tuple):
+            found.extend(_strings(item))
+    return found
