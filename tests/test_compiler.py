@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import networkx as nx
+import pytest
 
-from kailash_cli.compile.compiler import build_graph, compile, expression_deps, find_cycles
+from kailash_cli.compile.compiler import build_graph, compile, dependencies
+from kailash_cli.compile.graph import build, find_cycles, node_refs
 from kailash_cli.model.expressions import Template
 from kailash_cli.model.workflow import Edge, Workflow
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -104,13 +107,82 @@ def test_fallback_edges_do_not_order_and_mark_fallback_only() -> None:
     assert compiled.nodes["main"].successors == ("next",)
 
 
-def test_expression_deps_reads_config_and_when() -> None:
+def test_expression_refs_read_config_and_when() -> None:
     wf = workflow({"a": code(), "b": code(), "c": {**code(x=["${nodes.a.result}", "${params.n}"]),
                                                    "when": "${len(nodes.b.result) > 0}"}})
-    assert expression_deps(wf.nodes["c"]) == {"a", "b"}
+    assert list(node_refs(wf.nodes["c"])) == [("nodes", "a", "result"), ("params", "n"),
+                                              ("nodes", "b", "result")]
+    assert list(dependencies(wf).preds["c"]) == ["a", "b"]
 
 
 def test_find_cycles_names_the_nodes_in_order() -> None:
-    deps = {"a": {"c"}, "b": {"a"}, "c": {"b"}, "d": set(), "e": {"e"}, "f": {"d"}}
-    assert find_cycles(deps) == [["a", "b", "c"], ["e"]]
-    assert find_cycles({"a": set(), "b": {"a"}}) == []
+    successors = {"a": ["b"], "b": ["c"], "c": ["a"], "d": ["f"], "e": ["e"], "f": []}
+    assert find_cycles(successors) == [["a", "b", "c"], ["e"]]
+    assert find_cycles({"a": ["b"], "b": []}) == []
+
+
+def test_find_cycles_gives_the_first_cycle_met_from_the_earliest_node() -> None:
+    successors = {"a": ["b"], "b": ["c"], "c": ["b", "a"]}
+    assert find_cycles(successors) == [["b", "c"]]
+    assert find_cycles({"a": ["b"], "b": ["c"], "c": ["a", "b"]}) == [["a", "b", "c"]]
+
+
+def test_find_cycles_finds_what_networkx_found() -> None:
+    """The cycles validation reported when it used networkx, on random graphs."""
+    rng = random.Random(8)
+    for _ in range(500):
+        names = [f"n{i}" for i in rng.sample(range(9), rng.randint(1, 9))]
+        density = rng.random() * 0.6
+        successors = {a: [b for b in names if rng.random() < density] for a in names}
+        graph = nx.DiGraph()
+        graph.add_nodes_from(names)
+        graph.add_edges_from((a, b) for a in names for b in successors[a])
+        expected = []
+        for component in nx.strongly_connected_components(graph):
+            first = min(component, key=names.index)
+            if len(component) > 1 or graph.has_edge(first, first):
+                expected.append([u for u, _ in nx.find_cycle(graph.subgraph(component), source=first)])
+        assert find_cycles(successors) == sorted(expected, key=lambda cycle: names.index(cycle[0]))
+
+
+def test_the_same_builder_reads_a_document_as_written() -> None:
+    nodes = {
+        "a": {"type": "PythonCodeNode", "config": {"code": "x", "v": "${nodes.c.result}"}},
+        "b": {"type": "NoSuchNode", "config": {"v": "${nodes.a.x} ${nodes.zz.y}", "w": "${bad"},
+              "depends_on": ["b", "zz", "a", 3]},
+        "c": {"type": "PythonCodeNode", "depends_on": "b", "fallback": "d", "when": True},
+        "d": "not a node",
+    }
+    edges = [Edge("zz", ("result",), "a", "x", 0), Edge("d", ("x",), "c", "y", 1)]
+    deps = build("doc", nodes, edges)
+    assert {key: (link.kinds, link.labels) for key, link in deps.links.items()} == {
+        ("d", "c"): ({"data"}, ["x -> y"]),
+        ("c", "a"): ({"expr"}, ["${nodes.c}"]),
+        ("a", "b"): ({"expr", "order"}, ["${nodes.a}", "depends_on"]),
+        ("b", "c"): ({"order"}, ["depends_on"]),
+        ("c", "d"): ({"fallback"}, ["fallback"]),
+    }
+    assert deps.types == {"a": "PythonCodeNode", "b": "NoSuchNode", "c": "PythonCodeNode", "d": None}
+    assert deps.cycles() == [["a", "b", "c"]]
+    assert deps.waited_by("c") == ("a",)
+    assert deps.fallback_only == {"d"}
+
+
+def test_stages_and_order_leave_out_fallback_links() -> None:
+    nodes = {"main": {**code(), "fallback": "backup"}, "backup": code(), "next": code(),
+             "last": code(x="${nodes.next.result}")}
+    deps = dependencies(workflow(nodes, ["main.result -> next.x"]))
+    assert deps.order() == ("main", "backup", "next", "last")
+    assert deps.stages() == {"main": 1, "backup": 1, "next": 2, "last": 3}
+
+
+def test_order_refuses_a_cycle() -> None:
+    nodes = {"a": code(x="${nodes.b.result}"), "b": code(x="${nodes.a.result}")}
+    with pytest.raises(AssertionError, match="cycle"):
+        compile(workflow(nodes))
+
+
+def test_the_networkx_graph_is_built_once_on_demand() -> None:
+    compiled = compile(workflow(NODES, CONNECTIONS))
+    assert compiled.graph is compiled.graph
+    assert list(compiled.graph.edges) == list(build_graph(workflow(NODES, CONNECTIONS)).edges)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from kailash_cli.load.yaml_io import load_text
 from kailash_cli.model.result import Problem
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.schema import schemas
+from kailash_cli.schema.fastcheck import compile_schema
 
 SCHEMA_NAMES = ["workflow", "config", *(f"nodes/{name}" for name in sorted(NODE_TYPES))]
 
@@ -238,3 +240,45 @@ def test_failed_any_of_branch_takes_the_description_of_the_schema_holding_it() -
 
     assert [p.fix for p in schemas.validate(doc, doc.data, "config")] == [
         "Bytes, or a size like 50MB, 512KiB, 1.5GB."]
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_fast_check_of_configs_with_expressions_agrees_with_jsonschema(name: str) -> None:
+    """The fast answer of ``validate(..., expressions=True)`` equals "jsonschema reports
+    nothing but errors on ``${...}`` strings", on instances with expressions anywhere."""
+    from test_schema_check import _instance
+
+    schema = schemas.load_schema(name)
+    validator = Draft202012Validator(schema)
+    fast = compile_schema(schema, expressions=True)
+    assert fast is not None
+    rng = random.Random(name)
+    disagreements, seen = [], {True: 0, False: 0}
+    for _ in range(1500):
+        instance = _with_expressions(_instance(schema, schema, rng), rng)
+        valid = not [e for e in validator.iter_errors(instance)
+                     if not (isinstance(e.instance, str) and "${" in e.instance)]
+        seen[valid] += 1
+        if fast(instance) != valid:
+            disagreements.append(instance)
+    assert disagreements == []
+    assert seen[True] and seen[False]
+
+
+def _with_expressions(value: Any, rng: random.Random) -> Any:
+    if rng.random() < 0.15:
+        return rng.choice(["${params.x}", "a ${nodes.b.c} d", "${x}"])
+    if isinstance(value, dict):
+        return {k: _with_expressions(v, rng) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_expressions(v, rng) for v in value]
+    return value
+
+
+def test_enum_and_const_keep_true_apart_from_one() -> None:
+    for schema, instance in (({"enum": [1, "a"]}, True), ({"const": [0]}, [False]),
+                             ({"const": {"a": 1.0}}, {"a": 1}), ({"uniqueItems": True}, [1, True]),
+                             ({"uniqueItems": True}, [[1], [1.0]]), ({"enum": [None]}, 0)):
+        fast = compile_schema(schema)
+        assert fast is not None
+        assert fast(instance) == Draft202012Validator(schema).is_valid(instance), (schema, instance)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,20 @@ outputs:
 
 def test_valid_workflow_has_no_problems() -> None:
     assert check(VALID) == []
+
+
+def test_validating_a_valid_workflow_imports_no_heavy_module(tmp_path: Path) -> None:
+    """`kailash validate` costs mostly imports (issue 8): a valid file needs none of these."""
+    path = tmp_path / "wf.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    heavy = ("networkx", "httpx", "jsonschema", "pydantic", "rich")
+    code = ("import sys; from pathlib import Path; from kailash_cli.commands.validate import validate; "
+            f"code = validate([Path({str(path)!r})]); "
+            f"print(code, sorted(m for m in {heavy!r} if m in sys.modules))")
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert result.stdout.splitlines()[-1] == "0 []"
 
 
 def test_expressions_in_config_skip_the_type_checks() -> None:

@@ -6,8 +6,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import networkx as nx
-
 from kailash_cli.compile.compiler import CompiledGraph
 from kailash_cli.model.expressions import Expr, ExpressionError, Scope, Template, evaluate, parse_template
 
@@ -51,9 +49,7 @@ def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, 
     scope = Scope({"params": params, "env": dict(environ), "secrets": {}, "nodes": {},
                    "run": {"id": "<run id>", "started_at": "<start time>",
                            "workflow": compiled.workflow.name}}, environ)
-    graph = compiled.graph.copy()
-    graph.remove_edges_from([(u, v) for u, v, k in compiled.graph.edges(data="kinds") if k == {"fallback"}])
-    stage_of = {n: i for i, gen in enumerate(nx.topological_generations(graph), 1) for n in gen}
+    stage_of = compiled.deps.stages()
     nodes = []
     for node_id in compiled.order:
         node = compiled.nodes[node_id]

@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.compile.compiler import find_cycles
 from kailash_cli.compile.gcpause import gc_paused
+from kailash_cli.compile.graph import build
+from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.errors import WorkflowValidationError
 from kailash_cli.load.params import check_declarations
 from kailash_cli.load.yaml_io import Document, JsonPath, load
 from kailash_cli.model.expressions import ExpressionError, Template, parse_template
 from kailash_cli.model.result import Problem, has_errors
-from kailash_cli.model.workflow import NodeSpec, Workflow, node_spec, parse_connection
+from kailash_cli.model.workflow import Edge, NodeSpec, Workflow, node_spec, parse_connection
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.schema import schemas
 from kailash_cli.schema.schemas import did_you_mean
@@ -40,7 +41,7 @@ class _Checker:
         raw_params = data.get("params")
         self.params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         self.specs: dict[str, NodeSpec] = {}
-        self.deps: dict[str, set[str]] = {node_id: set() for node_id in self.nodes}
+        self.edges: list[Edge] = []
         self.connected: dict[str, dict[str, int]] = {node_id: {} for node_id in self.nodes}
 
     def add(self, id_: str, message: str, path: JsonPath, fix: str | None = None, *,
@@ -56,40 +57,9 @@ class _Checker:
         self._connections()
         self._required_params()
         self._expressions()
-        self._fallbacks()
-        for cycle in find_cycles(self.deps):
-            path = " -> ".join([*cycle, cycle[0]])
-            self.add("KV207", f"cycle between nodes: {path}", ("nodes", cycle[0]),
-                     "remove one of the connections, depends_on entries or ${nodes...} "
-                     "references on this cycle", key=True)
+        deps = build("", self.nodes, self.edges)
+        self.problems.extend(graph_problems(self.doc, self.nodes, deps))
         return self.problems
-
-    def _fallbacks(self) -> None:
-        """A fallback runs only in its primary's place: nothing may connect to or from it."""
-        named = {n.get("fallback"): i for i, n in self.nodes.items()
-                 if isinstance(n, dict) and isinstance(n.get("fallback"), str)}
-        for fallback, primary in named.items():
-            if fallback not in self.deps:
-                continue
-            users = sorted(n for n, deps in self.deps.items() if fallback in deps)
-            if self.deps[fallback] or users:
-                self.add("KV212", f"node '{fallback}' is the fallback of '{primary}': it runs only "
-                         f"in its place, with its inputs, so it cannot have inputs or dependents "
-                         f"of its own", ("nodes", fallback), f"connect to and from '{primary}' "
-                         "instead", key=True)
-        looped: set[str] = set()
-        for start in named.values():
-            if start in looped:
-                continue
-            chain, current = [start], self.nodes[start].get("fallback")
-            while isinstance(current, str) and current in self.nodes and current not in chain:
-                chain.append(current)
-                nxt = self.nodes[current]
-                current = nxt.get("fallback") if isinstance(nxt, dict) else None
-            if current == start and len(chain) > 1:  # a node naming itself is KV206 already
-                looped.update(chain)
-                self.add("KV206", f"fallback chain loops: {' -> '.join([*chain, start])}",
-                         ("nodes", start, "fallback"), "end the chain with a node without fallback")
 
     def _node(self, node_id: str, node: dict[str, Any]) -> None:
         type_name = node.get("type")
@@ -110,8 +80,6 @@ class _Checker:
                     self.add(id_, f"node '{node_id}': {field} names {what}"
                              f"{did_you_mean(ref, self.nodes) if ref != node_id else ''}",
                              where, f"name another node id in {field}")
-                elif field == "depends_on":
-                    self.deps[node_id].add(ref)
         self._retry_on(node_id, node.get("retry"), (*base, "retry", "retry_on"))
         node_type = NODE_TYPES.get(type_name) if isinstance(type_name, str) else None
         config = node.get("config", {})
@@ -159,8 +127,7 @@ class _Checker:
                                    where)
             if ok_target:
                 self._check_param(target, param, where, index)
-            if ok_source and ok_target:
-                self.deps[target].add(source)
+            self.edges.append(Edge(source, output, target, param, index))
 
     def _endpoint(self, role: str, node_id: str, text: str, where: JsonPath) -> bool:
         if node_id in self.nodes:
@@ -206,7 +173,7 @@ class _Checker:
                              f"set config.{param} or connect an output to {node_id}.{param}")
 
     def _expressions(self) -> None:
-        for path, text, owner in _strings(self.data):
+        for path, text in _strings(self.data):
             try:
                 parsed = parse_template(text)
             except ExpressionError as e:
@@ -216,10 +183,9 @@ class _Checker:
                 allow_user = len(path) >= 4 and path[2] == "permissions"
                 for expr in parsed.exprs:
                     for ref in expr.refs:
-                        self._reference(ref, expr.text, path, owner, allow_user)
+                        self._reference(ref, expr.text, path, allow_user)
 
-    def _reference(self, ref: tuple[str, ...], text: str, path: JsonPath, owner: str | None,
-                   allow_user: bool) -> None:
+    def _reference(self, ref: tuple[str, ...], text: str, path: JsonPath, allow_user: bool) -> None:
         root = ref[0]
         if root in ("true", "false", "null", "True", "False", "None") or (allow_user and root == "user"):
             return
@@ -229,7 +195,7 @@ class _Checker:
                          f"{did_you_mean(ref[1], self.params)}", path,
                          "declare it under params: or fix the name")
         elif root == "nodes":
-            self._node_reference(ref, text, path, owner)
+            self._node_reference(ref, text, path)
         elif root == "secrets":
             secrets = self.data.get("secrets")
             if not isinstance(secrets, dict):
@@ -257,8 +223,7 @@ class _Checker:
                      path, "start with params., env., secrets., nodes., run. or an "
                      "UPPER_CASE environment variable")
 
-    def _node_reference(self, ref: tuple[str, ...], text: str, path: JsonPath,
-                        owner: str | None) -> None:
+    def _node_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:
         if len(ref) < 2:
             return
         if ref[1] not in self.nodes:
@@ -267,8 +232,6 @@ class _Checker:
             return
         if len(ref) > 2:
             self._check_output(ref[1], ref[2], f"${{{text}}}", path)
-        if owner is not None:
-            self.deps[owner].add(ref[1])
 
 
 def _typed_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -280,8 +243,8 @@ def _typed_params(params: dict[str, Any]) -> dict[str, Any]:
             for name, spec in params.items()}
 
 
-def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str, str | None]]:
-    """Every string that may hold expressions, with the node it belongs to (None: outputs)."""
+def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
+    """Every string that may hold expressions, with where it is."""
     nodes = data.get("nodes")
     for node_id, node in (nodes.items() if isinstance(nodes, dict) else ()):
         if not isinstance(node, dict):
@@ -292,11 +255,9 @@ def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str, str | None]]
             if key == "config" and node_type is not None and isinstance(value, dict):
                 value = node_type.templated(value)
             if key in node:
-                for path, text in _walk(value, ("nodes", node_id, key)):
-                    yield path, text, node_id
+                yield from _walk(value, ("nodes", node_id, key))
     if "outputs" in data:
-        for path, text in _walk(data["outputs"], ("outputs",)):
-            yield path, text, None
+        yield from _walk(data["outputs"], ("outputs",))
 
 
 def _walk(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:

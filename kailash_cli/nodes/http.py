@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -31,6 +32,8 @@ fetch:
 """
 
     async def arun(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
+        import httpx  # here, not at the top: validating a workflow must not pay for it
+
         assert ctx.http is not None, "the engine provides an HTTP client"
         method = str(params.get("method", "GET")).upper()
         url = params["url"]

@@ -14,14 +14,15 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.load.yaml_io import Document, JsonPath
 from kailash_cli.model.result import Problem
 from kailash_cli.schema.fastcheck import Check, compile_schema
+
+if TYPE_CHECKING:  # jsonschema is imported only when a value is invalid (fastcheck decides the rest)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _HERE = Path(__file__).resolve().parent.parent
 _TYPE_NAMES = {
@@ -44,12 +45,15 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name))
 
 
 @cache
-def _fast_check(name: str, skip_required: bool) -> Check | None:
-    return compile_schema(load_schema(name), ignore_root_required=skip_required)
+def _fast_check(name: str, skip_required: bool, expressions: bool) -> Check | None:
+    return compile_schema(load_schema(name), ignore_root_required=skip_required,
+                          expressions=expressions)
 
 
 def property_defaults(name: str) -> dict[str, Any]:
@@ -117,6 +121,8 @@ def _convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Prob
         alternatives = _alternative_keys(error)
         if alternatives:
             return [_alternatives_problem(doc, path, where, error, alternatives)]
+        from jsonschema.exceptions import best_match
+
         deepest = best_match(branches)
         if deepest.validator not in ("anyOf", "oneOf") and len(deepest.absolute_path) > 0:
             return _convert(deepest, doc, path[: len(path) - len(error.relative_path)])
@@ -250,7 +256,7 @@ def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),
     checked at run time, once resolved, so keyword errors on them are not reported here.
     Elsewhere (timeouts, retry, runtime, ...) values are used as written, so they are checked.
     """
-    fast = _fast_check(name, skip_required)
+    fast = _fast_check(name, skip_required, expressions)
     if fast is not None and fast(instance):
         return []  # valid: jsonschema would report nothing (see schema_check)
     problems: list[Problem] = []
@@ -265,6 +271,15 @@ def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),
 
 def check_value(value: Any, schema: dict[str, Any]) -> str | None:
     """First error of ``value`` against a schema fragment, as text, or None."""
+    fast = compile_schema(schema)
+    try:
+        if fast is not None and fast(value):
+            return None
+    except (TypeError, ValueError, AttributeError, re.error):  # a bad fragment: jsonschema says how
+        pass
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
     error = best_match(Draft202012Validator(schema).iter_errors(value), key=lambda e: 0)
     if error is None:
         return None

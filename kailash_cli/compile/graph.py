@@ -1,0 +1,291 @@
+"""The dependency graph of a workflow: which node waits for which, why, and in what order.
+
+Built once, in pure Python, by :func:`build` from a workflow's nodes and connections, as
+written (validation, which may see an invalid document) or as the model (the compiler).
+Validation reads its cycles, the compiler its order and links, ``run --dry-run`` its
+stages. A ``networkx.DiGraph`` is made from it only where one is wanted
+(:meth:`Dependencies.to_networkx`: ``kailash graph``, ``CompiledGraph.graph``), so checking
+a workflow never imports networkx.
+
+Edges go from the node that must finish first to the node that waits for it. Their kinds:
+``data`` (a connection), ``expr`` (a ``${nodes.X...}`` reference in the config or
+``when``), ``order`` (``depends_on``) and ``fallback`` (to the node that runs in the
+source's place; it orders nothing).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from kailash_cli.model.expressions import ExpressionError, Template, parse_template
+from kailash_cli.model.workflow import Edge
+from kailash_cli.nodes.registry import NODE_TYPES
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+DATA, EXPR, ORDER, FALLBACK = "data", "expr", "order", "fallback"
+
+
+@dataclass(slots=True)
+class Link:
+    """All the reasons one node waits for another, in the order they were found."""
+
+    kinds: set[str]
+    labels: list[str]
+
+    @property
+    def orders(self) -> bool:
+        """True when the target must wait for the source (any link but a bare fallback)."""
+        return self.kinds != {FALLBACK}
+
+
+class Dependencies:
+    """The links between a workflow's nodes; node and link order is the order of the file."""
+
+    def __init__(self, name: str, types: dict[str, str | None], fallbacks: set[str]) -> None:
+        self.name = name
+        self.types = types
+        self.fallback_only = fallbacks
+        self.links: dict[tuple[str, str], Link] = {}
+        self.preds: dict[str, dict[str, Link]] = {node: {} for node in types}
+        self.succs: dict[str, dict[str, Link]] = {node: {} for node in types}
+
+    def add(self, source: str, target: str, kind: str, label: str) -> None:
+        link = self.links.get((source, target))
+        if link is None:
+            link = self.links[source, target] = Link({kind}, [label])
+            self.succs[source][target] = link
+            self.preds[target][source] = link
+        else:
+            link.kinds.add(kind)
+            link.labels.append(label)
+
+    def waits_for(self, node: str) -> dict[str, Link]:
+        """The nodes ``node`` runs after, with why."""
+        return {source: link for source, link in self.preds[node].items() if link.orders}
+
+    def waited_by(self, node: str) -> tuple[str, ...]:
+        """The nodes that run after ``node``, in the order their links were found."""
+        return tuple(target for target, link in self.succs[node].items() if link.orders)
+
+    def cycles(self) -> list[list[str]]:
+        """One cycle per strongly connected component that has one (see :func:`find_cycles`)."""
+        successors = {node: self.waited_by(node) for node in self.types}
+        if _acyclic(successors):  # the usual case, at a fraction of the cost of the search
+            return []
+        position = {node: i for i, node in enumerate(self.types)}
+        return find_cycles({node: sorted(targets, key=position.__getitem__)
+                            for node, targets in successors.items()})
+
+    def order(self) -> tuple[str, ...]:
+        """A topological order that keeps the file's order among nodes free to go first."""
+        position = {node: i for i, node in enumerate(self.types)}
+        waiting = {node: len(self.waits_for(node)) for node in self.types}
+        ready = [(position[node], node) for node, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, node = heapq.heappop(ready)
+            order.append(node)
+            for target in self.waited_by(node):
+                waiting[target] -= 1
+                if waiting[target] == 0:
+                    heapq.heappush(ready, (position[target], target))
+        if len(order) != len(self.types):
+            raise AssertionError(f"cycle between nodes {self.cycles()}: validation lets none through")
+        return tuple(order)
+
+    def stages(self) -> dict[str, int]:
+        """Stage of each node, from 1: a node runs one stage after the latest it waits for."""
+        stage: dict[str, int] = {}
+        for node in self.order():
+            stage[node] = 1 + max((stage[source] for source in self.waits_for(node)), default=0)
+        return stage
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The graph as a ``networkx.DiGraph`` (built once): nodes carry ``type`` and
+        ``fallback_only``, edges ``kinds`` and ``labels``."""
+        return self._networkx
+
+    @cached_property
+    def _networkx(self) -> nx.DiGraph:
+        import networkx as nx
+
+        graph = nx.DiGraph(name=self.name)
+        for node, type_ in self.types.items():
+            graph.add_node(node, type=type_, fallback_only=node in self.fallback_only)
+        for (source, target), link in self.links.items():
+            graph.add_edge(source, target, kinds=set(link.kinds), labels=list(link.labels))
+        return graph
+
+
+def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Dependencies:
+    """The dependencies among ``nodes`` (id -> the node as written, or its NodeSpec).
+
+    Reads defensively: a reference to an unknown node, a node naming itself in
+    ``depends_on`` or ``fallback`` and an expression that does not parse add no link
+    (validation reports each of them on its own).
+    """
+    types = {}
+    fallbacks = {}
+    for node_id, node in nodes.items():
+        type_ = _field(node, "type")
+        types[node_id] = type_ if isinstance(type_, str) else None
+        fallback = _field(node, "fallback")
+        if isinstance(fallback, str) and fallback:
+            fallbacks[node_id] = fallback
+    deps = Dependencies(name, types, set(fallbacks.values()))
+    for edge in edges:
+        if edge.source in nodes and edge.target in nodes:
+            deps.add(edge.source, edge.target, DATA, f"{'.'.join(edge.output)} -> {edge.param}")
+    for node_id, node in nodes.items():
+        refs = (ref[1] for ref in node_refs(node) if ref[0] == "nodes" and len(ref) > 1)
+        for ref in dict.fromkeys(refs):
+            if ref in nodes:
+                deps.add(ref, node_id, EXPR, "${nodes." + ref + "}")
+        for ref in _names(_field(node, "depends_on")):
+            if ref in nodes and ref != node_id:
+                deps.add(ref, node_id, ORDER, "depends_on")
+        fallback = fallbacks.get(node_id)
+        if fallback is not None and fallback in nodes and fallback != node_id:
+            deps.add(node_id, fallback, FALLBACK, "fallback")
+    return deps
+
+
+def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
+    """Every name chain the node's expressions read (``("nodes", "read", "data")``, ...):
+    those in its config (less the parameters its type takes as written) and its ``when``."""
+    config = _field(node, "config")
+    texts = _strings(config)
+    type_ = _field(node, "type")
+    node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
+    if texts and node_type is not None and isinstance(config, dict):
+        texts = _strings(node_type.templated(config))
+    for text in (*texts, *_strings(_field(node, "when"))):
+        try:
+            parsed = parse_template(text)
+        except ExpressionError:  # reported by validation (KV301)
+            continue
+        if isinstance(parsed, Template):
+            for expr in parsed.exprs:
+                yield from expr.refs
+
+
+def _acyclic(successors: Mapping[str, Sequence[str]]) -> bool:
+    waiting = dict.fromkeys(successors, 0)
+    for targets in successors.values():
+        for target in targets:
+            waiting[target] += 1
+    ready = [node for node, count in waiting.items() if count == 0]
+    done = 0
+    while ready:
+        done += 1
+        for target in successors[ready.pop()]:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                ready.append(target)
+    return done == len(successors)
+
+
+def find_cycles(successors: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """One cycle (in order) per strongly connected component that has one, sorted by the
+    position of its first node in ``successors``. Each is the first cycle a depth-first
+    search from the component's earliest node meets, following ``successors`` in order."""
+    position = {node: i for i, node in enumerate(successors)}
+    cycles = []
+    for component in _components(successors):
+        first = min(component, key=position.__getitem__)
+        if len(component) == 1 and first not in successors[first]:
+            continue
+        cycles.append(_first_cycle(successors, component, first))
+    return sorted(cycles, key=lambda cycle: position[cycle[0]])
+
+
+def _components(successors: Mapping[str, Sequence[str]]) -> list[set[str]]:
+    """Strongly connected components (Tarjan's algorithm, without recursion)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for root in successors:
+        if root in index:
+            continue
+        work = [(root, iter(successors[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, pending = work[-1]
+            child = next(pending, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(successors[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                found.append(component)
+    return found
+
+
+def _first_cycle(successors: Mapping[str, Sequence[str]], component: set[str], start: str) -> list[str]:
+    """The cycle a depth-first search from ``start`` meets first. Inside a strongly connected
+    component the search never backs up (every node there leads back to the path), so it
+    is the walk along each node's first successor in the component until a node repeats."""
+    path, seen = [start], {start: 0}
+    while True:
+        node = next(n for n in successors[path[-1]] if n in component)
+        if node in seen:
+            return path[seen[node]:]
+        seen[node] = len(path)
+        path.append(node)
+
+
+def _field(node: Any, name: str) -> Any:
+    return node.get(name) if isinstance(node, dict) else getattr(node, name, None)
+
+
+def _names(value: Any) -> list[str]:
+    """The node ids a ``depends_on`` names: one id or a list of them."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings in a nested value (mappings and lists, as loaded) that hold ``${``."""
+    if isinstance(value, str):
+        return [value] if "${" in value else []
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return []
+    found = []
+    for item in value:
+        if isinstance(item, str):
+            if "${" in item:
+                found.append(item)
+        elif isinstance(item, dict | list | tuple):
+            found.extend(_strings(item))
+    return found
