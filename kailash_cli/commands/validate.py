@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kailash_cli.api import check_files
+from kailash_cli.compile.check import check_files
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.model.result import has_errors
 from kailash_cli.report.findings import ReportContext, render, summary

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.model.expressions import Scope, Template, render
 from kailash_cli.model.result import FAILED, NodeResult
 from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.base import Outputs
+from kailash_cli.schema.fastcheck import compile_schema
 from kailash_cli.schema.schemas import describe_type
 
 
@@ -27,7 +26,7 @@ class Fail(Exception):
     """The node fails before it is called (bad input); the message says why."""
 
 
-_VALIDATORS: dict[str, Draft202012Validator] = {}
+_CHECKS: dict[str, Any] = {}  # node type -> compiled yes/no check of its params (or None)
 
 
 class InputResolver:
@@ -117,13 +116,21 @@ def _dig(value: Any, edge: Edge) -> Any:
 
 
 def check_params(node: CompiledNode, params: dict[str, Any]) -> None:
-    """Resolved params against the node type's schema (types the YAML could not fix)."""
+    """Resolved params against the node type's schema (types the YAML could not fix).
+
+    A compiled yes/no check answers first; jsonschema is loaded only to word a refusal.
+    """
     if not node.node_type.checks_params:
         return
-    validator = _VALIDATORS.get(node.spec.type)
-    if validator is None:
-        validator = _VALIDATORS[node.spec.type] = Draft202012Validator(node.node_type.schema)
-    for error in validator.iter_errors(params):
+    name = node.spec.type
+    if name not in _CHECKS:
+        _CHECKS[name] = compile_schema(node.node_type.schema)
+    fast = _CHECKS[name]
+    if fast is not None and fast(params):
+        return
+    from jsonschema import Draft202012Validator
+
+    for error in Draft202012Validator(node.node_type.schema).iter_errors(params):
         where = ".".join(str(p) for p in error.absolute_path) or "parameters"
         if error.validator == "type":
             raise Fail(f"parameter '{where}' must be {error.validator_value}, got "
