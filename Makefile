@@ -23,9 +23,7 @@ demo: $(VENV)/.installed
 	$(BIN)/kailash validate workflows/
 	$(BIN)/kailash run workflows/customer-etl.yaml -p min_total=100
 
-test: $(VENV)/.dev-installed
-	$(BIN)/ruff check kailash_cli tests benchmarks
-	$(BIN)/mypy kailash_cli
+test: lint
 	rm -f .coverage .coverage.*
 	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml $(BIN)/coverage run -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
@@ -35,6 +33,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
 
 lint: $(VENV)/.dev-installed
+	$(BIN)/ruff format --check kailash_cli tests benchmarks
 	$(BIN)/ruff check kailash_cli tests benchmarks
 	$(BIN)/mypy kailash_cli
 

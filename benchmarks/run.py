@@ -107,8 +107,7 @@ def verdict(passed: bool) -> str:
 def write_chain(folder: Path) -> Path:
     lines = ["name: bench-chain", "nodes:"]
     for i in range(CHAIN_NODES):
-        lines += [f"  n{i}:", "    type: PythonCodeNode", "    config:",
-                  f'      function: "{MODULE}:step"']
+        lines += [f"  n{i}:", "    type: PythonCodeNode", "    config:", f'      function: "{MODULE}:step"']
         if i == 0:
             lines.append("      x: 0")
     lines.append("connections:")
@@ -119,19 +118,35 @@ def write_chain(folder: Path) -> Path:
 def write_sleepers(folder: Path) -> Path:
     lines = ["name: bench-fan-out", "runtime:", f"  max_concurrency: {SLEEPERS}", "nodes:"]
     for i in range(SLEEPERS):
-        lines += [f"  nap{i}:", "    type: PythonCodeNode", "    config:",
-                  f'      function: "{MODULE}:nap"', f"      seconds: {SLEEP_S}"]
+        lines += [
+            f"  nap{i}:",
+            "    type: PythonCodeNode",
+            "    config:",
+            f'      function: "{MODULE}:nap"',
+            f"      seconds: {SLEEP_S}",
+        ]
     return write(folder / "fan-out.yaml", lines)
 
 
 def write_big(folder: Path) -> Path:
     """10,000 nodes as a person would write them: a binary tree of connected steps."""
-    lines = ["name: bench-big", "description: A generated workflow of 10,000 nodes.",
-             "params:", "  start:", "    type: integer", "    default: 1", "nodes:"]
+    lines = [
+        "name: bench-big",
+        "description: A generated workflow of 10,000 nodes.",
+        "params:",
+        "  start:",
+        "    type: integer",
+        "    default: 1",
+        "nodes:",
+    ]
     for i in range(BIG_NODES):
-        lines += [f"  step_{i:05d}:", "    type: PythonCodeNode",
-                  f"    description: step {i} of the tree", "    config:",
-                  f'      function: "{MODULE}:step"']
+        lines += [
+            f"  step_{i:05d}:",
+            "    type: PythonCodeNode",
+            f"    description: step {i} of the tree",
+            "    config:",
+            f'      function: "{MODULE}:step"',
+        ]
         if i == 0:
             lines.append('      x: "${params.start}"')
     lines.append("connections:")
@@ -165,8 +180,12 @@ def bench_chain(folder: Path, repeats: int = 9) -> Figure:
 
     def engine() -> None:
         with LocalExecutor(16) as executor:
-            result = run_engine(compiled, RunOptions(executor=executor, files=FileAccess(folder),
-                                                     max_concurrency=16, prepared=prepared))
+            result = run_engine(
+                compiled,
+                RunOptions(
+                    executor=executor, files=FileAccess(folder), max_concurrency=16, prepared=prepared
+                ),
+            )
         assert result.succeeded and result.outputs[f"n{CHAIN_NODES - 1}"]["result"] == CHAIN_NODES
 
     engine()  # warm-up: first-call costs are not the per-node overhead
@@ -179,7 +198,10 @@ def bench_chain(folder: Path, repeats: int = 9) -> Figure:
         f"1. engine overhead, {CHAIN_NODES}-node chain",
         f"{median_us:.1f} us/node median (best {per_node_us:.1f}); run {ms(median)}",
         f"plain loop {plain_s * 1e6:.0f} us ({plain_s / CHAIN_NODES * 1e9:.0f} ns/call)",
-        f"{median / plain_s:.0f}x loop", "<= 50 us/node", median_us <= 50)
+        f"{median / plain_s:.0f}x loop",
+        "<= 50 us/node",
+        median_us <= 50,
+    )
 
 
 def bench_chain_recorded(folder: Path, repeats: int = 9) -> Figure:
@@ -200,9 +222,17 @@ def bench_chain_recorded(folder: Path, repeats: int = 9) -> Figure:
         recorder = RunRecorder(store, "r", "chain", list(compiled.workflow.nodes), redactor.value)
         recorder.begin("chain.yaml", now_iso(), {}, {})
         with LocalExecutor(16) as executor:
-            result = run_engine(compiled, RunOptions(
-                executor=executor, max_concurrency=16, prepared=prepared, observer=Observers(recorder),
-                files=FileAccess(folder, guard), secrets={"k": "not-a-real-secret-0123456789"}))
+            result = run_engine(
+                compiled,
+                RunOptions(
+                    executor=executor,
+                    max_concurrency=16,
+                    prepared=prepared,
+                    observer=Observers(recorder),
+                    files=FileAccess(folder, guard),
+                    secrets={"k": "not-a-real-secret-0123456789"},
+                ),
+            )
         recorder.finish(result)
         store.close()
         assert result.succeeded
@@ -215,8 +245,11 @@ def bench_chain_recorded(folder: Path, repeats: int = 9) -> Figure:
     return Figure(
         "1b. same chain with run store, redaction, path guard",
         f"{median_us:.1f} us/node median; run {ms(median)} incl. store writes",
-        f"plain loop {plain_s * 1e6:.0f} us", f"{median / plain_s:.0f}x loop", "<= 50 us/node",
-        median_us <= 50)
+        f"plain loop {plain_s * 1e6:.0f} us",
+        f"{median / plain_s:.0f}x loop",
+        "<= 50 us/node",
+        median_us <= 50,
+    )
 
 
 def bench_fan_out(folder: Path, repeats: int = 7) -> Figure:
@@ -224,8 +257,12 @@ def bench_fan_out(folder: Path, repeats: int = 7) -> Figure:
 
     def engine() -> None:
         with LocalExecutor(SLEEPERS) as executor:
-            result = run_engine(compiled, RunOptions(executor=executor, files=FileAccess(folder),
-                                                     max_concurrency=SLEEPERS, prepared=prepared))
+            result = run_engine(
+                compiled,
+                RunOptions(
+                    executor=executor, files=FileAccess(folder), max_concurrency=SLEEPERS, prepared=prepared
+                ),
+            )
         assert result.succeeded
 
     ideal = min(timed(lambda: time.sleep(SLEEP_S), repeats))
@@ -233,8 +270,12 @@ def bench_fan_out(folder: Path, repeats: int = 7) -> Figure:
     best, median = min(runs), statistics.median(runs)
     return Figure(
         f"2. {SLEEPERS} x {SLEEP_S * 1000:.0f} ms sleeps, concurrency {SLEEPERS}",
-        f"{ms(median)} median (best {ms(best)})", f"one sleep {ms(ideal)}",
-        f"{median / ideal:.2f}x", "<= 1.5x", median / ideal <= 1.5)
+        f"{ms(median)} median (best {ms(best)})",
+        f"one sleep {ms(ideal)}",
+        f"{median / ideal:.2f}x",
+        "<= 1.5x",
+        median / ideal <= 1.5,
+    )
 
 
 def bench_big(folder: Path, repeats: int = 3) -> list[Figure]:
@@ -248,15 +289,27 @@ def bench_big(folder: Path, repeats: int = 3) -> list[Figure]:
     runs = timed(load_and_compile, repeats)
     best, median = min(runs), statistics.median(runs)
     kailash = str(Path(sys.executable).with_name("kailash"))
-    cli = timed(lambda: subprocess.run([kailash, "validate", str(path)], check=True,
-                                       capture_output=True), repeats)
+    cli = timed(
+        lambda: subprocess.run([kailash, "validate", str(path)], check=True, capture_output=True), repeats
+    )
     python = min(timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3))
     return [
-        Figure(f"3. load+validate+compile, {BIG_NODES} nodes ({lines} lines)",
-               f"{median:.2f} s median (best {best:.2f} s)", "limit 2 s",
-               f"{median / 2:.2f}x limit", "< 2 s", median < 2),
-        Figure("   `kailash validate` on it (subprocess, info)", f"{min(cli):.2f} s best",
-               f"python -c pass {ms(python)}", "-", "info", True),
+        Figure(
+            f"3. load+validate+compile, {BIG_NODES} nodes ({lines} lines)",
+            f"{median:.2f} s median (best {best:.2f} s)",
+            "limit 2 s",
+            f"{median / 2:.2f}x limit",
+            "< 2 s",
+            median < 2,
+        ),
+        Figure(
+            "   `kailash validate` on it (subprocess, info)",
+            f"{min(cli):.2f} s best",
+            f"python -c pass {ms(python)}",
+            "-",
+            "info",
+            True,
+        ),
     ]
 
 
@@ -272,9 +325,16 @@ def bench_startup(repeats: int = 11) -> list[Figure]:
     figures = []
     for flag, limit in (("--version", 0.150), ("--help", 0.300)):
         took = median_of([kailash, flag])
-        figures.append(Figure(f"4. kailash {flag}", f"{ms(took)} median",
-                              f"python -c pass {ms(python)}", f"{took / python:.1f}x python",
-                              f"< {limit * 1000:.0f} ms", took < limit))
+        figures.append(
+            Figure(
+                f"4. kailash {flag}",
+                f"{ms(took)} median",
+                f"python -c pass {ms(python)}",
+                f"{took / python:.1f}x python",
+                f"< {limit * 1000:.0f} ms",
+                took < limit,
+            )
+        )
     return figures
 
 
@@ -299,10 +359,14 @@ def bench_validate_cpu(folder: Path, repeats: int = 15) -> Figure:
     python = statistics.median(cpu_times([sys.executable, "-c", "pass"], repeats, env))
     runs = cpu_times([kailash, "validate", str(path)], repeats, env)
     median = statistics.median(runs)
-    return Figure("5. `kailash validate` CPU, 5-line workflow",
-                  f"{ms(median)} median (best {ms(min(runs))}) user+sys",
-                  f"python -c pass {ms(python)}", f"{median / python:.1f}x python",
-                  f"<= {VALIDATE_CPU_LIMIT_S * 1000:.0f} ms", median <= VALIDATE_CPU_LIMIT_S)
+    return Figure(
+        "5. `kailash validate` CPU, 5-line workflow",
+        f"{ms(median)} median (best {ms(min(runs))}) user+sys",
+        f"python -c pass {ms(python)}",
+        f"{median / python:.1f}x python",
+        f"<= {VALIDATE_CPU_LIMIT_S * 1000:.0f} ms",
+        median <= VALIDATE_CPU_LIMIT_S,
+    )
 
 
 # -- report ---------------------------------------------------------------------------
@@ -311,11 +375,19 @@ def bench_validate_cpu(folder: Path, repeats: int = 15) -> Figure:
 def table(figures: list[Figure]) -> str:
     """A Markdown table the README can quote."""
     rows = [("target", "measured", "baseline (same run)", "ratio", "limit", "result")]
-    rows += [(f.target.strip(), f.measured, f.baseline, f.ratio, f.limit,
-              verdict(f.passed) if f.limit != "info" else "-") for f in figures]
+    rows += [
+        (
+            f.target.strip(),
+            f.measured,
+            f.baseline,
+            f.ratio,
+            f.limit,
+            verdict(f.passed) if f.limit != "info" else "-",
+        )
+        for f in figures
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-             for row in rows]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -331,12 +403,18 @@ def main() -> int:
             found = bench(folder)
             for figure in found if isinstance(found, list) else [found]:
                 figures.append(figure)
-                print(f"{figure.target}: {figure.measured}; baseline {figure.baseline}; "
-                      f"{figure.ratio}; {figure.limit}: {verdict(figure.passed)}", flush=True)
+                print(
+                    f"{figure.target}: {figure.measured}; baseline {figure.baseline}; "
+                    f"{figure.ratio}; {figure.limit}: {verdict(figure.passed)}",
+                    flush=True,
+                )
     for figure in bench_startup():
         figures.append(figure)
-        print(f"{figure.target}: {figure.measured}; baseline {figure.baseline}; "
-              f"{figure.ratio}; {figure.limit}: {verdict(figure.passed)}", flush=True)
+        print(
+            f"{figure.target}: {figure.measured}; baseline {figure.baseline}; "
+            f"{figure.ratio}; {figure.limit}: {verdict(figure.passed)}",
+            flush=True,
+        )
     print()
     print(table(figures))
     return 0 if all(f.passed for f in figures) else 1

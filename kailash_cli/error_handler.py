@@ -22,9 +22,13 @@ def _report(output: Output, e: KailashError) -> None:
     lines = e.lines()
     if output.json_logs and isinstance(e, WorkflowValidationError):
         for problem in e.problems:
-            output.event("finding", "error", message=problem.message,
-                         **{k: v for k, v in problem.to_dict().items() if k != "message"})
-        lines = lines[len(e.problems):]
+            output.event(
+                "finding",
+                "error",
+                message=problem.message,
+                **{k: v for k, v in problem.to_dict().items() if k != "message"},
+            )
+        lines = lines[len(e.problems) :]
     for line in lines:
         _say(output, line)
 

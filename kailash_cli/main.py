@@ -67,10 +67,15 @@ def _version(value: bool) -> None:
 def _root(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")] = False,
-    log_format: Annotated[LogFormat | None, typer.Option(
-        "--log-format", help="stderr as text, or one JSON object a line [env: KAILASH_LOG_FORMAT].")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format", help="stderr as text, or one JSON object a line [env: KAILASH_LOG_FORMAT]."
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     chosen = log_format.value if log_format else os.environ.get(ENV_LOG_FORMAT, "text")
     ctx.obj = Output(log_format="json" if chosen == "json" else "text", verbose=verbose)
@@ -88,51 +93,88 @@ def _run(ctx: typer.Context, command: Callable[[Output], int]) -> None:
     raise typer.Exit(handle(lambda: command(output), output))
 
 
-WorkflowArg = Annotated[Path, typer.Argument(metavar="WORKFLOW", help="Workflow YAML file.",
-                                             show_default=False)]
+WorkflowArg = Annotated[
+    Path, typer.Argument(metavar="WORKFLOW", help="Workflow YAML file.", show_default=False)
+]
 
 
 @app.command()
 def run(
     ctx: typer.Context,
     workflow: WorkflowArg,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE",
-                                                    help="Set a param (repeatable).")] = None,
-    params_file: Annotated[Path | None, typer.Option(
-        "--params-file", help="YAML or JSON file of params.")] = None,
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="Project config (default ./kailash.yaml).")] = None,
-    output: Annotated[OutputFormat, typer.Option(
-        "--output", "-o", help="Result format on stdout.")] = OutputFormat.text,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Validate and print the plan; execute nothing.")] = False,
-    resume: Annotated[str | None, typer.Option(
-        "--resume", metavar="RUN_ID",
-        help="Resume a failed or interrupted run: its succeeded nodes are not run again.")] = None,
-    user: Annotated[str | None, typer.Option(
-        "--user", "-u", metavar="ID", envvar="KAILASH_USER",
-        help="Run as this user of access_control (permissions, masking) [env: KAILASH_USER].")] = None,
-    metrics_file: Annotated[Path | None, typer.Option(
-        "--metrics-file", metavar="PATH",
-        help="Write the run's metrics in Prometheus text format (atomically).")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE", help="Set a param (repeatable).")
+    ] = None,
+    params_file: Annotated[
+        Path | None, typer.Option("--params-file", help="YAML or JSON file of params.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="Result format on stdout.")
+    ] = OutputFormat.text,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and print the plan; execute nothing.")
+    ] = False,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN_ID",
+            help="Resume a failed or interrupted run: its succeeded nodes are not run again.",
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            "-u",
+            metavar="ID",
+            envvar="KAILASH_USER",
+            help="Run as this user of access_control (permissions, masking) [env: KAILASH_USER].",
+        ),
+    ] = None,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-file",
+            metavar="PATH",
+            help="Write the run's metrics in Prometheus text format (atomically).",
+        ),
+    ] = None,
 ) -> None:
     """Validate, compile and execute a workflow; results on stdout \
 (exit 0 ok, 1 failed, 2 could not start)."""
     from kailash_cli.commands.run import run as run_command
 
-    _run(ctx, lambda out: run_command(
-        workflow, cli_params=param or [], params_file=params_file, config_path=config,
-        output_format=output.value, dry_run=dry_run, resume=resume, user=user, metrics_file=metrics_file,
-        output=out))
+    _run(
+        ctx,
+        lambda out: run_command(
+            workflow,
+            cli_params=param or [],
+            params_file=params_file,
+            config_path=config,
+            output_format=output.value,
+            dry_run=dry_run,
+            resume=resume,
+            user=user,
+            metrics_file=metrics_file,
+            output=out,
+        ),
+    )
 
 
 @app.command()
 def validate(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(
-        metavar="PATH", help="Workflow or config files, or directories.", show_default=False)],
-    format_: Annotated[FindingFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = FindingFormat("text"),
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH", help="Workflow or config files, or directories.", show_default=False),
+    ],
+    format_: Annotated[FindingFormat, typer.Option("--format", "-f", help="Output format.")] = FindingFormat(
+        "text"
+    ),
 ) -> None:
     """Check workflows and kailash.yaml against the schemas and the semantic rules \
 (exit 0 valid, 1 findings)."""
@@ -145,39 +187,68 @@ def validate(
 def check_deploy(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Project directory.")] = Path("."),
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml).")] = None,
-    env_file: Annotated[list[Path] | None, typer.Option(
-        "--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable).")] = None,
-    format_: Annotated[FindingFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = FindingFormat("text"),
-    fail_level: Annotated[str, typer.Option(
-        "--fail-level", metavar="info|warning|error", help="Lowest severity that fails (exit 1).")] = "error",
-    select: Annotated[list[str] | None, typer.Option(
-        "--select", metavar="IDS", help="Only these checks (ids or prefixes, comma-separated).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", metavar="IDS", help="Skip these checks (ids or prefixes).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml)."),
+    ] = None,
+    env_file: Annotated[
+        list[Path] | None,
+        typer.Option("--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable)."),
+    ] = None,
+    format_: Annotated[FindingFormat, typer.Option("--format", "-f", help="Output format.")] = FindingFormat(
+        "text"
+    ),
+    fail_level: Annotated[
+        str,
+        typer.Option(
+            "--fail-level", metavar="info|warning|error", help="Lowest severity that fails (exit 1)."
+        ),
+    ] = "error",
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", metavar="IDS", help="Only these checks (ids or prefixes, comma-separated)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", metavar="IDS", help="Skip these checks (ids or prefixes).")
+    ] = None,
     list_: Annotated[bool, typer.Option("--list", help="Print the catalogue of checks and exit.")] = False,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", metavar="FILE", help="Accept the findings recorded in this file.")] = None,
-    write_baseline: Annotated[Path | None, typer.Option(
-        "--write-baseline", metavar="FILE", help="Record the current findings in this file.")] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", metavar="FILE", help="Accept the findings recorded in this file."),
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in this file."),
+    ] = None,
 ) -> None:
     """Pre-deployment checklist over a project directory (exit 0 pass, 1 findings at/above the fail level)."""
     from kailash_cli.commands.check_deploy import check_deploy as check_deploy_command
 
-    _run(ctx, lambda out: check_deploy_command(
-        directory, config_path=config, env_files=env_file or [], output_format=format_.value,
-        fail_level=fail_level, select=select or [], ignore=ignore or [], list_checks=list_,
-        baseline=baseline, write_baseline=write_baseline, output=out))
+    _run(
+        ctx,
+        lambda out: check_deploy_command(
+            directory,
+            config_path=config,
+            env_files=env_file or [],
+            output_format=format_.value,
+            fail_level=fail_level,
+            select=select or [],
+            ignore=ignore or [],
+            list_checks=list_,
+            baseline=baseline,
+            write_baseline=write_baseline,
+            output=out,
+        ),
+    )
 
 
 @app.command()
 def graph(
     ctx: typer.Context,
     workflow: WorkflowArg,
-    format_: Annotated[GraphFormat, typer.Option(
-        "--format", "-f", help="Output format.")] = GraphFormat.mermaid,
+    format_: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = GraphFormat.mermaid,
 ) -> None:
     """Print the compiled graph as mermaid, dot or ascii."""
     from kailash_cli.commands.graph import graph as graph_command
@@ -188,10 +259,12 @@ def graph(
 @app.command()
 def nodes(
     ctx: typer.Context,
-    type_: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="A node type to show.",
-                                                show_default=False)] = None,
-    output: Annotated[OutputFormat, typer.Option(
-        "--output", "-o", help="Output format.")] = OutputFormat.text,
+    type_: Annotated[
+        str | None, typer.Argument(metavar="[TYPE]", help="A node type to show.", show_default=False)
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="Output format.")
+    ] = OutputFormat.text,
 ) -> None:
     """List the node types, or show one type's parameters, inputs, outputs and an example."""
     from kailash_cli.commands.nodes import nodes as nodes_command
@@ -210,8 +283,11 @@ def schema(
     _run(ctx, lambda out: schema_command(kind.value, output=out))
 
 
-secrets_app = typer.Typer(name="secrets", no_args_is_help=True,
-                          help="Credentials in the OS keyring (service kailash); values are never shown.")
+secrets_app = typer.Typer(
+    name="secrets",
+    no_args_is_help=True,
+    help="Credentials in the OS keyring (service kailash); values are never shown.",
+)
 app.add_typer(secrets_app, name="secrets")
 SecretName = Annotated[str, typer.Argument(metavar="NAME", help="The secret's name.", show_default=False)]
 
@@ -247,8 +323,10 @@ app.add_typer(audit_app, name="audit")
 @audit_app.command("verify")
 def audit_verify(
     ctx: typer.Context,
-    log: Annotated[Path | None, typer.Argument(
-        metavar="LOG", help="Audit log (default .kailash/audit.jsonl).", show_default=False)] = None,
+    log: Annotated[
+        Path | None,
+        typer.Argument(metavar="LOG", help="Audit log (default .kailash/audit.jsonl).", show_default=False),
+    ] = None,
 ) -> None:
     """Check the hash chain (exit 0 intact, 1 tampered: names the first bad entry, 2 no log)."""
     from kailash_cli.commands.audit import audit_verify as command
@@ -256,8 +334,12 @@ def audit_verify(
     _run(ctx, lambda out: command(log, output=out))
 
 
-ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="Project config whose runtime.store to read (default ./kailash.yaml).")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Project config whose runtime.store to read (default ./kailash.yaml)."
+    ),
+]
 OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="Output format.")]
 
 runs_app = typer.Typer(name="runs", help="Run history from the store (default: list).")
@@ -265,32 +347,59 @@ app.add_typer(runs_app, name="runs")
 
 
 WorkflowFilter = Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")]
-StatusFilter = Annotated[str | None, typer.Option(
-    "--status", "-s", help="Only this status: succeeded, failed, interrupted, running.")]
+StatusFilter = Annotated[
+    str | None,
+    typer.Option("--status", "-s", help="Only this status: succeeded, failed, interrupted, running."),
+]
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")]
 
 
-def _list_runs(ctx: typer.Context, config: Path | None, output: OutputFormat, workflow: str | None,
-               status: str | None, limit: int) -> None:
+def _list_runs(
+    ctx: typer.Context,
+    config: Path | None,
+    output: OutputFormat,
+    workflow: str | None,
+    status: str | None,
+    limit: int,
+) -> None:
     from kailash_cli.commands.runs import list_runs
 
-    _run(ctx, lambda out: list_runs(config_path=config, workflow=workflow, status=status, limit=limit,
-                                   output_format=output.value,
-                                   output=out))
+    _run(
+        ctx,
+        lambda out: list_runs(
+            config_path=config,
+            workflow=workflow,
+            status=status,
+            limit=limit,
+            output_format=output.value,
+            output=out,
+        ),
+    )
 
 
 @runs_app.callback(invoke_without_command=True)
-def runs_default(ctx: typer.Context, config: ConfigOption = None,
-                 output: OutputOption = OutputFormat.text, workflow: WorkflowFilter = None,
-                 status: StatusFilter = None, limit: LimitOption = 20) -> None:
+def runs_default(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+    workflow: WorkflowFilter = None,
+    status: StatusFilter = None,
+    limit: LimitOption = 20,
+) -> None:
     """Run history from the store, newest first (`kailash runs` = `kailash runs list`)."""
     if ctx.invoked_subcommand is None:
         _list_runs(ctx, config, output, workflow, status, limit)
 
 
 @runs_app.command("list")
-def runs_list(ctx: typer.Context, config: ConfigOption = None, output: OutputOption = OutputFormat.text,
-              workflow: WorkflowFilter = None, status: StatusFilter = None, limit: LimitOption = 20) -> None:
+def runs_list(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+    workflow: WorkflowFilter = None,
+    status: StatusFilter = None,
+    limit: LimitOption = 20,
+) -> None:
     """List runs: run_id, workflow, status, started_at, duration_ms (newest first)."""
     _list_runs(ctx, config, output, workflow, status, limit)
 
@@ -305,8 +414,7 @@ def runs_show(
     """Show one run (with -o json: the `run --output json` document). Exit 2 for an unknown id."""
     from kailash_cli.commands.runs import show_run
 
-    _run(ctx, lambda out: show_run(run_id, config_path=config, output_format=output.value,
-                                   output=out))
+    _run(ctx, lambda out: show_run(run_id, config_path=config, output_format=output.value, output=out))
 
 
 dlq_app = typer.Typer(name="dlq", help="Dead letters: node executions that failed for good (default: list).")
@@ -314,14 +422,14 @@ app.add_typer(dlq_app, name="dlq")
 
 
 @dlq_app.callback(invoke_without_command=True)
-def dlq_default(ctx: typer.Context, config: ConfigOption = None,
-                output: OutputOption = OutputFormat.text) -> None:
+def dlq_default(
+    ctx: typer.Context, config: ConfigOption = None, output: OutputOption = OutputFormat.text
+) -> None:
     """Dead letters, newest first (`kailash dlq` = `kailash dlq list`)."""
     if ctx.invoked_subcommand is None:
         from kailash_cli.commands.dlq import list_letters
 
-        _run(ctx, lambda out: list_letters(config_path=config, output_format=output.value,
-                                   output=out))
+        _run(ctx, lambda out: list_letters(config_path=config, output_format=output.value, output=out))
 
 
 @dlq_app.command("list")
@@ -334,8 +442,9 @@ def dlq_list(
     """List dead letters: id, run, workflow, node, attempts, error."""
     from kailash_cli.commands.dlq import list_letters
 
-    _run(ctx, lambda out: list_letters(config_path=config, limit=limit, output_format=output.value,
-                                   output=out))
+    _run(
+        ctx, lambda out: list_letters(config_path=config, limit=limit, output_format=output.value, output=out)
+    )
 
 
 @dlq_app.command("show")
@@ -348,8 +457,7 @@ def dlq_show(
     """Show one dead letter with its (redacted) inputs and error. Exit 2 for an unknown id."""
     from kailash_cli.commands.dlq import show_letter
 
-    _run(ctx, lambda out: show_letter(letter_id, config_path=config, output_format=output.value,
-                                   output=out))
+    _run(ctx, lambda out: show_letter(letter_id, config_path=config, output_format=output.value, output=out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,9 +38,15 @@ REPO = Path(__file__).resolve().parent.parent
 Proc = subprocess.CompletedProcess  # what ``kailash`` and ``kailash_e2e`` return
 RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 
-def make_ctx(base_dir: Path, *, node_id: str = "node", prepared: Any = None,
-             transport: httpx.AsyncBaseTransport | None = None,
-             environ: Mapping[str, str] | None = None) -> NodeContext:
+
+def make_ctx(
+    base_dir: Path,
+    *,
+    node_id: str = "node",
+    prepared: Any = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> NodeContext:
     """A NodeContext rooted at ``base_dir``; HTTP goes through ``transport`` when given."""
     clients: list[httpx.AsyncClient] = []
 
@@ -49,14 +55,16 @@ def make_ctx(base_dir: Path, *, node_id: str = "node", prepared: Any = None,
             clients.append(httpx.AsyncClient(transport=transport, follow_redirects=True))
         return clients[0]
 
-    ctx = NodeContext(node_id=node_id, files=FileAccess(base_dir), environ=environ or {},
-                      prepared=prepared, http=http)
+    ctx = NodeContext(
+        node_id=node_id, files=FileAccess(base_dir), environ=environ or {}, prepared=prepared, http=http
+    )
     ctx._clients = clients  # type: ignore[attr-defined]  # closed by run_node
     return ctx
 
 
-def run_node(node_type: str, params: dict[str, Any], ctx: NodeContext | None = None, *,
-             base_dir: Path | None = None) -> Outputs:
+def run_node(
+    node_type: str, params: dict[str, Any], ctx: NodeContext | None = None, *, base_dir: Path | None = None
+) -> Outputs:
     """Call one node type's run()/arun() with ``params`` as the engine would."""
     node = NODE_TYPES[node_type]
     ctx = ctx or make_ctx(base_dir or Path.cwd())
@@ -85,10 +93,17 @@ def write_file(tmp_path: Path, name: str, text: str) -> Path:
     return write(tmp_path / name, text, dedent=False)
 
 
-def run_workflow(tmp_path: Path, yaml_text: str, *, params: list[str] | None = None,
-                 environ: Mapping[str, str] | None = None, secrets: dict[str, Any] | None = None,
-                 timeout: float | None = None, max_concurrency: int = 16,
-                 observer: Any = None) -> RunResult:
+def run_workflow(
+    tmp_path: Path,
+    yaml_text: str,
+    *,
+    params: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    secrets: dict[str, Any] | None = None,
+    timeout: float | None = None,
+    max_concurrency: int = 16,
+    observer: Any = None,
+) -> RunResult:
     """Write ``wf.yaml`` into ``tmp_path`` and run it through the engine (no subprocess)."""
     path = write(tmp_path / "wf.yaml", yaml_text)
     workflow, _ = load_workflow(path)
@@ -97,10 +112,17 @@ def run_workflow(tmp_path: Path, yaml_text: str, *, params: list[str] | None = N
     runtime_timeout = workflow.runtime.get("timeout")
     limit = int(workflow.runtime.get("max_concurrency", max_concurrency))
     with LocalExecutor(limit) as executor:
-        options = RunOptions(executor=executor, files=FileAccess(workflow.base_dir), params=values,
-                             environ=dict(environ or {}), secrets=secrets or {}, max_concurrency=limit,
-                             timeout=timeout if timeout is not None else runtime_timeout,
-                             prepared=prepare(compiled), observer=observer or RunObserver())
+        options = RunOptions(
+            executor=executor,
+            files=FileAccess(workflow.base_dir),
+            params=values,
+            environ=dict(environ or {}),
+            secrets=secrets or {},
+            max_concurrency=limit,
+            timeout=timeout if timeout is not None else runtime_timeout,
+            prepared=prepare(compiled),
+            observer=observer or RunObserver(),
+        )
         return run(compiled, options)
 
 
@@ -150,9 +172,14 @@ def _process_like(cwd: Path | None) -> Iterator[None]:
             keyring_core._keyring_backend = backend  # type: ignore[attr-defined]
 
 
-def kailash(*args: str | os.PathLike[str], cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            extra_env: Mapping[str, str] | None = None, input: str | None = None,
-            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+def kailash(
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run ``kailash ARGS`` in-process through its entry point: exit code, stdout and stderr.
 
     ``env`` replaces the environment for the call (default: this one), ``extra_env`` adds to
@@ -178,23 +205,43 @@ def kailash(*args: str | os.PathLike[str], cwd: Path | None = None, env: Mapping
     return subprocess.CompletedProcess(["kailash", *argv], code, stdout.decode(), stderr.decode())
 
 
-def kailash_e2e(*args: str | os.PathLike[str], cwd: Path | None = None,
-                env: Mapping[str, str] | None = None, extra_env: Mapping[str, str] | None = None,
-                input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def kailash_e2e(
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
     """Run the installed ``kailash`` in a subprocess, as users do (for tests marked ``e2e``)."""
-    return subprocess.run([KAILASH, *map(os.fspath, args)], cwd=cwd, env=_environ(env, extra_env),
-                          input=input, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [KAILASH, *map(os.fspath, args)],
+        cwd=cwd,
+        env=_environ(env, extra_env),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def popen_e2e(*args: str | os.PathLike[str], cwd: Path | None = None,
-              env: Mapping[str, str] | None = None,
-              extra_env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+def popen_e2e(
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[str]:
     """Start the installed ``kailash`` (stdout and stderr piped, text), for signals and races."""
-    return subprocess.Popen([KAILASH, *map(os.fspath, args)], cwd=cwd, env=_environ(env, extra_env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [KAILASH, *map(os.fspath, args)],
+        cwd=cwd,
+        env=_environ(env, extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def no_traceback(proc: subprocess.CompletedProcess[str]) -> bool:
     return "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-
-

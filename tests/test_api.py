@@ -50,8 +50,9 @@ def _untimed(document: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in document.items() if k not in TIMINGS}, "nodes": nodes}
 
 
-def test_run_workflow_gives_the_record_of_run_output_json(project: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_workflow_gives_the_record_of_run_output_json(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     result = run_workflow("workflows/customer-etl.yaml", params={"min_total": 100})
     from_api = result.to_dict()
     assert capsys.readouterr().out == "scored 4 customers\n"  # the node's print; the API prints nothing
@@ -65,11 +66,14 @@ def test_run_workflow_gives_the_record_of_run_output_json(project: Path,
 
 
 def test_a_failed_node_is_a_failed_result_not_an_exception(tmp_path: Path) -> None:
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: boom
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1 / 0"}}
-        """)
+        """,
+    )
     result = run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"))
     assert (result.status, result.nodes["a"].status) == ("failed", "failed")
     assert result.nodes["a"].error == "ZeroDivisionError: division by zero"
@@ -86,13 +90,16 @@ def _workers() -> list[threading.Thread]:
 def test_everything_opened_is_released(tmp_path: Path) -> None:
     write(tmp_path / "lib" / "kx_helper_mod.py", "def double(x):\n    return x * 2\n")
     write(tmp_path / "local_fn.py", "def triple(x):\n    return x * 3\n")
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: release
         nodes:
           a: {type: PythonCodeNode, config: {function: "lib.kx_helper_mod:double", x: 2}}
           b: {type: PythonCodeNode, config: {function: "./local_fn.py:triple", x: 3}, timeout: 5}
           c: {type: PythonCodeNode, config: {code: "result = 1"}, depends_on: [a, b]}
-        """)
+        """,
+    )
     write(tmp_path / "lib" / "__init__.py", "")
     path_before, files_before, threads_before = list(sys.path), _open_files(), set(_workers())
     modules_before = set(sys.modules)
@@ -107,13 +114,16 @@ def test_everything_opened_is_released(tmp_path: Path) -> None:
 
 
 def test_released_when_the_run_cannot_start(tmp_path: Path) -> None:
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: needs
         params: {n: {type: integer, required: true}}
         env: [KX_NOT_SET_ANYWHERE]
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}}
-        """)
+        """,
+    )
     files_before = _open_files()
 
     with pytest.raises(UsageError) as caught:
@@ -128,12 +138,15 @@ def test_released_when_the_run_cannot_start(tmp_path: Path) -> None:
 
 
 def test_param_args_are_coerced_like_the_command_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: typed
         params: {n: {type: integer}}
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = n + 1", n: "${params.n}"}}
-        """)
+        """,
+    )
     config = write(tmp_path / "kailash.yaml", "runtime: {}\n")
     assert run_workflow(path, param_args=["n=41"], config=config).outputs == {"a": {"result": 42}}
     with pytest.raises(UsageError, match="param 'n'"):
@@ -144,12 +157,15 @@ def test_the_config_path_guard_applies(tmp_path: Path) -> None:
     write(tmp_path / "outside" / "x.csv", "a\n1\n")
     write(tmp_path / "proj" / "data" / "x.csv", "a\n2\n")
     config = write(tmp_path / "proj" / "kailash.yaml", "security: {allowed_directories: [./data]}\n")
-    path = write(tmp_path / "proj" / "wf.yaml", """\
+    path = write(
+        tmp_path / "proj" / "wf.yaml",
+        """\
         name: guarded
         params: {f: {type: string}}
         nodes:
           read: {type: CSVReaderNode, config: {file_path: "${params.f}"}}
-        """)
+        """,
+    )
 
     inside = run_workflow(path, params={"f": "data/x.csv"}, config=config)
     outside = run_workflow(path, params={"f": "../outside/x.csv"}, config=config)
@@ -161,16 +177,22 @@ def test_the_config_path_guard_applies(tmp_path: Path) -> None:
 
 
 def test_access_denied_carries_the_refused_record(tmp_path: Path) -> None:
-    config = write(tmp_path / "kailash.yaml", """\
+    config = write(
+        tmp_path / "kailash.yaml",
+        """\
         access_control:
           users: {ana: {roles: [viewer]}, root: {roles: [admin]}}
           roles: {admin: {permissions: [execute]}, viewer: {permissions: [read]}}
-        """)
-    path = write(tmp_path / "wf.yaml", """\
+        """,
+    )
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: guarded
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}, permissions: {roles: [admin]}}
-        """)
+        """,
+    )
 
     with pytest.raises(AccessDeniedError) as caught:
         run_workflow(path, config=config, user="ana")
@@ -180,15 +202,19 @@ def test_access_denied_carries_the_refused_record(tmp_path: Path) -> None:
 
 
 def test_secrets_are_redacted_in_the_record(tmp_path: Path) -> None:
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: secretive
         secrets: {token: {env: KX_TOKEN}}
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 'token=' + t", t: "${secrets.token}"}}
           b: {type: PythonCodeNode, config: {code: "raise ValueError('bad ' + t)", t: "${secrets.token}"}}
-        """)
-    result = run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"),
-                          environ={"KX_TOKEN": "tok-abcdef123"})
+        """,
+    )
+    result = run_workflow(
+        path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"), environ={"KX_TOKEN": "tok-abcdef123"}
+    )
 
     assert result.outputs["a"] == {"result": "token=***"}
     assert result.nodes["b"].error == "ValueError: bad ***"
@@ -208,11 +234,14 @@ def test_observers_see_every_event(tmp_path: Path) -> None:
         def run_finished(self, result: RunResult) -> None:
             events.append(f"end {result.status}")
 
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: seen
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}}
-        """)
+        """,
+    )
     run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"), observers=[Seen()])
     assert events == ["start seen ['a']", "a succeeded", "end succeeded"]
 
@@ -230,8 +259,9 @@ def test_load_workflow_and_validate(project: Path) -> None:
 
 
 def test_an_unknown_executor_name_is_a_usage_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "wf.yaml",
-                 "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
+    path = write(
+        tmp_path / "wf.yaml", "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
     with pytest.raises(UsageError, match="unknown executor 'warp'; use 'local'"):
         run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"), executor="warp")
 
@@ -249,15 +279,19 @@ class CountingExecutor(LocalExecutor):
 
 
 def test_a_callers_executor_gets_the_calls_and_stays_open(tmp_path: Path) -> None:
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: fan
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}, timeout: 5}
           b: {type: PythonCodeNode, config: {code: "result = 2"}, timeout: 5}
-        """)
+        """,
+    )
     with CountingExecutor() as executor:
-        result = run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"),
-                              executor=executor)
+        result = run_workflow(
+            path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"), executor=executor
+        )
         assert sorted(executor.calls) == ["a", "b"]
         assert executor.workers.loop.is_running() or True  # still usable: not shut down by the run
     assert result.outputs == {"a": {"result": 1}, "b": {"result": 2}}
@@ -272,27 +306,38 @@ def test_a_node_call_runs_in_another_process(tmp_path: Path) -> None:
     from kailash_cli.security.paths import PathGuard
 
     guard = PathGuard(tmp_path, [tmp_path / "data"], [".csv"])
-    call = NodeCall("read", "CSVReaderNode", {"file_path": "data/rows.csv"}, FileAccess(tmp_path, guard),
-                    {"HOME": "/nowhere"}, secrets=("s3cret",))
+    call = NodeCall(
+        "read",
+        "CSVReaderNode",
+        {"file_path": "data/rows.csv"},
+        FileAccess(tmp_path, guard),
+        {"HOME": "/nowhere"},
+        secrets=("s3cret",),
+    )
     denied = NodeCall("read", "CSVReaderNode", {"file_path": "../etc.csv"}, FileAccess(tmp_path, guard))
 
     with ProcessPoolExecutor(1) as pool:
         assert pool.submit(_run_in_child, pickle.dumps(call)).result(timeout=60) == {
-            "data": [{"a": "1", "b": "2"}]}
+            "data": [{"a": "1", "b": "2"}]
+        }
         with pytest.raises(kailash_cli.PathDeniedError):
             pool.submit(_run_in_child, pickle.dumps(denied)).result(timeout=60)
 
 
 def test_environ_defaults_to_the_process_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KX_GREETING", "hi")
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
         name: env
         env: [KX_GREETING]
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = g", g: "${env.KX_GREETING}"}}
-        """)
+        """,
+    )
     assert run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n")).outputs == {
-        "a": {"result": "hi"}}
+        "a": {"result": "hi"}
+    }
     assert os.environ["KX_GREETING"] == "hi"
 
 

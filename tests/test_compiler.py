@@ -108,10 +108,18 @@ def test_fallback_edges_do_not_order_and_mark_fallback_only() -> None:
 
 
 def test_expression_refs_read_config_and_when() -> None:
-    wf = workflow({"a": code(), "b": code(), "c": {**code(x=["${nodes.a.result}", "${params.n}"]),
-                                                   "when": "${len(nodes.b.result) > 0}"}})
-    assert list(node_refs(wf.nodes["c"])) == [("nodes", "a", "result"), ("params", "n"),
-                                              ("nodes", "b", "result")]
+    wf = workflow(
+        {
+            "a": code(),
+            "b": code(),
+            "c": {**code(x=["${nodes.a.result}", "${params.n}"]), "when": "${len(nodes.b.result) > 0}"},
+        }
+    )
+    assert list(node_refs(wf.nodes["c"])) == [
+        ("nodes", "a", "result"),
+        ("params", "n"),
+        ("nodes", "b", "result"),
+    ]
     assert list(dependencies(wf).preds["c"]) == ["a", "b"]
 
 
@@ -148,8 +156,11 @@ def test_find_cycles_finds_what_networkx_found() -> None:
 def test_the_same_builder_reads_a_document_as_written() -> None:
     nodes = {
         "a": {"type": "PythonCodeNode", "config": {"code": "x", "v": "${nodes.c.result}"}},
-        "b": {"type": "NoSuchNode", "config": {"v": "${nodes.a.x} ${nodes.zz.y}", "w": "${bad"},
-              "depends_on": ["b", "zz", "a", 3]},
+        "b": {
+            "type": "NoSuchNode",
+            "config": {"v": "${nodes.a.x} ${nodes.zz.y}", "w": "${bad"},
+            "depends_on": ["b", "zz", "a", 3],
+        },
         "c": {"type": "PythonCodeNode", "depends_on": "b", "fallback": "d", "when": True},
         "d": "not a node",
     }
@@ -169,8 +180,12 @@ def test_the_same_builder_reads_a_document_as_written() -> None:
 
 
 def test_stages_and_order_leave_out_fallback_links() -> None:
-    nodes = {"main": {**code(), "fallback": "backup"}, "backup": code(), "next": code(),
-             "last": code(x="${nodes.next.result}")}
+    nodes = {
+        "main": {**code(), "fallback": "backup"},
+        "backup": code(),
+        "next": code(),
+        "last": code(x="${nodes.next.result}"),
+    }
     deps = dependencies(workflow(nodes, ["main.result -> next.x"]))
     assert deps.order() == ("main", "backup", "next", "last")
     assert deps.stages() == {"main": 1, "backup": 1, "next": 2, "last": 3}

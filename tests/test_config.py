@@ -34,9 +34,17 @@ def test_empty_config_is_valid() -> None:
 
 
 def test_top_level_must_be_a_mapping() -> None:
-    assert check("- runtime\n") == [Problem(
-        "KV005", "error", "the top level must be a mapping (runtime:, security:, ...)", "kailash.yaml", 1, 1,
-        "see `kailash schema config`")]
+    assert check("- runtime\n") == [
+        Problem(
+            "KV005",
+            "error",
+            "the top level must be a mapping (runtime:, security:, ...)",
+            "kailash.yaml",
+            1,
+            1,
+            "see `kailash schema config`",
+        )
+    ]
 
 
 def test_yaml_problems_are_kept() -> None:
@@ -46,8 +54,10 @@ def test_yaml_problems_are_kept() -> None:
 
 
 def test_schema_findings() -> None:
-    text = ("runtime:\n  max_concurency: 4\nsecurity:\n  enable_audit_logging: maybe\n"
-            "access_control:\n  strategy: acl\n")
+    text = (
+        "runtime:\n  max_concurency: 4\nsecurity:\n  enable_audit_logging: maybe\n"
+        "access_control:\n  strategy: acl\n"
+    )
 
     assert [(p.id, p.message, p.line, p.column) for p in check(text)] == [
         ("KV102", "runtime: unknown field 'max_concurency' (did you mean 'max_concurrency'?)", 2, 3),
@@ -70,10 +80,25 @@ access_control:
 def test_kv501_user_with_an_undefined_role() -> None:
     fix = "define the role or fix its name"
     assert check(ACCESS) == [
-        Problem("KV501", "warning", "user 'ana' has role 'admni', which is not defined under "
-                "access_control.roles (did you mean 'admin'?)", "kailash.yaml", 3, 28, fix),
-        Problem("KV501", "warning", "user 'bob' has role 'viewer', which is not defined under "
-                "access_control.roles", "kailash.yaml", 4, 19, fix),
+        Problem(
+            "KV501",
+            "warning",
+            "user 'ana' has role 'admni', which is not defined under "
+            "access_control.roles (did you mean 'admin'?)",
+            "kailash.yaml",
+            3,
+            28,
+            fix,
+        ),
+        Problem(
+            "KV501",
+            "warning",
+            "user 'bob' has role 'viewer', which is not defined under access_control.roles",
+            "kailash.yaml",
+            4,
+            19,
+            fix,
+        ),
     ]
 
 
@@ -87,13 +112,23 @@ def test_roles_of_the_wrong_type_are_schema_findings_not_crashes() -> None:
 
 
 def test_masking_rule_when_must_parse() -> None:
-    text = ("access_control:\n  masking_rules:\n"
-            "    ssn: {when: \"${user.attributes.clearance !=}\", mask: partial}\n"
-            "    card: {when: \"${user.id == 'x'}\", mask: full}\n")
+    text = (
+        "access_control:\n  masking_rules:\n"
+        '    ssn: {when: "${user.attributes.clearance !=}", mask: partial}\n'
+        "    card: {when: \"${user.id == 'x'}\", mask: full}\n"
+    )
 
-    assert check(text) == [Problem(
-        "KV301", "error", "expression 'user.attributes.clearance !=' does not parse: invalid syntax",
-        "kailash.yaml", 3, 17, "fix the expression inside ${...}")]
+    assert check(text) == [
+        Problem(
+            "KV301",
+            "error",
+            "expression 'user.attributes.clearance !=' does not parse: invalid syntax",
+            "kailash.yaml",
+            3,
+            17,
+            "fix the expression inside ${...}",
+        )
+    ]
 
 
 def test_find_config_in_a_directory(tmp_path: Path) -> None:
@@ -114,8 +149,9 @@ def test_find_config_explicit(tmp_path: Path) -> None:
         find_config(tmp_path / "missing.yaml")
 
 
-def test_find_config_defaults_to_the_current_directory(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_config_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "kailash.yaml").write_text("runtime: {}\n")
 
@@ -163,15 +199,31 @@ def test_section_that_is_not_a_mapping_reads_as_empty() -> None:
 
 
 def test_kv501_inherited_role_that_is_not_defined() -> None:
-    text = ("access_control:\n  users: {ana: {roles: [senior]}}\n"
-            "  roles:\n    senior: {inherits: [nobody, juniro]}\n    junior: {permissions: [execute]}\n")
+    text = (
+        "access_control:\n  users: {ana: {roles: [senior]}}\n"
+        "  roles:\n    senior: {inherits: [nobody, juniro]}\n    junior: {permissions: [execute]}\n"
+    )
 
     assert check(text) == [
-        Problem("KV501", "warning", "role 'senior' inherits role 'nobody', which is not defined under "
-                "access_control.roles", "kailash.yaml", 4, 25, "define the role or fix its name"),
-        Problem("KV501", "warning", "role 'senior' inherits role 'juniro', which is not defined under "
-                "access_control.roles (did you mean 'junior'?)", "kailash.yaml", 4, 33,
-                "define the role or fix its name"),
+        Problem(
+            "KV501",
+            "warning",
+            "role 'senior' inherits role 'nobody', which is not defined under access_control.roles",
+            "kailash.yaml",
+            4,
+            25,
+            "define the role or fix its name",
+        ),
+        Problem(
+            "KV501",
+            "warning",
+            "role 'senior' inherits role 'juniro', which is not defined under "
+            "access_control.roles (did you mean 'junior'?)",
+            "kailash.yaml",
+            4,
+            33,
+            "define the role or fix its name",
+        ),
     ]
 
 
@@ -179,23 +231,49 @@ def test_kv501_user_role_when_there_is_no_roles_section() -> None:
     text = "access_control:\n  users: {ana: {roles: [admin]}}\n"
 
     assert check(text) == [
-        Problem("KV501", "warning", "user 'ana' has role 'admin', which is not defined: the config has no "
-                "access_control.roles", "kailash.yaml", 2, 25, "define the role or fix its name")]
+        Problem(
+            "KV501",
+            "warning",
+            "user 'ana' has role 'admin', which is not defined: the config has no access_control.roles",
+            "kailash.yaml",
+            2,
+            25,
+            "define the role or fix its name",
+        )
+    ]
 
 
 def test_kv502_range_mask_without_buckets() -> None:
-    text = ("access_control:\n  masking_rules:\n"
-            "    salary: {mask: range}\n"
-            "    bonus: {mask: range, buckets: []}\n"
-            "    age: {mask: range, buckets: [18, 65]}\n"
-            "    ssn: {mask: partial}\n")
+    text = (
+        "access_control:\n  masking_rules:\n"
+        "    salary: {mask: range}\n"
+        "    bonus: {mask: range, buckets: []}\n"
+        "    age: {mask: range, buckets: [18, 65]}\n"
+        "    ssn: {mask: partial}\n"
+    )
 
     fix = "add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]"
     assert check(text) == [
-        Problem("KV502", "error", "masking rule 'salary' has mask: range but no buckets, so the value is "
-                "hidden in full (***) instead of shown as a range", "kailash.yaml", 3, 20, fix),
-        Problem("KV502", "error", "masking rule 'bonus' has mask: range but no buckets, so the value is "
-                "hidden in full (***) instead of shown as a range", "kailash.yaml", 4, 19, fix),
+        Problem(
+            "KV502",
+            "error",
+            "masking rule 'salary' has mask: range but no buckets, so the value is "
+            "hidden in full (***) instead of shown as a range",
+            "kailash.yaml",
+            3,
+            20,
+            fix,
+        ),
+        Problem(
+            "KV502",
+            "error",
+            "masking rule 'bonus' has mask: range but no buckets, so the value is "
+            "hidden in full (***) instead of shown as a range",
+            "kailash.yaml",
+            4,
+            19,
+            fix,
+        ),
     ]
 
 

@@ -79,7 +79,10 @@ def test_source_files_say_why_a_file_was_not_read(tmp_path: Path) -> None:
     assert sources.text(root / "flows" / "latin1.yaml") is None
     assert sources.unread(root / "flows" / "latin1.yaml") == ("it is not UTF-8 text (byte 0xe9)", 1, None)
     assert sources.unread(root / "flows" / "broken.yml") == (
-        "it is not valid YAML (did not find expected node content)", 3, 1)
+        "it is not valid YAML (did not find expected node content)",
+        3,
+        1,
+    )
     assert sources.unread(root / "flows" / "etl.yaml") is None
 
 

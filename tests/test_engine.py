@@ -91,13 +91,16 @@ def spans(result: Any, *names: str) -> list[tuple[float, float]]:
 
 
 def test_independent_blocking_nodes_run_concurrently(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: par
         nodes:
           a: {type: PythonCodeNode, config: {function: "./fns.py:meet", name: a, others: [a, b, c]}}
           b: {type: PythonCodeNode, config: {function: "./fns.py:meet", name: b, others: [a, b, c]}}
           c: {type: PythonCodeNode, config: {function: "./fns.py:meet", name: c, others: [a, b, c]}}
-        """)
+        """,
+    )
     assert statuses(result) == {"a": SUCCEEDED, "b": SUCCEEDED, "c": SUCCEEDED}
     times = spans(result, "a", "b", "c")
     # each one started before any of them ended: they overlapped
@@ -105,12 +108,15 @@ def test_independent_blocking_nodes_run_concurrently(tmp_path: Path, fns: Path) 
 
 
 def test_async_functions_run_concurrently_on_one_event_loop(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: apar
         nodes:
           a: {type: PythonCodeNode, config: {function: "./fns.py:ameet", name: a, others: [a, b]}}
           b: {type: PythonCodeNode, config: {function: "./fns.py:ameet", name: b, others: [a, b]}}
-        """)
+        """,
+    )
     assert statuses(result) == {"a": SUCCEEDED, "b": SUCCEEDED}
     times = spans(result, "a", "b")
     assert max(start for start, _ in times) < min(end for _, end in times)
@@ -118,44 +124,55 @@ def test_async_functions_run_concurrently_on_one_event_loop(tmp_path: Path, fns:
 
 
 def test_async_function_failure_is_recorded(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: afail
         nodes:
           a: {type: PythonCodeNode, config: {function: "./fns.py:afail"}}
-        """)
+        """,
+    )
     assert result.status == FAILED
     assert result.nodes["a"].status == FAILED
     assert result.nodes["a"].error == "ConnectionError: service down"
 
 
 def test_max_concurrency_one_runs_one_node_at_a_time(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: serial
         runtime: {max_concurrency: 1, timeout: 60}
         nodes:
           a: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: a}}
           b: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: b}}
           c: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: c}}
-        """)
+        """,
+    )
     times = sorted(spans(result, "a", "b", "c"))
     assert all(end <= next_start for (_, end), (next_start, _) in zip(times, times[1:], strict=False))
 
 
 def test_depends_on_orders_nodes_without_data(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: order
         nodes:
           first: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: first, pause: 0.1}}
           second: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: second},
                    depends_on: [first]}
           other: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: other}}
-        """)
+        """,
+    )
     (_, first_end), (second_start, _) = spans(result, "first", "second")
     assert first_end <= second_start
 
 
 def test_when_false_skips_the_node_and_what_needs_it(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: when
         params: {go: {type: boolean, default: false}}
         nodes:
@@ -165,7 +182,8 @@ def test_when_false_skips_the_node_and_what_needs_it(tmp_path: Path) -> None:
           chained: {type: PythonCodeNode, config: {code: "result = x"}}
           free: {type: PythonCodeNode, config: {code: "result = 2"}}
         connections: [gated.result -> needs.x, needs.result -> chained.x]
-        """)
+        """,
+    )
     assert result.status == SUCCEEDED
     assert {n: (r.status, r.error) for n, r in result.nodes.items()} == {
         "gated": (SKIPPED, "when is false"),
@@ -178,24 +196,31 @@ def test_when_false_skips_the_node_and_what_needs_it(tmp_path: Path) -> None:
 
 
 def test_when_true_runs_and_when_can_read_node_outputs(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: when2
         nodes:
           count: {type: PythonCodeNode, config: {code: "result = 3"}}
           big: {type: PythonCodeNode, config: {code: "result = 'big'"}, when: "${nodes.count.result > 2}"}
           small: {type: PythonCodeNode, config: {code: "result = 'small'"},
                   when: "${nodes.count.result <= 2}"}
-        """, params=[])
+        """,
+        params=[],
+    )
     assert statuses(result) == {"count": SUCCEEDED, "big": SUCCEEDED, "small": SKIPPED}
 
 
 def test_when_that_fails_to_evaluate_fails_the_node(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: when3
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = {'x': 1}"}}
           b: {type: PythonCodeNode, config: {code: "result = 1"}, when: "${nodes.a.result.y > 1}"}
-        """)
+        """,
+    )
     assert result.nodes["b"].status == FAILED
     assert result.nodes["b"].error == "${nodes.a.result.y > 1}: 'nodes.a.result' has no key 'y' (keys: x)"
 
@@ -240,38 +265,51 @@ def test_switch_inactive_branch_is_skipped_and_merge_runs_with_what_arrived(tmp_
 
 def test_switch_other_branch(tmp_path: Path) -> None:
     result = run_workflow(tmp_path, SWITCH, params=["total=150"])
-    assert statuses(result) == {"route": SUCCEEDED, "priority": SUCCEEDED, "standard": SKIPPED,
-                                "after_priority": SUCCEEDED, "join": SUCCEEDED}
+    assert statuses(result) == {
+        "route": SUCCEEDED,
+        "priority": SUCCEEDED,
+        "standard": SKIPPED,
+        "after_priority": SUCCEEDED,
+        "join": SUCCEEDED,
+    }
     assert result.outputs["join"] == {"merged_data": ["priority"]}
 
 
 def test_merge_is_skipped_when_nothing_arrived(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: nothing
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}, when: false}
           b: {type: PythonCodeNode, config: {code: "result = 2"}, when: false}
           join: {type: MergeNode}
         connections: [a.result -> join.data1, b.result -> join.data2]
-        """)
+        """,
+    )
     assert result.nodes["join"].status == SKIPPED
     assert result.nodes["join"].error == "input from 'a' did not arrive (skipped)"
 
 
 def test_merge_directly_on_switch_outputs(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: direct
         nodes:
           route: {type: SwitchNode, config: {input_data: 5, operator: ">", value: 1}}
           join: {type: MergeNode, config: {strategy: first}}
         connections: [route.true_output -> join.data1, route.false_output -> join.data2]
-        """)
+        """,
+    )
     assert statuses(result) == {"route": SUCCEEDED, "join": SUCCEEDED}
     assert result.outputs["join"] == {"merged_data": 5}
 
 
 def test_failure_skips_dependents_and_independent_nodes_still_run(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: fails
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}}
@@ -280,7 +318,8 @@ def test_failure_skips_dependents_and_independent_nodes_still_run(tmp_path: Path
           refers: {type: PythonCodeNode, config: {code: "result = x", x: "${nodes.bad.result}"}}
           free: {type: PythonCodeNode, config: {code: "result = 'ran'"}}
         connections: [bad.result -> uses.x]
-        """)
+        """,
+    )
     assert result.status == FAILED
     assert {n: (r.status, r.error) for n, r in result.nodes.items()} == {
         "bad": (FAILED, "ValueError: bad row 7"),
@@ -295,7 +334,9 @@ def test_failure_skips_dependents_and_independent_nodes_still_run(tmp_path: Path
 
 
 def test_continue_on_error_lets_the_run_succeed(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: goes-on
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}, continue_on_error: true}
@@ -303,21 +344,25 @@ def test_continue_on_error_lets_the_run_succeed(tmp_path: Path, fns: Path) -> No
           after: {type: PythonCodeNode, config: {code: "result = 1"}, depends_on: [bad]}
           free: {type: PythonCodeNode, config: {code: "result = 1"}}
         connections: [bad.result -> uses.x]
-        """)
+        """,
+    )
     assert result.status == SUCCEEDED
     assert statuses(result) == {"bad": FAILED, "uses": SKIPPED, "after": SUCCEEDED, "free": SUCCEEDED}
     assert result.nodes["bad"].error == "ValueError: bad row 7"
 
 
 def test_node_timeout_fails_it_promptly(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: slow
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:hang"}, timeout: 0.2}
           next: {type: PythonCodeNode, config: {code: "result = x"}}
           free: {type: PythonCodeNode, config: {code: "result = 1"}}
         connections: [stuck.result -> next.x]
-        """)
+        """,
+    )
     assert result.status == FAILED
     assert {n: (r.status, r.error) for n, r in result.nodes.items()} == {
         "stuck": (FAILED, "TimeoutError: timed out after 0.2s"),
@@ -330,14 +375,17 @@ def test_node_timeout_fails_it_promptly(tmp_path: Path, fns: Path) -> None:
 
 
 def test_run_timeout_stops_the_whole_run(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: whole
         runtime: {timeout: 0.2}
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:hang"}}
           next: {type: PythonCodeNode, config: {code: "result = x"}}
         connections: [stuck.result -> next.x]
-        """)
+        """,
+    )
     assert result.status == FAILED
     assert {n: (r.status, r.error) for n, r in result.nodes.items()} == {
         "stuck": (FAILED, "TimeoutError: run timed out after 0.2s"),
@@ -346,7 +394,9 @@ def test_run_timeout_stops_the_whole_run(tmp_path: Path, fns: Path) -> None:
 
 
 def test_mapping_results_are_outputs_and_nested_paths_reach_in(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: nested
         nodes:
           calc: {type: PythonCodeNode, config: {function: "./fns.py:total", rows: [1, 2, 3]}}
@@ -358,16 +408,20 @@ def test_mapping_results_are_outputs_and_nested_paths_reach_in(tmp_path: Path, f
           - calc.result.sum -> use.by_result
           - calc.nested.deep -> use.deep
           - calc.result.nested.deep.0 -> use.first
-        """)
+        """,
+    )
     assert result.status == SUCCEEDED
-    assert result.outputs["use"] == {"result": {"also": 20, "by_key": 6, "by_result": 6,
-                                                "deep": [10, 20], "first": 10}}
+    assert result.outputs["use"] == {
+        "result": {"also": 20, "by_key": 6, "by_result": 6, "deep": [10, 20], "first": 10}
+    }
     # default outputs show a PythonCodeNode's result only, not each key again
     assert result.outputs["calc"] == {"result": {"sum": 6, "count": 3, "nested": {"deep": [10, 20]}}}
 
 
 def test_missing_output_of_python_node_is_a_clear_failure(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: missing
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = {'total': 1}"}}
@@ -379,7 +433,8 @@ def test_missing_output_of_python_node_is_a_clear_failure(tmp_path: Path) -> Non
           - a.totl -> b.x
           - a.total.deep -> c.x
           - d.sum -> e.x
-        """)
+        """,
+    )
     assert {n: (r.status, r.error) for n, r in result.nodes.items()} == {
         "a": (SUCCEEDED, None),
         "b": (FAILED, "input 'x': node 'a' produced no output 'totl' (it produced: result, total)"),
@@ -390,35 +445,44 @@ def test_missing_output_of_python_node_is_a_clear_failure(tmp_path: Path) -> Non
 
 
 def test_resolved_params_are_checked_against_the_node_schema(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: typed
         params: {path: {type: integer, default: 5}}
         nodes:
           read: {type: CSVReaderNode, config: {file_path: "${params.path}"}}
-        """)
+        """,
+    )
     assert result.nodes["read"].status == FAILED
     assert result.nodes["read"].error == "parameter 'file_path' must be string, got integer"
 
 
 def test_expression_failing_at_run_time_fails_the_node(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: exprfail
         params: {n: {type: integer, default: 0}}
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = x", x: "${10 / params.n}"}}
-        """)
+        """,
+    )
     assert result.nodes["a"].status == FAILED
     assert result.nodes["a"].error == "${10 / params.n}: division by zero"
 
 
 def test_attempts_duration_and_run_fields_are_recorded(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: record
         nodes:
           a: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: a, pause: 0.05}}
           b: {type: PythonCodeNode, config: {code: "result = run_id", run_id: "${run.id}"}}
           c: {type: PythonCodeNode, config: {code: "result = 1"}, when: false}
-        """)
+        """,
+    )
     a, c = result.nodes["a"], result.nodes["c"]
     assert (a.status, a.attempts) == (SUCCEEDED, 1)
     assert a.duration_ms >= 50
@@ -431,7 +495,9 @@ def test_attempts_duration_and_run_fields_are_recorded(tmp_path: Path, fns: Path
 
 
 def test_declared_outputs_are_resolved(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: outs
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = {'rows': [1, 2, 3]}"}}
@@ -441,12 +507,15 @@ def test_declared_outputs_are_resolved(tmp_path: Path) -> None:
           label: "rows=${len(nodes.a.result.rows)}"
           fixed: 7
           skipped: "${nodes.b.result}"
-        """)
+        """,
+    )
     assert result.outputs == {"count": 3, "label": "rows=3", "fixed": 7, "skipped": None}
 
 
 def test_secrets_env_and_params_reach_the_config(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: scope
         params: {n: {type: integer, default: 2}}
         env: [HOME_DIR, REGION]
@@ -456,7 +525,10 @@ def test_secrets_env_and_params_reach_the_config(tmp_path: Path) -> None:
             type: PythonCodeNode
             config: {code: "result = [n, key, home, region]", n: "${params.n}", key: "${secrets.api}",
                      home: "${env.HOME_DIR}", region: "${REGION}"}
-        """, environ={"HOME_DIR": "/h", "REGION": "eu"}, secrets={"api": "k-1"})
+        """,
+        environ={"HOME_DIR": "/h", "REGION": "eu"},
+        secrets={"api": "k-1"},
+    )
     assert result.outputs == {"a": {"result": [2, "k-1", "/h", "eu"]}}
 
 
@@ -470,21 +542,32 @@ def test_observer_sees_every_start_and_finish(tmp_path: Path) -> None:
         def node_finished(self, node_id: str, result: NodeResult) -> None:
             events.append(("finished", node_id, result.status))
 
-    run_workflow(tmp_path, """
+    run_workflow(
+        tmp_path,
+        """
         name: observed
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}}
           b: {type: PythonCodeNode, config: {code: "result = x"}}
           c: {type: PythonCodeNode, config: {code: "result = 1"}, when: false}
         connections: [a.result -> b.x]
-        """, observer=Recorder())
+        """,
+        observer=Recorder(),
+    )
     # a is dispatched first; c is skipped while a runs; b starts once a has finished
-    assert events == [("started", "a", None), ("finished", "c", SKIPPED), ("finished", "a", SUCCEEDED),
-                      ("started", "b", None), ("finished", "b", SUCCEEDED)]
+    assert events == [
+        ("started", "a", None),
+        ("finished", "c", SKIPPED),
+        ("finished", "a", SUCCEEDED),
+        ("started", "b", None),
+        ("finished", "b", SUCCEEDED),
+    ]
 
 
 def test_inline_code_sees_inputs_as_variables(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: inline
         nodes:
           a:
@@ -494,23 +577,29 @@ def test_inline_code_sees_inputs_as_variables(tmp_path: Path) -> None:
                 total = sum(values)
                 result = {"total": total, "doubled": [v * 2 for v in values]}
               values: [1, 2, 3]
-        """)
+        """,
+    )
     assert result.outputs == {"a": {"result": {"total": 6, "doubled": [2, 4, 6]}}}
 
 
 def test_outputs_follow_the_file_order(tmp_path: Path, fns: Path) -> None:
-    result = run_workflow(tmp_path, """
+    result = run_workflow(
+        tmp_path,
+        """
         name: order2
         nodes:
           slow: {type: PythonCodeNode, config: {function: "./fns.py:stamp", name: slow, pause: 0.1}}
           quick: {type: PythonCodeNode, config: {code: "result = 1"}}
-        """)
+        """,
+    )
     assert list(result.outputs) == ["slow", "quick"]
     assert list(result.nodes) == ["slow", "quick"]
 
 
 def test_inline_code_is_python_source_not_a_template(tmp_path: Path) -> None:
-    result = run_workflow(tmp_path, """\
+    result = run_workflow(
+        tmp_path,
+        """\
 name: lit
 params:
   n: {type: integer, default: 3}
@@ -521,7 +610,8 @@ nodes:
       code: |
         result = {"t": "${HOME} stays", "n": n}
       n: "${params.n}"
-""")
+""",
+    )
 
     assert result.nodes["sh"].status == "succeeded"
     assert result.outputs == {"sh": {"result": {"t": "${HOME} stays", "n": 3}}}
@@ -535,22 +625,31 @@ def test_restored_nodes_of_a_chain_are_not_run_again(tmp_path: Path) -> None:
     from kailash_cli.engine.scheduler import RunOptions, run
     from kailash_cli.pipeline.setup import prepare
 
-    path = write(tmp_path / "wf.yaml", """\
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
 name: chain
 nodes:
   a: {type: PythonCodeNode, config: {code: "calls.append('a'); result = 1", calls: []}}
   b: {type: PythonCodeNode, config: {code: "calls.append('b'); result = x + 1", calls: []}}
   c: {type: PythonCodeNode, config: {code: "result = y * 10"}}
 connections: ["a.result -> b.x", "b.result -> c.y"]
-""")
+""",
+    )
     workflow, _ = load_workflow(path)
     compiled = compile(workflow)
-    restored = {"a": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 1}, restored=True),
-                "b": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 2}, restored=True)}
+    restored = {
+        "a": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 1}, restored=True),
+        "b": NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 2}, restored=True),
+    }
 
     with LocalExecutor() as executor:
-        result = run(compiled, RunOptions(executor=executor, files=FileAccess(tmp_path),
-                                          prepared=prepare(compiled), restored=restored))
+        result = run(
+            compiled,
+            RunOptions(
+                executor=executor, files=FileAccess(tmp_path), prepared=prepare(compiled), restored=restored
+            ),
+        )
 
     assert compiled.nodes["a"].config["calls"] == [] and compiled.nodes["b"].config["calls"] == []
     assert statuses(result) == {"a": SUCCEEDED, "b": SUCCEEDED, "c": SUCCEEDED}

@@ -23,8 +23,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "deploy"
 
 def test_version_answers_through_the_console_script_and_python_m() -> None:
     script = kailash_e2e("--version")
-    module = subprocess.run([sys.executable, "-m", "kailash_cli", "--version"], capture_output=True,
-                            text=True, timeout=60, check=False)
+    module = subprocess.run(
+        [sys.executable, "-m", "kailash_cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     for proc in (script, module):
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"kailash {__version__}\n", "")
@@ -51,7 +56,10 @@ def test_validate_the_examples_exits_0_and_a_broken_file_exits_1(tmp_path: Path)
 
     count = len(list((REPO / "workflows").rglob("*.y*ml")))
     assert (examples.returncode, examples.stdout, examples.stderr) == (
-        0, "", f"{count} file(s) checked, no problems\n")
+        0,
+        "",
+        f"{count} file(s) checked, no problems\n",
+    )
     assert (bad.returncode, bad.stdout, bad.stderr) == (
         1,
         "bad.yaml:3:13: error KV202: node 'a': unknown node type 'PythonCodeNod' (did you mean "
@@ -63,8 +71,9 @@ def test_validate_the_examples_exits_0_and_a_broken_file_exits_1(tmp_path: Path)
 def test_check_deploy_of_a_clean_and_a_broken_project() -> None:
     env = {"DATABASE_URL": "postgresql://db.example.com/app?sslmode=verify-full", "GITHUB_ACTIONS": ""}
     clean = kailash_e2e("check-deploy", cwd=FIXTURES / "clean", extra_env=env)
-    bad = kailash_e2e("check-deploy", FIXTURES / "imports" / "bad", "--select", "KD1", "--format", "json",
-                      extra_env=env)
+    bad = kailash_e2e(
+        "check-deploy", FIXTURES / "imports" / "bad", "--select", "KD1", "--format", "json", extra_env=env
+    )
 
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "0 errors\n0 warnings\n0 info\n")
     assert bad.returncode == 1
@@ -78,23 +87,35 @@ def test_graph_nodes_and_schema_print_on_stdout(tmp_path: Path) -> None:
     schema = kailash_e2e("schema", "config")
 
     assert (graph.returncode, graph.stdout, graph.stderr) == (
-        0, "hello: 1 nodes, 0 edges\nstage 1\n  a [PythonCodeNode]\n", "")
+        0,
+        "hello: 1 nodes, 0 edges\nstage 1\n  a [PythonCodeNode]\n",
+        "",
+    )
     assert (nodes.returncode, nodes.stdout.splitlines()[0], nodes.stderr) == (
-        0, "CSVReaderNode: Read a CSV file into a list of row mappings (lists when has_header is false).", "")
+        0,
+        "CSVReaderNode: Read a CSV file into a list of row mappings (lists when has_header is false).",
+        "",
+    )
     assert (schema.returncode, schema.stderr) == (0, "")
     assert schema.stdout.startswith("{")
 
 
 def test_a_secret_piped_on_stdin_is_stored_and_never_shown(tmp_path: Path) -> None:
-    env = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-           "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path / "home")}
+    env = {
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path / "home"),
+    }
     value = "pIpEd-s3cret-value"
 
     stored = kailash_e2e("secrets", "set", "token", input=value + "\n", cwd=tmp_path, extra_env=env)
     listed = kailash_e2e("secrets", "list", cwd=tmp_path, extra_env=env)
 
     assert (stored.returncode, stored.stdout, stored.stderr) == (
-        0, "stored secret 'token' in the keyring (service kailash)\n", "")
+        0,
+        "stored secret 'token' in the keyring (service kailash)\n",
+        "",
+    )
     assert (listed.returncode, listed.stdout, listed.stderr) == (0, "token\n", "")
     assert value not in stored.stdout + stored.stderr + listed.stdout + listed.stderr
 

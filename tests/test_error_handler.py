@@ -29,14 +29,18 @@ def test_return_value_is_the_exit_code() -> None:
     assert handle(lambda: 1, PLAIN) == 1
 
 
-@pytest.mark.parametrize(("error", "code"), [
-    (KailashError("node failed"), 1),
-    (AccessDeniedError("node failed"), 1),
-    (UsageError("node failed"), 2),
-    (StoreError("node failed"), 2),
-])
-def test_kailash_errors_are_one_line_and_their_exit_code(error: KailashError, code: int,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (KailashError("node failed"), 1),
+        (AccessDeniedError("node failed"), 1),
+        (UsageError("node failed"), 2),
+        (StoreError("node failed"), 2),
+    ],
+)
+def test_kailash_errors_are_one_line_and_their_exit_code(
+    error: KailashError, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert handle(raises(error), PLAIN) == code
     assert capsys.readouterr() == ("", "error: node failed\n")
 
@@ -52,14 +56,17 @@ def test_error_without_a_message_names_its_type(capsys: pytest.CaptureFixture[st
 
 
 def test_validation_error_lists_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
-    problems = (Problem("KV202", "error", "unknown type", "wf.yaml", 3, 11, "see `kailash nodes`"),
-                Problem("KV307", "warning", "undeclared env", "wf.yaml", 5, 9))
+    problems = (
+        Problem("KV202", "error", "unknown type", "wf.yaml", 3, 11, "see `kailash nodes`"),
+        Problem("KV307", "warning", "undeclared env", "wf.yaml", 5, 9),
+    )
 
     assert handle(raises(WorkflowValidationError(problems)), PLAIN) == 2
     assert capsys.readouterr().err == (
         "wf.yaml:3:11: error KV202: unknown type; fix: see `kailash nodes`\n"
         "wf.yaml:5:9: warning KV307: undeclared env\n"
-        "error: the workflow is invalid: 1 error(s); fix them and try again\n")
+        "error: the workflow is invalid: 1 error(s); fix them and try again\n"
+    )
 
 
 def test_interrupted_run_says_so_and_exits_130(capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,7 +81,9 @@ def test_json_logs_make_errors_and_findings_events(capsys: pytest.CaptureFixture
     assert handle(raises(WorkflowValidationError(problems)), Output(log_format="json")) == 2
     records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(r["event"], r["message"]) for r in records] == [
-        ("finding", "unknown type"), ("error", "the workflow is invalid: 1 error(s); fix them and try again")]
+        ("finding", "unknown type"),
+        ("error", "the workflow is invalid: 1 error(s); fix them and try again"),
+    ]
     assert records[0]["id"] == "KV202"
 
 
@@ -101,7 +110,8 @@ def test_unexpected_error_is_a_bug_report_without_traceback(capsys: pytest.Captu
     assert handle(raises(ZeroDivisionError("division by zero")), PLAIN) == 3
     assert capsys.readouterr().err == (
         "error: unexpected ZeroDivisionError: division by zero\n"
-        "this is a bug in kailash, please report it (run with -v for the traceback)\n")
+        "this is a bug in kailash, please report it (run with -v for the traceback)\n"
+    )
 
 
 def test_unexpected_error_with_verbose_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:

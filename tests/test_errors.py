@@ -21,8 +21,11 @@ def _drawn() -> dict[str, int]:
 
 
 def _defined() -> dict[str, type[KailashError]]:
-    return {name: cls for name, cls in inspect.getmembers(errors, inspect.isclass)
-            if issubclass(cls, KailashError) and cls.__module__ == errors.__name__}
+    return {
+        name: cls
+        for name, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, KailashError) and cls.__module__ == errors.__name__
+    }
 
 
 def test_the_drawing_names_every_class_and_nothing_else() -> None:
@@ -46,6 +49,9 @@ def test_no_kailash_error_is_defined_outside_errors_py() -> None:
         if module.name in ("kailash_cli.__main__", "kailash_cli.errors"):
             continue
         loaded = importlib.import_module(module.name)
-        outside += [f"{module.name}.{name}" for name, cls in inspect.getmembers(loaded, inspect.isclass)
-                    if issubclass(cls, KailashError) and cls.__module__ == module.name]
+        outside += [
+            f"{module.name}.{name}"
+            for name, cls in inspect.getmembers(loaded, inspect.isclass)
+            if issubclass(cls, KailashError) and cls.__module__ == module.name
+        ]
     assert outside == []

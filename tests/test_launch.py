@@ -55,8 +55,9 @@ def test_store_path_defaults_beside_the_config(tmp_path: Path) -> None:
     assert store_path(config) == tmp_path / "proj" / ".kailash" / "kailash.db"
 
 
-def test_store_path_without_a_config_is_in_the_current_directory(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_path_without_a_config_is_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
 
     assert store_path(Config()) == tmp_path / ".kailash" / "kailash.db"
@@ -84,16 +85,42 @@ def test_node_hashes_change_with_what_a_node_is_not_with_how_it_survives(tmp_pat
     assert [n for n in base if base[n] != input_changed[n]] == ["b"]
 
 
-def _record(store: Store, compiled: CompiledGraph, run_id: str, statuses: dict[str, str], *,
-            run_status: str = "failed", workflow: str = "etl",
-            hashes: dict[str, str] | None = None) -> None:
-    store.start_run(run_id, workflow, "/x/wf.yaml", "2026-01-01T00:00:00.000+00:00", {"p": 1},
-                    node_hashes(compiled) if hashes is None else hashes, None, None)
-    store.record_nodes(run_id, [
-        {"node_id": n, "status": s, "attempts": 2 if n == "a" else 1, "duration_ms": 3.0,
-         "error": None if s == "succeeded" else "boom",
-         "outputs": {"result": f"out-{n}"} if s == "succeeded" else None,
-         "extra": {}, "position": i} for i, (n, s) in enumerate(statuses.items())])
+def _record(
+    store: Store,
+    compiled: CompiledGraph,
+    run_id: str,
+    statuses: dict[str, str],
+    *,
+    run_status: str = "failed",
+    workflow: str = "etl",
+    hashes: dict[str, str] | None = None,
+) -> None:
+    store.start_run(
+        run_id,
+        workflow,
+        "/x/wf.yaml",
+        "2026-01-01T00:00:00.000+00:00",
+        {"p": 1},
+        node_hashes(compiled) if hashes is None else hashes,
+        None,
+        None,
+    )
+    store.record_nodes(
+        run_id,
+        [
+            {
+                "node_id": n,
+                "status": s,
+                "attempts": 2 if n == "a" else 1,
+                "duration_ms": 3.0,
+                "error": None if s == "succeeded" else "boom",
+                "outputs": {"result": f"out-{n}"} if s == "succeeded" else None,
+                "extra": {},
+                "position": i,
+            }
+            for i, (n, s) in enumerate(statuses.items())
+        ],
+    )
     if run_status != "running":
         store.finish_run(run_id, run_status, "x", 5.0, {})
 
@@ -123,8 +150,9 @@ def test_resume_refuses_a_run_of_another_workflow(tmp_path: Path, store: Store) 
     with pytest.raises(UsageError) as caught:
         resume_state(store, "r1", compiled)
 
-    assert str(caught.value) == ("run r1 is a run of workflow 'other', not 'etl'; resume it with its own "
-                                 "workflow file")
+    assert str(caught.value) == (
+        "run r1 is a run of workflow 'other', not 'etl'; resume it with its own workflow file"
+    )
 
 
 def test_resume_refuses_a_succeeded_run(tmp_path: Path, store: Store) -> None:
@@ -134,8 +162,9 @@ def test_resume_refuses_a_succeeded_run(tmp_path: Path, store: Store) -> None:
     with pytest.raises(UsageError) as caught:
         resume_state(store, "r1", compiled)
 
-    assert str(caught.value) == ("run r1 succeeded; there is nothing to resume (run it again without "
-                                 "--resume)")
+    assert str(caught.value) == (
+        "run r1 succeeded; there is nothing to resume (run it again without --resume)"
+    )
 
 
 def test_resume_refuses_a_run_that_is_still_running(tmp_path: Path, store: Store) -> None:
@@ -145,8 +174,10 @@ def test_resume_refuses_a_run_that_is_still_running(tmp_path: Path, store: Store
     with pytest.raises(UsageError) as caught:
         resume_state(store, "r1", compiled)
 
-    assert str(caught.value) == (f"run r1 is still running (process {__import__('os').getpid()}); resume "
-                                 "it once it has failed or been interrupted")
+    assert str(caught.value) == (
+        f"run r1 is still running (process {__import__('os').getpid()}); resume "
+        "it once it has failed or been interrupted"
+    )
 
 
 def test_resume_of_an_interrupted_run_is_allowed(tmp_path: Path, store: Store) -> None:
@@ -167,8 +198,10 @@ def test_resume_refuses_when_a_succeeded_node_changed_naming_it(tmp_path: Path, 
     with pytest.raises(UsageError) as caught:
         resume_state(store, "r1", compiled)
 
-    assert str(caught.value) == ("cannot resume run r1: node(s) a, d changed since it ran (type, config, "
-                                 "condition or inputs); run the workflow again without --resume")
+    assert str(caught.value) == (
+        "cannot resume run r1: node(s) a, d changed since it ran (type, config, "
+        "condition or inputs); run the workflow again without --resume"
+    )
 
 
 def test_resume_allows_a_change_to_a_node_that_failed(tmp_path: Path, store: Store) -> None:
@@ -185,10 +218,23 @@ def test_resume_refuses_outputs_that_were_masked_or_redacted(tmp_path: Path, sto
     from kailash_cli.pipeline.recorder import RunRecorder
 
     compiled = _compiled(tmp_path)
-    store.start_run("r9", "etl", "/x/wf.yaml", "2026-01-01T00:00:00.000+00:00", {"p": 1},
-                    node_hashes(compiled), None, None)
-    recorder = RunRecorder(store, "r9", "etl", list(compiled.nodes),
-                           lambda v: {"result": "***"} if v == {"result": "secret"} else v)
+    store.start_run(
+        "r9",
+        "etl",
+        "/x/wf.yaml",
+        "2026-01-01T00:00:00.000+00:00",
+        {"p": 1},
+        node_hashes(compiled),
+        None,
+        None,
+    )
+    recorder = RunRecorder(
+        store,
+        "r9",
+        "etl",
+        list(compiled.nodes),
+        lambda v: {"result": "***"} if v == {"result": "secret"} else v,
+    )
     recorder.node_finished("a", NodeResult("succeeded", 1, 1.0, outputs={"result": "secret"}))
     recorder.node_finished("b", NodeResult("failed", 1, 1.0, error="boom"))
     recorder.flush()
@@ -199,4 +245,5 @@ def test_resume_refuses_outputs_that_were_masked_or_redacted(tmp_path: Path, sto
 
     assert str(caught.value) == (
         "cannot resume run r9: the recorded outputs of node(s) a were masked or had secrets redacted, "
-        "so they cannot stand in for the real values; run the workflow again without --resume")
+        "so they cannot stand in for the real values; run the workflow again without --resume"
+    )

@@ -12,8 +12,11 @@ from kailash_cli.report.metrics import check_target, render, write
 
 
 def result() -> RunResult:
-    nodes = {"a": NodeResult("succeeded", 1, 20.0), "b": NodeResult("failed", 3, 1500.0, "E: x"),
-             "c": NodeResult("skipped", error="input did not arrive")}
+    nodes = {
+        "a": NodeResult("succeeded", 1, 20.0),
+        "b": NodeResult("failed", 3, 1500.0, "E: x"),
+        "c": NodeResult("skipped", error="input did not arrive"),
+    }
     return RunResult("r1", 'we"ird', "failed", "2026-01-01T00:00:00+00:00", 2000.0, nodes, {})
 
 
@@ -40,7 +43,8 @@ def test_histogram_buckets_are_cumulative_and_skipped_nodes_have_none() -> None:
 
 def test_run_writes_the_metrics_file(tmp_path: Path) -> None:
     (tmp_path / "wf.yaml").write_text(
-        "name: m\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
+        "name: m\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
     (tmp_path / "metrics").mkdir()  # the folder must exist: it is not created
 
     proc = kailash("run", "wf.yaml", "--metrics-file", "metrics/run.prom", cwd=tmp_path)
@@ -62,8 +66,10 @@ def test_check_target_refuses_a_missing_folder(tmp_path: Path) -> None:
     path = tmp_path / "nonexistent" / "dir" / "m.prom"
     with pytest.raises(UsageError) as info:
         check_target(path)
-    assert str(info.value) == (f"--metrics-file {path}: folder {path.parent} does not exist; "
-                               "create it first (the metrics file's folder is not created)")
+    assert str(info.value) == (
+        f"--metrics-file {path}: folder {path.parent} does not exist; "
+        "create it first (the metrics file's folder is not created)"
+    )
     assert info.value.exit_code == 2
     assert not (tmp_path / "nonexistent").exists()
 
@@ -71,8 +77,10 @@ def test_check_target_refuses_a_missing_folder(tmp_path: Path) -> None:
 def test_check_target_refuses_a_directory(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
         check_target(tmp_path)
-    assert str(info.value) == (f"--metrics-file {tmp_path}: is a directory; give a file path, "
-                               f"e.g. --metrics-file {tmp_path / 'kailash.prom'}")
+    assert str(info.value) == (
+        f"--metrics-file {tmp_path}: is a directory; give a file path, "
+        f"e.g. --metrics-file {tmp_path / 'kailash.prom'}"
+    )
 
 
 def test_check_target_refuses_a_folder_that_is_a_file(tmp_path: Path) -> None:

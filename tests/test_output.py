@@ -30,7 +30,8 @@ def test_prints_during_a_run_go_to_stderr_prefixed(capsys: pytest.CaptureFixture
         real.write("a result\n")
     assert capsys.readouterr() == (
         "a result\n",
-        "[load] reading 3 rows\n[load] two words joined\noutside any node\n")
+        "[load] reading 3 rows\n[load] two words joined\noutside any node\n",
+    )
 
 
 def test_partial_lines_are_flushed_at_the_end(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +56,8 @@ def test_lines_of_concurrent_nodes_stay_apart(capsys: pytest.CaptureFixture[str]
     lines = capsys.readouterr().err.splitlines()
     for name in "xyz":
         assert [line for line in lines if line.startswith(f"[{name}] ")] == [
-            f"[{name}] line {i}" for i in range(50)]
+            f"[{name}] line {i}" for i in range(50)
+        ]
     assert len(lines) == 150
 
 

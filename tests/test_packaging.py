@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (built,) = out.glob("kailash_cli-*.whl")
     return built
 
@@ -44,11 +48,20 @@ def test_wheel_declares_the_console_script(wheel: Path) -> None:
 
 def test_installed_package_reads_the_schemas_it_ships(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path)
-    code = ("from kailash_cli.schema import schemas; "
-            "from kailash_cli.commands.schema import bundled_workflow_schema; "
-            "print(schemas.schema_dir()); print(len(bundled_workflow_schema()['$defs']['node']['allOf']))")
+    code = (
+        "from kailash_cli.schema import schemas; "
+        "from kailash_cli.commands.schema import bundled_workflow_schema; "
+        "print(schemas.schema_dir()); print(len(bundled_workflow_schema()['$defs']['node']['allOf']))"
+    )
 
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        check=True,
+    )
 
     assert result.stdout.splitlines() == [str(tmp_path / "kailash_cli" / "schemas"), str(len(NODE_TYPES))]

@@ -16,43 +16,49 @@ def declared(params: dict[str, Any]) -> dict[str, Param]:
     return Workflow.from_dict(data).params
 
 
-@pytest.mark.parametrize(("kind", "text", "expected"), [
-    ("string", "hello world", "hello world"),
-    ("string", "42", "42"),
-    ("integer", "42", 42),
-    ("integer", "-7", -7),
-    ("number", "2.5", 2.5),
-    ("number", "100", 100),
-    ("number", "1e3", 1000.0),
-    ("boolean", "true", True),
-    ("boolean", "True", True),
-    ("boolean", "yes", True),
-    ("boolean", "on", True),
-    ("boolean", "1", True),
-    ("boolean", "false", False),
-    ("boolean", "NO", False),
-    ("boolean", "off", False),
-    ("boolean", "0", False),
-    ("array", '[1, "two", {"x": 3}]', [1, "two", {"x": 3}]),
-    ("array", "a, b ,c", ["a", "b", "c"]),
-    ("array", "single", ["single"]),
-    ("array", "5", ["5"]),
-    ("array", "", []),
-    ("object", '{"a": 1, "b": [true]}', {"a": 1, "b": [True]}),
-])
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("string", "hello world", "hello world"),
+        ("string", "42", "42"),
+        ("integer", "42", 42),
+        ("integer", "-7", -7),
+        ("number", "2.5", 2.5),
+        ("number", "100", 100),
+        ("number", "1e3", 1000.0),
+        ("boolean", "true", True),
+        ("boolean", "True", True),
+        ("boolean", "yes", True),
+        ("boolean", "on", True),
+        ("boolean", "1", True),
+        ("boolean", "false", False),
+        ("boolean", "NO", False),
+        ("boolean", "off", False),
+        ("boolean", "0", False),
+        ("array", '[1, "two", {"x": 3}]', [1, "two", {"x": 3}]),
+        ("array", "a, b ,c", ["a", "b", "c"]),
+        ("array", "single", ["single"]),
+        ("array", "5", ["5"]),
+        ("array", "", []),
+        ("object", '{"a": 1, "b": [true]}', {"a": 1, "b": [True]}),
+    ],
+)
 def test_coerce_per_type(kind: str, text: str, expected: Any) -> None:
     value = coerce(text, Param("p", kind))
     assert value == expected
     assert type(value) is type(expected)
 
 
-@pytest.mark.parametrize(("kind", "text", "message"), [
-    ("integer", "4.5", "expected an integer, got '4.5'"),
-    ("integer", "ten", "expected an integer, got 'ten'"),
-    ("number", "abc", "expected a number, got 'abc'"),
-    ("boolean", "maybe", "expected true or false, got 'maybe'"),
-    ("object", "a=1", "expected a JSON object, got 'a=1'"),
-])
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("integer", "4.5", "expected an integer, got '4.5'"),
+        ("integer", "ten", "expected an integer, got 'ten'"),
+        ("number", "abc", "expected a number, got 'abc'"),
+        ("boolean", "maybe", "expected true or false, got 'maybe'"),
+        ("object", "a=1", "expected a JSON object, got 'a=1'"),
+    ],
+)
 def test_coerce_refuses_bad_text(kind: str, text: str, message: str) -> None:
     with pytest.raises(ValueError) as info:
         coerce(text, Param("p", kind))
@@ -92,15 +98,19 @@ def test_missing_required_param() -> None:
 def test_unknown_param_suggests_a_name() -> None:
     with pytest.raises(UsageError) as info:
         resolve(declared(PARAMS), ["n=1", "mdoe=fast"], {})
-    assert str(info.value).splitlines() == ["-p mdoe: unknown param 'mdoe' (did you mean 'mode'?)",
-                                            "known params: n, mode, ratio, tags"]
+    assert str(info.value).splitlines() == [
+        "-p mdoe: unknown param 'mdoe' (did you mean 'mode'?)",
+        "known params: n, mode, ratio, tags",
+    ]
 
 
 def test_unknown_param_in_file_suggests_a_name() -> None:
     with pytest.raises(UsageError) as info:
         resolve(declared(PARAMS), ["n=1"], {"ratoi": 1})
-    assert str(info.value).splitlines() == ["--params-file: unknown param 'ratoi' (did you mean 'ratio'?)",
-                                            "known params: n, mode, ratio, tags"]
+    assert str(info.value).splitlines() == [
+        "--params-file: unknown param 'ratoi' (did you mean 'ratio'?)",
+        "known params: n, mode, ratio, tags",
+    ]
 
 
 def test_schema_constraints_are_enforced() -> None:
@@ -174,16 +184,23 @@ def test_read_params_file_bad_yaml_is_located(tmp_path: Path) -> None:
 
 
 def test_check_declarations_reports_bad_default_and_pattern() -> None:
-    text = ("params:\n"
-            "  n: {type: integer, default: x}\n"
-            "  code: {type: string, pattern: '[unclosed'}\n"
-            "  both: {type: string, required: true, default: a}\n")
+    text = (
+        "params:\n"
+        "  n: {type: integer, default: x}\n"
+        "  code: {type: string, pattern: '[unclosed'}\n"
+        "  both: {type: string, required: true, default: a}\n"
+    )
     doc = load_text(text, "wf.yaml")
     problems = check_declarations(doc, doc.data["params"])
     assert [(p.id, p.severity, p.line, p.message) for p in problems] == [
         ("KV401", "error", 2, "param 'n': default must be an integer, got string"),
-        ("KV401", "error", 3, "param 'code': pattern is not a valid regular expression: "
-                              "unterminated character set at position 0"),
+        (
+            "KV401",
+            "error",
+            3,
+            "param 'code': pattern is not a valid regular expression: "
+            "unterminated character set at position 0",
+        ),
         ("KV402", "warning", 4, "param 'both' is required and has a default; the default is never used"),
     ]
 
@@ -223,7 +240,9 @@ def test_a_cli_value_replacing_a_file_value_is_not_located_in_the_file(tmp_path:
     with pytest.raises(UsageError) as info:  # a refused -p value leaves the file's, still located
         resolve(low, ["a=x"], read_params_file(path))
     assert str(info.value).splitlines() == [
-        "-p a: expected an integer, got 'x'", f"{path}:1:4: param 'a': 1 is less than the minimum of 5"]
+        "-p a: expected an integer, got 'x'",
+        f"{path}:1:4: param 'a': 1 is less than the minimum of 5",
+    ]
 
 
 @pytest.mark.parametrize("word", ["no", "Off", "y", "N"])
@@ -233,21 +252,25 @@ def test_yaml11_boolean_words_get_a_hint(word: str) -> None:
     assert str(info.value).endswith("; YAML 1.2 reads yes/no as text: write true or false")
 
 
-@pytest.mark.parametrize(("kind", "text", "message"), [
-    ("array", '{"x":1}', """expected a JSON array or a comma-separated list, got '{"x":1}'"""),
-    ("array", '"a,b"', """expected a JSON array or a comma-separated list, got '"a,b"'"""),
-    ("object", "[1, 2]", "expected a JSON object, got '[1, 2]'"),
-    ("object", "5", "expected a JSON object, got '5'"),
-    ("object", '"x"', """expected a JSON object, got '"x"'"""),
-    ("number", "nan", "expected a finite number, got 'nan'"),
-    ("number", "-Infinity", "expected a finite number, got '-Infinity'"),
-    ("number", "1e999", "expected a finite number, got '1e999'"),
-    ("integer", "nan", "expected an integer, got 'nan'"),
-    ("array", "[1, NaN]", "expected finite numbers, got NaN or Infinity at [1]"),
-    ("object", '{"x": {"y": 1e999}}', "expected finite numbers, got NaN or Infinity at x.y"),
-])
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("array", '{"x":1}', """expected a JSON array or a comma-separated list, got '{"x":1}'"""),
+        ("array", '"a,b"', """expected a JSON array or a comma-separated list, got '"a,b"'"""),
+        ("object", "[1, 2]", "expected a JSON object, got '[1, 2]'"),
+        ("object", "5", "expected a JSON object, got '5'"),
+        ("object", '"x"', """expected a JSON object, got '"x"'"""),
+        ("number", "nan", "expected a finite number, got 'nan'"),
+        ("number", "-Infinity", "expected a finite number, got '-Infinity'"),
+        ("number", "1e999", "expected a finite number, got '1e999'"),
+        ("integer", "nan", "expected an integer, got 'nan'"),
+        ("array", "[1, NaN]", "expected finite numbers, got NaN or Infinity at [1]"),
+        ("object", '{"x": {"y": 1e999}}', "expected finite numbers, got NaN or Infinity at x.y"),
+    ],
+)
 def test_coerce_refuses_json_of_the_wrong_shape_and_non_finite_numbers(
-        kind: str, text: str, message: str) -> None:
+    kind: str, text: str, message: str
+) -> None:
     with pytest.raises(ValueError) as info:
         coerce(text, Param("p", kind))
     assert str(info.value) == message

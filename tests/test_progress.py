@@ -34,7 +34,10 @@ def test_line_observer_verbose_adds_the_traceback(capsys: pytest.CaptureFixture[
     observer = started(LineObserver(Output(verbose=True)), {"a": "PythonCodeNode"})
     observer.node_finished("a", NodeResult("failed", 1, 1.0, "KeyError: 'x'", detail="Traceback\n  line\n"))
     assert capsys.readouterr().err.splitlines() == [
-        "FAIL a        1.0 ms  KeyError: 'x'", "Traceback", "  line"]
+        "FAIL a        1.0 ms  KeyError: 'x'",
+        "Traceback",
+        "  line",
+    ]
 
 
 def test_json_log_observer_records(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,12 +52,36 @@ def test_json_log_observer_records(capsys: pytest.CaptureFixture[str]) -> None:
         assert record.pop("ts").endswith("+00:00")
     assert records == [
         {"level": "info", "event": "node_started", "run_id": "run1", "workflow": "wf", "node": "a"},
-        {"level": "info", "event": "node_output", "run_id": "run1", "workflow": "wf", "node": "a",
-         "line": "printed"},
-        {"level": "error", "event": "node_finished", "run_id": "run1", "workflow": "wf", "node": "a",
-         "status": "failed", "attempts": 1, "duration_ms": 1.235, "error": "ValueError: x"},
-        {"level": "info", "event": "node_finished", "run_id": "run1", "workflow": "wf", "node": "b",
-         "status": "succeeded", "attempts": 1, "duration_ms": 2.0, "error": None},
+        {
+            "level": "info",
+            "event": "node_output",
+            "run_id": "run1",
+            "workflow": "wf",
+            "node": "a",
+            "line": "printed",
+        },
+        {
+            "level": "error",
+            "event": "node_finished",
+            "run_id": "run1",
+            "workflow": "wf",
+            "node": "a",
+            "status": "failed",
+            "attempts": 1,
+            "duration_ms": 1.235,
+            "error": "ValueError: x",
+        },
+        {
+            "level": "info",
+            "event": "node_finished",
+            "run_id": "run1",
+            "workflow": "wf",
+            "node": "b",
+            "status": "succeeded",
+            "attempts": 1,
+            "duration_ms": 2.0,
+            "error": None,
+        },
     ]
 
 
@@ -73,8 +100,12 @@ def test_live_observer_table_shows_each_node_state() -> None:
     assert rows[0] == ["node", "type", "status", "time"]
     assert rows[1] == ["read", "CSVReaderNode", "succeeded", "12", "ms"]
     assert rows[2][:3] == ["score", "PythonCodeNode", "running"]
-    assert rows[3] == ["save", "JSONWriterNode", "skipped",
-                       *["input", "from", "'score'", "did", "not", "arrive"]]
+    assert rows[3] == [
+        "save",
+        "JSONWriterNode",
+        "skipped",
+        *["input", "from", "'score'", "did", "not", "arrive"],
+    ]
 
 
 def test_live_observer_summarises_large_runs() -> None:
@@ -107,9 +138,14 @@ def test_json_log_observer_logs_the_run_start_and_end(capsys: pytest.CaptureFixt
     observer.run_finished(RunResult("r9", "wf", "failed", "", 2.5, {"a": NodeResult("failed")}, {}, "boom"))
     records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(r["event"], r["level"], r["run_id"]) for r in records] == [
-        ("run_started", "info", "r9"), ("run_finished", "error", "r9")]
+        ("run_started", "info", "r9"),
+        ("run_finished", "error", "r9"),
+    ]
     assert (records[0]["params"], records[1]["nodes"], records[1]["error"]) == (
-        {"n": 1}, {"failed": 1}, "boom")
+        {"n": 1},
+        {"failed": 1},
+        "boom",
+    )
 
 
 def test_display_follows_the_output(monkeypatch: pytest.MonkeyPatch) -> None:

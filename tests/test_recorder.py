@@ -44,12 +44,20 @@ def _recorder(store: Store, order: list[str], **kw: Any) -> RunRecorder:
 
 
 def _result(status: str = SUCCEEDED, nodes: dict[str, NodeResult] | None = None) -> RunResult:
-    return RunResult("r1", "wf", status, "2026-01-01T00:00:00.005+00:00", 12.5, nodes or {},
-                     {"a": {"result": f"x {SECRET} y"}})
+    return RunResult(
+        "r1",
+        "wf",
+        status,
+        "2026-01-01T00:00:00.005+00:00",
+        12.5,
+        nodes or {},
+        {"a": {"result": f"x {SECRET} y"}},
+    )
 
 
 def test_a_thousand_nodes_are_written_in_two_batches_not_a_thousand_transactions(
-        store: CountingStore) -> None:
+    store: CountingStore,
+) -> None:
     order = [f"n{i}" for i in range(1000)]
     recorder = _recorder(store, order, batch_size=500, interval=3600)
 
@@ -79,11 +87,14 @@ def test_pending_results_are_written_at_the_end(store: CountingStore) -> None:
     assert run["duration_ms"] == 12.5
     assert run["started_at"] == "2026-01-01T00:00:00.005+00:00"  # the engine's, as `run -o json` shows
     assert {n: (r["status"], r["attempts"], r["error"]) for n, r in run["nodes"].items()} == {
-        "a": (SUCCEEDED, 1, None), "b": (FAILED, 3, "ValueError: no")}
+        "a": (SUCCEEDED, 1, None),
+        "b": (FAILED, 3, "ValueError: no"),
+    }
 
 
 def test_a_finished_node_reaches_the_store_within_the_interval_without_other_events(
-        store: CountingStore) -> None:
+    store: CountingStore,
+) -> None:
     """A run killed during a long node must keep the nodes that finished before it."""
     recorder = _recorder(store, ["first", "long"], interval=0.05)
     recorder.node_finished("first", NodeResult(SUCCEEDED, 1, 0.2, outputs={"result": 1}))
@@ -146,7 +157,10 @@ def test_fallback_and_restored_are_kept_as_extras(store: CountingStore) -> None:
 
     assert run is not None
     assert {n: r["extra"] for n, r in run["nodes"].items()} == {
-        "a": {"restored": True}, "b": {"fallback": "c"}, "c": {}}
+        "a": {"restored": True},
+        "b": {"fallback": "c"},
+        "c": {},
+    }
 
 
 def test_interrupted_records_the_status_and_the_time_it_ran(store: CountingStore) -> None:

@@ -22,11 +22,19 @@ from kailash_cli.report.findings import (
     text_line,
 )
 
-ERROR = Problem("KV201", "error", "connection target 'procesor.input' names unknown node 'procesor' "
-                "(did you mean 'processor'?)", "wf/etl.yaml", 12, 5, "use one of the node ids under nodes:")
+ERROR = Problem(
+    "KV201",
+    "error",
+    "connection target 'procesor.input' names unknown node 'procesor' (did you mean 'processor'?)",
+    "wf/etl.yaml",
+    12,
+    5,
+    "use one of the node ids under nodes:",
+)
 WARNING = Problem("KV307", "warning", "${REGION} reads environment variable REGION", "etl.yaml", 3, 9, None)
-NO_PLACE = Problem("KV001", "error", "cannot read file: No such file or directory", "gone.yaml", None, None,
-                   "check the path")
+NO_PLACE = Problem(
+    "KV001", "error", "cannot read file: No such file or directory", "gone.yaml", None, None, "check the path"
+)
 INFO = Problem("KD999", "info", "note this", None, 4, None, None)
 CONTEXT = ReportContext()
 
@@ -46,14 +54,21 @@ def render_github(problems: list[Problem]) -> str:
 def test_text_line_is_path_line_col_severity_id_message_fix() -> None:
     assert text_line(ERROR) == (
         "wf/etl.yaml:12:5: error KV201: connection target 'procesor.input' names unknown node 'procesor' "
-        "(did you mean 'processor'?); fix: use one of the node ids under nodes:")
+        "(did you mean 'processor'?); fix: use one of the node ids under nodes:"
+    )
 
 
-@pytest.mark.parametrize(("problem", "text"), [
-    (WARNING, "etl.yaml:3:9: warning KV307: ${REGION} reads environment variable REGION"),
-    (NO_PLACE, "gone.yaml: error KV001: cannot read file: No such file or directory; fix: check the path"),
-    (INFO, "-:4: info KD999: note this"),
-])
+@pytest.mark.parametrize(
+    ("problem", "text"),
+    [
+        (WARNING, "etl.yaml:3:9: warning KV307: ${REGION} reads environment variable REGION"),
+        (
+            NO_PLACE,
+            "gone.yaml: error KV001: cannot read file: No such file or directory; fix: check the path",
+        ),
+        (INFO, "-:4: info KD999: note this"),
+    ],
+)
 def test_text_line_without_some_parts(problem: Problem, text: str) -> None:
     assert text_line(problem) == text
 
@@ -69,10 +84,24 @@ def test_render_text_is_one_line_per_problem() -> None:
 
 def test_render_json_is_a_list_of_findings() -> None:
     assert json.loads(render_json([ERROR, NO_PLACE])) == [
-        {"id": "KV201", "severity": "error", "message": ERROR.message, "file": "wf/etl.yaml", "line": 12,
-         "column": 5, "fix": "use one of the node ids under nodes:"},
-        {"id": "KV001", "severity": "error", "message": "cannot read file: No such file or directory",
-         "file": "gone.yaml", "line": None, "column": None, "fix": "check the path"},
+        {
+            "id": "KV201",
+            "severity": "error",
+            "message": ERROR.message,
+            "file": "wf/etl.yaml",
+            "line": 12,
+            "column": 5,
+            "fix": "use one of the node ids under nodes:",
+        },
+        {
+            "id": "KV001",
+            "severity": "error",
+            "message": "cannot read file: No such file or directory",
+            "file": "gone.yaml",
+            "line": None,
+            "column": None,
+            "fix": "check the path",
+        },
     ]
     assert json.loads(render_json([])) == []
 
@@ -92,7 +121,8 @@ def test_render_github_escapes_data_and_properties() -> None:
     problem = Problem("KV:1,2", "error", "100% sure\nsecond line\r", "dir,a:b/100%.yaml", 1, 2, None)
 
     assert render_github([problem]) == (
-        "::error file=dir%2Ca%3Ab/100%25.yaml,line=1,col=2,title=KV%3A1%2C2::100%25 sure%0Asecond line%0D\n")
+        "::error file=dir%2Ca%3Ab/100%25.yaml,line=1,col=2,title=KV%3A1%2C2::100%25 sure%0Asecond line%0D\n"
+    )
 
 
 def sarif_of(problems: list[Problem]) -> dict:
@@ -118,7 +148,11 @@ def test_sarif_has_one_rule_per_id_and_results_point_at_them() -> None:
     assert [r["id"] for r in rules] == ["KD999", "KV201", "KV307"]
     assert all(r["shortDescription"]["text"] for r in rules)
     assert [(r["ruleId"], r["ruleIndex"]) for r in run["results"]] == [
-        ("KV201", 1), ("KV307", 2), ("KV201", 1), ("KD999", 0)]
+        ("KV201", 1),
+        ("KV307", 2),
+        ("KV201", 1),
+        ("KD999", 0),
+    ]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
@@ -127,7 +161,8 @@ def test_sarif_rule_descriptions_can_be_given() -> None:
     doc = SarifReporter().document([ERROR], ReportContext(rules={"KV201": "connections name existing nodes"}))
 
     assert doc["runs"][0]["tool"]["driver"]["rules"][0]["shortDescription"] == {
-        "text": "connections name existing nodes"}
+        "text": "connections name existing nodes"
+    }
 
 
 def test_sarif_levels() -> None:
@@ -140,8 +175,14 @@ def test_sarif_result_message_and_location() -> None:
     result = sarif_of([ERROR])["runs"][0]["results"][0]
 
     assert result["message"] == {"text": f"{ERROR.message}; fix: use one of the node ids under nodes:"}
-    assert result["locations"] == [{"physicalLocation": {
-        "artifactLocation": {"uri": "wf/etl.yaml"}, "region": {"startLine": 12, "startColumn": 5}}}]
+    assert result["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "wf/etl.yaml"},
+                "region": {"startLine": 12, "startColumn": 5},
+            }
+        }
+    ]
 
 
 def test_sarif_every_result_has_a_start_line() -> None:
@@ -149,9 +190,13 @@ def test_sarif_every_result_has_a_start_line() -> None:
     results = sarif_of([NO_PLACE, INFO])["runs"][0]["results"]
 
     assert [r["locations"][0]["physicalLocation"]["region"] for r in results] == [
-        {"startLine": 1}, {"startLine": 4}]
+        {"startLine": 1},
+        {"startLine": 4},
+    ]
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == [
-        "gone.yaml", "unknown"]
+        "gone.yaml",
+        "unknown",
+    ]
 
 
 def test_sarif_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +207,9 @@ def test_sarif_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     results = sarif_of([inside, outside])["runs"][0]["results"]
 
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results] == [
-        "wf/a.yaml", "file:///elsewhere/b.yaml"]
+        "wf/a.yaml",
+        "file:///elsewhere/b.yaml",
+    ]
 
 
 def test_sarif_without_problems_is_still_a_complete_run() -> None:
@@ -207,7 +254,7 @@ def test_junit_is_one_failed_case_per_finding() -> None:
         '  <testsuite name="kailash" tests="2" failures="2" errors="0">\n'
         '    <testcase classname="KV201" name="KV201 wf/etl.yaml:12:5" file="wf/etl.yaml">\n'
         '      <failure type="error" message="connection target \'procesor.input\' names unknown node '
-        '\'procesor\' (did you mean \'processor\'?)">' + text_line(ERROR) + "</failure>\n"
+        "'procesor' (did you mean 'processor'?)\">" + text_line(ERROR) + "</failure>\n"
         "    </testcase>\n"
         '    <testcase classname="KD999" name="KD999 -:4" file="">\n'
         '      <failure type="info" message="note this">-:4: info KD999: note this</failure>\n'
@@ -227,7 +274,9 @@ def test_sarif_with_a_root_gives_relative_uris_and_the_base(tmp_path: Path) -> N
     run = SarifReporter().document([inside, outside], ReportContext(root=tmp_path))["runs"][0]
 
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]] == [
-        {"uri": "app/a.py", "uriBaseId": "%SRCROOT%"}, {"uri": "file:///elsewhere/b.py"}]
+        {"uri": "app/a.py", "uriBaseId": "%SRCROOT%"},
+        {"uri": "file:///elsewhere/b.py"},
+    ]
     assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
 
 
@@ -236,11 +285,14 @@ def test_summary_lines_count_each_severity_with_its_ids() -> None:
     assert summary_lines([]) == ["0 errors", "0 warnings", "0 info"]
 
 
-@pytest.mark.parametrize(("problems", "text"), [
-    ([], "3 file(s) checked, no problems"),
-    ([ERROR], "1 error in 3 file(s) checked"),
-    ([ERROR, ERROR, WARNING], "2 errors, 1 warning in 3 file(s) checked"),
-    ([WARNING, WARNING, INFO], "2 warnings, 1 info in 3 file(s) checked"),
-])
+@pytest.mark.parametrize(
+    ("problems", "text"),
+    [
+        ([], "3 file(s) checked, no problems"),
+        ([ERROR], "1 error in 3 file(s) checked"),
+        ([ERROR, ERROR, WARNING], "2 errors, 1 warning in 3 file(s) checked"),
+        ([WARNING, WARNING, INFO], "2 warnings, 1 info in 3 file(s) checked"),
+    ],
+)
 def test_summary(problems: list[Problem], text: str) -> None:
     assert summary(problems, 3) == text

@@ -24,8 +24,15 @@ from kailash_cli.engine.resilience import (
 def test_exception_names_include_every_base_class() -> None:
     names = exception_names(ConnectionRefusedError("no"))
 
-    assert {"ConnectionRefusedError", "ConnectionError", "OSError", "Exception",
-            "BaseException", "builtins.ConnectionError", "builtins.OSError"} <= names
+    assert {
+        "ConnectionRefusedError",
+        "ConnectionError",
+        "OSError",
+        "Exception",
+        "BaseException",
+        "builtins.ConnectionError",
+        "builtins.OSError",
+    } <= names
     assert "ValueError" not in names
 
 
@@ -35,19 +42,26 @@ def test_exception_names_of_a_user_class_carry_its_module() -> None:
 
     names = exception_names(ServiceDown())
 
-    assert {"ServiceDown", "TimeoutError", "OSError",
-            f"{__name__}.test_exception_names_of_a_user_class_carry_its_module.<locals>.ServiceDown"} <= names
+    assert {
+        "ServiceDown",
+        "TimeoutError",
+        "OSError",
+        f"{__name__}.test_exception_names_of_a_user_class_carry_its_module.<locals>.ServiceDown",
+    } <= names
 
 
 # -- retry ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("strategy", "base", "expected"), [
-    ("exponential", 0.5, [0.5, 1.0, 2.0, 4.0, 8.0]),
-    ("linear", 0.2, [0.2, 0.4, 0.6000000000000001, 0.8, 1.0]),
-    ("fibonacci", 0.1, [0.1, 0.1, 0.2, 0.30000000000000004, 0.5, 0.8]),
-    ("immediate", 3.0, [0.0, 0.0, 0.0]),
-])
+@pytest.mark.parametrize(
+    ("strategy", "base", "expected"),
+    [
+        ("exponential", 0.5, [0.5, 1.0, 2.0, 4.0, 8.0]),
+        ("linear", 0.2, [0.2, 0.4, 0.6000000000000001, 0.8, 1.0]),
+        ("fibonacci", 0.1, [0.1, 0.1, 0.2, 0.30000000000000004, 0.5, 0.8]),
+        ("immediate", 3.0, [0.0, 0.0, 0.0]),
+    ],
+)
 def test_delay_of_each_strategy_without_jitter(strategy: str, base: float, expected: list[float]) -> None:
     policy = RetryPolicy(max_attempts=10, strategy=strategy, base_delay=base, jitter=False)
 
@@ -113,11 +127,22 @@ def test_retry_policy_from_spec_fills_the_schema_defaults() -> None:
     assert RetryPolicy.from_spec(None) is None
     assert RetryPolicy.from_spec({}) is None
     assert RetryPolicy.from_spec({"max_attempts": 2}) == RetryPolicy(
-        max_attempts=2, strategy="exponential", base_delay=1.0, max_delay=60.0, jitter=True,
-        retry_on=frozenset())
-    assert RetryPolicy.from_spec({"strategy": "linear", "base_delay": 0.2, "max_delay": 1,
-                                  "jitter": False, "retry_on": ["ConnectionError", "TimeoutError"]}) == \
-        RetryPolicy(3, "linear", 0.2, 1.0, False, frozenset({"ConnectionError", "TimeoutError"}))
+        max_attempts=2,
+        strategy="exponential",
+        base_delay=1.0,
+        max_delay=60.0,
+        jitter=True,
+        retry_on=frozenset(),
+    )
+    assert RetryPolicy.from_spec(
+        {
+            "strategy": "linear",
+            "base_delay": 0.2,
+            "max_delay": 1,
+            "jitter": False,
+            "retry_on": ["ConnectionError", "TimeoutError"],
+        }
+    ) == RetryPolicy(3, "linear", 0.2, 1.0, False, frozenset({"ConnectionError", "TimeoutError"}))
 
 
 # -- circuit breaker --------------------------------------------------------------------
@@ -139,7 +164,8 @@ def test_breaker_opens_after_failure_threshold() -> None:
     assert policy.admit(state, 111.9) == (False, state)
     assert policy.refusal(state, 104.0) == (
         "CircuitOpenError: circuit breaker is open after 3 failure(s); the node was not called "
-        "(next trial in 8s)")
+        "(next trial in 8s)"
+    )
 
 
 def test_a_success_while_closed_resets_the_failure_count() -> None:
@@ -178,8 +204,9 @@ def test_a_failed_trial_opens_the_breaker_again() -> None:
 def test_breaker_policy_from_spec() -> None:
     assert BreakerPolicy.from_spec(None) is None
     assert BreakerPolicy.from_spec({"failure_threshold": 2}) == BreakerPolicy(2, 1, 60.0)
-    assert BreakerPolicy.from_spec({"failure_threshold": 2, "success_threshold": 3,
-                                    "recovery_timeout": 0.5}) == BreakerPolicy(2, 3, 0.5)
+    assert BreakerPolicy.from_spec(
+        {"failure_threshold": 2, "success_threshold": 3, "recovery_timeout": 0.5}
+    ) == BreakerPolicy(2, 3, 0.5)
 
 
 def test_breaker_book_loads_once_and_saves_only_changes() -> None:
@@ -226,7 +253,9 @@ def test_breaker_book_decides_by_its_injected_clock() -> None:
 
     assert refusals == [
         "CircuitOpenError: circuit breaker is open after 1 failure(s); the node was not called "
-        f"(next trial in {wait}s)" for wait in (30, 0)]
+        f"(next trial in {wait}s)"
+        for wait in (30, 0)
+    ]
     assert (allowed, state["state"]) == (True, HALF_OPEN)
 
 

@@ -13,11 +13,61 @@ from kailash_cli.schema.fastcheck import compile_schema
 from kailash_cli.schema.schemas import schema_dir
 
 SCHEMAS = sorted(schema_dir().glob("**/*.schema.json"))
-ATOMS: list[Any] = [None, True, False, 0, 1, -1, 2, 1.0, 0.5, float("nan"), 1e300, "", "a", "x:y",
-                    "mod:fn", "./f.py:g", "${params.x}", "GET", "exponential", "list", "==", "abc_1",
-                    "1abc", "A", "data", 3, 300, 0.0, "rbac", "partial", [], {}, [1, 1], ["a", "a"]]
-STRINGS = ["", "a", "x:y", "mod:fn", "./f.py:g", "${x}", "GET", "abc_1", "1abc", "A" * 300, "a b",
-           "50MB", "10 s", ".csv", "KD101", "http://x", "https://x"]
+ATOMS: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2,
+    1.0,
+    0.5,
+    float("nan"),
+    1e300,
+    "",
+    "a",
+    "x:y",
+    "mod:fn",
+    "./f.py:g",
+    "${params.x}",
+    "GET",
+    "exponential",
+    "list",
+    "==",
+    "abc_1",
+    "1abc",
+    "A",
+    "data",
+    3,
+    300,
+    0.0,
+    "rbac",
+    "partial",
+    [],
+    {},
+    [1, 1],
+    ["a", "a"],
+]
+STRINGS = [
+    "",
+    "a",
+    "x:y",
+    "mod:fn",
+    "./f.py:g",
+    "${x}",
+    "GET",
+    "abc_1",
+    "1abc",
+    "A" * 300,
+    "a b",
+    "50MB",
+    "10 s",
+    ".csv",
+    "KD101",
+    "http://x",
+    "https://x",
+]
 
 
 def _resolve(ref: str, root: dict[str, Any]) -> Any:
@@ -57,8 +107,12 @@ def _instance(schema: Any, root: dict[str, Any], rng: random.Random, depth: int 
         return _object(schema, root, rng, depth)
     if kind == "array" or "items" in schema:
         return [_instance(schema.get("items", {}), root, rng, depth + 1) for _ in range(rng.randint(0, 3))]
-    choices = {"string": STRINGS, "integer": [0, 1, -1, 1.0, 2.5, True, 10**20, 65536],
-               "number": [0, 0.0, -1, 0.5, True, float("inf"), 100], "boolean": [True, False, 0, "true"]}
+    choices = {
+        "string": STRINGS,
+        "integer": [0, 1, -1, 1.0, 2.5, True, 10**20, 65536],
+        "number": [0, 0.0, -1, 0.5, True, float("inf"), 100],
+        "boolean": [True, False, 0, "true"],
+    }
     return rng.choice(choices.get(kind, ATOMS))
 
 

@@ -28,7 +28,8 @@ def test_schema_dir_holds_every_schema_file() -> None:
     folder = schemas.schema_dir()
 
     assert sorted(p.name for p in (folder / "nodes").glob("*.schema.json")) == [
-        f"{name}.schema.json" for name in sorted(NODE_TYPES)]
+        f"{name}.schema.json" for name in sorted(NODE_TYPES)
+    ]
     assert (folder / "workflow.schema.json").is_file()
     assert (folder / "config.schema.json").is_file()
 
@@ -38,10 +39,19 @@ def test_property_defaults_come_from_the_schema() -> None:
     assert schemas.property_defaults("nodes/HTTPRequestNode")["method"] == "GET"
 
 
-@pytest.mark.parametrize(("value", "name"), [
-    (None, "null"), (True, "boolean"), (3, "integer"), (1.5, "number"), ("s", "string"),
-    ([1], "array"), ({"a": 1}, "object"), (b"x", "bytes"),
-])
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (None, "null"),
+        (True, "boolean"),
+        (3, "integer"),
+        (1.5, "number"),
+        ("s", "string"),
+        ([1], "array"),
+        ({"a": 1}, "object"),
+        (b"x", "bytes"),
+    ],
+)
 def test_describe_type_uses_json_names(value: Any, name: str) -> None:
     assert schemas.describe_type(value) == name
 
@@ -52,13 +62,16 @@ def test_did_you_mean() -> None:
     assert schemas.did_you_mean("x", []) == ""
 
 
-@pytest.mark.parametrize(("path", "text"), [
-    ((), "the document"),
-    (("name",), "name"),
-    (("nodes", "read", "config", "file_path"), "nodes.read.config.file_path"),
-    (("connections", 2), "connections[2]"),
-    (("nodes", "a", "depends_on", 0), "nodes.a.depends_on[0]"),
-])
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ((), "the document"),
+        (("name",), "name"),
+        (("nodes", "read", "config", "file_path"), "nodes.read.config.file_path"),
+        (("connections", 2), "connections[2]"),
+        (("nodes", "a", "depends_on", 0), "nodes.a.depends_on[0]"),
+    ],
+)
 def test_dotted_paths(path: tuple[str | int, ...], text: str) -> None:
     assert schemas.dotted(path) == text
 
@@ -74,19 +87,37 @@ def test_valid_document_has_no_findings() -> None:
 
 def test_kv101_missing_required_field() -> None:
     assert findings("nodes:\n  a: {config: {}}\n") == [
-        Problem("KV101", "error", "the document: missing required field 'name'", "wf.yaml", 1, 1,
-                "add 'name:' to the document"),
-        Problem("KV101", "error", "nodes.a: missing required field 'type'", "wf.yaml", 2, 6,
-                "add 'type:' to nodes.a"),
+        Problem(
+            "KV101",
+            "error",
+            "the document: missing required field 'name'",
+            "wf.yaml",
+            1,
+            1,
+            "add 'name:' to the document",
+        ),
+        Problem(
+            "KV101",
+            "error",
+            "nodes.a: missing required field 'type'",
+            "wf.yaml",
+            2,
+            6,
+            "add 'type:' to nodes.a",
+        ),
     ]
 
 
 def test_kv102_unknown_field_with_suggestion_located_at_the_key() -> None:
-    fix = ("remove 'retries' or use one of: circuit_breaker, config, continue_on_error, depends_on, "
-           "description, fallback, permissions, retry, timeout, type, when")
+    fix = (
+        "remove 'retries' or use one of: circuit_breaker, config, continue_on_error, depends_on, "
+        "description, fallback, permissions, retry, timeout, type, when"
+    )
     assert findings("name: ok\nnodes:\n  a:\n    type: X\n    retries: 2\n") == [
-        Problem("KV102", "error", "nodes.a: unknown field 'retries' (did you mean 'retry'?)", "wf.yaml",
-                5, 5, fix)]
+        Problem(
+            "KV102", "error", "nodes.a: unknown field 'retries' (did you mean 'retry'?)", "wf.yaml", 5, 5, fix
+        )
+    ]
 
 
 def test_kv102_without_a_close_match() -> None:
@@ -97,47 +128,88 @@ def test_kv102_without_a_close_match() -> None:
 
 def test_kv103_wrong_type() -> None:
     assert findings("name: ok\nnodes: {a: {type: X, timeout: soon}}\n") == [
-        Problem("KV103", "error", "nodes.a.timeout must be a number, got string", "wf.yaml", 2, 31,
-                "write a number here")]
+        Problem(
+            "KV103",
+            "error",
+            "nodes.a.timeout must be a number, got string",
+            "wf.yaml",
+            2,
+            31,
+            "write a number here",
+        )
+    ]
 
 
 def test_kv103_value_of_none_of_the_allowed_types() -> None:
     assert findings("name: ok\nnodes: {a: {type: X, depends_on: 3}}\n") == [
-        Problem("KV103", "error", "nodes.a.depends_on must be a string or a list, got integer", "wf.yaml",
-                2, 34, "write a string or a list here")]
+        Problem(
+            "KV103",
+            "error",
+            "nodes.a.depends_on must be a string or a list, got integer",
+            "wf.yaml",
+            2,
+            34,
+            "write a string or a list here",
+        )
+    ]
 
 
 def test_kv103_inside_the_matching_branch() -> None:
     problems = findings("name: ok\nnodes: {a: {type: X, depends_on: [b, 3]}}\n")
 
     assert [(p.id, p.message, p.column) for p in problems] == [
-        ("KV103", "nodes.a.depends_on[1] must be a string, got integer", 38)]
+        ("KV103", "nodes.a.depends_on[1] must be a string, got integer", 38)
+    ]
 
 
 def test_kv104_enum_with_suggestion() -> None:
     assert findings("name: ok\nnodes: {a: {type: X, retry: {strategy: exponentail}}}\n") == [
-        Problem("KV104", "error", 'nodes.a.retry.strategy: "exponentail" is not allowed (did you mean '
-                "'exponential'?)", "wf.yaml", 2, 40,
-                'use one of: "exponential", "linear", "fibonacci", "immediate"')]
+        Problem(
+            "KV104",
+            "error",
+            "nodes.a.retry.strategy: \"exponentail\" is not allowed (did you mean 'exponential'?)",
+            "wf.yaml",
+            2,
+            40,
+            'use one of: "exponential", "linear", "fibonacci", "immediate"',
+        )
+    ]
 
 
 def test_kv104_pattern_uses_the_schema_description_as_fix() -> None:
     assert findings("name: My Flow\nnodes: {a: {type: X}}\n") == [
-        Problem("KV104", "error", "name: 'My Flow' does not match '^[a-z0-9][a-z0-9_-]*$'", "wf.yaml", 1, 7,
-                "Workflow name: lower case letters, digits, '_' and '-'.")]
+        Problem(
+            "KV104",
+            "error",
+            "name: 'My Flow' does not match '^[a-z0-9][a-z0-9_-]*$'",
+            "wf.yaml",
+            1,
+            7,
+            "Workflow name: lower case letters, digits, '_' and '-'.",
+        )
+    ]
 
 
 def test_kv104_bad_property_name_is_located_at_the_key() -> None:
     text = "name: ok\nnodes: {a: {type: X}}\nparams:\n  ok: {type: string}\n  2bad: {type: string}\n"
 
-    assert findings(text) == [Problem("KV104", "error", "params: name '2bad' is not allowed", "wf.yaml", 5, 3,
-                                      "use letters, digits and '_', not starting with a digit")]
+    assert findings(text) == [
+        Problem(
+            "KV104",
+            "error",
+            "params: name '2bad' is not allowed",
+            "wf.yaml",
+            5,
+            3,
+            "use letters, digits and '_', not starting with a digit",
+        )
+    ]
 
 
 def test_kv104_other_keywords() -> None:
     assert findings("name: ok\nnodes: {}\n") == [
-        Problem("KV104", "error", "nodes: {} should be non-empty", "wf.yaml", 2, 8,
-                "add at least one node")]
+        Problem("KV104", "error", "nodes: {} should be non-empty", "wf.yaml", 2, 8, "add at least one node")
+    ]
 
 
 def test_expressions_are_skipped_only_when_asked() -> None:
@@ -152,25 +224,44 @@ def test_expressions_are_skipped_only_when_asked() -> None:
         "the document: missing required field 'data'",
     ]
     assert sorted(p.message for p in lenient) == [
-        "file_path must be a string, got integer", "the document: missing required field 'data'"]
+        "file_path must be a string, got integer",
+        "the document: missing required field 'data'",
+    ]
 
 
 def test_base_path_locates_findings_inside_a_bigger_document() -> None:
     doc = load_text("nodes:\n  w:\n    config: {indent: x}\n", "wf.yaml")
 
-    problems = schemas.validate(doc, doc.data["nodes"]["w"]["config"], "nodes/JSONWriterNode",
-                                ("nodes", "w", "config"), skip_required=True)
+    problems = schemas.validate(
+        doc,
+        doc.data["nodes"]["w"]["config"],
+        "nodes/JSONWriterNode",
+        ("nodes", "w", "config"),
+        skip_required=True,
+    )
 
-    assert problems == [Problem("KV103", "error", "nodes.w.config.indent must be an integer or null, got "
-                                "string", "wf.yaml", 3, 22, "write an integer or null here")]
+    assert problems == [
+        Problem(
+            "KV103",
+            "error",
+            "nodes.w.config.indent must be an integer or null, got string",
+            "wf.yaml",
+            3,
+            22,
+            "write an integer or null here",
+        )
+    ]
 
 
-@pytest.mark.parametrize(("value", "schema", "error"), [
-    (3, {"type": "integer"}, None),
-    ("x", {"type": "integer"}, "must be an integer, got string"),
-    (5, {"type": "integer", "maximum": 3}, "5 is greater than the maximum of 3"),
-    ("b", {"type": "string", "enum": ["a"]}, "'b' is not one of ['a']"),
-])
+@pytest.mark.parametrize(
+    ("value", "schema", "error"),
+    [
+        (3, {"type": "integer"}, None),
+        ("x", {"type": "integer"}, "must be an integer, got string"),
+        (5, {"type": "integer", "maximum": 3}, "5 is greater than the maximum of 3"),
+        ("b", {"type": "string", "enum": ["a"]}, "'b' is not one of ['a']"),
+    ],
+)
 def test_check_value(value: Any, schema: dict[str, Any], error: str | None) -> None:
     assert schemas.check_value(value, schema) == error
 
@@ -195,35 +286,44 @@ def test_workflow_schema_is_json_serialisable_and_closed() -> None:
 
 def node_findings(config: str) -> list[tuple[str, str, str | None]]:
     doc = load_text(f"c: {config}\n", "wf.yaml")
-    return [(p.id, p.message, p.fix) for p in schemas.validate(doc, doc.data["c"], "nodes/PythonCodeNode",
-                                                                ("nodes", "calc", "config"))]
+    return [
+        (p.id, p.message, p.fix)
+        for p in schemas.validate(doc, doc.data["c"], "nodes/PythonCodeNode", ("nodes", "calc", "config"))
+    ]
 
 
-@pytest.mark.parametrize(("config", "fix"), [
-    ("{x: 1}", "add 'function' or 'code'"),
-    ("{code: 'result = 1', function: 'm:f'}", "keep only one of 'function', 'code'"),
-])
+@pytest.mark.parametrize(
+    ("config", "fix"),
+    [
+        ("{x: 1}", "add 'function' or 'code'"),
+        ("{code: 'result = 1', function: 'm:f'}", "keep only one of 'function', 'code'"),
+    ],
+)
 def test_python_code_node_needs_exactly_one_of_function_or_code(config: str, fix: str) -> None:
     assert node_findings(config) == [
-        ("KV104", "node 'calc' (PythonCodeNode) needs exactly one of 'function' or 'code'", fix)]
+        ("KV104", "node 'calc' (PythonCodeNode) needs exactly one of 'function' or 'code'", fix)
+    ]
 
 
 def test_any_of_required_alternatives_name_the_keys() -> None:
     schema_doc = load_text("{}\n", "x.yaml")
-    error = next(Draft202012Validator({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]})
-                 .iter_errors({}))
+    error = next(Draft202012Validator({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}).iter_errors({}))
 
     assert [(p.message, p.fix) for p in schemas._convert(error, schema_doc, ("x",))] == [
-        ("x needs at least one of 'a' or 'b'", "add 'a' or 'b'")]
+        ("x needs at least one of 'a' or 'b'", "add 'a' or 'b'")
+    ]
 
 
-@pytest.mark.parametrize(("text", "fix"), [
-    ("name: ok\nnodes: {a: {type: X, retry: {max_attempts: 0}}}\n", "use a number >= 1"),
-    ("name: ok\nnodes: {a: {type: X, timeout: 0}}\n", "use a number > 0"),
-    ("name: ok\nnodes: {}\n", "add at least one node"),
-    ("name: ok\nnodes: {a: {type: X}}\nenv: [A, A]\n", "remove the repeated entries"),
-    ("name: ok\nnodes: {a: {type: X}}\nparams: {p: {type: string, enum: []}}\n", "list at least 1 item"),
-])
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("name: ok\nnodes: {a: {type: X, retry: {max_attempts: 0}}}\n", "use a number >= 1"),
+        ("name: ok\nnodes: {a: {type: X, timeout: 0}}\n", "use a number > 0"),
+        ("name: ok\nnodes: {}\n", "add at least one node"),
+        ("name: ok\nnodes: {a: {type: X}}\nenv: [A, A]\n", "remove the repeated entries"),
+        ("name: ok\nnodes: {a: {type: X}}\nparams: {p: {type: string, enum: []}}\n", "list at least 1 item"),
+    ],
+)
 def test_bound_findings_have_a_fix(text: str, fix: str) -> None:
     assert [p.fix for p in findings(text)] == [fix]
 
@@ -232,14 +332,16 @@ def test_length_bounds_have_a_fix() -> None:
     doc = load_text("code: ''\n", "wf.yaml")
 
     assert [p.fix for p in schemas.validate(doc, doc.data, "nodes/PythonCodeNode")] == [
-        "write a non-empty string"]
+        "write a non-empty string"
+    ]
 
 
 def test_failed_any_of_branch_takes_the_description_of_the_schema_holding_it() -> None:
     doc = load_text("runtime: {}\nsecurity: {max_file_size: 50 MiBs}\n", "kailash.yaml")
 
     assert [p.fix for p in schemas.validate(doc, doc.data, "config")] == [
-        "Bytes, or a size like 50MB, 512KiB, 1.5GB."]
+        "Bytes, or a size like 50MB, 512KiB, 1.5GB."
+    ]
 
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
@@ -256,8 +358,11 @@ def test_fast_check_of_configs_with_expressions_agrees_with_jsonschema(name: str
     disagreements, seen = [], {True: 0, False: 0}
     for _ in range(1500):
         instance = _with_expressions(_instance(schema, schema, rng), rng)
-        valid = not [e for e in validator.iter_errors(instance)
-                     if not (isinstance(e.instance, str) and "${" in e.instance)]
+        valid = not [
+            e
+            for e in validator.iter_errors(instance)
+            if not (isinstance(e.instance, str) and "${" in e.instance)
+        ]
         seen[valid] += 1
         if fast(instance) != valid:
             disagreements.append(instance)
@@ -276,9 +381,14 @@ def _with_expressions(value: Any, rng: random.Random) -> Any:
 
 
 def test_enum_and_const_keep_true_apart_from_one() -> None:
-    for schema, instance in (({"enum": [1, "a"]}, True), ({"const": [0]}, [False]),
-                             ({"const": {"a": 1.0}}, {"a": 1}), ({"uniqueItems": True}, [1, True]),
-                             ({"uniqueItems": True}, [[1], [1.0]]), ({"enum": [None]}, 0)):
+    for schema, instance in (
+        ({"enum": [1, "a"]}, True),
+        ({"const": [0]}, [False]),
+        ({"const": {"a": 1.0}}, {"a": 1}),
+        ({"uniqueItems": True}, [1, True]),
+        ({"uniqueItems": True}, [[1], [1.0]]),
+        ({"enum": [None]}, 0),
+    ):
         fast = compile_schema(schema)
         assert fast is not None
         assert fast(instance) == Draft202012Validator(schema).is_valid(instance), (schema, instance)

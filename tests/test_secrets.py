@@ -48,11 +48,16 @@ def test_env_source() -> None:
 
 def test_sources_are_tried_in_the_order_written(use_keyring) -> None:
     use_keyring(MemoryKeyring({(KEYRING_SERVICE, "api_key"): "from-keyring"}))
-    declared = {"a": {"keyring": "api_key", "env": "API_KEY"},
-                "b": {"env": "API_KEY", "keyring": "api_key"},
-                "c": {"keyring": "other", "env": "API_KEY"}}
+    declared = {
+        "a": {"keyring": "api_key", "env": "API_KEY"},
+        "b": {"env": "API_KEY", "keyring": "api_key"},
+        "c": {"keyring": "other", "env": "API_KEY"},
+    }
     assert resolve(declared, {"API_KEY": "from-env"}) == {
-        "a": "from-keyring", "b": "from-env", "c": "from-env"}
+        "a": "from-keyring",
+        "b": "from-env",
+        "c": "from-env",
+    }
 
 
 def test_broken_keyring_falls_through_to_the_next_source(use_keyring) -> None:
@@ -63,8 +68,9 @@ def test_broken_keyring_falls_through_to_the_next_source(use_keyring) -> None:
 def test_empty_value_counts_as_missing() -> None:
     with pytest.raises(UsageError) as info:
         resolve({"a": {"env": "K"}}, {"K": ""})
-    assert str(info.value) == ("secret 'a' not found (tried env 'K'); set it with `kailash secrets set` "
-                               "or export the variable")
+    assert str(info.value) == (
+        "secret 'a' not found (tried env 'K'); set it with `kailash secrets set` or export the variable"
+    )
 
 
 def test_every_missing_secret_is_named(use_keyring) -> None:

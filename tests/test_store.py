@@ -20,16 +20,36 @@ def store(tmp_path: Path) -> Any:
     opened.close()
 
 
-def _start(store: Store, run_id: str, workflow: str = "wf", started_at: str = "2026-01-01T00:00:00.000+00:00",
-           **kw: Any) -> None:
-    store.start_run(run_id, workflow, f"/x/{workflow}.yaml", started_at, kw.get("params", {}),
-                    kw.get("hashes", {"a": "h1"}), kw.get("resumed_from"), None)
+def _start(
+    store: Store,
+    run_id: str,
+    workflow: str = "wf",
+    started_at: str = "2026-01-01T00:00:00.000+00:00",
+    **kw: Any,
+) -> None:
+    store.start_run(
+        run_id,
+        workflow,
+        f"/x/{workflow}.yaml",
+        started_at,
+        kw.get("params", {}),
+        kw.get("hashes", {"a": "h1"}),
+        kw.get("resumed_from"),
+        None,
+    )
 
 
 def _node(node_id: str, position: int, status: str = "succeeded", **kw: Any) -> dict[str, Any]:
-    return {"node_id": node_id, "status": status, "attempts": kw.get("attempts", 1),
-            "duration_ms": kw.get("duration_ms", 1.5), "error": kw.get("error"),
-            "outputs": kw.get("outputs"), "extra": kw.get("extra"), "position": position}
+    return {
+        "node_id": node_id,
+        "status": status,
+        "attempts": kw.get("attempts", 1),
+        "duration_ms": kw.get("duration_ms", 1.5),
+        "error": kw.get("error"),
+        "outputs": kw.get("outputs"),
+        "extra": kw.get("extra"),
+        "position": position,
+    }
 
 
 def test_open_creates_the_file_in_wal_mode_with_a_schema_version(tmp_path: Path) -> None:
@@ -69,8 +89,9 @@ def test_a_store_of_a_newer_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Store.open(path)
 
-    assert str(caught.value) == (f"{path} was written by a newer kailash (store version 99); "
-                                 "upgrade kailash to read it")
+    assert str(caught.value) == (
+        f"{path} was written by a newer kailash (store version 99); upgrade kailash to read it"
+    )
     assert caught.value.exit_code == EXIT_USAGE
 
 
@@ -81,8 +102,10 @@ def test_a_file_that_is_not_a_database_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Store.open(path)
 
-    assert str(caught.value) == (f"cannot open the run store {path}: file is not a database; check "
-                                 "runtime.store in kailash.yaml, or move the file away to start a new store")
+    assert str(caught.value) == (
+        f"cannot open the run store {path}: file is not a database; check "
+        "runtime.store in kailash.yaml, or move the file away to start a new store"
+    )
     assert caught.value.exit_code == EXIT_USAGE  # could not start: exit 2, as SPEC says
 
 
@@ -95,7 +118,7 @@ def _damage_table(path: Path, table: str) -> None:
     db.close()
     data = bytearray(path.read_bytes())
     for page in pages:
-        data[(page - 1) * page_size: page * page_size] = b"\x5a" * page_size
+        data[(page - 1) * page_size : page * page_size] = b"\x5a" * page_size
     path.write_bytes(bytes(data))
 
 
@@ -112,31 +135,61 @@ def test_damage_found_after_open_is_a_store_error_not_a_crash(tmp_path: Path) ->
         damaged.runs()
     damaged.close()
 
-    assert str(caught.value) == (f"the run store {path} failed: database disk image is malformed; "
-                                 "if the file is damaged, move it away to start a new store")
+    assert str(caught.value) == (
+        f"the run store {path} failed: database disk image is malformed; "
+        "if the file is damaged, move it away to start a new store"
+    )
     assert caught.value.exit_code == EXIT_USAGE
 
 
 def test_a_run_with_its_nodes_round_trips(store: Store) -> None:
     _start(store, "r1", params={"n": 3}, hashes={"a": "1", "b": "2"})
-    store.record_nodes("r1", [_node("b", 1, "failed", attempts=3, error="ConnectionError: down",
-                                    extra={"fallback": "c"}),
-                              _node("a", 0, outputs={"result": [1, "é"]})])
+    store.record_nodes(
+        "r1",
+        [
+            _node("b", 1, "failed", attempts=3, error="ConnectionError: down", extra={"fallback": "c"}),
+            _node("a", 0, outputs={"result": [1, "é"]}),
+        ],
+    )
     store.finish_run("r1", "failed", "2026-01-01T00:00:01.000+00:00", 1000.25, {"a": {"result": [1, "é"]}})
 
     run = store.run("r1")
 
     assert run is not None
-    assert {k: run[k] for k in ("run_id", "workflow", "status", "started_at", "finished_at",
-                                "duration_ms", "params", "outputs", "node_hashes", "error")} == {
-        "run_id": "r1", "workflow": "wf", "status": "failed",
-        "started_at": "2026-01-01T00:00:00.000+00:00", "finished_at": "2026-01-01T00:00:01.000+00:00",
-        "duration_ms": 1000.25, "params": {"n": 3}, "outputs": {"a": {"result": [1, "é"]}},
-        "node_hashes": {"a": "1", "b": "2"}, "error": None}
+    assert {
+        k: run[k]
+        for k in (
+            "run_id",
+            "workflow",
+            "status",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "params",
+            "outputs",
+            "node_hashes",
+            "error",
+        )
+    } == {
+        "run_id": "r1",
+        "workflow": "wf",
+        "status": "failed",
+        "started_at": "2026-01-01T00:00:00.000+00:00",
+        "finished_at": "2026-01-01T00:00:01.000+00:00",
+        "duration_ms": 1000.25,
+        "params": {"n": 3},
+        "outputs": {"a": {"result": [1, "é"]}},
+        "node_hashes": {"a": "1", "b": "2"},
+        "error": None,
+    }
     assert list(run["nodes"]) == ["a", "b"]  # workflow order, not write order
     assert run["nodes"]["a"]["outputs"] == {"result": [1, "é"]}
     assert {k: run["nodes"]["b"][k] for k in ("status", "attempts", "error", "extra")} == {
-        "status": "failed", "attempts": 3, "error": "ConnectionError: down", "extra": {"fallback": "c"}}
+        "status": "failed",
+        "attempts": 3,
+        "error": "ConnectionError: down",
+        "extra": {"fallback": "c"},
+    }
     assert store.run("nope") is None
 
 
@@ -156,8 +209,14 @@ def test_finish_run_can_take_the_engine_started_at(store: Store) -> None:
     _start(store, "r1", started_at="2026-01-01T00:00:00.001+00:00")
     _start(store, "r2", started_at="2026-01-01T00:00:00.001+00:00")
 
-    store.finish_run("r1", "succeeded", "2026-01-01T00:00:01.000+00:00", 5.0, {},
-                     started_at="2026-01-01T00:00:00.002+00:00")
+    store.finish_run(
+        "r1",
+        "succeeded",
+        "2026-01-01T00:00:01.000+00:00",
+        5.0,
+        {},
+        started_at="2026-01-01T00:00:00.002+00:00",
+    )
     store.finish_run("r2", "succeeded", "2026-01-01T00:00:01.000+00:00", 5.0, {})
 
     assert store.run("r1")["started_at"] == "2026-01-01T00:00:00.002+00:00"  # type: ignore[index]
@@ -165,8 +224,9 @@ def test_finish_run_can_take_the_engine_started_at(store: Store) -> None:
 
 
 def test_runs_are_listed_newest_first_and_filtered(store: Store) -> None:
-    for i, (workflow, status) in enumerate([("etl", "succeeded"), ("etl", "failed"), ("report", "failed"),
-                                            ("etl", "succeeded")]):
+    for i, (workflow, status) in enumerate(
+        [("etl", "succeeded"), ("etl", "failed"), ("report", "failed"), ("etl", "succeeded")]
+    ):
         _start(store, f"r{i}", workflow, f"2026-01-0{i + 1}T00:00:00.000+00:00")
         store.finish_run(f"r{i}", status, "x", 1.0, {})
 
@@ -186,36 +246,64 @@ def test_a_running_run_whose_process_is_gone_reads_as_interrupted(store: Store) 
     store.db.execute("UPDATE runs SET pid = NULL WHERE run_id = 'no_pid'")
 
     assert {r["run_id"]: r["status"] for r in store.runs()} == {
-        "mine": "running", "dead": "interrupted", "no_pid": "interrupted"}
+        "mine": "running",
+        "dead": "interrupted",
+        "no_pid": "interrupted",
+    }
     assert [r["run_id"] for r in store.runs(status="interrupted")] == ["no_pid", "dead"]
     assert store.run("dead")["status"] == "interrupted"  # type: ignore[index]
 
 
 def test_dead_letters_round_trip_newest_first(store: Store) -> None:
-    store.add_dead_letter("r1", "wf", "a", "PythonCodeNode", {"x": 1, "token": "***"}, "ValueError: bad",
-                          2, "2026-01-01T00:00:00.000+00:00")
+    store.add_dead_letter(
+        "r1",
+        "wf",
+        "a",
+        "PythonCodeNode",
+        {"x": 1, "token": "***"},
+        "ValueError: bad",
+        2,
+        "2026-01-01T00:00:00.000+00:00",
+    )
     store.add_dead_letter("r2", "wf", "b", "HTTPRequestNode", None, None, 1, "2026-01-02T00:00:00.000+00:00")
 
     letters = store.dead_letters()
 
     assert [d["id"] for d in letters] == [2, 1]
-    assert store.dead_letter(1) == {"id": 1, "run_id": "r1", "workflow": "wf", "node_id": "a",
-                                    "node_type": "PythonCodeNode", "inputs": {"x": 1, "token": "***"},
-                                    "error": "ValueError: bad", "attempts": 2,
-                                    "created_at": "2026-01-01T00:00:00.000+00:00"}
+    assert store.dead_letter(1) == {
+        "id": 1,
+        "run_id": "r1",
+        "workflow": "wf",
+        "node_id": "a",
+        "node_type": "PythonCodeNode",
+        "inputs": {"x": 1, "token": "***"},
+        "error": "ValueError: bad",
+        "attempts": 2,
+        "created_at": "2026-01-01T00:00:00.000+00:00",
+    }
     assert [d["id"] for d in store.dead_letters(limit=1)] == [2]
     assert store.dead_letter(3) is None
 
 
 def test_breaker_state_is_kept_per_workflow_and_node(store: Store) -> None:
-    assert store.breaker("wf", "call") == {"state": "closed", "failures": 0, "successes": 0,
-                                           "opened_at": None}
+    assert store.breaker("wf", "call") == {
+        "state": "closed",
+        "failures": 0,
+        "successes": 0,
+        "opened_at": None,
+    }
 
     store.save_breaker("wf", "call", {"state": "open", "failures": 3, "successes": 0, "opened_at": 12.5})
     store.save_breaker("wf", "call", {"state": "half_open", "failures": 3, "successes": 1, "opened_at": 12.5})
 
-    assert store.breaker("wf", "call") == {"workflow": "wf", "node_id": "call", "state": "half_open",
-                                           "failures": 3, "successes": 1, "opened_at": 12.5}
+    assert store.breaker("wf", "call") == {
+        "workflow": "wf",
+        "node_id": "call",
+        "state": "half_open",
+        "failures": 3,
+        "successes": 1,
+        "opened_at": 12.5,
+    }
     assert store.breaker("other", "call")["state"] == "closed"
     assert store.breaker("wf", "other")["state"] == "closed"
 
@@ -229,8 +317,9 @@ def test_two_threads_can_share_one_store(store: Store) -> None:
         try:
             for i in range(150):
                 store.record_nodes("r1", [_node(f"{prefix}{i}", i)])
-                store.save_breaker("wf", prefix, {"state": "closed", "failures": i, "successes": 0,
-                                                  "opened_at": None})
+                store.save_breaker(
+                    "wf", prefix, {"state": "closed", "failures": i, "successes": 0, "opened_at": None}
+                )
         except BaseException as e:  # reported below
             errors.append(e)
 

@@ -82,9 +82,11 @@ def test_validating_a_valid_workflow_imports_no_heavy_module(tmp_path: Path) -> 
     path = tmp_path / "wf.yaml"
     path.write_text(VALID, encoding="utf-8")
     heavy = ("networkx", "httpx", "jsonschema", "pydantic", "rich")
-    code = ("import sys; from pathlib import Path; from kailash_cli.commands.validate import validate; "
-            f"code = validate([Path({str(path)!r})]); "
-            f"print(code, sorted(m for m in {heavy!r} if m in sys.modules))")
+    code = (
+        "import sys; from pathlib import Path; from kailash_cli.commands.validate import validate; "
+        f"code = validate([Path({str(path)!r})]); "
+        f"print(code, sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
@@ -95,15 +97,33 @@ def test_expressions_in_config_skip_the_type_checks() -> None:
     # indent is an integer, timeout a number: "${params.n}" is an int at run time
     problems = check(VALID.replace('indent: "${params.n}"', 'indent: "two"'))
 
-    assert problems == [Problem("KV103", "error", "nodes.write.config.indent must be an integer or null, "
-                                "got string", "wf.yaml", 20, 15, "write an integer or null here")]
+    assert problems == [
+        Problem(
+            "KV103",
+            "error",
+            "nodes.write.config.indent must be an integer or null, got string",
+            "wf.yaml",
+            20,
+            15,
+            "write an integer or null here",
+        )
+    ]
 
 
 def test_expressions_outside_config_are_type_checked() -> None:
     text = VALID.replace("    permissions:", '    timeout: "${params.n}"\n    permissions:')
 
-    assert check(text) == [Problem("KV103", "error", "nodes.call.timeout must be a number, got string",
-                                   "wf.yaml", 28, 14, "write a number here")]
+    assert check(text) == [
+        Problem(
+            "KV103",
+            "error",
+            "nodes.call.timeout must be a number, got string",
+            "wf.yaml",
+            28,
+            14,
+            "write a number here",
+        )
+    ]
 
 
 def test_a_node_that_is_an_expression_is_not_a_node() -> None:
@@ -133,7 +153,11 @@ connections:
     problems = check(text)
 
     assert [(p.id, p.line, p.column) for p in problems] == [
-        ("KV207", 3, 3), ("KV303", 5, 37), ("KV302", 5, 62), ("KV206", 11, 15), ("KV202", 13, 11),
+        ("KV207", 3, 3),
+        ("KV303", 5, 37),
+        ("KV302", 5, 62),
+        ("KV206", 11, 15),
+        ("KV202", 13, 11),
         ("KV201", 15, 5),
     ]
     assert problems[0].message == "cycle between nodes: a -> b -> a"
@@ -164,8 +188,10 @@ nodes:
   c: {type: PythonCodeNode, config: {code: "result = 1"}, depends_on: d}
   d: {type: PythonCodeNode, config: {code: "result = 1"}, depends_on: c}
 """
-    assert [p.message for p in check(text)] == ["cycle between nodes: a -> b -> a",
-                                                "cycle between nodes: c -> d -> c"]
+    assert [p.message for p in check(text)] == [
+        "cycle between nodes: a -> b -> a",
+        "cycle between nodes: c -> d -> c",
+    ]
 
 
 def test_required_parameter_may_arrive_by_a_connection() -> None:
@@ -208,15 +234,33 @@ nodes:
 connections: ["a.result -> merge.input"]
 """
     assert [p.message for p in check(text)] == [
-        "connection target 'merge.input': MergeNode has no parameter 'input'"]
+        "connection target 'merge.input': MergeNode has no parameter 'input'"
+    ]
 
 
 def test_empty_and_non_mapping_documents_are_kv005() -> None:
-    assert check("") == [Problem("KV005", "error", "the file is empty", "wf.yaml", 1, 1,
-                                 "write a workflow: name, nodes, connections")]
-    assert check("just text\n") == [Problem(
-        "KV005", "error", "the top level must be a mapping (name:, nodes:, ...)", "wf.yaml", 1, 1,
-        "see `kailash schema workflow`")]
+    assert check("") == [
+        Problem(
+            "KV005",
+            "error",
+            "the file is empty",
+            "wf.yaml",
+            1,
+            1,
+            "write a workflow: name, nodes, connections",
+        )
+    ]
+    assert check("just text\n") == [
+        Problem(
+            "KV005",
+            "error",
+            "the top level must be a mapping (name:, nodes:, ...)",
+            "wf.yaml",
+            1,
+            1,
+            "see `kailash schema workflow`",
+        )
+    ]
 
 
 def test_yaml_problems_come_first_and_stop_nothing_else() -> None:
@@ -226,8 +270,10 @@ def test_yaml_problems_come_first_and_stop_nothing_else() -> None:
 
 
 def test_duplicate_findings_are_reported_once() -> None:
-    text = ('name: x\nnodes:\n'
-            '  a: {type: PythonCodeNode, config: {code: "r = 1", p: "${params.p} ${params.p}"}}\n')
+    text = (
+        "name: x\nnodes:\n"
+        '  a: {type: PythonCodeNode, config: {code: "r = 1", p: "${params.p} ${params.p}"}}\n'
+    )
 
     assert [p.message for p in check(text)] == ["${params.p} names unknown param 'p'"]
 
@@ -271,8 +317,11 @@ connections:
 
 
 def test_dollar_brace_inside_inline_code_is_not_an_expression() -> None:
-    doc = load_text("name: lit\nnodes:\n  a:\n    type: PythonCodeNode\n    config:\n"
-                    "      code: 'result = \"${not an expression(\"'\n", "wf.yaml")
+    doc = load_text(
+        "name: lit\nnodes:\n  a:\n    type: PythonCodeNode\n    config:\n"
+        "      code: 'result = \"${not an expression(\"'\n",
+        "wf.yaml",
+    )
 
     assert check_document(doc) == []
 
@@ -281,21 +330,30 @@ def test_python_code_node_without_function_or_code_says_which_keys() -> None:
     problems = check("name: x\nnodes:\n  calc: {type: PythonCodeNode, config: {x: 1}}\n")
 
     assert [(p.id, p.message, p.fix, p.line) for p in problems] == [
-        ("KV104", "node 'calc' (PythonCodeNode) needs exactly one of 'function' or 'code'",
-         "add 'function' or 'code'", 3)]
+        (
+            "KV104",
+            "node 'calc' (PythonCodeNode) needs exactly one of 'function' or 'code'",
+            "add 'function' or 'code'",
+            3,
+        )
+    ]
 
 
 def test_kv401_skips_the_default_of_a_param_whose_type_is_invalid() -> None:
-    problems = check("name: x\nparams:\n  n: {type: integr, default: 3}\nnodes:\n"
-                     "  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n")
+    problems = check(
+        "name: x\nparams:\n  n: {type: integr, default: 3}\nnodes:\n"
+        "  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
 
     assert [p.id for p in problems] == ["KV104"]
 
 
 @pytest.mark.parametrize("names", [["ValueError", "OSError", "KeyboardInterrupt"], ["pkg.MyError"], []])
 def test_retry_on_builtin_or_dotted_names_are_fine(names: list[str]) -> None:
-    problems = check("name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}, "
-                     f"retry: {{retry_on: [{', '.join(names)}]}}}}\n")
+    problems = check(
+        "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}, "
+        f"retry: {{retry_on: [{', '.join(names)}]}}}}\n"
+    )
 
     assert problems == []
 

@@ -41,14 +41,17 @@ def test_problem_is_located_at_the_path() -> None:
     doc = load_text("nodes:\n  read:\n    type: X\n", "wf.yaml")
 
     assert doc.problem("KV202", "bad type", ("nodes", "read", "type"), fix="fix it") == Problem(
-        "KV202", "error", "bad type", "wf.yaml", 3, 11, "fix it")
+        "KV202", "error", "bad type", "wf.yaml", 3, 11, "fix it"
+    )
     assert doc.problem("KV307", "w", ("nodes", "read"), key=True, severity="warning") == Problem(
-        "KV307", "warning", "w", "wf.yaml", 2, 3, None)
+        "KV307", "warning", "w", "wf.yaml", 2, 3, None
+    )
 
 
 def test_problem_without_any_position_has_none() -> None:
     assert Document(file="x.yaml", data=None).problem("KV005", "m", ()) == Problem(
-        "KV005", "error", "m", "x.yaml", None, None, None)
+        "KV005", "error", "m", "x.yaml", None, None, None
+    )
 
 
 def test_anchors_and_aliases_share_the_value() -> None:
@@ -116,8 +119,9 @@ def test_non_utf8_file_is_located_at_the_bad_byte(tmp_path: Path) -> None:
     doc = load(path, display="wf.yaml")
 
     assert doc.data is None
-    assert doc.problems == [Problem("KV002", "error", "file is not UTF-8 (byte 0xe9)", "wf.yaml", 2, 17,
-                                    "save the file as UTF-8")]
+    assert doc.problems == [
+        Problem("KV002", "error", "file is not UTF-8 (byte 0xe9)", "wf.yaml", 2, 17, "save the file as UTF-8")
+    ]
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
@@ -131,46 +135,88 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert doc.file == str(path)
 
 
-@pytest.mark.parametrize(("text", "problem", "line", "col"), [
-    ("a: [1\n", "YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'", 2, 1),
-    ("a: b: c\n", "YAML syntax error: mapping values are not allowed in this context", 1, 5),
-    ("a: 1\n\tb: 2\n", "YAML syntax error: while scanning a plain scalar found a tab character that "
-                       "violates indentation", 2, 1),
-    ("a: *nothing\n", "YAML syntax error: found undefined alias", 1, 4),
-    ("a: 1\n---\nb: 2\n", "YAML syntax error: expected a single document in the stream but found "
-                          "another document", 2, 1),
-])
+@pytest.mark.parametrize(
+    ("text", "problem", "line", "col"),
+    [
+        (
+            "a: [1\n",
+            "YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'",
+            2,
+            1,
+        ),
+        ("a: b: c\n", "YAML syntax error: mapping values are not allowed in this context", 1, 5),
+        (
+            "a: 1\n\tb: 2\n",
+            "YAML syntax error: while scanning a plain scalar found a tab character that "
+            "violates indentation",
+            2,
+            1,
+        ),
+        ("a: *nothing\n", "YAML syntax error: found undefined alias", 1, 4),
+        (
+            "a: 1\n---\nb: 2\n",
+            "YAML syntax error: expected a single document in the stream but found another document",
+            2,
+            1,
+        ),
+    ],
+)
 def test_yaml_syntax_error_is_one_located_problem(text: str, problem: str, line: int, col: int) -> None:
     doc = load_text(text, "wf.yaml")
 
     assert doc.data is None
-    assert doc.problems == [Problem("KV003", "error", problem, "wf.yaml", line, col,
-                                    "fix the YAML syntax at this position")]
+    assert doc.problems == [
+        Problem("KV003", "error", problem, "wf.yaml", line, col, "fix the YAML syntax at this position")
+    ]
 
 
 def test_control_character_is_located() -> None:
     doc = load_text("a: 1\nb: x\x07y\n", "wf.yaml")
 
-    assert doc.problems == [Problem(
-        "KV003", "error", "YAML error: character #x0007 is not allowed (control characters are not allowed)",
-        "wf.yaml", 2, 5, "remove it, or write it as an escape inside double quotes")]
+    assert doc.problems == [
+        Problem(
+            "KV003",
+            "error",
+            "YAML error: character #x0007 is not allowed (control characters are not allowed)",
+            "wf.yaml",
+            2,
+            5,
+            "remove it, or write it as an escape inside double quotes",
+        )
+    ]
 
 
 def test_unknown_tag_is_located() -> None:
     doc = load_text("a: 1\nb: !custom x\n", "wf.yaml")
 
-    assert doc.problems == [Problem(
-        "KV003", "error", "YAML value error: could not determine a constructor for the tag '!custom'",
-        "wf.yaml", 2, 4, "fix the value")]
+    assert doc.problems == [
+        Problem(
+            "KV003",
+            "error",
+            "YAML value error: could not determine a constructor for the tag '!custom'",
+            "wf.yaml",
+            2,
+            4,
+            "fix the value",
+        )
+    ]
 
 
 def test_recursive_alias_is_a_problem_not_a_crash() -> None:
     doc = load_text("a: &x [1, *x]\n", "wf.yaml")
 
     assert doc.data == {"a": [1, None]}
-    assert doc.problems == [Problem(
-        "KV003", "error", "YAML alias refers to a value that contains it (recursive data)", "wf.yaml", 1, 4,
-        "copy the value instead of using an alias inside itself")]
+    assert doc.problems == [
+        Problem(
+            "KV003",
+            "error",
+            "YAML alias refers to a value that contains it (recursive data)",
+            "wf.yaml",
+            1,
+            4,
+            "copy the value instead of using an alias inside itself",
+        )
+    ]
 
 
 def test_bad_value_for_an_explicit_tag() -> None:
@@ -217,8 +263,17 @@ def test_missing_file_is_kv001(tmp_path: Path) -> None:
     doc = load(tmp_path / "missing.yaml", display="missing.yaml")
 
     assert doc.data is None
-    assert doc.problems == [Problem("KV001", "error", "cannot read file: No such file or directory",
-                                    "missing.yaml", None, None, "check the path and its permissions")]
+    assert doc.problems == [
+        Problem(
+            "KV001",
+            "error",
+            "cannot read file: No such file or directory",
+            "missing.yaml",
+            None,
+            None,
+            "check the path and its permissions",
+        )
+    ]
 
 
 def test_directory_is_kv001(tmp_path: Path) -> None:
@@ -238,19 +293,27 @@ def test_unreadable_file_is_kv001(tmp_path: Path) -> None:
     assert [(p.id, p.message) for p in doc.problems] == [("KV001", "cannot read file: Permission denied")]
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ("l: &l [1, 2]\nm:\n  <<: *l\n", [(1, 8), (1, 11)]),
-    ("m:\n  <<: [{x: 1}, 3]\n", [(2, 16)]),
-    ("m:\n  <<: 3\n", [(2, 7)]),
-])
-def test_merge_of_something_other_than_a_mapping_is_a_problem(text: str,
-                                                               where: list[tuple[int, int]]) -> None:
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("l: &l [1, 2]\nm:\n  <<: *l\n", [(1, 8), (1, 11)]),
+        ("m:\n  <<: [{x: 1}, 3]\n", [(2, 16)]),
+        ("m:\n  <<: 3\n", [(2, 7)]),
+    ],
+)
+def test_merge_of_something_other_than_a_mapping_is_a_problem(
+    text: str, where: list[tuple[int, int]]
+) -> None:
     doc = load_text(text, "wf.yaml")
 
     assert sorted((p.line, p.column) for p in doc.problems) == where
     assert {(p.id, p.message, p.fix) for p in doc.problems} == {
-        ("KV003", "merge key '<<' needs a mapping or a list of mappings",
-         "merge only anchors of mappings (<<: *defaults)")}
+        (
+            "KV003",
+            "merge key '<<' needs a mapping or a list of mappings",
+            "merge only anchors of mappings (<<: *defaults)",
+        )
+    }
 
 
 LAUGHS = "".join(
@@ -263,9 +326,17 @@ def test_billion_laughs_stops_with_a_located_problem() -> None:
     doc = load_text("name: x\n" + LAUGHS + "nodes: {x: {type: PythonCodeNode, config: {v: *i}}}\n", "wf.yaml")
 
     assert doc.data is None  # nothing walks the expanded data
-    assert doc.problems == [Problem(
-        "KV003", "error", "the document expands to more than 1,000,000 values through aliases",
-        "wf.yaml", 8, 1, "use fewer nested aliases (*name): each one repeats the whole value it names")]
+    assert doc.problems == [
+        Problem(
+            "KV003",
+            "error",
+            "the document expands to more than 1,000,000 values through aliases",
+            "wf.yaml",
+            8,
+            1,
+            "use fewer nested aliases (*name): each one repeats the whole value it names",
+        )
+    ]
 
 
 def test_billion_laughs_is_rejected_quickly_by_validate() -> None:

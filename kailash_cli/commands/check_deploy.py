@@ -60,7 +60,10 @@ def check_deploy(
 
 
 def _report(
-    problems: list[Problem], output_format: str, project: Project, environ: Mapping[str, str],
+    problems: list[Problem],
+    output_format: str,
+    project: Project,
+    environ: Mapping[str, str],
     output: Output,
 ) -> None:
     rendered = render(problems, output_format, ReportContext(rules=sarif_rules(), root=project.root))

@@ -11,8 +11,13 @@ from kailash_cli.errors import UsageError
 from kailash_cli.report.output import Output, table
 
 
-def list_letters(*, config_path: Path | None = None, limit: int = 50, output_format: str = "text",
-                 output: Output | None = None) -> int:
+def list_letters(
+    *,
+    config_path: Path | None = None,
+    limit: int = 50,
+    output_format: str = "text",
+    output: Output | None = None,
+) -> int:
     output = output or Output()
     store = open_store(config_path)
     letters = store.dead_letters(limit) if store else []
@@ -22,14 +27,28 @@ def list_letters(*, config_path: Path | None = None, limit: int = 50, output_for
         output.out("the dead-letter queue is empty")
     else:
         columns = [("ID", -5), ("RUN_ID", 12), ("WORKFLOW", 20), ("NODE", 20), ("ATTEMPTS", -8), ("ERROR", 0)]
-        rows = [[str(d["id"]), d["run_id"], d["workflow"], d["node_id"], str(d["attempts"]),
-                 (d["error"] or "")[:80]] for d in letters]
+        rows = [
+            [
+                str(d["id"]),
+                d["run_id"],
+                d["workflow"],
+                d["node_id"],
+                str(d["attempts"]),
+                (d["error"] or "")[:80],
+            ]
+            for d in letters
+        ]
         output.out(table(columns, rows))
     return EXIT_OK
 
 
-def show_letter(letter_id: str, *, config_path: Path | None = None, output_format: str = "text",
-                output: Output | None = None) -> int:
+def show_letter(
+    letter_id: str,
+    *,
+    config_path: Path | None = None,
+    output_format: str = "text",
+    output: Output | None = None,
+) -> int:
     output = output or Output()
     if not letter_id.isdigit():
         raise UsageError(f"dead letter id must be a number, got '{letter_id}'")
@@ -40,11 +59,15 @@ def show_letter(letter_id: str, *, config_path: Path | None = None, output_forma
     if output_format == "json":
         output.out(json.dumps(letter, indent=2, default=str))
         return EXIT_OK
-    output.out("\n".join([
-        f"dead letter {letter['id']}: node {letter['node_id']} ({letter['node_type']}) of "
-        f"{letter['workflow']}, run {letter['run_id']}, {letter['created_at']}",
-        f"attempts: {letter['attempts']}",
-        f"error: {letter['error']}",
-        "inputs: " + json.dumps(letter["inputs"], indent=2, default=str),
-    ]))
+    output.out(
+        "\n".join(
+            [
+                f"dead letter {letter['id']}: node {letter['node_id']} ({letter['node_type']}) of "
+                f"{letter['workflow']}, run {letter['run_id']}, {letter['created_at']}",
+                f"attempts: {letter['attempts']}",
+                f"error: {letter['error']}",
+                "inputs: " + json.dumps(letter["inputs"], indent=2, default=str),
+            ]
+        )
+    )
     return EXIT_OK

@@ -33,8 +33,11 @@ def mermaid(graph: nx.DiGraph) -> str:
 
 
 def dot(graph: nx.DiGraph) -> str:
-    lines = [f"digraph {json.dumps(graph.graph.get('name', 'workflow'))} {{", "  rankdir=LR;",
-             "  node [shape=box, style=rounded];"]
+    lines = [
+        f"digraph {json.dumps(graph.graph.get('name', 'workflow'))} {{",
+        "  rankdir=LR;",
+        "  node [shape=box, style=rounded];",
+    ]
     for node, data in graph.nodes(data=True):
         lines.append(f"  {json.dumps(node)} [label={json.dumps(node + chr(10) + data['type'])}];")
     for u, v, data in graph.edges(data=True):
@@ -50,8 +53,10 @@ def ascii_view(graph: nx.DiGraph) -> str:
     order_graph = nx.DiGraph((u, v) for u, v, k in graph.edges(data="kinds") if k != {"fallback"})
     order_graph.add_nodes_from(n for n in graph.nodes if n not in fallbacks)
     order_graph.remove_nodes_from(fallbacks)
-    lines = [f"{graph.graph.get('name', 'workflow')}: {graph.number_of_nodes()} nodes, "
-             f"{graph.number_of_edges()} edges"]
+    lines = [
+        f"{graph.graph.get('name', 'workflow')}: {graph.number_of_nodes()} nodes, "
+        f"{graph.number_of_edges()} edges"
+    ]
     index = {node: i for i, node in enumerate(graph.nodes)}
     for stage, generation in enumerate(nx.topological_generations(order_graph), start=1):
         lines.append(f"stage {stage}")

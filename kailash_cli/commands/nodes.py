@@ -17,8 +17,15 @@ def describe(node_type: NodeType) -> dict[str, Any]:
     required = set(node_type.required())
     params = []
     for name, spec in node_type.parameters().items():
-        params.append({"name": name, "type": _type_text(spec), "required": name in required,
-                       "default": spec.get("default"), "description": spec.get("description", "")})
+        params.append(
+            {
+                "name": name,
+                "type": _type_text(spec),
+                "required": name in required,
+                "default": spec.get("default"),
+                "description": spec.get("description", ""),
+            }
+        )
     schema = node_type.schema
     outputs = node_type.declared_outputs
     return {
@@ -48,13 +55,19 @@ def _text(info: dict[str, Any]) -> str:
         mark = "*" if p["required"] else " "
         lines.append(f"  {mark} {p['name']:<16} {p['type']:<22} {p['description']}{default}".rstrip())
     if info["type"] == "PythonCodeNode":
-        lines.append("    (any other key)    any                    "
-                     "passed to the function as a keyword argument")
+        lines.append(
+            "    (any other key)    any                    passed to the function as a keyword argument"
+        )
     if info["type"] == "MergeNode":
-        lines.append("    data1 ... dataN    any                    "
-                     "inputs; only those that arrived are merged")
-    lines += ["", "Inputs: every parameter can also be set by a connection to "
-              "<node>.<parameter>.", "", "Outputs:"]
+        lines.append(
+            "    data1 ... dataN    any                    inputs; only those that arrived are merged"
+        )
+    lines += [
+        "",
+        "Inputs: every parameter can also be set by a connection to <node>.<parameter>.",
+        "",
+        "Outputs:",
+    ]
     outputs = info["outputs"]
     if info["type"] == "PythonCodeNode":
         lines.append("  result             the return value (inline code: the variable result);")
@@ -79,8 +92,9 @@ def nodes(type_: str | None = None, *, output_format: str = "text", output: Outp
         return EXIT_OK
     node_type = NODE_TYPES.get(type_)
     if node_type is None:
-        raise UsageError(f"unknown node type '{type_}'{did_you_mean(type_, NODE_TYPES)}; "
-                         "run `kailash nodes` to list them")
+        raise UsageError(
+            f"unknown node type '{type_}'{did_you_mean(type_, NODE_TYPES)}; run `kailash nodes` to list them"
+        )
     info = describe(node_type)
     output.out(json.dumps(info, indent=2) if output_format == "json" else _text(info))
     return EXIT_OK

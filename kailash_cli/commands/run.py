@@ -15,10 +15,20 @@ from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
 from kailash_cli.report.output import Output
 
 
-def run(path: Path, *, output: Output, cli_params: list[str] | None = None, params_file: Path | None = None,
-        config_path: Path | None = None, output_format: str = "text", dry_run: bool = False,
-        resume: str | None = None, user: str | None = None, metrics_file: Path | None = None,
-        environ: Mapping[str, str] | None = None) -> int:
+def run(
+    path: Path,
+    *,
+    output: Output,
+    cli_params: list[str] | None = None,
+    params_file: Path | None = None,
+    config_path: Path | None = None,
+    output_format: str = "text",
+    dry_run: bool = False,
+    resume: str | None = None,
+    user: str | None = None,
+    metrics_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     from kailash_cli.load.params import read_params_file
     from kailash_cli.report import metrics
     from kailash_cli.report.findings import text_line
@@ -37,14 +47,28 @@ def run(path: Path, *, output: Output, cli_params: list[str] | None = None, para
     if dry_run:
         if resume is not None:
             raise UsageError("--dry-run shows the plan of a new run; drop --resume")
-        document = plan_workflow(workflow, params=file_values, param_args=cli_params or [],
-                                 config=config, user=user, environ=environ)
+        document = plan_workflow(
+            workflow,
+            params=file_values,
+            param_args=cli_params or [],
+            config=config,
+            user=user,
+            environ=environ,
+        )
         output.out(render_plan(document, output_format))
         return EXIT_OK
     try:
-        result = run_workflow(workflow, params=file_values, param_args=cli_params or [], config=config,
-                              user=user, resume=resume, environ=environ, observers=[display(output)],
-                              output=output)
+        result = run_workflow(
+            workflow,
+            params=file_values,
+            param_args=cli_params or [],
+            config=config,
+            user=user,
+            resume=resume,
+            environ=environ,
+            observers=[display(output)],
+            output=output,
+        )
     except AccessDeniedError as e:
         if e.result is not None and output_format == "json":
             output.out(json.dumps(e.result.to_dict(), indent=2))

@@ -37,29 +37,51 @@ def _duration(ms: float | None) -> str:
     return "-" if ms is None else f"{ms:.0f}"
 
 
-def list_runs(*, config_path: Path | None = None, workflow: str | None = None,
-              status: str | None = None, limit: int = 20, output_format: str = "text",
-              output: Output | None = None) -> int:
+def list_runs(
+    *,
+    config_path: Path | None = None,
+    workflow: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    output_format: str = "text",
+    output: Output | None = None,
+) -> int:
     output = output or Output()
     if status is not None and status not in RUN_STATUSES:
         raise UsageError(f"--status {status}: not a run status; use one of {', '.join(RUN_STATUSES)}")
     store = open_store(config_path)
     rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
-    listed = [{"run_id": r["run_id"], "workflow": r["workflow"], "status": r["status"],
-               "started_at": r["started_at"], "duration_ms": _rounded(r["duration_ms"])} for r in rows]
+    listed = [
+        {
+            "run_id": r["run_id"],
+            "workflow": r["workflow"],
+            "status": r["status"],
+            "started_at": r["started_at"],
+            "duration_ms": _rounded(r["duration_ms"]),
+        }
+        for r in rows
+    ]
     if output_format == "json":
         output.out(json.dumps(listed, indent=2))
     elif not listed:
         output.out("no runs")
     else:
         columns = [("RUN_ID", 12), ("WORKFLOW", 20), ("STATUS", 11), ("STARTED_AT", 29), ("DURATION_MS", 0)]
-        output.out(table(columns, [[r["run_id"], r["workflow"], r["status"], r["started_at"],
-                             _duration(r["duration_ms"])] for r in listed]))
+        output.out(
+            table(
+                columns,
+                [
+                    [r["run_id"], r["workflow"], r["status"], r["started_at"], _duration(r["duration_ms"])]
+                    for r in listed
+                ],
+            )
+        )
     return EXIT_OK
 
 
-def show_run(run_id: str, *, config_path: Path | None = None, output_format: str = "text",
-             output: Output | None = None) -> int:
+def show_run(
+    run_id: str, *, config_path: Path | None = None, output_format: str = "text", output: Output | None = None
+) -> int:
     output = output or Output()
     store = open_store(config_path)
     run = store.run(run_id) if store else None
@@ -69,16 +91,20 @@ def show_run(run_id: str, *, config_path: Path | None = None, output_format: str
     if output_format == "json":
         output.out(json.dumps(document, indent=2, default=str))
         return EXIT_OK
-    lines = [f"run {run_id}: {document['workflow']} {document['status']}, started "
-             f"{document['started_at']}, {_duration(document['duration_ms'])} ms"]
+    lines = [
+        f"run {run_id}: {document['workflow']} {document['status']}, started "
+        f"{document['started_at']}, {_duration(document['duration_ms'])} ms"
+    ]
     if document["resumed_from"]:
         lines.append(f"resumed from {document['resumed_from']}")
     for node_id, node in document["nodes"].items():
         note = "  (restored from the resumed run)" if node.get("restored") else ""
         note += f"  {node['error']}" if node["error"] else ""
         note += f" (fallback '{node['fallback']}' stood in)" if node.get("fallback") else ""
-        lines.append(f"  {node['status']:<9} {node_id:<20} attempts {node['attempts']}  "
-                     f"{node['duration_ms']:.1f} ms{note}")
+        lines.append(
+            f"  {node['status']:<9} {node_id:<20} attempts {node['attempts']}  "
+            f"{node['duration_ms']:.1f} ms{note}"
+        )
     lines.append("outputs: " + json.dumps(document["outputs"], default=str))
     output.out("\n".join(lines))
     return EXIT_OK

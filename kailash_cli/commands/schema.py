@@ -10,8 +10,11 @@ from kailash_cli.constants import EXIT_OK
 from kailash_cli.report.output import Output
 from kailash_cli.schema.schemas import load_schema
 
-_EXPRESSION = {"type": "string", "pattern": "\\$\\{.*\\}",
-               "description": "An expression ${...}, checked once resolved at run time."}
+_EXPRESSION = {
+    "type": "string",
+    "pattern": "\\$\\{.*\\}",
+    "description": "An expression ${...}, checked once resolved at run time.",
+}
 
 
 def _or_expression(spec: dict[str, Any]) -> dict[str, Any]:
@@ -37,13 +40,16 @@ def bundled_workflow_schema() -> dict[str, Any]:
         config.pop("$schema", None)
         config.pop("$id", None)
         config.pop("required", None)  # a required parameter may arrive by a connection instead
-        config["properties"] = {key: _or_expression(spec)
-                                for key, spec in config.get("properties", {}).items()}
+        config["properties"] = {
+            key: _or_expression(spec) for key, spec in config.get("properties", {}).items()
+        }
         schema["$defs"][name] = config
-        node["allOf"].append({
-            "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
-            "then": {"properties": {"config": {"$ref": f"#/$defs/{name}"}}},
-        })
+        node["allOf"].append(
+            {
+                "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                "then": {"properties": {"config": {"$ref": f"#/$defs/{name}"}}},
+            }
+        )
     return schema
 
 

@@ -79,8 +79,9 @@ class Dependencies:
         if _acyclic(successors):  # the usual case, at a fraction of the cost of the search
             return []
         position = {node: i for i, node in enumerate(self.types)}
-        return find_cycles({node: sorted(targets, key=position.__getitem__)
-                            for node, targets in successors.items()})
+        return find_cycles(
+            {node: sorted(targets, key=position.__getitem__) for node, targets in successors.items()}
+        )
 
     def order(self) -> tuple[str, ...]:
         """A topological order that keeps the file's order among nodes free to go first."""
@@ -255,7 +256,7 @@ def _first_cycle(successors: Mapping[str, Sequence[str]], component: set[str], s
     while True:
         node = next(n for n in successors[path[-1]] if n in component)
         if node in seen:
-            return path[seen[node]:]
+            return path[seen[node] :]
         seen[node] = len(path)
         path.append(node)
 

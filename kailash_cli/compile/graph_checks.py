@@ -16,23 +16,38 @@ def graph_problems(doc: Document, nodes: Mapping[str, Any], deps: Dependencies) 
 
 
 def _cycles(doc: Document, deps: Dependencies) -> list[Problem]:
-    return [doc.problem("KV207", f"cycle between nodes: {' -> '.join([*cycle, cycle[0]])}",
-                        ("nodes", cycle[0]), fix="remove one of the connections, depends_on entries "
-                        "or ${nodes...} references on this cycle", key=True)
-            for cycle in deps.cycles()]
+    return [
+        doc.problem(
+            "KV207",
+            f"cycle between nodes: {' -> '.join([*cycle, cycle[0]])}",
+            ("nodes", cycle[0]),
+            fix="remove one of the connections, depends_on entries or ${nodes...} references on this cycle",
+            key=True,
+        )
+        for cycle in deps.cycles()
+    ]
 
 
 def _fallbacks(doc: Document, nodes: Mapping[str, Any], deps: Dependencies) -> list[Problem]:
     """A fallback runs only in its primary's place: nothing may connect to or from it."""
     problems = []
-    named: dict[str, str] = {n["fallback"]: i for i, n in nodes.items()
-                             if isinstance(n, dict) and isinstance(n.get("fallback"), str)}
+    named: dict[str, str] = {
+        n["fallback"]: i
+        for i, n in nodes.items()
+        if isinstance(n, dict) and isinstance(n.get("fallback"), str)
+    }
     for fallback, primary in named.items():
         if fallback in nodes and (deps.waits_for(fallback) or deps.waited_by(fallback)):
-            problems.append(doc.problem(
-                "KV212", f"node '{fallback}' is the fallback of '{primary}': it runs only in its "
-                "place, with its inputs, so it cannot have inputs or dependents of its own",
-                ("nodes", fallback), fix=f"connect to and from '{primary}' instead", key=True))
+            problems.append(
+                doc.problem(
+                    "KV212",
+                    f"node '{fallback}' is the fallback of '{primary}': it runs only in its "
+                    "place, with its inputs, so it cannot have inputs or dependents of its own",
+                    ("nodes", fallback),
+                    fix=f"connect to and from '{primary}' instead",
+                    key=True,
+                )
+            )
     looped: set[str] = set()
     for start in named.values():
         if start in looped:
@@ -44,7 +59,12 @@ def _fallbacks(doc: Document, nodes: Mapping[str, Any], deps: Dependencies) -> l
             current = nxt.get("fallback") if isinstance(nxt, dict) else None
         if current == start and len(chain) > 1:  # a node naming itself is KV206 already
             looped.update(chain)
-            problems.append(doc.problem(
-                "KV206", f"fallback chain loops: {' -> '.join([*chain, start])}",
-                ("nodes", start, "fallback"), fix="end the chain with a node without fallback"))
+            problems.append(
+                doc.problem(
+                    "KV206",
+                    f"fallback chain loops: {' -> '.join([*chain, start])}",
+                    ("nodes", start, "fallback"),
+                    fix="end the chain with a node without fallback",
+                )
+            )
     return problems

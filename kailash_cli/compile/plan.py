@@ -28,8 +28,7 @@ def _resolve(value: Any, scope: Scope) -> Any:
                 return evaluate(parsed.exprs[0], scope)
             except ExpressionError:
                 return value  # shown as written
-        return "".join(part if isinstance(part, str) else _part(part, scope)
-                       for part in parsed.parts)
+        return "".join(part if isinstance(part, str) else _part(part, scope) for part in parsed.parts)
     if isinstance(value, Mapping):
         return {k: _resolve(v, scope) for k, v in value.items()}
     if isinstance(value, list):
@@ -46,30 +45,46 @@ def _part(expr: Expr, scope: Scope) -> str:
 
 
 def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    scope = Scope({"params": params, "env": dict(environ), "secrets": {}, "nodes": {},
-                   "run": {"id": "<run id>", "started_at": "<start time>",
-                           "workflow": compiled.workflow.name}}, environ)
+    scope = Scope(
+        {
+            "params": params,
+            "env": dict(environ),
+            "secrets": {},
+            "nodes": {},
+            "run": {"id": "<run id>", "started_at": "<start time>", "workflow": compiled.workflow.name},
+        },
+        environ,
+    )
     stage_of = compiled.deps.stages()
     nodes = []
     for node_id in compiled.order:
         node = compiled.nodes[node_id]
         literal = node.node_type.literal_params
-        config = {k: v if k in literal else _resolve(v, scope)
-                  for k, v in {**node.defaults, **node.config}.items()}
-        nodes.append({
-            "id": node_id, "type": node.spec.type, "stage": stage_of[node_id],
-            "after": sorted(node.deps), "params": config,
-            "inputs": {e.param: f"{e.source}.{'.'.join(e.output)}" for e in node.inputs},
-            "when": node.spec.when, "fallback_only": node.fallback_only,
-        })
+        config = {
+            k: v if k in literal else _resolve(v, scope) for k, v in {**node.defaults, **node.config}.items()
+        }
+        nodes.append(
+            {
+                "id": node_id,
+                "type": node.spec.type,
+                "stage": stage_of[node_id],
+                "after": sorted(node.deps),
+                "params": config,
+                "inputs": {e.param: f"{e.source}.{'.'.join(e.output)}" for e in node.inputs},
+                "when": node.spec.when,
+                "fallback_only": node.fallback_only,
+            }
+        )
     return {"workflow": compiled.workflow.name, "params": params, "nodes": nodes}
 
 
 def render_plan(document: dict[str, Any], output_format: str) -> str:
     if output_format == "json":
         return json.dumps(document, indent=2, default=str)
-    lines = [f"plan for {document['workflow']} (dry run: nothing is executed)",
-             f"params: {json.dumps(document['params'], default=str)}"]
+    lines = [
+        f"plan for {document['workflow']} (dry run: nothing is executed)",
+        f"params: {json.dumps(document['params'], default=str)}",
+    ]
     for node in document["nodes"]:
         extra = " (fallback only)" if node["fallback_only"] else ""
         lines.append(f"stage {node['stage']}: {node['id']} [{node['type']}]{extra}")

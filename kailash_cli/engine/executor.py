@@ -56,8 +56,9 @@ class NodeCall:
     def context(self, http: Any = None) -> NodeContext:
         from kailash_cli.nodes.base import NodeContext
 
-        return NodeContext(node_id=self.node_id, files=self.files, environ=self.environ,
-                           prepared=self.prepared, http=http)
+        return NodeContext(
+            node_id=self.node_id, files=self.files, environ=self.environ, prepared=self.prepared, http=http
+        )
 
     def run(self) -> Outputs:
         """Call a blocking node type here, on this thread."""
@@ -90,4 +91,3 @@ class Executor(Protocol):
     def cancel(self, token: Any) -> None: ...
 
     def shutdown(self) -> None: ...
-

@@ -97,8 +97,14 @@ class FileAccess:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def write_atomic(self, path: str, write: Callable[[IO[str]], None], newline: str | None = None,
-                     *, make_dirs: bool = True) -> Path:
+    def write_atomic(
+        self,
+        path: str,
+        write: Callable[[IO[str]], None],
+        newline: str | None = None,
+        *,
+        make_dirs: bool = True,
+    ) -> Path:
         with self.open_atomic(path, newline=newline, make_dirs=make_dirs) as stream:
             write(stream)
         return self.resolve(path, write=True)

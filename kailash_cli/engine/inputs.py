@@ -30,8 +30,13 @@ _CHECKS: dict[str, Any] = {}  # node type -> compiled yes/no check of its params
 
 
 class InputResolver:
-    def __init__(self, compiled: CompiledGraph, results: dict[str, NodeResult],
-                 outputs: dict[str, Outputs], scope: Scope) -> None:
+    def __init__(
+        self,
+        compiled: CompiledGraph,
+        results: dict[str, NodeResult],
+        outputs: dict[str, Outputs],
+        scope: Scope,
+    ) -> None:
         self.compiled = compiled
         self.results = results
         self.outputs = outputs
@@ -52,8 +57,9 @@ class InputResolver:
         check_params(node, params)
         return params
 
-    def fallback(self, fallback: CompiledNode, primary: CompiledNode,
-                 primary_params: Mapping[str, Any]) -> dict[str, Any]:
+    def fallback(
+        self, fallback: CompiledNode, primary: CompiledNode, primary_params: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """A fallback's params: its own config, plus the inputs that reached the primary."""
         params = self._own_params(fallback)
         for edge in primary.inputs:
@@ -96,8 +102,10 @@ class InputResolver:
                 if node.node_type.partial_inputs:
                     return False
                 raise Skip(f"'{edge.source}.{key}' was not produced")
-            raise Fail(f"input '{edge.param}': node '{edge.source}' produced no output "
-                       f"'{key}' (it produced: {', '.join(sorted(source)) or 'nothing'})")
+            raise Fail(
+                f"input '{edge.param}': node '{edge.source}' produced no output "
+                f"'{key}' (it produced: {', '.join(sorted(source)) or 'nothing'})"
+            )
         params[edge.param] = _dig(source[key], edge)
         return True
 
@@ -110,8 +118,9 @@ def _dig(value: Any, edge: Edge) -> Any:
             value = value[int(key)]
         else:
             path = ".".join(edge.output[: i + 1])
-            raise Fail(f"input '{edge.param}': '{edge.source}.{path}' does not exist "
-                       f"(got {describe_type(value)})")
+            raise Fail(
+                f"input '{edge.param}': '{edge.source}.{path}' does not exist (got {describe_type(value)})"
+            )
     return value
 
 
@@ -133,6 +142,7 @@ def check_params(node: CompiledNode, params: dict[str, Any]) -> None:
     for error in Draft202012Validator(node.node_type.schema).iter_errors(params):
         where = ".".join(str(p) for p in error.absolute_path) or "parameters"
         if error.validator == "type":
-            raise Fail(f"parameter '{where}' must be {error.validator_value}, got "
-                       f"{describe_type(error.instance)}")
+            raise Fail(
+                f"parameter '{where}' must be {error.validator_value}, got {describe_type(error.instance)}"
+            )
         raise Fail(f"{where}: {error.message}")

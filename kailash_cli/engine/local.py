@@ -42,8 +42,9 @@ class Workers:
         """Run ``call`` on a worker thread; its outcome (value or exception) is queued."""
         with self._lock:
             if self._idle == 0 and self._started - len(self._abandoned) < self.limit:
-                thread = threading.Thread(target=self._work, name=f"kailash-worker-{self._started}",
-                                          daemon=True)
+                thread = threading.Thread(
+                    target=self._work, name=f"kailash-worker-{self._started}", daemon=True
+                )
                 _thread.start_new_thread(self._start, (thread,))  # not waiting for it here
                 self._threads.append(thread)
                 self._started += 1
@@ -88,8 +89,9 @@ class Workers:
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-            self._loop_thread = threading.Thread(target=self._run_loop, args=(self._loop,),
-                                                 name="kailash-loop", daemon=True)
+            self._loop_thread = threading.Thread(
+                target=self._run_loop, args=(self._loop,), name="kailash-loop", daemon=True
+            )
             self._loop_thread.start()
         return self._loop
 
@@ -132,7 +134,6 @@ class Workers:
             for thread in self._threads:
                 if thread.ident is not None:
                     thread.join(timeout=1.0)
-
 
 
 class LocalExecutor:

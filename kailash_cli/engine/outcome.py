@@ -19,26 +19,43 @@ def failure(error: BaseException, attempts: int, duration_ms: float) -> NodeResu
     return NodeResult(FAILED, attempts, duration_ms, message, detail=detail)
 
 
-def run_result(compiled: CompiledGraph, results: dict[str, NodeResult], outputs: dict[str, Outputs],
-               scope: Scope, run: tuple[str, str, float]) -> RunResult:
+def run_result(
+    compiled: CompiledGraph,
+    results: dict[str, NodeResult],
+    outputs: dict[str, Outputs],
+    scope: Scope,
+    run: tuple[str, str, float],
+) -> RunResult:
     """The record: nodes never reached are skipped; failed unless every failure was allowed."""
     for node_id in compiled.order:
         if node_id not in results and not compiled.nodes[node_id].fallback_only:
             results[node_id] = NodeResult(SKIPPED, error="not reached")
-    failed = any(r.status == FAILED and not r.fallback and not node.fallback_only
-                 and not node.spec.continue_on_error
-                 for n, r in results.items() for node in (compiled.nodes[n],))
+    failed = any(
+        r.status == FAILED and not r.fallback and not node.fallback_only and not node.spec.continue_on_error
+        for n, r in results.items()
+        for node in (compiled.nodes[n],)
+    )
     ordered = {n: results[n] for n in compiled.workflow.nodes if n in results}
     run_id, started_at, duration_ms = run
-    return RunResult(run_id, compiled.workflow.name, FAILED if failed else SUCCEEDED,
-                     started_at, duration_ms, ordered, _outputs(compiled, outputs, scope))
+    return RunResult(
+        run_id,
+        compiled.workflow.name,
+        FAILED if failed else SUCCEEDED,
+        started_at,
+        duration_ms,
+        ordered,
+        _outputs(compiled, outputs, scope),
+    )
 
 
 def _outputs(compiled: CompiledGraph, outputs: dict[str, Outputs], scope: Scope) -> dict[str, Any]:
     declared = compiled.workflow.outputs
     if declared is None:
-        return {nid: compiled.nodes[nid].node_type.visible_outputs(outputs[nid])
-                for nid in compiled.workflow.nodes if nid in outputs}  # file order
+        return {
+            nid: compiled.nodes[nid].node_type.visible_outputs(outputs[nid])
+            for nid in compiled.workflow.nodes
+            if nid in outputs
+        }  # file order
     values = {}
     for name, value in declared.items():
         resolve = compile_value(value)

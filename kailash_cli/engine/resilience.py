@@ -54,12 +54,14 @@ class RetryPolicy:
     def from_spec(cls, spec: Mapping[str, Any] | None) -> RetryPolicy | None:
         if not spec:
             return None
-        return cls(max_attempts=int(spec.get("max_attempts", 3)),
-                   strategy=str(spec.get("strategy", "exponential")),
-                   base_delay=float(spec.get("base_delay", 1.0)),
-                   max_delay=float(spec.get("max_delay", 60.0)),
-                   jitter=bool(spec.get("jitter", True)),
-                   retry_on=frozenset(spec.get("retry_on") or ()))
+        return cls(
+            max_attempts=int(spec.get("max_attempts", 3)),
+            strategy=str(spec.get("strategy", "exponential")),
+            base_delay=float(spec.get("base_delay", 1.0)),
+            max_delay=float(spec.get("max_delay", 60.0)),
+            jitter=bool(spec.get("jitter", True)),
+            retry_on=frozenset(spec.get("retry_on") or ()),
+        )
 
     def should_retry(self, error_types: frozenset[str], attempt: int) -> bool:
         """After failed attempt number ``attempt`` (1-based), is there another one?"""
@@ -88,9 +90,11 @@ class BreakerPolicy:
     def from_spec(cls, spec: Mapping[str, Any] | None) -> BreakerPolicy | None:
         if not spec:
             return None
-        return cls(failure_threshold=int(spec.get("failure_threshold", 5)),
-                   success_threshold=int(spec.get("success_threshold", 1)),
-                   recovery_timeout=float(spec.get("recovery_timeout", 60.0)))
+        return cls(
+            failure_threshold=int(spec.get("failure_threshold", 5)),
+            success_threshold=int(spec.get("success_threshold", 1)),
+            recovery_timeout=float(spec.get("recovery_timeout", 60.0)),
+        )
 
     def admit(self, state: dict[str, Any], now: float) -> tuple[bool, dict[str, Any]]:
         """May the node be called? An open breaker past its recovery time lets one trial through."""
@@ -116,8 +120,10 @@ class BreakerPolicy:
 
     def refusal(self, state: dict[str, Any], now: float) -> str:
         wait = max(0.0, self.recovery_timeout - (now - float(state["opened_at"] or 0)))
-        return (f"CircuitOpenError: circuit breaker is open after {state['failures']} failure(s); "
-                f"the node was not called (next trial in {wait:.0f}s)")
+        return (
+            f"CircuitOpenError: circuit breaker is open after {state['failures']} failure(s); "
+            f"the node was not called (next trial in {wait:.0f}s)"
+        )
 
 
 class BreakerBook:
@@ -126,9 +132,12 @@ class BreakerBook:
     ``clock`` gives the time for the breakers' decisions (``now()``); inject a fake one in tests.
     """
 
-    def __init__(self, load: Callable[[str], dict[str, Any]] | None = None,
-                 save: Callable[[str, dict[str, Any]], None] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        load: Callable[[str], dict[str, Any]] | None = None,
+        save: Callable[[str, dict[str, Any]], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._load = load
         self._save = save
         self._clock = clock

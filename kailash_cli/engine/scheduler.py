@@ -48,10 +48,16 @@ class _Run(Settlement):
         self.started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.results: dict[str, NodeResult] = {}
         self.outputs: dict[str, Outputs] = {}
-        self.scope = Scope({"params": options.params, "env": dict(options.environ),
-                            "secrets": options.secrets, "nodes": self.outputs,
-                            "run": {"id": self.run_id, "started_at": self.started_at,
-                                    "workflow": compiled.workflow.name}}, options.environ)
+        self.scope = Scope(
+            {
+                "params": options.params,
+                "env": dict(options.environ),
+                "secrets": options.secrets,
+                "nodes": self.outputs,
+                "run": {"id": self.run_id, "started_at": self.started_at, "workflow": compiled.workflow.name},
+            },
+            options.environ,
+        )
         self.inputs = InputResolver(compiled, self.results, self.outputs, self.scope)
         self.secret_values = tuple(str(v) for v in options.secrets.values())
         self.pending = {nid: len(n.deps) for nid, n in compiled.nodes.items() if not n.fallback_only}
@@ -67,8 +73,9 @@ class _Run(Settlement):
         for node_id in self.compiled.order:
             if node_id in restored and node_id in self.pending:
                 self._record_settled(node_id, restored[node_id])
-        self.ready.extend(n for n in self.compiled.order if self.pending.get(n) == 0
-                          and n not in self.results)
+        self.ready.extend(
+            n for n in self.compiled.order if self.pending.get(n) == 0 and n not in self.results
+        )
 
     # -- scheduling -------------------------------------------------------------------
 
@@ -120,11 +127,23 @@ class _Run(Settlement):
         if not self._admitted(call):
             return
         call.attempt += 1
-        node_call = NodeCall(node.spec.id, node.spec.type, call.params, self.options.files,
-                             self.options.environ, self.options.prepared.get(node.spec.id),
-                             self.secret_values)
-        if (self.executor.inline and not self.ready and not self.calls and not self.in_flight
-                and self._timeout(node) is None and not node.node_type.is_async(node_call.prepared)):
+        node_call = NodeCall(
+            node.spec.id,
+            node.spec.type,
+            call.params,
+            self.options.files,
+            self.options.environ,
+            self.options.prepared.get(node.spec.id),
+            self.secret_values,
+        )
+        if (
+            self.executor.inline
+            and not self.ready
+            and not self.calls
+            and not self.in_flight
+            and self._timeout(node) is None
+            and not node.node_type.is_async(node_call.prepared)
+        ):
             try:
                 outputs = node_call.run()
             except KeyboardInterrupt:
@@ -215,8 +234,9 @@ class _Run(Settlement):
     # -- the end ----------------------------------------------------------------------
 
     def _result(self, duration_ms: float) -> RunResult:
-        return run_result(self.compiled, self.results, self.outputs, self.scope,
-                          (self.run_id, self.started_at, duration_ms))
+        return run_result(
+            self.compiled, self.results, self.outputs, self.scope, (self.run_id, self.started_at, duration_ms)
+        )
 
 
 def run(compiled: CompiledGraph, options: RunOptions) -> RunResult:

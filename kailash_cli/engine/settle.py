@@ -71,8 +71,9 @@ class Settlement:
     def _completed(self, call: Attempts, ok: bool, value: Any) -> None:
         node_id = call.node.spec.id
         if call.node.breaker is not None:
-            state = call.node.breaker.record(self.options.breakers.get(node_id), ok,
-                                             self.options.breakers.now())
+            state = call.node.breaker.record(
+                self.options.breakers.get(node_id), ok, self.options.breakers.now()
+            )
             self.options.breakers.put(node_id, state)
         if ok:
             result = NodeResult(SUCCEEDED, call.attempt, self._elapsed(call), outputs=value)
@@ -115,8 +116,7 @@ class Settlement:
             self._settle(call.primary, self.results[call.primary])
             return
         self.observer.node_started(fallback)
-        self.calls.append(Attempts(self.compiled.nodes[fallback], params, call.primary,
-                                began=self.clock()))
+        self.calls.append(Attempts(self.compiled.nodes[fallback], params, call.primary, began=self.clock()))
 
     def _record(self, node_id: str, result: NodeResult) -> None:
         """A fallback node's own result: reported, but it releases nothing."""

@@ -34,8 +34,15 @@ def check_config(doc: Document) -> list[Problem]:
     if doc.data is None:
         return problems
     if not isinstance(doc.data, dict):
-        return [*problems, doc.problem("KV005", "the top level must be a mapping (runtime:, "
-                                       "security:, ...)", (), fix="see `kailash schema config`")]
+        return [
+            *problems,
+            doc.problem(
+                "KV005",
+                "the top level must be a mapping (runtime:, security:, ...)",
+                (),
+                fix="see `kailash schema config`",
+            ),
+        ]
     problems.extend(schemas.validate(doc, doc.data, "config"))
     access = doc.data.get("access_control")
     if isinstance(access, dict):
@@ -52,10 +59,14 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
     named: dict[str, int] = {}
     places = []
     for owner, what, entries in (
-        *((("users", user_id, "roles"), f"user '{user_id}' has role", user)
-          for user_id, user in users.items()),
-        *((("roles", role_id, "inherits"), f"role '{role_id}' inherits role", spec)
-          for role_id, spec in roles.items()),
+        *(
+            (("users", user_id, "roles"), f"user '{user_id}' has role", user)
+            for user_id, user in users.items()
+        ),
+        *(
+            (("roles", role_id, "inherits"), f"role '{role_id}' inherits role", spec)
+            for role_id, spec in roles.items()
+        ),
     ):
         listed = entries.get(owner[2]) if isinstance(entries, dict) else None
         for i, role in enumerate(listed if isinstance(listed, list) else []):
@@ -64,26 +75,45 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
                 places.append((owner, what, i, role))
     for owner, what, i, role in places:
         if role not in roles and named[role] == 1:
-            where = ("defined under access_control.roles" if roles
-                     else "defined: the config has no access_control.roles")
-            problems.append(doc.problem(
-                "KV501", f"{what} '{role}', which is not {where}" + schemas.did_you_mean(role, roles),
-                ("access_control", *owner, i), fix="define the role or fix its name", severity="warning"))
+            where = (
+                "defined under access_control.roles"
+                if roles
+                else "defined: the config has no access_control.roles"
+            )
+            problems.append(
+                doc.problem(
+                    "KV501",
+                    f"{what} '{role}', which is not {where}" + schemas.did_you_mean(role, roles),
+                    ("access_control", *owner, i),
+                    fix="define the role or fix its name",
+                    severity="warning",
+                )
+            )
     rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
         if isinstance(rule, dict) and rule.get("mask") == "range" and rule.get("buckets") in (None, []):
-            problems.append(doc.problem(
-                "KV502", f"masking rule '{key}' has mask: range but no buckets, so the value is "
-                "hidden in full (***) instead of shown as a range",
-                ("access_control", "masking_rules", key, "mask"),
-                fix="add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]"))
+            problems.append(
+                doc.problem(
+                    "KV502",
+                    f"masking rule '{key}' has mask: range but no buckets, so the value is "
+                    "hidden in full (***) instead of shown as a range",
+                    ("access_control", "masking_rules", key, "mask"),
+                    fix="add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]",
+                )
+            )
         when = rule.get("when") if isinstance(rule, dict) else None
         if isinstance(when, str):
             try:
                 parse_template(when)
             except ExpressionError as e:
-                problems.append(doc.problem("KV301", str(e), ("access_control", "masking_rules", key, "when"),
-                                            fix="fix the expression inside ${...}"))
+                problems.append(
+                    doc.problem(
+                        "KV301",
+                        str(e),
+                        ("access_control", "masking_rules", key, "when"),
+                        fix="fix the expression inside ${...}",
+                    )
+                )
     return problems
 
 

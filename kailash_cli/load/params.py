@@ -26,8 +26,12 @@ class ParamsFile(dict[str, Any]):
     A plain dict to every caller; :func:`resolve` uses ``locations`` to place its errors.
     """
 
-    def __init__(self, values: dict[str, Any], locations: dict[str, str] | None = None,
-                 key_locations: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        locations: dict[str, str] | None = None,
+        key_locations: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(values)
         self.locations = locations or {}  # of each value
         self.key_locations = key_locations or {}  # of each name
@@ -44,22 +48,37 @@ def check_declarations(doc: Document, params: dict[str, Any]) -> list[Problem]:
             try:
                 re.compile(spec["pattern"])
             except re.error as e:
-                problems.append(doc.problem("KV401", f"param '{name}': pattern is not a valid "
-                                            f"regular expression: {e}", (*path, "pattern"),
-                                            fix="fix the regular expression"))
+                problems.append(
+                    doc.problem(
+                        "KV401",
+                        f"param '{name}': pattern is not a valid regular expression: {e}",
+                        (*path, "pattern"),
+                        fix="fix the regular expression",
+                    )
+                )
                 continue
         if "default" in spec:
             schema = {k: v for k, v in spec.items() if k not in ("required", "default", "description")}
             error = _safe_check(spec["default"], schema)
             if error:
-                problems.append(doc.problem("KV401", f"param '{name}': default {error}",
-                                            (*path, "default"),
-                                            fix=f"make the default fit type {spec['type']}"))
+                problems.append(
+                    doc.problem(
+                        "KV401",
+                        f"param '{name}': default {error}",
+                        (*path, "default"),
+                        fix=f"make the default fit type {spec['type']}",
+                    )
+                )
             if spec.get("required") is True:
-                problems.append(doc.problem("KV402", f"param '{name}' is required and has a "
-                                            "default; the default is never used", (*path, "required"),
-                                            fix="remove required: true or the default",
-                                            severity="warning"))
+                problems.append(
+                    doc.problem(
+                        "KV402",
+                        f"param '{name}' is required and has a default; the default is never used",
+                        (*path, "required"),
+                        fix="remove required: true or the default",
+                        severity="warning",
+                    )
+                )
     return problems
 
 
@@ -134,8 +153,11 @@ def read_params_file(path: Path) -> ParamsFile:
         line, col = doc.position((name,), key=key) or (None, None)
         return ":".join(str(p) for p in (doc.file, line, col) if p is not None)
 
-    return ParamsFile(doc.data, {name: located(name, False) for name in doc.data},
-                      {name: located(name, True) for name in doc.data})
+    return ParamsFile(
+        doc.data,
+        {name: located(name, False) for name in doc.data},
+        {name: located(name, True) for name in doc.data},
+    )
 
 
 def _known(declared: dict[str, Param]) -> str:
@@ -162,8 +184,9 @@ def _utf8_error(item: str) -> str | None:
     return None
 
 
-def resolve(declared: dict[str, Param], cli: list[str], file_values: dict[str, Any],
-            source: str = "--params-file") -> dict[str, Any]:
+def resolve(
+    declared: dict[str, Param], cli: list[str], file_values: dict[str, Any], source: str = "--params-file"
+) -> dict[str, Any]:
     """Every param's value; UsageError lists every bad, unknown or missing param at once.
 
     When ``file_values`` is a :class:`ParamsFile` its errors are located ``file:line:col``.
@@ -207,8 +230,11 @@ def resolve(declared: dict[str, Param], cli: list[str], file_values: dict[str, A
             value = values[name]
             bad = _non_finite(value)  # a params file can hold .nan, .inf or 1e999
             if bad is not None:
-                problem: str | None = (f"expected a finite number, got {value}" if not bad else
-                                       f"expected finite numbers, got NaN or Infinity at {bad.lstrip('.')}")
+                problem: str | None = (
+                    f"expected a finite number, got {value}"
+                    if not bad
+                    else f"expected finite numbers, got NaN or Infinity at {bad.lstrip('.')}"
+                )
             else:
                 problem = _safe_check(value, param.schema)
             if problem:  # the message shows the value
@@ -218,9 +244,11 @@ def resolve(declared: dict[str, Param], cli: list[str], file_values: dict[str, A
         elif param.has_default:
             values[name] = param.default
         elif param.required:
-            errors.append(f"missing required param '{name}'"
-                          + (f" ({param.description})" if param.description else "")
-                          + f"; pass -p {name}=VALUE")
+            errors.append(
+                f"missing required param '{name}'"
+                + (f" ({param.description})" if param.description else "")
+                + f"; pass -p {name}=VALUE"
+            )
         else:
             values[name] = None
     if unknown:

@@ -65,7 +65,13 @@ class Document:
         return None
 
     def problem(
-        self, id_: str, message: str, path: JsonPath, *, fix: str | None = None, key: bool = False,
+        self,
+        id_: str,
+        message: str,
+        path: JsonPath,
+        *,
+        fix: str | None = None,
+        key: bool = False,
         severity: str = "error",
     ) -> Problem:
         line, col = self.position(path, key=key) or (None, None)
@@ -97,9 +103,16 @@ class _Builder:
                 return node.value
             return self.constructor.construct_object(node, deep=True)
         if id(node) in self.building:  # an alias inside its own anchor: data would be infinite
-            self.doc.problems.append(Problem(
-                "KV003", "error", "YAML alias refers to a value that contains it (recursive data)",
-                self.doc.file, *_pos(node), "copy the value instead of using an alias inside itself"))
+            self.doc.problems.append(
+                Problem(
+                    "KV003",
+                    "error",
+                    "YAML alias refers to a value that contains it (recursive data)",
+                    self.doc.file,
+                    *_pos(node),
+                    "copy the value instead of using an alias inside itself",
+                )
+            )
             return None
         known = self.anchors.get(id(node))
         if known is not None:  # an alias: the value is shared, but whoever walks it walks it again
@@ -141,8 +154,14 @@ class _Builder:
             where = _pos(key_node)
             if key in mapping:
                 self.doc.problems.append(
-                    Problem("KV004", "error", f"duplicate key '{key}'", self.doc.file,
-                            *where, "remove one of the two entries; the last one wins")
+                    Problem(
+                        "KV004",
+                        "error",
+                        f"duplicate key '{key}'",
+                        self.doc.file,
+                        *where,
+                        "remove one of the two entries; the last one wins",
+                    )
                 )
                 self._forget(child)  # the last entry wins: locate findings there
             self.doc.key_positions[child] = where
@@ -165,9 +184,16 @@ class _Builder:
             if isinstance(value, dict):
                 merged.update(value)
             else:
-                self.doc.problems.append(Problem(
-                    "KV003", "error", "merge key '<<' needs a mapping or a list of mappings",
-                    self.doc.file, *_pos(source), "merge only anchors of mappings (<<: *defaults)"))
+                self.doc.problems.append(
+                    Problem(
+                        "KV003",
+                        "error",
+                        "merge key '<<' needs a mapping or a list of mappings",
+                        self.doc.file,
+                        *_pos(source),
+                        "merge only anchors of mappings (<<: *defaults)",
+                    )
+                )
         self.doc.value_positions[path] = own  # the mapping stays where it is written
         return merged
 
@@ -192,7 +218,12 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
         line = before.count(b"\n") + 1
         col = e.start - (before.rfind(b"\n") + 1) + 1
         return None, Problem(
-            "KV002", "error", f"file is not UTF-8 (byte 0x{raw[e.start]:02x})", file, line, col,
+            "KV002",
+            "error",
+            f"file is not UTF-8 (byte 0x{raw[e.start]:02x})",
+            file,
+            line,
+            col,
             "save the file as UTF-8",
         )
 
@@ -206,21 +237,31 @@ def load_text(text: str, file: str) -> Document:
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as e:
-        doc.problems.append(_marked_problem(e, file, "YAML syntax error",
-                                            "fix the YAML syntax at this position"))
+        doc.problems.append(
+            _marked_problem(e, file, "YAML syntax error", "fix the YAML syntax at this position")
+        )
         return doc
     except ReaderError as e:  # a control character; position counts characters of the text
         before = text[: e.position]
         line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
         char = e.character if isinstance(e.character, int) else ord(e.character)
-        doc.problems.append(Problem(
-            "KV003", "error", f"YAML error: character #x{char:04x} is not allowed ({e.reason})",
-            file, line, col, "remove it, or write it as an escape inside double quotes"))
+        doc.problems.append(
+            Problem(
+                "KV003",
+                "error",
+                f"YAML error: character #x{char:04x} is not allowed ({e.reason})",
+                file,
+                line,
+                col,
+                "remove it, or write it as an escape inside double quotes",
+            )
+        )
         return doc
     except YAMLError as e:  # pragma: no cover - ruamel raises the two above for text input
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
-        doc.problems.append(Problem("KV003", "error", f"YAML error: {message}", file, 1, 1,
-                                    "fix the YAML syntax"))
+        doc.problems.append(
+            Problem("KV003", "error", f"YAML error: {message}", file, 1, 1, "fix the YAML syntax")
+        )
         return doc
     if node is not None:
         try:
@@ -228,16 +269,24 @@ def load_text(text: str, file: str) -> Document:
         except _TooLarge as e:
             doc.data = None  # nothing walks the expanded data
             line, column = e.args[0]
-            doc.problems.append(Problem(
-                "KV003", "error", f"the document expands to more than {MAX_VALUES:,} values "
-                "through aliases", file, line, column, "use fewer nested aliases (*name): each "
-                "one repeats the whole value it names"))
+            doc.problems.append(
+                Problem(
+                    "KV003",
+                    "error",
+                    f"the document expands to more than {MAX_VALUES:,} values through aliases",
+                    file,
+                    line,
+                    column,
+                    "use fewer nested aliases (*name): each one repeats the whole value it names",
+                )
+            )
         except MarkedYAMLError as e:  # e.g. an unknown !tag
             doc.problems.append(_marked_problem(e, file, "YAML value error", "fix the value"))
         except (YAMLError, ValueError) as e:
             message = str(e).splitlines()[0] if str(e) else type(e).__name__
-            doc.problems.append(Problem("KV003", "error", f"YAML value error: {message}", file,
-                                        None, None, "fix the value"))
+            doc.problems.append(
+                Problem("KV003", "error", f"YAML value error: {message}", file, None, None, "fix the value")
+            )
     return doc
 
 
@@ -255,8 +304,17 @@ def load(path: Path, display: str | None = None) -> Document:
         raw = path.read_bytes()
     except OSError as e:
         doc = Document(file=file, data=None)
-        doc.problems.append(Problem("KV001", "error", f"cannot read file: {e.strerror}", file,
-                                    None, None, "check the path and its permissions"))
+        doc.problems.append(
+            Problem(
+                "KV001",
+                "error",
+                f"cannot read file: {e.strerror}",
+                file,
+                None,
+                None,
+                "check the path and its permissions",
+            )
+        )
         return doc
     text, problem = _decode(raw, file)
     if text is None:

@@ -20,12 +20,27 @@ import simpleeval
 from kailash_cli.errors import ExpressionError
 
 ROOTS = ("params", "env", "secrets", "nodes", "run")
-CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False,
-             "None": None}
+CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _ALLOWED = (
-    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Constant, ast.Name,
-    ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Dict, ast.Load,
-    ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Call,
+    ast.Expression,
+    ast.BoolOp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.Constant,
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Load,
+    ast.operator,
+    ast.boolop,
+    ast.unaryop,
+    ast.cmpop,
+    ast.Call,
 )
 
 
@@ -116,13 +131,16 @@ def _check_node(node: ast.AST, text: str) -> None:
             "(literals, names, .attr, [index], comparisons, and/or/not, arithmetic, len())"
         )
     if isinstance(node, ast.Call) and not (
-        isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1
+        isinstance(node.func, ast.Name)
+        and node.func.id == "len"
+        and len(node.args) == 1
         and not node.keywords
     ):
         raise ExpressionError(f"expression '{text}' calls a function; only len(x) is allowed")
     if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-        raise ExpressionError(f"expression '{text}' reads '{node.attr}'; names starting "
-                              "with '_' are not allowed")
+        raise ExpressionError(
+            f"expression '{text}' reads '{node.attr}'; names starting with '_' are not allowed"
+        )
 
 
 def _references(tree: ast.expr) -> list[tuple[str, ...]]:
@@ -134,8 +152,10 @@ def _references(tree: ast.expr) -> list[tuple[str, ...]]:
         if isinstance(node, ast.Attribute):
             base = chain(node.value)
             return (*base, node.attr) if base is not None else None
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(
-            node.slice.value, str
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
         ):
             base = chain(node.value)
             return (*base, node.slice.value) if base is not None else None
@@ -205,9 +225,19 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
     def __init__(self, names: Scope) -> None:
         super().__init__(names=names, functions={"len": len})
         self.functions = {"len": len}
-        for banned in (ast.IfExp, ast.JoinedStr, ast.FormattedValue, ast.Set, ast.ListComp,
-                       ast.GeneratorExp, ast.DictComp, ast.Assign, ast.AugAssign, ast.Import,
-                       ast.Expr):
+        for banned in (
+            ast.IfExp,
+            ast.JoinedStr,
+            ast.FormattedValue,
+            ast.Set,
+            ast.ListComp,
+            ast.GeneratorExp,
+            ast.DictComp,
+            ast.Assign,
+            ast.AugAssign,
+            ast.Import,
+            ast.Expr,
+        ):
             self.nodes.pop(banned, None)
 
     def _eval_attribute(self, node: ast.Attribute) -> Any:
@@ -215,16 +245,23 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
         if isinstance(base, Mapping):
             if node.attr in base:
                 return base[node.attr]
-            raise ExpressionError(f"'{ast.unparse(node.value)}' has no key '{node.attr}'"
-                                  + _keys_hint(base))
+            raise ExpressionError(f"'{ast.unparse(node.value)}' has no key '{node.attr}'" + _keys_hint(base))
         # only data is reachable: no methods or attributes of Python objects ('x'.join)
-        raise ExpressionError(f"'{ast.unparse(node.value)}' is {_kind(base)}, not a "
-                              f"mapping; it has no key '{node.attr}'")
+        raise ExpressionError(
+            f"'{ast.unparse(node.value)}' is {_kind(base)}, not a mapping; it has no key '{node.attr}'"
+        )
 
 
 def _kind(value: Any) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", tuple: "a list", type(None): "null"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        tuple: "a list",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -59,8 +59,13 @@ class NodeResult:
         return {k: v for k, v in (("fallback", self.fallback), ("restored", self.restored)) if v}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "attempts": self.attempts,
-                "duration_ms": round(self.duration_ms, 3), "error": self.error, **self.extras()}
+        return {
+            "status": self.status,
+            "attempts": self.attempts,
+            "duration_ms": round(self.duration_ms, 3),
+            "error": self.error,
+            **self.extras(),
+        }
 
 
 @dataclass(slots=True)
@@ -91,11 +96,20 @@ class RunResult:
 
     def shown(self, mask: Callable[[Any], Any], redact: Callable[[str], str]) -> RunResult:
         """What a user may see: outputs masked, secrets out of every error message."""
-        nodes = {n: replace(r, error=redact(r.error) if r.error else r.error,
-                            detail=redact(r.detail) if r.detail else r.detail)
-                 for n, r in self.nodes.items()}
-        return replace(self, outputs=mask(self.outputs), nodes=nodes,
-                       error=redact(self.error) if self.error else self.error)
+        nodes = {
+            n: replace(
+                r,
+                error=redact(r.error) if r.error else r.error,
+                detail=redact(r.detail) if r.detail else r.detail,
+            )
+            for n, r in self.nodes.items()
+        }
+        return replace(
+            self,
+            outputs=mask(self.outputs),
+            nodes=nodes,
+            error=redact(self.error) if self.error else self.error,
+        )
 
     @classmethod
     def from_record(cls, run: dict[str, Any]) -> RunResult:
@@ -103,12 +117,27 @@ class RunResult:
         nodes = {}
         for node_id, row in run["nodes"].items():
             extra = row["extra"] or {}
-            nodes[node_id] = NodeResult(row["status"], row["attempts"], row["duration_ms"] or 0.0,
-                                        row["error"], fallback=extra.get("fallback"),
-                                        restored=bool(extra.get("restored")), extra=extra)
-        return cls(run["run_id"], run["workflow"], run["status"], run["started_at"], run["duration_ms"],
-                   nodes, run["outputs"] or {}, run["error"], params=run["params"],
-                   resumed_from=run["resumed_from"])
+            nodes[node_id] = NodeResult(
+                row["status"],
+                row["attempts"],
+                row["duration_ms"] or 0.0,
+                row["error"],
+                fallback=extra.get("fallback"),
+                restored=bool(extra.get("restored")),
+                extra=extra,
+            )
+        return cls(
+            run["run_id"],
+            run["workflow"],
+            run["status"],
+            run["started_at"],
+            run["duration_ms"],
+            nodes,
+            run["outputs"] or {},
+            run["error"],
+            params=run["params"],
+            resumed_from=run["resumed_from"],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

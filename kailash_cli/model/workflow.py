@@ -110,9 +110,15 @@ def parse_connection(raw: Any) -> tuple[tuple[str, tuple[str, ...]], tuple[str, 
 
 def _param(name: str, spec: dict[str, Any]) -> Param:
     schema = {k: v for k, v in spec.items() if k not in ("required", "default", "description")}
-    return Param(name=name, type=spec["type"], required=bool(spec.get("required", False)),
-                 default=spec.get("default"), has_default="default" in spec,
-                 description=spec.get("description", ""), schema=schema)
+    return Param(
+        name=name,
+        type=spec["type"],
+        required=bool(spec.get("required", False)),
+        default=spec.get("default"),
+        has_default="default" in spec,
+        description=spec.get("description", ""),
+        schema=schema,
+    )
 
 
 def node_spec(node_id: str, spec: dict[str, Any]) -> NodeSpec:

@@ -47,8 +47,9 @@ write:
         mappings = [isinstance(r, Mapping) for r in rows]
         if any(mappings) and not all(mappings):  # a header from the mappings fits no other row
             odd = mappings.index(not mappings[0])  # the first row unlike row 1
-            raise TypeError(f"row {odd + 1} is {type(rows[odd]).__name__}; rows must be all "
-                            "mappings or all lists")
+            raise TypeError(
+                f"row {odd + 1} is {type(rows[odd]).__name__}; rows must be all mappings or all lists"
+            )
 
         def write(stream: Any) -> None:
             if rows and all(mappings):

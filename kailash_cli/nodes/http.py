@@ -39,8 +39,12 @@ fetch:
         url = params["url"]
         try:
             response = await ctx.http().request(
-                method, url, headers=params.get("headers"), params=params.get("params"),
-                json=params.get("json"), content=params.get("body"),
+                method,
+                url,
+                headers=params.get("headers"),
+                params=params.get("params"),
+                json=params.get("json"),
+                content=params.get("body"),
                 timeout=params.get("timeout", DEFAULT_TIMEOUT),
             )
         except httpx.TimeoutException as e:
@@ -48,8 +52,11 @@ fetch:
         except httpx.TransportError as e:
             raise ConnectionError(f"{method} {url} failed: {e or type(e).__name__}") from e
         _check_status(response, params.get("expected_status"))
-        return {"response": _decode(response), "status_code": response.status_code,
-                "headers": dict(response.headers)}
+        return {
+            "response": _decode(response),
+            "status_code": response.status_code,
+            "headers": dict(response.headers),
+        }
 
 
 def _check_status(response: httpx.Response, expected: int | list[int] | None) -> None:
@@ -63,8 +70,10 @@ def _check_status(response: httpx.Response, expected: int | list[int] | None) ->
         wanted = ", ".join(map(str, allowed))
     if not ok:
         snippet = response.text[:200].replace("\n", " ") if response.content else ""
-        raise HTTPStatusError(f"{response.request.method} {response.request.url} returned "
-                              f"{code}, expected {wanted}" + (f": {snippet}" if snippet else ""))
+        raise HTTPStatusError(
+            f"{response.request.method} {response.request.url} returned "
+            f"{code}, expected {wanted}" + (f": {snippet}" if snippet else "")
+        )
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -42,16 +42,19 @@ save:
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         data = params["data"]
         try:
-            text = json.dumps(data, indent=params.get("indent", 2), ensure_ascii=False,
-                              default=str, allow_nan=False)
+            text = json.dumps(
+                data, indent=params.get("indent", 2), ensure_ascii=False, default=str, allow_nan=False
+            )
         except ValueError:  # "Out of range float values are not JSON compliant"
             found = non_finite(data, "data")
             if found is None:
                 raise
             where, number = found
             shown = "NaN" if math.isnan(number) else ("-Infinity" if number < 0 else "Infinity")
-            raise ValueError(f"{where} is {shown}: data contains NaN or Infinity, which JSON "
-                             "cannot represent; replace it (with null, say) before writing") from None
+            raise ValueError(
+                f"{where} is {shown}: data contains NaN or Infinity, which JSON "
+                "cannot represent; replace it (with null, say) before writing"
+            ) from None
 
         def write(f: IO[str]) -> None:
             f.write(text + "\n")

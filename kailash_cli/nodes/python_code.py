@@ -129,9 +129,14 @@ inline:
         try:
             compile(code, f"<node {spec.id}>", "exec")
         except SyntaxError as e:
-            return [Finding("KV210", f"node '{spec.id}': inline code does not compile: {e.msg} "
-                            f"(code line {e.lineno})", ("config", "code"),
-                            "fix the Python syntax of the code block")]
+            return [
+                Finding(
+                    "KV210",
+                    f"node '{spec.id}': inline code does not compile: {e.msg} (code line {e.lineno})",
+                    ("config", "code"),
+                    "fix the Python syntax of the code block",
+                )
+            ]
         return []
 
     def prepare(self, spec: NodeSpec, base_dir: Path) -> Prepared:

@@ -66,12 +66,23 @@ route:
     def check(self, spec: NodeSpec) -> list[Finding]:
         config = spec.config
         if "cases" in config and ("value" in config or "operator" in config):
-            return [Finding("KV211", f"node '{spec.id}': use either cases or operator/value, not both",
-                            ("config", "cases"), "remove cases, or remove operator and value")]
+            return [
+                Finding(
+                    "KV211",
+                    f"node '{spec.id}': use either cases or operator/value, not both",
+                    ("config", "cases"),
+                    "remove cases, or remove operator and value",
+                )
+            ]
         if "cases" not in config and "value" not in config and config.get("operator") != "is_null":
-            return [Finding("KV211", f"node '{spec.id}': a condition needs 'value' "
-                            "(or operator is_null, or cases)",
-                            ("config",), "add value: ... or cases: [...]")]
+            return [
+                Finding(
+                    "KV211",
+                    f"node '{spec.id}': a condition needs 'value' (or operator is_null, or cases)",
+                    ("config",),
+                    "add value: ... or cases: [...]",
+                )
+            ]
         return []
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:

@@ -20,26 +20,50 @@ from kailash_cli.pipeline.store import Store
 from kailash_cli.report.output import Output
 
 
-def execute(compiled: CompiledGraph, policy: RunPolicy, observer: RunObserver, output: Output | None, *,
-            run_id: str, params: dict[str, Any], environ: Any, secrets: dict[str, Any],
-            prepared: dict[str, Any], restored: dict[str, Any], store: Store, executor: Executor,
-            max_concurrency: int) -> RunResult:
+def execute(
+    compiled: CompiledGraph,
+    policy: RunPolicy,
+    observer: RunObserver,
+    output: Output | None,
+    *,
+    run_id: str,
+    params: dict[str, Any],
+    environ: Any,
+    secrets: dict[str, Any],
+    prepared: dict[str, Any],
+    restored: dict[str, Any],
+    store: Store,
+    executor: Executor,
+    max_concurrency: int,
+) -> RunResult:
     """Run the graph; the memory limit, the command guard and node output redirection on."""
     wf = compiled.workflow
     watch = policy.memory_watch(lambda peak: _thread.interrupt_main())
     options = RunOptions(
-        executor=executor, files=policy.files(wf), params=params, environ=environ, secrets=secrets,
-        max_concurrency=max_concurrency, timeout=policy.timeout(wf), node_timeout=policy.node_timeout,
-        run_id=run_id, observer=observer, prepared=prepared, restored=restored,
-        breakers=BreakerBook(lambda n: store.breaker(wf.name, n),
-                             lambda n, s: store.save_breaker(wf.name, n, s)),
-        stop=watch.stop_reason if watch is not None else None)  # no node starts past the limit
+        executor=executor,
+        files=policy.files(wf),
+        params=params,
+        environ=environ,
+        secrets=secrets,
+        max_concurrency=max_concurrency,
+        timeout=policy.timeout(wf),
+        node_timeout=policy.node_timeout,
+        run_id=run_id,
+        observer=observer,
+        prepared=prepared,
+        restored=restored,
+        breakers=BreakerBook(
+            lambda n: store.breaker(wf.name, n), lambda n, s: store.save_breaker(wf.name, n, s)
+        ),
+        stop=watch.stop_reason if watch is not None else None,
+    )  # no node starts past the limit
     try:
         with contextlib.ExitStack() as stack:
             if policy.command_validation:
                 CommandGuard.install(CURRENT_NODE.get)
                 stack.callback(CommandGuard.uninstall)
             if output is not None:
+
                 def sink(node: str | None, line: str) -> None:
                     if not observer.node_output(node, line):
                         output.err(f"[{node}] {line}" if node else line)

@@ -28,8 +28,16 @@ from kailash_cli.security.redact import Redactor
 ANONYMOUS = User(id="", roles=(), attributes={})
 DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_AUDIT_LOG = ".kailash/audit.jsonl"
-_COMMAND_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-                   "os.fork", "os.forkpty", "pty.spawn")
+_COMMAND_EVENTS = (
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "pty.spawn",
+)
 
 
 @dataclass
@@ -88,8 +96,9 @@ class RunPolicy:
         if user_id is None:
             return ANONYMOUS
         if self.access is None:
-            raise UsageError(f"--user {user_id}: the config has no access_control section to "
-                             "look the user up in")
+            raise UsageError(
+                f"--user {user_id}: the config has no access_control section to look the user up in"
+            )
         try:
             return self.access.user(user_id)
         except AccessDeniedError:
@@ -112,15 +121,22 @@ class RunPolicy:
         if not guarded:
             return
         if self.access is None:
-            raise UsageError("nodes have permissions but the config has no access_control; add "
-                             f"access_control to {self.config.path or 'kailash.yaml'}")
+            raise UsageError(
+                "nodes have permissions but the config has no access_control; add "
+                f"access_control to {self.config.path or 'kailash.yaml'}"
+            )
         if self.user is ANONYMOUS:
             denials = [f"access denied: node '{n}' has permissions; run with --user ID" for n in guarded]
         else:
             denials = self.access.denials(self.user, guarded)
         for denial in denials:
-            self.log("access_denied", user=self.user.id or None, run_id=run_id,
-                     workflow=workflow.name, reason=denial)
+            self.log(
+                "access_denied",
+                user=self.user.id or None,
+                run_id=run_id,
+                workflow=workflow.name,
+                reason=denial,
+            )
         if denials:
             raise AccessDeniedError("\n".join(denials))
 
@@ -148,8 +164,10 @@ class RunMemoryWatch(MemoryWatch):
         """The error to stop the run with, once the limit was passed."""
         if not self.exceeded:
             return None
-        return (f"{self.message()}; the run was stopped "
-                "(security.memory_limit / runtime.resource_limits.memory_mb)")
+        return (
+            f"{self.message()}; the run was stopped "
+            "(security.memory_limit / runtime.resource_limits.memory_mb)"
+        )
 
 
 class AuditObserver(RunObserver):
@@ -160,9 +178,15 @@ class AuditObserver(RunObserver):
         self.base = {"user": policy.user.id or None, "run_id": run_id, "workflow": workflow}
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
-        self.policy.log("node_execution", **self.base, node=node_id, status=result.status,
-                        attempts=result.attempts, duration_ms=round(result.duration_ms, 3),
-                        error=result.error)
+        self.policy.log(
+            "node_execution",
+            **self.base,
+            node=node_id,
+            status=result.status,
+            attempts=result.attempts,
+            duration_ms=round(result.duration_ms, 3),
+            error=result.error,
+        )
 
 
 class CommandGuard:
@@ -199,6 +223,6 @@ class CommandGuard:
             return
         node = active()
         who = f"node '{node}'" if node is not None else "a thread started during the run"
-        raise PermissionError(f"{who} tried to start a process ({event}); refused by "
-                              "security.enable_command_validation")
-
+        raise PermissionError(
+            f"{who} tried to start a process ({event}); refused by security.enable_command_validation"
+        )

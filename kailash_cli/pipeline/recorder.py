@@ -29,8 +29,16 @@ class RunRecorder(RunObserver):
     (a run killed during a long node keeps the nodes that finished before, for ``--resume``).
     """
 
-    def __init__(self, store: Store, run_id: str, workflow: str, order: list[str],
-                 redact: Redact = _same, batch_size: int = 500, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        workflow: str,
+        order: list[str],
+        redact: Redact = _same,
+        batch_size: int = 500,
+        interval: float = 0.5,
+    ) -> None:
         self.store = store
         self.position = {node_id: i for i, node_id in enumerate(order)}
         self.run_id = run_id
@@ -45,10 +53,18 @@ class RunRecorder(RunObserver):
         self._timer: threading.Timer | None = None
         self._closed = False
 
-    def begin(self, path: str, started_at: str, params: Any, node_hashes: dict[str, str],
-              resumed_from: str | None = None, user: str | None = None) -> None:
-        self.store.start_run(self.run_id, self.workflow, path, started_at, self.redact(params),
-                             node_hashes, resumed_from, user)
+    def begin(
+        self,
+        path: str,
+        started_at: str,
+        params: Any,
+        node_hashes: dict[str, str],
+        resumed_from: str | None = None,
+        user: str | None = None,
+    ) -> None:
+        self.store.start_run(
+            self.run_id, self.workflow, path, started_at, self.redact(params), node_hashes, resumed_from, user
+        )
         self.began = time.perf_counter()
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
@@ -56,10 +72,16 @@ class RunRecorder(RunObserver):
         outputs = self.redact(result.outputs)
         if outputs is not result.outputs and outputs != result.outputs:
             extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs
-        row = {"node_id": node_id, "status": result.status, "attempts": result.attempts,
-               "duration_ms": result.duration_ms, "error": self.redact(result.error),
-               "outputs": outputs, "extra": extra,
-               "position": self.position.get(node_id, len(self.position))}
+        row = {
+            "node_id": node_id,
+            "status": result.status,
+            "attempts": result.attempts,
+            "duration_ms": result.duration_ms,
+            "error": self.redact(result.error),
+            "outputs": outputs,
+            "extra": extra,
+            "position": self.position.get(node_id, len(self.position)),
+        }
         with self._lock:
             self.rows.append(row)
             if len(self.rows) >= self.batch_size or time.monotonic() - self.last_flush >= self.interval:
@@ -70,9 +92,16 @@ class RunRecorder(RunObserver):
                 self._timer.start()
 
     def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
-        self.store.add_dead_letter(self.run_id, self.workflow, node_id, node_type,
-                                   self.redact(params), self.redact(result.error), result.attempts,
-                                   now_iso())
+        self.store.add_dead_letter(
+            self.run_id,
+            self.workflow,
+            node_id,
+            node_type,
+            self.redact(params),
+            self.redact(result.error),
+            result.attempts,
+            now_iso(),
+        )
 
     def flush(self) -> None:
         with self._lock:
@@ -106,10 +135,17 @@ class RunRecorder(RunObserver):
 
     def finish(self, result: RunResult) -> None:
         self._close()
-        self.store.finish_run(self.run_id, result.status, now_iso(), result.duration_ms,
-                              self.redact(result.outputs), started_at=result.started_at)
+        self.store.finish_run(
+            self.run_id,
+            result.status,
+            now_iso(),
+            result.duration_ms,
+            self.redact(result.outputs),
+            started_at=result.started_at,
+        )
 
     def interrupted(self, why: str = "interrupted") -> None:
         self._close()
-        self.store.finish_run(self.run_id, "interrupted", now_iso(),
-                              (time.perf_counter() - self.began) * 1000, None, why)
+        self.store.finish_run(
+            self.run_id, "interrupted", now_iso(), (time.perf_counter() - self.began) * 1000, None, why
+        )

@@ -65,8 +65,9 @@ def _collect(errors: list[str], step: Callable[[], T], default: T) -> T:
         return default
 
 
-def resolve_params(workflow: Workflow, params: Mapping[str, Any] | None,
-                   param_args: Sequence[str]) -> dict[str, Any]:
+def resolve_params(
+    workflow: Workflow, params: Mapping[str, Any] | None, param_args: Sequence[str]
+) -> dict[str, Any]:
     """Typed values (``params``, checked as a params file is) and ``KEY=VALUE`` texts (coerced)."""
     return params_mod.resolve(workflow.params, list(param_args), dict(params or {}))
 
@@ -86,8 +87,7 @@ def _user_code_released(base_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _executor(choice: Executor | str | None, max_concurrency: int,
-              stack: contextlib.ExitStack) -> Executor:
+def _executor(choice: Executor | str | None, max_concurrency: int, stack: contextlib.ExitStack) -> Executor:
     if choice is None or choice == "local":
         return stack.enter_context(LocalExecutor(max_concurrency))
     if isinstance(choice, str):
@@ -95,11 +95,19 @@ def _executor(choice: Executor | str | None, max_concurrency: int,
     return choice  # the caller's: the caller shuts it down
 
 
-def run_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None = None,
-                 param_args: Sequence[str] = (), config: ConfigSource = None, user: str | None = None,
-                 executor: Executor | str | None = None, resume: str | None = None,
-                 environ: Mapping[str, str] | None = None, observers: Sequence[RunObserver] = (),
-                 output: Output | None = None) -> RunResult:
+def run_workflow(
+    workflow: WorkflowSource,
+    *,
+    params: Mapping[str, Any] | None = None,
+    param_args: Sequence[str] = (),
+    config: ConfigSource = None,
+    user: str | None = None,
+    executor: Executor | str | None = None,
+    resume: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    observers: Sequence[RunObserver] = (),
+    output: Output | None = None,
+) -> RunResult:
     """Validate, compile and execute ``workflow``; the record of the run, as ``run --output json``.
 
     ``params`` are typed values, ``param_args`` ``KEY=VALUE`` texts as given to ``-p``.
@@ -124,8 +132,9 @@ def run_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None =
         stack.enter_context(_user_code_released(wf.base_dir))
         errors: list[str] = []
         nothing: dict[str, Any] = {}
-        values, restored = _collect(errors, lambda: _values(compiled, store, resume, params, param_args),
-                                    (nothing, nothing))
+        values, restored = _collect(
+            errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
+        )
         _collect(errors, lambda: check_environment(wf, environ), None)
         prepared = _collect(errors, lambda: prepare(compiled), nothing)
         if errors:
@@ -141,37 +150,63 @@ def run_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None =
         audit = {"user": policy.user.id or None, "run_id": run_id, "workflow": wf.name}
         for name in secrets:
             policy.log("secret_accessed", **audit, secret=name)
-        recorder.begin(_path_text(wf), now_iso(), values, node_hashes(compiled), resume,
-                       policy.user.id or None)
+        recorder.begin(
+            _path_text(wf), now_iso(), values, node_hashes(compiled), resume, policy.user.id or None
+        )
         policy.log("run_started", **audit, resumed_from=resume)
-        observer = Observers(*observers, recorder,
-                             AuditObserver(policy, run_id, wf.name) if policy.audit else None)
+        observer = Observers(
+            *observers, recorder, AuditObserver(policy, run_id, wf.name) if policy.audit else None
+        )
         observer.run_started(_info(compiled, run_id, redactor.value(values), resume))
         max_concurrency = policy.concurrency(policy.max_concurrency(wf))
         try:
-            result = execute(compiled, policy, observer, output, run_id=run_id, params=values,
-                             environ=environ, secrets=secrets, prepared=prepared, restored=restored,
-                             store=store, executor=_executor(executor, max_concurrency, stack),
-                             max_concurrency=max_concurrency)
+            result = execute(
+                compiled,
+                policy,
+                observer,
+                output,
+                run_id=run_id,
+                params=values,
+                environ=environ,
+                secrets=secrets,
+                prepared=prepared,
+                restored=restored,
+                store=store,
+                executor=_executor(executor, max_concurrency, stack),
+                max_concurrency=max_concurrency,
+            )
         except (KeyboardInterrupt, KailashError) as e:
             why = "interrupted" if isinstance(e, KeyboardInterrupt) else redactor.text(str(e))
             recorder.interrupted(why)
             policy.log("run_finished", **audit, status="interrupted", error=why)
             if isinstance(e, KeyboardInterrupt):
-                raise RunInterrupted(f"run {run_id} was interrupted and is recorded; continue it with: "
-                                     f"kailash run {_shown_path(wf)} --resume {run_id}") from None
+                raise RunInterrupted(
+                    f"run {run_id} was interrupted and is recorded; continue it with: "
+                    f"kailash run {_shown_path(wf)} --resume {run_id}"
+                ) from None
             raise
         recorder.finish(result)
-        policy.log("run_finished", **audit, status=result.status, duration_ms=round(result.duration_ms, 3),
-                   error=result.error)
+        policy.log(
+            "run_finished",
+            **audit,
+            status=result.status,
+            duration_ms=round(result.duration_ms, 3),
+            error=result.error,
+        )
         shown = result.shown(policy.mask, redactor.text)
         observer.run_finished(shown)
         return shown
 
 
-def plan_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None = None,
-                  param_args: Sequence[str] = (), config: ConfigSource = None, user: str | None = None,
-                  environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def plan_workflow(
+    workflow: WorkflowSource,
+    *,
+    params: Mapping[str, Any] | None = None,
+    param_args: Sequence[str] = (),
+    config: ConfigSource = None,
+    user: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """What ``run_workflow`` would do (``run --dry-run``), with every parameter resolved that
     can be without running; nothing is executed or recorded."""
     from kailash_cli.compile.plan import plan
@@ -189,8 +224,13 @@ def plan_workflow(workflow: WorkflowSource, *, params: Mapping[str, Any] | None 
     return plan(compiled, values, environ)
 
 
-def _values(compiled: CompiledGraph, store: Store, resume: str | None, params: Mapping[str, Any] | None,
-            param_args: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _values(
+    compiled: CompiledGraph,
+    store: Store,
+    resume: str | None,
+    params: Mapping[str, Any] | None,
+    param_args: Sequence[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The params of the run, and the nodes restored from the run it resumes."""
     if resume is None:
         return resolve_params(compiled.workflow, params, param_args), {}
@@ -200,8 +240,9 @@ def _values(compiled: CompiledGraph, store: Store, resume: str | None, params: M
     return params_mod.resolve(compiled.workflow.params, [], file_values, source=f"run {resume}"), restored
 
 
-def _authorize(policy: RunPolicy, store: Store, wf: Workflow, run_id: str,
-               values: dict[str, Any], resume: str | None) -> None:
+def _authorize(
+    policy: RunPolicy, store: Store, wf: Workflow, run_id: str, values: dict[str, Any], resume: str | None
+) -> None:
     """Refused before any node ran: recorded as a failed run, the record on the error."""
     try:
         policy.authorize(wf, run_id)

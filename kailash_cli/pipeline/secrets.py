@@ -32,8 +32,10 @@ def resolve(declared: Mapping[str, Mapping[str, str]], environ: Mapping[str, str
                 break
         else:
             tried = ", ".join(f"{k} '{v}'" for k, v in sources.items())
-            missing.append(f"secret '{name}' not found (tried {tried}); set it with "
-                           f"`kailash secrets set` or export the variable")
+            missing.append(
+                f"secret '{name}' not found (tried {tried}); set it with "
+                f"`kailash secrets set` or export the variable"
+            )
     if missing:
         raise UsageError("\n".join(missing))
     return values

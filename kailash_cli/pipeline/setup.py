@@ -32,8 +32,10 @@ def _env_needed(workflow: Workflow) -> list[str]:
 def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> None:
     missing = [name for name in _env_needed(workflow) if name not in environ]
     if missing:
-        raise UsageError(f"missing environment variable(s): {', '.join(missing)}; "
-                         "export them before the run (the workflow needs them)")
+        raise UsageError(
+            f"missing environment variable(s): {', '.join(missing)}; "
+            "export them before the run (the workflow needs them)"
+        )
 
 
 def prepare(compiled: CompiledGraph) -> dict[str, Any]:
@@ -59,30 +61,41 @@ def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
     hashes = {}
     for node_id, node in compiled.nodes.items():
         spec = node.spec
-        shape = {"type": spec.type, "config": spec.config, "when": spec.when,
-                 "inputs": sorted(edge.label for edge in node.inputs),
-                 "depends_on": sorted(spec.depends_on), "fallback": spec.fallback}
+        shape = {
+            "type": spec.type,
+            "config": spec.config,
+            "when": spec.when,
+            "inputs": sorted(edge.label for edge in node.inputs),
+            "depends_on": sorted(spec.depends_on),
+            "fallback": spec.fallback,
+        }
         text = json.dumps(shape, sort_keys=True, default=str)
         hashes[node_id] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return hashes
 
 
-def resume_state(store: Store, run_id: str,
-                 compiled: CompiledGraph) -> tuple[dict[str, Any], dict[str, NodeResult]]:
+def resume_state(
+    store: Store, run_id: str, compiled: CompiledGraph
+) -> tuple[dict[str, Any], dict[str, NodeResult]]:
     """The params and succeeded nodes of the run to resume; refuses what would be unsafe."""
     previous = store.run(run_id)
     if previous is None:
         raise UsageError(f"unknown run id '{run_id}'; `kailash runs list` shows the runs in {store.path}")
     name = compiled.workflow.name
     if previous["workflow"] != name:
-        raise UsageError(f"run {run_id} is a run of workflow '{previous['workflow']}', not '{name}'; "
-                         "resume it with its own workflow file")
+        raise UsageError(
+            f"run {run_id} is a run of workflow '{previous['workflow']}', not '{name}'; "
+            "resume it with its own workflow file"
+        )
     if previous["status"] == "running":
-        raise UsageError(f"run {run_id} is still running (process {previous['pid']}); resume it "
-                         "once it has failed or been interrupted")
+        raise UsageError(
+            f"run {run_id} is still running (process {previous['pid']}); resume it "
+            "once it has failed or been interrupted"
+        )
     if previous["status"] == SUCCEEDED:
-        raise UsageError(f"run {run_id} succeeded; there is nothing to resume "
-                         "(run it again without --resume)")
+        raise UsageError(
+            f"run {run_id} succeeded; there is nothing to resume (run it again without --resume)"
+        )
     current, recorded = node_hashes(compiled), previous["node_hashes"] or {}
     restored: dict[str, NodeResult] = {}
     changed, altered = [], []
@@ -96,15 +109,24 @@ def resume_state(store: Store, run_id: str,
         if (row["extra"] or {}).get("altered"):
             altered.append(node_id)
             continue
-        restored[node_id] = NodeResult(SUCCEEDED, row["attempts"], row["duration_ms"] or 0.0,
-                                       outputs=row["outputs"], restored=True,
-                                       fallback=(row["extra"] or {}).get("fallback"))
+        restored[node_id] = NodeResult(
+            SUCCEEDED,
+            row["attempts"],
+            row["duration_ms"] or 0.0,
+            outputs=row["outputs"],
+            restored=True,
+            fallback=(row["extra"] or {}).get("fallback"),
+        )
     if changed:
-        raise UsageError(f"cannot resume run {run_id}: node(s) {', '.join(sorted(changed))} changed "
-                         "since it ran (type, config, condition or inputs); run the workflow again "
-                         "without --resume")
+        raise UsageError(
+            f"cannot resume run {run_id}: node(s) {', '.join(sorted(changed))} changed "
+            "since it ran (type, config, condition or inputs); run the workflow again "
+            "without --resume"
+        )
     if altered:
-        raise UsageError(f"cannot resume run {run_id}: the recorded outputs of node(s) "
-                         f"{', '.join(sorted(altered))} were masked or had secrets redacted, so they "
-                         "cannot stand in for the real values; run the workflow again without --resume")
+        raise UsageError(
+            f"cannot resume run {run_id}: the recorded outputs of node(s) "
+            f"{', '.join(sorted(altered))} were masked or had secrets redacted, so they "
+            "cannot stand in for the real values; run the workflow again without --resume"
+        )
     return previous["params"] or {}, restored

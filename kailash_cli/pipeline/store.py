@@ -65,8 +65,10 @@ def _guarded(method: _F) -> _F:
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.DatabaseError as e:
-                raise StoreError(f"the run store {self.path} failed: {e}; if the file is damaged, "
-                                 "move it away to start a new store") from None
+                raise StoreError(
+                    f"the run store {self.path} failed: {e}; if the file is damaged, "
+                    "move it away to start a new store"
+                ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -112,8 +114,10 @@ class Store:
             store = cls(db, path)
             store._migrate()
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot open the run store {path}: {e}; check runtime.store in "
-                             "kailash.yaml, or move the file away to start a new store") from None
+            raise StoreError(
+                f"cannot open the run store {path}: {e}; check runtime.store in "
+                "kailash.yaml, or move the file away to start a new store"
+            ) from None
         except OSError as e:
             raise StoreError(f"cannot create the run store {path}: {e.strerror}") from None
         return store
@@ -138,8 +142,10 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0
             if version > SCHEMA_VERSION:
-                raise StoreError(f"{self.path} was written by a newer kailash (store version "
-                                 f"{version}); upgrade kailash to read it")
+                raise StoreError(
+                    f"{self.path} was written by a newer kailash (store version "
+                    f"{version}); upgrade kailash to read it"
+                )
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[step].split(";"):
                     if statement.strip():
@@ -149,13 +155,34 @@ class Store:
     # -- runs -------------------------------------------------------------------------
 
     @_guarded
-    def start_run(self, run_id: str, workflow: str, path: str, started_at: str, params: Any,
-                  node_hashes: dict[str, str], resumed_from: str | None, user: str | None) -> None:
+    def start_run(
+        self,
+        run_id: str,
+        workflow: str,
+        path: str,
+        started_at: str,
+        params: Any,
+        node_hashes: dict[str, str],
+        resumed_from: str | None,
+        user: str | None,
+    ) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO runs (run_id, workflow, workflow_path, status, started_at, pid, "
-                       "params, resumed_from, user, node_hashes) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       (run_id, workflow, path, "running", started_at, os.getpid(), _dumps(params),
-                        resumed_from, user, _dumps(node_hashes)))
+            db.execute(
+                "INSERT INTO runs (run_id, workflow, workflow_path, status, started_at, pid, "
+                "params, resumed_from, user, node_hashes) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    workflow,
+                    path,
+                    "running",
+                    started_at,
+                    os.getpid(),
+                    _dumps(params),
+                    resumed_from,
+                    user,
+                    _dumps(node_hashes),
+                ),
+            )
 
     @_guarded
     def record_nodes(self, run_id: str, rows: list[dict[str, Any]]) -> None:
@@ -164,18 +191,41 @@ class Store:
         with self._tx() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO node_executions VALUES (?,?,?,?,?,?,?,?,?)",
-                [(run_id, r["node_id"], r["status"], r["attempts"], r["duration_ms"], r["error"],
-                  _dumps(r.get("outputs")), _dumps(r.get("extra") or {}), r["position"]) for r in rows])
+                [
+                    (
+                        run_id,
+                        r["node_id"],
+                        r["status"],
+                        r["attempts"],
+                        r["duration_ms"],
+                        r["error"],
+                        _dumps(r.get("outputs")),
+                        _dumps(r.get("extra") or {}),
+                        r["position"],
+                    )
+                    for r in rows
+                ],
+            )
 
     @_guarded
-    def finish_run(self, run_id: str, status: str, finished_at: str, duration_ms: float,
-                   outputs: Any, error: str | None = None, started_at: str | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        finished_at: str,
+        duration_ms: float,
+        outputs: Any,
+        error: str | None = None,
+        started_at: str | None = None,
+    ) -> None:
         """The run's end; ``started_at``, when given, replaces the one recorded at its start
         (the engine's own, so ``runs show`` repeats what ``run --output json`` printed)."""
         with self._tx() as db:
-            db.execute("UPDATE runs SET status=?, finished_at=?, duration_ms=?, outputs=?, error=?, "
-                       "started_at=COALESCE(?, started_at) WHERE run_id=?",
-                       (status, finished_at, duration_ms, _dumps(outputs), error, started_at, run_id))
+            db.execute(
+                "UPDATE runs SET status=?, finished_at=?, duration_ms=?, outputs=?, error=?, "
+                "started_at=COALESCE(?, started_at) WHERE run_id=?",
+                (status, finished_at, duration_ms, _dumps(outputs), error, started_at, run_id),
+            )
 
     def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
         run = dict(row)
@@ -186,8 +236,9 @@ class Store:
         return run
 
     @_guarded
-    def runs(self, *, workflow: str | None = None, status: str | None = None,
-             limit: int = 20) -> list[dict[str, Any]]:
+    def runs(
+        self, *, workflow: str | None = None, status: str | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]:
         self.db.row_factory = sqlite3.Row
         query, args = "SELECT * FROM runs", []
         if workflow:
@@ -205,21 +256,35 @@ class Store:
         if row is None:
             return None
         run = self._run_dict(row)
-        nodes = self.db.execute("SELECT * FROM node_executions WHERE run_id = ? ORDER BY position",
-                                (run_id,)).fetchall()
-        run["nodes"] = {n["node_id"]: {**dict(n), "outputs": _loads(n["outputs"]),
-                                       "extra": _loads(n["extra"])} for n in nodes}
+        nodes = self.db.execute(
+            "SELECT * FROM node_executions WHERE run_id = ? ORDER BY position", (run_id,)
+        ).fetchall()
+        run["nodes"] = {
+            n["node_id"]: {**dict(n), "outputs": _loads(n["outputs"]), "extra": _loads(n["extra"])}
+            for n in nodes
+        }
         return run
 
     # -- dead letters -----------------------------------------------------------------
 
     @_guarded
-    def add_dead_letter(self, run_id: str, workflow: str, node_id: str, node_type: str,
-                        inputs: Any, error: str | None, attempts: int, created_at: str) -> None:
+    def add_dead_letter(
+        self,
+        run_id: str,
+        workflow: str,
+        node_id: str,
+        node_type: str,
+        inputs: Any,
+        error: str | None,
+        attempts: int,
+        created_at: str,
+    ) -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO dead_letters (run_id, workflow, node_id, node_type, inputs, error, "
-                       "attempts, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                       (run_id, workflow, node_id, node_type, _dumps(inputs), error, attempts, created_at))
+            db.execute(
+                "INSERT INTO dead_letters (run_id, workflow, node_id, node_type, inputs, error, "
+                "attempts, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (run_id, workflow, node_id, node_type, _dumps(inputs), error, attempts, created_at),
+            )
 
     @_guarded
     def dead_letters(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -238,8 +303,9 @@ class Store:
     @_guarded
     def breaker(self, workflow: str, node_id: str) -> dict[str, Any]:
         self.db.row_factory = sqlite3.Row
-        row = self.db.execute("SELECT * FROM breakers WHERE workflow = ? AND node_id = ?",
-                              (workflow, node_id)).fetchone()
+        row = self.db.execute(
+            "SELECT * FROM breakers WHERE workflow = ? AND node_id = ?", (workflow, node_id)
+        ).fetchone()
         if row is None:
             return {"state": "closed", "failures": 0, "successes": 0, "opened_at": None}
         return dict(row)
@@ -247,9 +313,17 @@ class Store:
     @_guarded
     def save_breaker(self, workflow: str, node_id: str, state: dict[str, Any]) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO breakers VALUES (?,?,?,?,?,?)",
-                       (workflow, node_id, state["state"], state["failures"], state["successes"],
-                        state["opened_at"]))
+            db.execute(
+                "INSERT OR REPLACE INTO breakers VALUES (?,?,?,?,?,?)",
+                (
+                    workflow,
+                    node_id,
+                    state["state"],
+                    state["failures"],
+                    state["successes"],
+                    state["opened_at"],
+                ),
+            )
 
 
 def now_iso() -> str:

@@ -155,14 +155,15 @@ class SarifReporter:
             artifact: dict[str, str] = {"uri": _uri(p.file, root)}
             if root is not None and p.file and not artifact["uri"].startswith("file:"):
                 artifact["uriBaseId"] = SRCROOT
-            results.append({
-                "ruleId": p.id,
-                "ruleIndex": ids.index(p.id),
-                "level": _SARIF_LEVEL.get(p.severity, "note"),
-                "message": {"text": text},
-                "locations": [{"physicalLocation": {"artifactLocation": artifact,
-                                                    "region": region}}],
-            })
+            results.append(
+                {
+                    "ruleId": p.id,
+                    "ruleIndex": ids.index(p.id),
+                    "level": _SARIF_LEVEL.get(p.severity, "note"),
+                    "message": {"text": text},
+                    "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
+                }
+            )
         driver = {
             "name": context.tool,
             "version": __version__,
@@ -192,17 +193,22 @@ class JunitReporter:
             message = quoteattr(p.message)
             body = escape(text_line(p))
             file = quoteattr(p.file or "")
-            cases.append(f"    <testcase classname={quoteattr(p.id)} name={name} file={file}>\n"
-                         f'      <failure type="{p.severity}" message={message}>{body}</failure>\n'
-                         f"    </testcase>\n")
+            cases.append(
+                f"    <testcase classname={quoteattr(p.id)} name={name} file={file}>\n"
+                f'      <failure type="{p.severity}" message={message}>{body}</failure>\n'
+                f"    </testcase>\n"
+            )
         tool = quoteattr(context.tool)
         if not cases:
             cases.append(f'    <testcase classname={tool} name="no findings"/>\n')
         count = max(len(problems), 1)
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                f'<testsuites name={tool} tests="{count}" failures="{len(problems)}">\n'
-                f'  <testsuite name={tool} tests="{count}" failures="{len(problems)}" errors="0">\n'
-                + "".join(cases) + "  </testsuite>\n</testsuites>\n")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites name={tool} tests="{count}" failures="{len(problems)}">\n'
+            f'  <testsuite name={tool} tests="{count}" failures="{len(problems)}" errors="0">\n'
+            + "".join(cases)
+            + "  </testsuite>\n</testsuites>\n"
+        )
 
 
 REPORTER_BY_NAME: dict[str, Reporter] = {

@@ -39,8 +39,10 @@ def render(result: RunResult) -> str:
     for node_id, node in result.nodes.items():
         labels = _labels(workflow=wf, node=node_id, status=node.status)
         lines.append(f"kailash_node_executions_total{labels} 1")
-    lines += ["# HELP kailash_node_duration_seconds Time a node took, all attempts included.",
-              "# TYPE kailash_node_duration_seconds histogram"]
+    lines += [
+        "# HELP kailash_node_duration_seconds Time a node took, all attempts included.",
+        "# TYPE kailash_node_duration_seconds histogram",
+    ]
     for node_id, node in result.nodes.items():
         if node.status == "skipped":
             continue
@@ -60,17 +62,23 @@ def check_target(path: Path) -> None:
     target = Path(path).expanduser()
     folder = target.parent
     if str(path) == "" or target.is_dir():
-        raise UsageError(f"--metrics-file {path}: is a directory; give a file path, "
-                         f"e.g. --metrics-file {target / 'kailash.prom'}")
+        raise UsageError(
+            f"--metrics-file {path}: is a directory; give a file path, "
+            f"e.g. --metrics-file {target / 'kailash.prom'}"
+        )
     if not folder.exists():
-        raise UsageError(f"--metrics-file {path}: folder {folder} does not exist; "
-                         "create it first (the metrics file's folder is not created)")
+        raise UsageError(
+            f"--metrics-file {path}: folder {folder} does not exist; "
+            "create it first (the metrics file's folder is not created)"
+        )
     if not folder.is_dir():
-        raise UsageError(f"--metrics-file {path}: {folder} is not a folder; "
-                         "give a path in an existing folder")
+        raise UsageError(
+            f"--metrics-file {path}: {folder} is not a folder; give a path in an existing folder"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"--metrics-file {path}: folder {folder} is not writable; "
-                         "choose a folder you can write to")
+        raise UsageError(
+            f"--metrics-file {path}: folder {folder} is not writable; choose a folder you can write to"
+        )
 
 
 def write(result: RunResult, path: Path) -> None:

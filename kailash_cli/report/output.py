@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,8 +33,14 @@ class Output:
     writes, errors included, has them replaced by ``***``.
     """
 
-    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None, *,
-                 log_format: str = "text", verbose: bool = False) -> None:
+    def __init__(
+        self,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        *,
+        log_format: str = "text",
+        verbose: bool = False,
+    ) -> None:
         self._stdout = stdout
         self._stderr = stderr
         self._direct: TextIO | None = None  # during a JSON-logged run: the real stderr
@@ -73,8 +80,12 @@ class Output:
 
     def event(self, event: str, level: str = "info", **fields: Any) -> None:
         """One JSON object a line on stderr (``--log-format json``)."""
-        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level,
-                  "event": event, **fields}
+        record = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": level,
+            "event": event,
+            **fields,
+        }
         self.err(json.dumps(record, default=str))
 
     def stderr_is_terminal(self) -> bool:
@@ -89,7 +100,7 @@ class Output:
         return Console(file=self.stderr, highlight=False, soft_wrap=True)
 
     @contextmanager
-    def node_output(self, current: object, sink: LineSink | None = None) -> Iterator[TextIO]:
+    def node_output(self, current: ContextVar[str | None], sink: LineSink | None = None) -> Iterator[TextIO]:
         """Send what node code prints (Python and its subprocesses) to stderr during a run.
 
         Each complete line goes to ``sink`` (default: stderr as ``[node] text``). Python-level
@@ -104,7 +115,8 @@ class Output:
         if sink is not None and self.json_logs:
             self._direct = real_err
             sys.stderr = RedactingStream(  # type: ignore[assignment]
-                real_err, self.redact, on_line=lambda line: sink(current.get(), line))  # type: ignore[attr-defined]
+                real_err, self.redact, on_line=lambda line: sink(current.get(), line)
+            )
         else:
             sys.stderr = RedactingStream(real_err, self.redact)  # type: ignore[assignment]
         try:
@@ -128,8 +140,9 @@ def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
     widths = [max([abs(w), len(h)] + [len(r[i]) for r in rows]) for i, (h, w) in enumerate(columns)]
 
     def line(cells: list[str]) -> str:
-        parts = [c.rjust(n) if w < 0 else c.ljust(n)
-                 for c, n, (_, w) in zip(cells, widths, columns, strict=True)]
+        parts = [
+            c.rjust(n) if w < 0 else c.ljust(n) for c, n, (_, w) in zip(cells, widths, columns, strict=True)
+        ]
         parts[-1] = cells[-1].rjust(widths[-1]) if columns[-1][1] < 0 else cells[-1]
         return "  ".join(parts)
 
@@ -139,7 +152,7 @@ def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
 class _NodeOutput(io.TextIOBase):
     """Stands in for sys.stdout during a run: lines go to stderr as ``[node] text``."""
 
-    def __init__(self, current: object, sink: LineSink) -> None:
+    def __init__(self, current: ContextVar[str | None], sink: LineSink) -> None:
         self._current = current
         self._sink = sink
         self._partial: dict[str | None, str] = {}
@@ -148,7 +161,7 @@ class _NodeOutput(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        node = self._current.get()  # type: ignore[attr-defined]
+        node = self._current.get()
         buffered = self._partial.pop(node, "") + text
         *lines, rest = buffered.split("\n")
         for line in lines:
@@ -171,8 +184,14 @@ class RedactingStream(io.TextIOBase):
     and uses the unbuffered mode.
     """
 
-    def __init__(self, real: TextIO, redact: Callable[[str], str], *, line_buffered: bool = True,
-                 on_line: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        real: TextIO,
+        redact: Callable[[str], str],
+        *,
+        line_buffered: bool = True,
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
         self.real = real
         self.redact = redact
         self.line_buffered = line_buffered
@@ -226,4 +245,3 @@ def _redirect_fd1() -> int | None:
         return saved
     except (AttributeError, OSError, io.UnsupportedOperation):  # stdout is not a real file
         return None
-

@@ -49,8 +49,9 @@ class LineObserver(RunObserver):
         self.output.err(line)
 
     def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
-        self.output.err(f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; "
-                        f"next in {delay:.2f}s")
+        self.output.err(
+            f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; next in {delay:.2f}s"
+        )
 
 
 class JsonLogObserver(RunObserver):
@@ -73,12 +74,21 @@ class JsonLogObserver(RunObserver):
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         level = "error" if result.status == FAILED and not result.fallback else "info"
-        self.log("node_finished", level, node=node_id, status=result.status, attempts=result.attempts,
-                 duration_ms=round(result.duration_ms, 3), error=result.error, **result.extras())
+        self.log(
+            "node_finished",
+            level,
+            node=node_id,
+            status=result.status,
+            attempts=result.attempts,
+            duration_ms=round(result.duration_ms, 3),
+            error=result.error,
+            **result.extras(),
+        )
 
     def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
-        self.log("node_retrying", "warning", node=node_id, attempt=attempt,
-                 delay_s=round(delay, 3), error=error)
+        self.log(
+            "node_retrying", "warning", node=node_id, attempt=attempt, delay_s=round(delay, 3), error=error
+        )
 
     def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
         self.log("dead_letter", "error", node=node_id, attempts=result.attempts, error=result.error)
@@ -89,8 +99,14 @@ class JsonLogObserver(RunObserver):
         return True
 
     def run_finished(self, result: RunResult) -> None:
-        self.log("run_finished", "info" if result.succeeded else "error", status=result.status,
-                 duration_ms=round(result.duration_ms, 3), nodes=result.counts(), error=result.error)
+        self.log(
+            "run_finished",
+            "info" if result.succeeded else "error",
+            status=result.status,
+            duration_ms=round(result.duration_ms, 3),
+            nodes=result.counts(),
+            error=result.error,
+        )
 
 
 class LiveObserver(RunObserver):
@@ -110,8 +126,13 @@ class LiveObserver(RunObserver):
         from rich.live import Live
 
         self.types, self.hidden = run.types, run.hidden
-        self.live = Live(console=self.output.rich_stderr(live=True), refresh_per_second=8,
-                         redirect_stdout=False, get_renderable=self._table, transient=False)
+        self.live = Live(
+            console=self.output.rich_stderr(live=True),
+            refresh_per_second=8,
+            redirect_stdout=False,
+            get_renderable=self._table,
+            transient=False,
+        )
         self.live.start()
 
     def run_finished(self, result: RunResult) -> None:
@@ -134,8 +155,13 @@ class LiveObserver(RunObserver):
             if status == "running":
                 ms = (time.perf_counter() - self.started[node_id]) * 1000
             took = f"{ms:.0f} ms" if status not in ("waiting", SKIPPED) else ""
-            table.add_row(node_id, self.types[node_id], f"[{styles.get(status, 'dim')}]{status}[/]",
-                          took, self.output.redact(note)[:80])
+            table.add_row(
+                node_id,
+                self.types[node_id],
+                f"[{styles.get(status, 'dim')}]{status}[/]",
+                took,
+                self.output.redact(note)[:80],
+            )
         if len(self.types) > self.MAX_ROWS:
             counts: dict[str, int] = {}
             for node_id in self.types:

@@ -21,12 +21,25 @@ from typing import Any
 
 from kailash_cli.schema.keywords import KEYWORDS, Check, Unsupported, always, every, never
 
-_ANNOTATIONS = frozenset({"$schema", "$defs", "$comment", "title", "description", "default",
-                          "examples", "deprecated", "readOnly", "writeOnly"})
+_ANNOTATIONS = frozenset(
+    {
+        "$schema",
+        "$defs",
+        "$comment",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
 
 
-def compile_schema(schema: Any, *, ignore_root_required: bool = False,
-                   expressions: bool = False) -> Check | None:
+def compile_schema(
+    schema: Any, *, ignore_root_required: bool = False, expressions: bool = False
+) -> Check | None:
     """A predicate equal to ``Draft202012Validator(schema).is_valid``, or None.
 
     ``ignore_root_required`` leaves out the top-level ``required`` keyword: the answer is

@@ -42,6 +42,7 @@ def every(checks: list[Check]) -> Check:
             if not check(instance):
                 return False
         return True
+
     return check_all
 
 
@@ -68,7 +69,6 @@ def _type_test(name: str) -> Check:
     raise Unsupported(name)
 
 
-
 def _properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
     checks = {name: c.compile(sub) for name, sub in value.items()}
 
@@ -80,6 +80,7 @@ def _properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
             if sub is not None and not sub(item):
                 return False
         return True
+
     return check
 
 
@@ -89,8 +90,10 @@ def _pattern_properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Chec
     def check(instance: Any) -> bool:
         if not isinstance(instance, dict):
             return True
-        return all(sub(item) for pattern, sub in checks for key, item in instance.items()
-                   if re.search(pattern, key))
+        return all(
+            sub(item) for pattern, sub in checks for key, item in instance.items() if re.search(pattern, key)
+        )
+
     return check
 
 
@@ -106,6 +109,7 @@ def _additional_properties(c: Compiler, value: Any, schema: dict[str, Any]) -> C
             if key not in known and not (patterns and re.search(patterns, key)) and not extra(item):
                 return False
         return True
+
     return check
 
 
@@ -131,12 +135,14 @@ def _size(kind: type[Sized], least: bool) -> Callable[[Compiler, Any, dict[str, 
         if least:
             return lambda instance: not isinstance(instance, kind) or not len(instance) < value
         return lambda instance: not isinstance(instance, kind) or not len(instance) > value
+
     return build
 
 
 def _bound(test: Callable[[Any, Any], bool]) -> Callable[[Compiler, Any, dict[str, Any]], Check]:
     def build(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
         return lambda instance: not is_number(instance) or test(instance, value)
+
     return build
 
 
@@ -188,6 +194,7 @@ def _unique_items(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
 
             slow.append(Draft202012Validator({"uniqueItems": True}).is_valid)
         return slow[0](instance)
+
     return check
 
 

@@ -26,8 +26,13 @@ if TYPE_CHECKING:  # jsonschema is imported only when a value is invalid (fastch
 
 _HERE = Path(__file__).resolve().parent.parent
 _TYPE_NAMES = {
-    "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
-    "array": "a list", "object": "a mapping", "null": "null",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
 }
 
 
@@ -52,8 +57,7 @@ def _validator(name: str) -> Draft202012Validator:
 
 @cache
 def _fast_check(name: str, skip_required: bool, expressions: bool) -> Check | None:
-    return compile_schema(load_schema(name), ignore_root_required=skip_required,
-                          expressions=expressions)
+    return compile_schema(load_schema(name), ignore_root_required=skip_required, expressions=expressions)
 
 
 def property_defaults(name: str) -> dict[str, Any]:
@@ -62,9 +66,15 @@ def property_defaults(name: str) -> dict[str, Any]:
 
 
 def describe_type(value: Any) -> str:
-    for json_type, python_types in (("null", type(None)), ("boolean", bool), ("integer", int),
-                                    ("number", float), ("string", str), ("array", list),
-                                    ("object", dict)):
+    for json_type, python_types in (
+        ("null", type(None)),
+        ("boolean", bool),
+        ("integer", int),
+        ("number", float),
+        ("string", str),
+        ("array", list),
+        ("object", dict),
+    ):
         if isinstance(value, python_types):
             return json_type
     return type(value).__name__
@@ -128,26 +138,46 @@ def _convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Prob
             return _convert(deepest, doc, path[: len(path) - len(error.relative_path)])
     if keyword == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
-        return [doc.problem("KV101", f"{where}: missing required field '{k}'", path,
-                            fix=f"add '{k}:' to {where}") for k in missing]
+        return [
+            doc.problem("KV101", f"{where}: missing required field '{k}'", path, fix=f"add '{k}:' to {where}")
+            for k in missing
+        ]
     if keyword == "additionalProperties":
         known, patterns = _schema_props(error.schema)
-        extra = [k for k in error.instance if k not in known
-                 and not any(re.search(p, k) for p in patterns)]
-        return [doc.problem("KV102", f"{where}: unknown field '{k}'{did_you_mean(k, known)}",
-                            (*path, k), key=True, fix=f"remove '{k}' or use one of: "
-                            + ", ".join(sorted(known))) for k in extra]
+        extra = [k for k in error.instance if k not in known and not any(re.search(p, k) for p in patterns)]
+        return [
+            doc.problem(
+                "KV102",
+                f"{where}: unknown field '{k}'{did_you_mean(k, known)}",
+                (*path, k),
+                key=True,
+                fix=f"remove '{k}' or use one of: " + ", ".join(sorted(known)),
+            )
+            for k in extra
+        ]
     if keyword == "type":
         return _type_problem(doc, path, where, _as_list(error.validator_value), error.instance)
     if keyword == "enum":
         options = ", ".join(json.dumps(v) for v in error.validator_value)
         hint = did_you_mean(str(error.instance), [str(v) for v in error.validator_value])
-        return [doc.problem("KV104", f"{where}: {json.dumps(error.instance)} is not allowed{hint}",
-                            path, fix=f"use one of: {options}")]
+        return [
+            doc.problem(
+                "KV104",
+                f"{where}: {json.dumps(error.instance)} is not allowed{hint}",
+                path,
+                fix=f"use one of: {options}",
+            )
+        ]
     if "propertyNames" in list(error.relative_schema_path)[-2:]:  # a bad key: locate the key
-        return [doc.problem("KV104", f"{where}: name '{error.instance}' is not allowed",
-                            (*path, str(error.instance)), key=True,
-                            fix="use letters, digits and '_', not starting with a digit")]
+        return [
+            doc.problem(
+                "KV104",
+                f"{where}: name '{error.instance}' is not allowed",
+                (*path, str(error.instance)),
+                key=True,
+                fix="use letters, digits and '_', not starting with a digit",
+            )
+        ]
     message = error.message.replace("\n", " ")
     return [doc.problem("KV104", f"{where}: {message}", path, fix=_fix_for(error))]
 
@@ -156,11 +186,18 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _type_problem(doc: Document, path: JsonPath, where: str, names: list[str],
-                  instance: Any) -> list[Problem]:
+def _type_problem(
+    doc: Document, path: JsonPath, where: str, names: list[str], instance: Any
+) -> list[Problem]:
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-    return [doc.problem("KV103", f"{where} must be {wanted}, got {describe_type(instance)}",
-                        path, fix=f"write {wanted} here")]
+    return [
+        doc.problem(
+            "KV103",
+            f"{where} must be {wanted}, got {describe_type(instance)}",
+            path,
+            fix=f"write {wanted} here",
+        )
+    ]
 
 
 def _alternative_keys(error: ValidationError) -> list[str]:
@@ -175,8 +212,9 @@ def _alternative_keys(error: ValidationError) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _alternatives_problem(doc: Document, path: JsonPath, where: str, error: ValidationError,
-                          keys: list[str]) -> Problem:
+def _alternatives_problem(
+    doc: Document, path: JsonPath, where: str, error: ValidationError, keys: list[str]
+) -> Problem:
     quoted = [f"'{k}'" for k in keys]
     choice = ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
     title = error.schema.get("title") if isinstance(error.schema, dict) else None
@@ -186,8 +224,7 @@ def _alternatives_problem(doc: Document, path: JsonPath, where: str, error: Vali
     present = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
     if error.validator == "oneOf":
         message = f"{who} needs exactly one of {choice}"
-        fix = (f"keep only one of {', '.join(quoted)}" if len(present) > 1
-               else f"add {choice}")
+        fix = f"keep only one of {', '.join(quoted)}" if len(present) > 1 else f"add {choice}"
     else:
         message, fix = f"{who} needs at least one of {choice}", f"add {choice}"
     return doc.problem("KV104", message, path, fix=fix)
@@ -243,13 +280,23 @@ def _description(error: ValidationError) -> str | None:
         desc = current.schema.get("description") if isinstance(current.schema, dict) else None
         if isinstance(desc, str):
             return desc
-        current = current.parent if current.parent is not None and \
-            current.parent.validator in ("anyOf", "oneOf") else None
+        current = (
+            current.parent
+            if current.parent is not None and current.parent.validator in ("anyOf", "oneOf")
+            else None
+        )
     return None
 
 
-def validate(doc: Document, instance: Any, name: str, base: JsonPath = (),
-             *, skip_required: bool = False, expressions: bool = False) -> list[Problem]:
+def validate(
+    doc: Document,
+    instance: Any,
+    name: str,
+    base: JsonPath = (),
+    *,
+    skip_required: bool = False,
+    expressions: bool = False,
+) -> list[Problem]:
     """Validate ``instance`` (found at ``base`` in ``doc``) against schema ``name``.
 
     With ``expressions`` (node configs), values that are expressions (``${...}``) are

@@ -46,8 +46,9 @@ def test_clean_project_exits_0_with_summary(run_cli: RunCli) -> None:
 
 
 def test_findings_exit_1_sorted_by_file_and_line(run_cli: RunCli) -> None:
-    result = run_cli("check-deploy", ".", "--select", "KD5", cwd=FIXTURES / "dependencies" / "bad",
-                     extra_env=NO_CI)
+    result = run_cli(
+        "check-deploy", ".", "--select", "KD5", cwd=FIXTURES / "dependencies" / "bad", extra_env=NO_CI
+    )
 
     assert result.returncode == 0  # warnings only: below the default fail level
     assert result.stdout.splitlines() == [
@@ -126,8 +127,9 @@ def test_missing_default_config_exits_2(tmp_path: Path, run_cli: RunCli) -> None
 def test_explicit_config(tmp_path: Path, run_cli: RunCli) -> None:
     write_file(tmp_path, "conf/prod.yaml", "runtime: {max_concurrency: 2}\n")
 
-    result = run_cli("check-deploy", "-c", "conf/prod.yaml", "--select", "KD701", cwd=tmp_path,
-                     extra_env=NO_CI)
+    result = run_cli(
+        "check-deploy", "-c", "conf/prod.yaml", "--select", "KD701", cwd=tmp_path, extra_env=NO_CI
+    )
 
     assert (result.returncode, result.stdout) == (
         1,
@@ -153,7 +155,12 @@ def test_list_prints_the_catalogue(run_cli: RunCli) -> None:
 
 def test_json_format(run_cli: RunCli) -> None:
     result = run_cli(
-        "check-deploy", "--select", "KD703", "-f", "json", cwd=FIXTURES / "kailash_config" / "bad",
+        "check-deploy",
+        "--select",
+        "KD703",
+        "-f",
+        "json",
+        cwd=FIXTURES / "kailash_config" / "bad",
         extra_env=NO_CI,
     )
 
@@ -382,8 +389,16 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
     outside = write_file(tmp_path, "secrets/prod.env", "CACHE_URL=redis://cache.example.com:6379/0\n")
 
     result = run_cli(
-        "check-deploy", root, "--select", "KD401", "-f", "sarif", "--env-file", outside,
-        cwd=tmp_path, extra_env=NO_CI,
+        "check-deploy",
+        root,
+        "--select",
+        "KD401",
+        "-f",
+        "sarif",
+        "--env-file",
+        outside,
+        cwd=tmp_path,
+        extra_env=NO_CI,
     )
 
     run = json.loads(result.stdout)["runs"][0]
@@ -397,8 +412,15 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
 
     # run from DIR, the env file given relative to it ("../secrets/prod.env")
     inside = run_cli(
-        "check-deploy", "--select", "KD401", "-f", "sarif", "--env-file", "../secrets/prod.env",
-        cwd=root, extra_env=NO_CI,
+        "check-deploy",
+        "--select",
+        "KD401",
+        "-f",
+        "sarif",
+        "--env-file",
+        "../secrets/prod.env",
+        cwd=root,
+        extra_env=NO_CI,
     )
     results = json.loads(inside.stdout)["runs"][0]["results"]
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == uris

@@ -44,11 +44,16 @@ def queue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
 
 
 def _letter(letter_id: int, run_id: str, row: int) -> dict[str, Any]:
-    return {"id": letter_id, "run_id": run_id, "workflow": "letters", "node_id": "parse",
-            "node_type": "PythonCodeNode",
-            "inputs": {"code": "raise ValueError(f'bad row {rows[-1]}')", "strict": True,
-                       "rows": [1, 2, row]},
-            "error": f"ValueError: bad row {row}", "attempts": 2}
+    return {
+        "id": letter_id,
+        "run_id": run_id,
+        "workflow": "letters",
+        "node_id": "parse",
+        "node_type": "PythonCodeNode",
+        "inputs": {"code": "raise ValueError(f'bad row {rows[-1]}')", "strict": True, "rows": [1, 2, row]},
+        "error": f"ValueError: bad row {row}",
+        "attempts": 2,
+    }
 
 
 def test_list_json_newest_first_with_inputs_and_error(queue: tuple[Path, list[str]]) -> None:
@@ -59,7 +64,9 @@ def test_list_json_newest_first_with_inputs_and_error(queue: tuple[Path, list[st
     letters = json.loads(proc.stdout)
     assert proc.returncode == 0
     assert [{k: v for k, v in d.items() if k != "created_at"} for d in letters] == [
-        _letter(2, second, 4), _letter(1, first, 3)]
+        _letter(2, second, 4),
+        _letter(1, first, 3),
+    ]
     assert all(d["created_at"].endswith("+00:00") for d in letters)
     limited = json.loads(kailash("dlq", "list", "-n", "1", "-o", "json", cwd=project).stdout)
     assert [d["id"] for d in limited] == [2]
@@ -105,12 +112,16 @@ def test_show_one_letter(queue: tuple[Path, list[str]]) -> None:
     ]
 
 
-@pytest.mark.parametrize(("letter_id", "message"), [
-    ("99", "error: no dead letter 99; `kailash dlq list` shows them"),
-    ("abc", "error: dead letter id must be a number, got 'abc'"),
-])
-def test_show_an_unknown_letter_is_exit_2(queue: tuple[Path, list[str]], letter_id: str,
-                                          message: str) -> None:
+@pytest.mark.parametrize(
+    ("letter_id", "message"),
+    [
+        ("99", "error: no dead letter 99; `kailash dlq list` shows them"),
+        ("abc", "error: dead letter id must be a number, got 'abc'"),
+    ],
+)
+def test_show_an_unknown_letter_is_exit_2(
+    queue: tuple[Path, list[str]], letter_id: str, message: str
+) -> None:
     project, _ = queue
 
     proc = kailash("dlq", "show", letter_id, cwd=project)

@@ -89,8 +89,11 @@ def test_mermaid_is_the_default(tmp_path: Path, run_cli: RunCli) -> None:
 
 
 def test_graph_of_a_single_node(tmp_path: Path, run_cli: RunCli) -> None:
-    write_file(tmp_path, "wf.yaml",
-               'name: one\nnodes:\n  only: {type: PythonCodeNode, config: {code: "result = 1"}}\n')
+    write_file(
+        tmp_path,
+        "wf.yaml",
+        'name: one\nnodes:\n  only: {type: PythonCodeNode, config: {code: "result = 1"}}\n',
+    )
 
     result = run_cli("graph", "wf.yaml", "-f", "ascii", cwd=tmp_path)
 
@@ -116,7 +119,8 @@ def test_invalid_workflow_exits_2_with_the_findings(tmp_path: Path, run_cli: Run
     assert result.stderr == (
         "wf.yaml:16:18: error KV205: node 'end': depends_on names itself; fix: name another node id in "
         "depends_on\n"
-        "error: the workflow is invalid: 1 error(s); fix them and try again\n")
+        "error: the workflow is invalid: 1 error(s); fix them and try again\n"
+    )
 
 
 def test_cycle_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
@@ -127,7 +131,8 @@ def test_cycle_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == (
         "wf.yaml:10:3: error KV207: cycle between nodes: score -> end -> score; fix: remove one of the "
-        "connections, depends_on entries or ${nodes...} references on this cycle")
+        "connections, depends_on entries or ${nodes...} references on this cycle"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -137,7 +142,8 @@ def test_missing_workflow_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == (
         "missing.yaml: error KV001: cannot read file: No such file or directory; fix: check the path and its "
-        "permissions")
+        "permissions"
+    )
 
 
 def test_bad_format_exits_2(tmp_path: Path, run_cli: RunCli) -> None:

@@ -42,11 +42,11 @@ def test_show_one_type(name: str, run_cli: RunCli) -> None:
     for heading in ("Parameters (* required):", "Outputs:", "Example:"):
         assert heading in lines
     assert "Inputs: every parameter can also be set by a connection to <node>.<parameter>." in lines
-    params = lines[lines.index("Parameters (* required):") + 1: lines.index("Outputs:")]
+    params = lines[lines.index("Parameters (* required):") + 1 : lines.index("Outputs:")]
     for param in node_type.parameters():
         mark = "*" if param in node_type.required() else " "
         assert any(line.startswith(f"  {mark} {param} ") for line in params), (param, params)
-    example = lines[lines.index("Example:") + 1:]
+    example = lines[lines.index("Example:") + 1 :]
     assert example == [f"  {line}" for line in node_type.example.rstrip().splitlines()]
 
 
@@ -61,7 +61,8 @@ def test_show_one_type_as_json(name: str, run_cli: RunCli) -> None:
     assert info["type"] == name
     assert [p["name"] for p in info["parameters"]] == list(load_schema(f"nodes/{name}")["properties"])
     assert [p["name"] for p in info["parameters"] if p["required"]] == [
-        p for p in load_schema(f"nodes/{name}")["properties"] if p in node_type.required()]
+        p for p in load_schema(f"nodes/{name}")["properties"] if p in node_type.required()
+    ]
     assert info["outputs"] == list(node_type.declared_outputs)
     assert info["example"] == node_type.example
 
@@ -70,8 +71,9 @@ def test_show_csv_reader_exactly(run_cli: RunCli) -> None:
     result = run_cli("nodes", "CSVReaderNode")
 
     params = result.stdout.split("Parameters (* required):\n")[1].split("\n\n")[0].splitlines()
-    assert params[0] == ("  * file_path        string                 "
-                         "File path, relative to the workflow file.")
+    assert params[0] == (
+        "  * file_path        string                 File path, relative to the workflow file."
+    )
     assert result.stdout.split("Outputs:\n")[1].split("\n\n")[0] == "  data"
 
 
@@ -80,8 +82,9 @@ def test_outputs_of_open_types_are_explained(run_cli: RunCli) -> None:
     switch = run_cli("nodes", "SwitchNode").stdout
 
     assert "  result             the return value (inline code: the variable result);\n" in python
-    assert ("    (any other key)    any                    "
-            "passed to the function as a keyword argument\n") in python
+    assert (
+        "    (any other key)    any                    passed to the function as a keyword argument\n"
+    ) in python
     assert "  true_output, false_output (condition) or case_<value>, default (cases);\n" in switch
 
 
@@ -89,15 +92,19 @@ def test_unknown_type_exits_2_with_a_suggestion(run_cli: RunCli) -> None:
     result = run_cli("nodes", "CsvReaderNode")
 
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == ("error: unknown node type 'CsvReaderNode' (did you mean 'CSVReaderNode'?); "
-                             "run `kailash nodes` to list them\n")
+    assert result.stderr == (
+        "error: unknown node type 'CsvReaderNode' (did you mean 'CSVReaderNode'?); "
+        "run `kailash nodes` to list them\n"
+    )
 
 
 def test_unknown_type_without_a_close_match(run_cli: RunCli) -> None:
     result = run_cli("nodes", "Teleporter")
 
     assert (result.returncode, result.stderr) == (
-        2, "error: unknown node type 'Teleporter'; run `kailash nodes` to list them\n")
+        2,
+        "error: unknown node type 'Teleporter'; run `kailash nodes` to list them\n",
+    )
 
 
 # -- every node type is complete: registry entry, schema file, example, tests --------------------

@@ -44,8 +44,9 @@ def _document(proc: subprocess.CompletedProcess[str], code: int | None) -> dict[
     return json.loads(proc.stdout)
 
 
-def run_json(project: Path, workflow: str, *args: str, env: dict[str, str] | None = None,
-             code: int | None = 0) -> dict[str, Any]:
+def run_json(
+    project: Path, workflow: str, *args: str, env: dict[str, str] | None = None, code: int | None = 0
+) -> dict[str, Any]:
     return _document(kailash("run", workflow, "-o", "json", *args, cwd=project, extra_env=env), code)
 
 
@@ -113,23 +114,30 @@ def test_retry_attempts_delays_and_retry_on(project: Path) -> None:
     }
     assert [calls(project, n) for n in ("linear", "capped", "not_retried", "exhausted")] == [3, 5, 1, 2]
     retries = sorted(line for line in proc.stderr.splitlines() if line.startswith("retry "))
-    assert retries == sorted([
-        # linear, 0.2 s base, no jitter: waits 0.2 + 0.4 before attempt 3
-        "retry linear       attempt 1 failed: ConnectionError: call 1 failed; next in 0.20s",
-        "retry linear       attempt 2 failed: ConnectionError: call 2 failed; next in 0.40s",
-        # exponential 0.1, 0.2, 0.4, 0.8 capped at 0.1 each: 0.4 s, not 1.5 s
-        *(f"retry capped       attempt {n} failed: TimeoutError: call {n} failed; next in 0.10s"
-          for n in range(1, 5)),
-        "retry exhausted    attempt 1 failed: ConnectionError: call 1 failed; next in 0.00s",
-    ])
+    assert retries == sorted(
+        [
+            # linear, 0.2 s base, no jitter: waits 0.2 + 0.4 before attempt 3
+            "retry linear       attempt 1 failed: ConnectionError: call 1 failed; next in 0.20s",
+            "retry linear       attempt 2 failed: ConnectionError: call 2 failed; next in 0.40s",
+            # exponential 0.1, 0.2, 0.4, 0.8 capped at 0.1 each: 0.4 s, not 1.5 s
+            *(
+                f"retry capped       attempt {n} failed: TimeoutError: call {n} failed; next in 0.10s"
+                for n in range(1, 5)
+            ),
+            "retry exhausted    attempt 1 failed: ConnectionError: call 1 failed; next in 0.00s",
+        ]
+    )
     assert doc["nodes"]["linear"]["duration_ms"] >= 600  # the waits happened: lower bounds only
     assert doc["nodes"]["capped"]["duration_ms"] >= 400
     stored = show(project, doc["run_id"])
     assert nodes(stored, "status", "attempts") == nodes(doc, "status", "attempts")
     text = kailash("runs", "show", doc["run_id"], cwd=project).stdout.splitlines()
     assert [line.split()[:4] for line in text[1:5]] == [
-        ["succeeded", "linear", "attempts", "3"], ["succeeded", "capped", "attempts", "5"],
-        ["failed", "not_retried", "attempts", "1"], ["failed", "exhausted", "attempts", "2"]]
+        ["succeeded", "linear", "attempts", "3"],
+        ["succeeded", "capped", "attempts", "5"],
+        ["failed", "not_retried", "attempts", "1"],
+        ["failed", "exhausted", "attempts", "2"],
+    ]
 
 
 # -- timeouts ---------------------------------------------------------------------------
@@ -207,8 +215,9 @@ nodes:
 
 def _breaker_row(project: Path) -> tuple[Any, ...]:
     db = sqlite3.connect(project / ".kailash" / "kailash.db")
-    row = db.execute("SELECT state, failures, successes FROM breakers WHERE workflow = 'breaker' "
-                     "AND node_id = 'call'").fetchone()
+    row = db.execute(
+        "SELECT state, failures, successes FROM breakers WHERE workflow = 'breaker' AND node_id = 'call'"
+    ).fetchone()
     db.close()
     return tuple(row)
 
@@ -237,7 +246,9 @@ def test_circuit_breaker_opens_persists_across_runs_half_opens_and_closes(projec
     after = time.time()
 
     assert [first["nodes"]["call"]["error"], second["nodes"]["call"]["error"]] == [
-        "ConnectionError: call 1 failed", "ConnectionError: call 2 failed"]
+        "ConnectionError: call 1 failed",
+        "ConnectionError: call 2 failed",
+    ]
     assert calls(project, "call") == 2  # the third run did not call it
     assert nodes(refused, "status", "attempts") == {"call": ("failed", 0)}
     # the refusal was decided between before and after: the seconds left lie between these bounds
@@ -245,7 +256,9 @@ def test_circuit_breaker_opens_persists_across_runs_half_opens_and_closes(projec
     waits = range(int(f"{60 - (after - opened_at):.0f}"), int(f"{60 - (before - opened_at):.0f}") + 1)
     assert refused["nodes"]["call"]["error"] in [
         f"CircuitOpenError: circuit breaker is open after 2 failure(s); the node was not called "
-        f"(next trial in {wait}s)" for wait in waits]
+        f"(next trial in {wait}s)"
+        for wait in waits
+    ]
     assert _breaker_row(project) == ("open", 2, 0)
 
     write(project / "wf.yaml", BREAKER.replace("RECOVERY", "0.5"))  # same workflow and node: same breaker
@@ -314,7 +327,9 @@ def test_a_fallback_chain_runs_with_the_primary_inputs_and_stands_in(project: Pa
 
 
 def test_fallback_connections_and_loops_are_validation_errors(project: Path) -> None:
-    write(project / "inputs.yaml", """\
+    write(
+        project / "inputs.yaml",
+        """\
         name: inputs
         nodes:
           src: {type: PythonCodeNode, config: {code: "result = 1"}}
@@ -322,15 +337,19 @@ def test_fallback_connections_and_loops_are_validation_errors(project: Path) -> 
           b: {type: PythonCodeNode, config: {code: "result = x"}}
           c: {type: PythonCodeNode, config: {code: "result = y"}}
         connections: ["src.result -> b.x", "b.result -> c.y"]
-        """)
-    write(project / "loop.yaml", """\
+        """,
+    )
+    write(
+        project / "loop.yaml",
+        """\
         name: loop
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = 1"}, fallback: b}
           b: {type: PythonCodeNode, config: {code: "result = 2"}, fallback: a}
           c: {type: PythonCodeNode, config: {code: "result = 3"}, fallback: c}
           d: {type: PythonCodeNode, config: {code: "result = 4"}, fallback: nope}
-        """)
+        """,
+    )
 
     proc = kailash("validate", "inputs.yaml", "loop.yaml", cwd=project)
     refused = kailash("run", "loop.yaml", cwd=project)
@@ -419,11 +438,16 @@ def test_dead_letters_and_the_store_never_hold_the_secret(project: Path) -> None
     stored = show(project, doc["run_id"])
 
     assert json.loads(letter.stdout) == {
-        "id": letter_id, "run_id": doc["run_id"], "workflow": "secretive", "node_id": "call",
-        "node_type": "PythonCodeNode", "attempts": 2,
+        "id": letter_id,
+        "run_id": doc["run_id"],
+        "workflow": "secretive",
+        "node_id": "call",
+        "node_type": "PythonCodeNode",
+        "attempts": 2,
         "inputs": {"function": "./fns.py:boom", "name": "call", "x": 5, "token": "***"},
         "error": "ConnectionError: call is down (x=5, token=***)",
-        "created_at": json.loads(letter.stdout)["created_at"]}
+        "created_at": json.loads(letter.stdout)["created_at"],
+    }
     assert stored["nodes"]["call"]["error"] == "ConnectionError: call is down (x=5, token=***)"
     assert stored["outputs"] == {"echo": {"result": {"header": "Bearer ***"}}}
     assert stored["outputs"] == doc["outputs"]
@@ -438,6 +462,7 @@ def test_dead_letters_and_the_store_never_hold_the_secret(project: Path) -> None
 
 # -- the store --------------------------------------------------------------------------
 
+
 def test_the_store_is_created_on_first_use_beside_the_config_or_in_the_cwd(project: Path) -> None:
     write(project / "flows" / "hello.yaml", HELLO)
     write(project / "proj" / "kailash.yaml", "runtime:\n  store: state/runs.db\n")
@@ -450,7 +475,10 @@ def test_the_store_is_created_on_first_use_beside_the_config_or_in_the_cwd(proje
     listed = kailash("runs", "list", "-c", "proj/kailash.yaml", "-o", "json", cwd=project)
 
     assert sorted(str(p.relative_to(project)) for p in project.rglob("*.db")) == [
-        "cwd/.kailash/kailash.db", "plain/.kailash/kailash.db", "proj/state/runs.db"]
+        "cwd/.kailash/kailash.db",
+        "plain/.kailash/kailash.db",
+        "proj/state/runs.db",
+    ]
     assert [r["workflow"] for r in json.loads(listed.stdout)] == ["hello"]
     db = sqlite3.connect(project / "proj" / "state" / "runs.db")
     assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
@@ -460,13 +488,16 @@ def test_the_store_is_created_on_first_use_beside_the_config_or_in_the_cwd(proje
 
 @pytest.mark.e2e
 def test_concurrent_runs_share_one_new_store(project: Path) -> None:
-    write(project / "wf.yaml", """\
+    write(
+        project / "wf.yaml",
+        """\
         name: busy
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = list(range(100))"}}
           b: {type: PythonCodeNode, config: {code: "result = sum(x)"}}
         connections: ["a.result -> b.x"]
-        """)
+        """,
+    )
 
     procs = [popen_run(project, "wf.yaml") for _ in range(5)]
     finished = [p.communicate(timeout=60) for p in procs]
@@ -527,7 +558,10 @@ def test_sigkill_leaves_an_interrupted_run_that_resumes(project: Path) -> None:
     resumed = run_json_e2e(project, "wf.yaml", "--resume", killed)
 
     assert nodes(resumed, "status", "restored") == {
-        "first": ("succeeded", True), "nap": ("succeeded", None), "last": ("succeeded", None)}
+        "first": ("succeeded", True),
+        "nap": ("succeeded", None),
+        "last": ("succeeded", None),
+    }
     assert [calls(project, n) for n in ("first", "nap", "last")] == [1, 2, 1]
     assert show(project, resumed["run_id"])["resumed_from"] == killed
 
@@ -564,8 +598,10 @@ def test_a_corrupt_store_is_one_clear_line_and_exit_2(project: Path) -> None:
     ran = kailash("run", "wf.yaml", cwd=project)
     listed = kailash("runs", "list", cwd=project)
 
-    message = (f"error: cannot open the run store {store}: file is not a database; check runtime.store "
-               "in kailash.yaml, or move the file away to start a new store")
+    message = (
+        f"error: cannot open the run store {store}: file is not a database; check runtime.store "
+        "in kailash.yaml, or move the file away to start a new store"
+    )
     for proc in (ran, listed):
         assert proc.returncode == 2
         assert proc.stderr.splitlines() == [message]
@@ -583,7 +619,7 @@ def test_damage_inside_the_store_is_exit_2_not_a_crash(project: Path) -> None:
     db.close()
     data = bytearray(store.read_bytes())
     for page in pages:
-        data[(page - 1) * page_size: page * page_size] = b"\x5a" * page_size
+        data[(page - 1) * page_size : page * page_size] = b"\x5a" * page_size
     store.write_bytes(bytes(data))
 
     listed = kailash("runs", "list", cwd=project)
@@ -591,7 +627,8 @@ def test_damage_inside_the_store_is_exit_2_not_a_crash(project: Path) -> None:
     assert listed.returncode == 2
     assert listed.stderr.splitlines() == [
         f"error: the run store {store} failed: database disk image is malformed; if the file is damaged, "
-        "move it away to start a new store"]
+        "move it away to start a new store"
+    ]
 
 
 # -- resume -----------------------------------------------------------------------------
@@ -627,9 +664,13 @@ def test_resume_after_fixing_the_cause_runs_only_what_did_not_succeed(project: P
 
     assert with_params.returncode == 2
     assert with_params.stderr.splitlines() == [
-        "error: --resume uses the params of the run it resumes; drop -p/--params-file"]
+        "error: --resume uses the params of the run it resumes; drop -p/--params-file"
+    ]
     assert nodes(resumed, "status", "restored") == {
-        "first": ("succeeded", True), "second": ("succeeded", None), "third": ("succeeded", None)}
+        "first": ("succeeded", True),
+        "second": ("succeeded", None),
+        "third": ("succeeded", None),
+    }
     assert resumed["outputs"]["first"] == {"result": {"got": 5, "by": "first"}}  # the params of the run
     assert resumed["outputs"]["third"] == {"result": {"got": "fixed", "by": "third"}}
     assert [calls(project, n) for n in ("first", "second", "third")] == [1, 2, 1]
@@ -637,7 +678,8 @@ def test_resume_after_fixing_the_cause_runs_only_what_did_not_succeed(project: P
     assert again.returncode == 2
     assert again.stderr.splitlines() == [
         f"error: run {resumed['run_id']} succeeded; there is nothing to resume (run it again without "
-        "--resume)"]
+        "--resume)"
+    ]
 
 
 def test_resume_refuses_another_workflow_and_changed_succeeded_nodes(project: Path) -> None:
@@ -654,13 +696,16 @@ def test_resume_refuses_another_workflow_and_changed_succeeded_nodes(project: Pa
     assert [p.returncode for p in (other, changed, unknown)] == [2, 2, 2]
     assert other.stderr.splitlines() == [
         f"error: run {run_id} is a run of workflow 'resumable', not 'other'; resume it with its own "
-        "workflow file"]
+        "workflow file"
+    ]
     assert changed.stderr.splitlines() == [
         f"error: cannot resume run {run_id}: node(s) first changed since it ran (type, config, condition "
-        "or inputs); run the workflow again without --resume"]
+        "or inputs); run the workflow again without --resume"
+    ]
     assert unknown.stderr.splitlines() == [
         f"error: unknown run id 'nope'; `kailash runs list` shows the runs in "
-        f"{project / '.kailash' / 'kailash.db'}"]
+        f"{project / '.kailash' / 'kailash.db'}"
+    ]
     assert calls(project, "first") == 1
 
 
@@ -678,16 +723,22 @@ def test_the_resilient_etl_example_is_deterministic_with_its_params(tmp_path: Pa
     still_down = run_json(tmp_path, example, "-p", "failure_rate=1")
 
     assert nodes(healthy, "status", "attempts") == {
-        "read": ("succeeded", 1), "score": ("succeeded", 1), "notify": ("succeeded", 1),
-        "report": ("succeeded", 1)}
+        "read": ("succeeded", 1),
+        "score": ("succeeded", 1),
+        "notify": ("succeeded", 1),
+        "report": ("succeeded", 1),
+    }
     assert healthy["outputs"]["scored"] == 4 and healthy["outputs"]["source"] == "service"
     assert seeded["nodes"]["score"]["attempts"] == 3  # seed 7 fails twice, then succeeds
     assert seeded["outputs"]["source"] == "service"
     # every call fails: 3 failures open the breaker, the 4th attempt is refused, the fallback stands in
     assert nodes(down, "status", "attempts", "fallback") == {
-        "read": ("succeeded", 1, None), "score": ("failed", 3, "score_offline"),
-        "score_offline": ("succeeded", 1, None), "notify": ("failed", 1, None),
-        "report": ("succeeded", 1, None)}
+        "read": ("succeeded", 1, None),
+        "score": ("failed", 3, "score_offline"),
+        "score_offline": ("succeeded", 1, None),
+        "notify": ("failed", 1, None),
+        "report": ("succeeded", 1, None),
+    }
     assert (down["status"], down["outputs"]["source"]) == ("succeeded", "offline")
     assert still_down["nodes"]["score"]["attempts"] == 0  # the breaker, kept in the store, stays open
     assert still_down["nodes"]["score"]["error"].startswith("CircuitOpenError: circuit breaker is open")
@@ -698,7 +749,9 @@ def test_the_resilient_etl_example_is_deterministic_with_its_params(tmp_path: Pa
 
 
 def test_a_timed_out_node_does_not_starve_the_next_node_of_its_worker(project: Path) -> None:
-    write(project / "wf.yaml", """\
+    write(
+        project / "wf.yaml",
+        """\
         name: starved
         runtime: {max_concurrency: 1}
         nodes:
@@ -710,7 +763,8 @@ def test_a_timed_out_node_does_not_starve_the_next_node_of_its_worker(project: P
             type: PythonCodeNode
             config: {function: "./fns.py:ok", name: other}
             timeout: 1
-        """)
+        """,
+    )
 
     doc = run_json(project, "wf.yaml", code=1)
 
@@ -719,7 +773,9 @@ def test_a_timed_out_node_does_not_starve_the_next_node_of_its_worker(project: P
 
 
 def test_a_node_whose_retries_open_the_breaker_is_dead_lettered(project: Path) -> None:
-    write(project / "wf.yaml", """\
+    write(
+        project / "wf.yaml",
+        """\
         name: tripped
         nodes:
           call:
@@ -727,7 +783,8 @@ def test_a_node_whose_retries_open_the_breaker_is_dead_lettered(project: Path) -
             config: {function: "./fns.py:maybe", name: call, fail: true}
             retry: {max_attempts: 3, strategy: immediate}
             circuit_breaker: {failure_threshold: 2, recovery_timeout: 60}
-        """)
+        """,
+    )
 
     doc = run_json(project, "wf.yaml", code=1)
     letters = json.loads(kailash("dlq", "list", "-o", "json", cwd=project).stdout)

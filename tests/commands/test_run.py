@@ -19,7 +19,7 @@ from helpers import KAILASH, REPO, kailash, kailash_e2e, no_traceback, popen_e2e
 
 EXAMPLES = sorted((REPO / "workflows").glob("*.y*ml"))
 
-FUNCTIONS = '''
+FUNCTIONS = """
 import sys, time
 
 def shout(word):
@@ -35,7 +35,7 @@ def forever():
     print("started", flush=True)
     while True:
         time.sleep(0.05)
-'''
+"""
 
 WORKFLOW = """\
 name: demo
@@ -106,14 +106,17 @@ def test_json_output_document(project: Path) -> None:
 
 
 def test_failed_node_exits_1_with_the_error(project: Path) -> None:
-    write(project / "fail.yaml", """\
+    write(
+        project / "fail.yaml",
+        """\
         name: failing
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}}
           after: {type: PythonCodeNode, config: {code: "result = x"}}
           free: {type: PythonCodeNode, config: {code: "result = 1"}}
         connections: [bad.result -> after.x]
-        """)
+        """,
+    )
     proc = kailash("run", "fail.yaml", "--output", "json", cwd=project)
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
@@ -127,12 +130,15 @@ def test_failed_node_exits_1_with_the_error(project: Path) -> None:
 
 
 def test_continue_on_error_exits_0(project: Path) -> None:
-    write(project / "goes_on.yaml", """\
+    write(
+        project / "goes_on.yaml",
+        """\
         name: goes-on
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}, continue_on_error: true}
           free: {type: PythonCodeNode, config: {code: "result = 1"}}
-        """)
+        """,
+    )
     proc = kailash("run", "goes_on.yaml", "--output", "json", cwd=project)
     assert proc.returncode == 0
     doc = json.loads(proc.stdout)
@@ -141,23 +147,29 @@ def test_continue_on_error_exits_0(project: Path) -> None:
 
 @pytest.mark.e2e
 def test_verbose_shows_the_node_traceback_on_stderr(project: Path) -> None:
-    write(project / "fail.yaml", """\
+    write(
+        project / "fail.yaml",
+        """\
         name: failing
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}}
-        """)
+        """,
+    )
     proc = kailash_e2e("-v", "run", "fail.yaml", cwd=project)
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and 'raise ValueError("bad input row 3")' in proc.stderr
     assert json.loads(proc.stdout) == {}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "error: missing required param 'word'; pass -p word=VALUE"),
-    (("-p", "word=x", "-p", "tims=3"), "error: -p tims: unknown param 'tims' (did you mean 'times'?)"),
-    (("-p", "word=x", "-p", "times=many"), "error: -p times: expected an integer, got 'many'"),
-    (("-p", "word"), "error: -p word: expected KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "error: missing required param 'word'; pass -p word=VALUE"),
+        (("-p", "word=x", "-p", "tims=3"), "error: -p tims: unknown param 'tims' (did you mean 'times'?)"),
+        (("-p", "word=x", "-p", "times=many"), "error: -p times: expected an integer, got 'many'"),
+        (("-p", "word"), "error: -p word: expected KEY=VALUE"),
+    ],
+)
 def test_bad_params_exit_2(project: Path, args: tuple[str, ...], message: str) -> None:
     proc = kailash("run", "wf.yaml", *args, cwd=project)
     assert (proc.returncode, proc.stdout) == (2, "")
@@ -182,14 +194,17 @@ def test_missing_params_file_exits_2(project: Path) -> None:
 
 
 def test_invalid_workflow_prints_located_findings_and_exits_2(tmp_path: Path) -> None:
-    write(tmp_path / "bad.yaml", """\
+    write(
+        tmp_path / "bad.yaml",
+        """\
         name: bad
         nodes:
           processor: {type: PythonCodeNode, config: {code: "result = 1"}}
           other: {type: PythonCodeNod}
         connections:
           - processor.result -> procesor.x
-        """)
+        """,
+    )
     proc = kailash("run", "bad.yaml", cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.splitlines() == [
@@ -201,17 +216,21 @@ def test_invalid_workflow_prints_located_findings_and_exits_2(tmp_path: Path) ->
     ]
 
 
-@pytest.mark.parametrize(("text", "first_line"), [
-    ("name: x\nnodes: [\n", "broken.yaml:3:1: error KV002: "),
-    ("\xff\xfe", "broken.yaml: error KV003: "),
-])
+@pytest.mark.parametrize(
+    ("text", "first_line"),
+    [
+        ("name: x\nnodes: [\n", "broken.yaml:3:1: error KV002: "),
+        ("\xff\xfe", "broken.yaml: error KV003: "),
+    ],
+)
 def test_unreadable_workflow_exits_2_without_traceback(tmp_path: Path, text: str, first_line: str) -> None:
     (tmp_path / "broken.yaml").write_bytes(text.encode("latin-1"))
     proc = kailash("run", "broken.yaml", cwd=tmp_path)
     assert proc.returncode == 2
     assert no_traceback(proc)
     assert proc.stderr.splitlines()[-1] == (
-        "error: the workflow is invalid: 1 error(s); fix them and try again")
+        "error: the workflow is invalid: 1 error(s); fix them and try again"
+    )
 
 
 def test_missing_workflow_file_exits_2(tmp_path: Path) -> None:
@@ -225,31 +244,39 @@ def test_missing_workflow_file_exits_2(tmp_path: Path) -> None:
 
 
 def test_missing_env_var_exits_2_naming_it(tmp_path: Path) -> None:
-    write(tmp_path / "env.yaml", """\
+    write(
+        tmp_path / "env.yaml",
+        """\
         name: envy
         env: [KX_DATABASE_URL, KX_PRESENT]
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = u", u: "${KX_DATABASE_URL}"}}
-        """)
+        """,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("KX_")}
     proc = kailash("run", "env.yaml", cwd=tmp_path, env={**env, "KX_PRESENT": "1"})
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.splitlines() == [
         "error: missing environment variable(s): KX_DATABASE_URL; export them before the run "
-        "(the workflow needs them)"]
-    proc = kailash("run", "env.yaml", cwd=tmp_path,
-                   env={**env, "KX_PRESENT": "1", "KX_DATABASE_URL": "pg://x"})
+        "(the workflow needs them)"
+    ]
+    proc = kailash(
+        "run", "env.yaml", cwd=tmp_path, env={**env, "KX_PRESENT": "1", "KX_DATABASE_URL": "pg://x"}
+    )
     assert proc.returncode == 0
     assert json.loads(proc.stdout) == {"a": {"result": "pg://x"}}
 
 
 def test_function_that_cannot_be_imported_exits_2_naming_the_node(tmp_path: Path) -> None:
-    write(tmp_path / "imp.yaml", """\
+    write(
+        tmp_path / "imp.yaml",
+        """\
         name: imp
         nodes:
           load: {type: PythonCodeNode, config: {function: "no_such_module_kx:run"}}
           other: {type: PythonCodeNode, config: {function: "./nofile.py:run"}}
-        """)
+        """,
+    )
     proc = kailash("run", "imp.yaml", cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.splitlines() == [
@@ -260,13 +287,16 @@ def test_function_that_cannot_be_imported_exits_2_naming_the_node(tmp_path: Path
 
 
 def test_secrets_from_env_are_resolved_and_a_missing_one_refuses_the_run(tmp_path: Path) -> None:
-    write(tmp_path / "sec.yaml", """\
+    write(
+        tmp_path / "sec.yaml",
+        """\
         name: sec
         secrets:
           token: {env: KX_TOKEN}
         nodes:
           a: {type: PythonCodeNode, config: {code: "result = len(t)", t: "${secrets.token}"}}
-        """)
+        """,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("KX_")}
     proc = kailash("run", "sec.yaml", cwd=tmp_path, env={**env, "KX_TOKEN": "abcdef"})
     assert proc.returncode == 0, proc.stderr
@@ -275,7 +305,8 @@ def test_secrets_from_env_are_resolved_and_a_missing_one_refuses_the_run(tmp_pat
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.splitlines() == [
         "error: secret 'token' not found (tried env 'KX_TOKEN'); set it with `kailash secrets set` "
-        "or export the variable"]
+        "or export the variable"
+    ]
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(project: Path) -> None:
@@ -308,7 +339,10 @@ def test_dry_run_json_plan(project: Path) -> None:
     assert plan["workflow"] == "demo"
     assert plan["params"] == {"word": "hey", "times": 2}
     assert [(n["id"], n["stage"], n["after"]) for n in plan["nodes"]] == [
-        ("shout", 1, []), ("repeat", 2, ["shout"]), ("save", 3, ["repeat"])]
+        ("shout", 1, []),
+        ("repeat", 2, ["shout"]),
+        ("save", 3, ["repeat"]),
+    ]
     assert plan["nodes"][2]["params"] == {"indent": 2, "file_path": "out/hey.json"}
     assert not (project / "out").exists()
 
@@ -322,8 +356,9 @@ def test_json_log_format_is_one_object_per_stderr_line(project: Path, how: str) 
     if how == "option":
         proc = kailash("--log-format", "json", "run", "wf.yaml", "-p", "word=hey", cwd=project)
     else:
-        proc = kailash("run", "wf.yaml", "-p", "word=hey", cwd=project,
-                       extra_env={"KAILASH_LOG_FORMAT": "json"})
+        proc = kailash(
+            "run", "wf.yaml", "-p", "word=hey", cwd=project, extra_env={"KAILASH_LOG_FORMAT": "json"}
+        )
     assert proc.returncode == 0, proc.stderr
     records = json_lines(proc.stderr)
     run_ids = {r["run_id"] for r in records}
@@ -343,26 +378,33 @@ def test_json_log_format_is_one_object_per_stderr_line(project: Path, how: str) 
 
 
 def test_json_log_failed_node_is_an_error_record(project: Path) -> None:
-    write(project / "fail.yaml", """\
+    write(
+        project / "fail.yaml",
+        """\
         name: failing
         nodes:
           bad: {type: PythonCodeNode, config: {function: "./fns.py:fail"}}
-        """)
+        """,
+    )
     proc = kailash("--log-format", "json", "run", "fail.yaml", cwd=project)
     assert proc.returncode == 1
     finished = [r for r in json_lines(proc.stderr) if r["event"] == "node_finished"]
     assert [(r["level"], r["node"], r["status"], r["error"]) for r in finished] == [
-        ("error", "bad", "failed", "ValueError: bad input row 3")]
+        ("error", "bad", "failed", "ValueError: bad input row 3")
+    ]
 
 
 @pytest.mark.e2e
 def test_node_timeout_with_a_function_that_never_returns_exits(project: Path) -> None:
-    write(project / "hang.yaml", """\
+    write(
+        project / "hang.yaml",
+        """\
         name: hang
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:forever"}, timeout: 0.5}
           free: {type: PythonCodeNode, config: {code: "result = 1"}}
-        """)
+        """,
+    )
     proc = kailash_e2e("run", "hang.yaml", "--output", "json", cwd=project, timeout=60)
     assert proc.returncode == 1  # the process ended although forever() is still looping
     doc = json.loads(proc.stdout)
@@ -373,12 +415,15 @@ def test_node_timeout_with_a_function_that_never_returns_exits(project: Path) ->
 
 @pytest.mark.e2e
 def test_run_timeout_from_runtime(project: Path) -> None:
-    write(project / "hang.yaml", """\
+    write(
+        project / "hang.yaml",
+        """\
         name: hang
         runtime: {timeout: 0.5}
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:forever"}}
-        """)
+        """,
+    )
     proc = kailash_e2e("run", "hang.yaml", "--output", "json", cwd=project, timeout=60)
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["nodes"]["stuck"]["error"] == "TimeoutError: run timed out after 0.5s"
@@ -404,29 +449,37 @@ def interrupt(project: Path, workflow: str) -> tuple[subprocess.Popen[str], str,
 
 @pytest.mark.e2e
 def test_ctrl_c_exits_130_and_says_interrupted(project: Path) -> None:
-    write(project / "hang.yaml", """\
+    write(
+        project / "hang.yaml",
+        """\
         name: hang
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:forever"}}
-        """)
+        """,
+    )
     proc, first, stdout, stderr = interrupt(project, "hang.yaml")
     assert first == "[stuck] started\n"
     assert proc.returncode == 130
     [line] = stderr.splitlines()
     run_id = line.split()[2]
-    assert line == (f"interrupted: run {run_id} was interrupted and is recorded; continue it with: "
-                    f"kailash run hang.yaml --resume {run_id}")
+    assert line == (
+        f"interrupted: run {run_id} was interrupted and is recorded; continue it with: "
+        f"kailash run hang.yaml --resume {run_id}"
+    )
     assert stdout == ""
 
 
 @pytest.mark.e2e
 def test_ctrl_c_while_nodes_run_on_threads(project: Path) -> None:
-    write(project / "hang2.yaml", """\
+    write(
+        project / "hang2.yaml",
+        """\
         name: hang2
         nodes:
           stuck: {type: PythonCodeNode, config: {function: "./fns.py:forever"}, timeout: 60}
           also: {type: PythonCodeNode, config: {function: "./fns.py:forever"}, timeout: 60}
-        """)
+        """,
+    )
     proc, first, stdout, stderr = interrupt(project, "hang2.yaml")
     assert first in ("[stuck] started\n", "[also] started\n")
     assert proc.returncode == 130
@@ -442,8 +495,9 @@ def test_ctrl_c_while_nodes_run_on_threads(project: Path) -> None:
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path.startswith("/users"):
-            body = json.dumps([{"id": 1, "name": "ada", "active": True},
-                               {"id": 2, "name": "grace", "active": False}]).encode()
+            body = json.dumps(
+                [{"id": 1, "name": "ada", "active": True}, {"id": 2, "name": "grace", "active": False}]
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
         else:
@@ -508,7 +562,8 @@ def test_http_error_status_fails_the_run(tmp_path: Path, server: str) -> None:
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["nodes"]["fetch"]["error"] == (
-        f"HTTPStatusError: GET {server}/missing returned 404, expected 200: no such page")
+        f"HTTPStatusError: GET {server}/missing returned 404, expected 200: no such page"
+    )
     assert doc["nodes"]["names"]["status"] == "skipped"
     assert doc["outputs"] == {"status": None, "names": None}
 
@@ -517,8 +572,10 @@ def test_http_error_status_fails_the_run(tmp_path: Path, server: str) -> None:
 
 
 def _example_args(name: str, server: str) -> list[str]:
-    return {"customer-etl.yaml": ["-p", "min_total=100"],
-            "http-fetch.yaml": ["-p", f"url={server}/users.json"]}.get(name, [])
+    return {
+        "customer-etl.yaml": ["-p", "min_total=100"],
+        "http-fetch.yaml": ["-p", f"url={server}/users.json"],
+    }.get(name, [])
 
 
 @pytest.fixture
@@ -548,8 +605,9 @@ def test_every_example_runs(example: Path, tmp_path: Path, data_server: str) -> 
 def test_customer_etl_example_output(tmp_path: Path) -> None:
     copy = tmp_path / "workflows"
     shutil.copytree(REPO / "workflows", copy, ignore=shutil.ignore_patterns("out", "__pycache__"))
-    proc = kailash_e2e("run", copy / "customer-etl.yaml", "-p", "min_total=100", "--output", "json",
-                       cwd=tmp_path)
+    proc = kailash_e2e(
+        "run", copy / "customer-etl.yaml", "-p", "min_total=100", "--output", "json", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     report = copy / "out" / "report.json"
@@ -558,7 +616,11 @@ def test_customer_etl_example_output(tmp_path: Path) -> None:
     assert doc["outputs"]["selected"] == len(selected)
     assert all(row["total"] >= 100 for row in selected)
     assert {n: r["status"] for n, r in doc["nodes"].items()} == {
-        "read": "succeeded", "score": "succeeded", "big": "succeeded", "report": "succeeded"}
+        "read": "succeeded",
+        "score": "succeeded",
+        "big": "succeeded",
+        "report": "succeeded",
+    }
 
 
 @pytest.mark.e2e

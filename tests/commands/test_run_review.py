@@ -44,25 +44,32 @@ def test_json_logs_make_start_up_errors_json_too(tmp_path: Path) -> None:
     records = [json.loads(line) for line in proc.stderr.splitlines()]
     assert proc.returncode == 2
     assert [(r["level"], r["event"], r["message"]) for r in records] == [
-        ("error", "error", "-p n: expected an integer, got 'x'")]
+        ("error", "error", "-p n: expected an integer, got 'x'")
+    ]
 
 
 def test_json_logs_wrap_what_node_code_writes_to_stderr(tmp_path: Path) -> None:
-    write(tmp_path / "wf.yaml", "name: e\nnodes:\n  a:\n    type: PythonCodeNode\n    config:\n"
-                                "      code: |\n        import sys\n"
-                                "        print('to stderr', file=sys.stderr)\n        result = 1\n")
+    write(
+        tmp_path / "wf.yaml",
+        "name: e\nnodes:\n  a:\n    type: PythonCodeNode\n    config:\n"
+        "      code: |\n        import sys\n"
+        "        print('to stderr', file=sys.stderr)\n        result = 1\n",
+    )
 
     proc = kailash("--log-format", "json", "run", "wf.yaml", cwd=tmp_path)
 
     records = [json.loads(line) for line in proc.stderr.splitlines()]
     assert proc.returncode == 0
     assert {"event": "node_output", "node": "a", "line": "to stderr"}.items() <= next(
-        r for r in records if r["event"] == "node_output").items()
+        r for r in records if r["event"] == "node_output"
+    ).items()
 
 
 def test_retries_cut_short_by_the_breaker_keep_the_real_error(tmp_path: Path) -> None:
     write(tmp_path / "fns.py", "def down():\n    raise ConnectionError('refused')\n")
-    write(tmp_path / "wf.yaml", """\
+    write(
+        tmp_path / "wf.yaml",
+        """\
 name: cut
 nodes:
   a:
@@ -70,15 +77,18 @@ nodes:
     config: {function: "./fns.py:down"}
     retry: {max_attempts: 5, strategy: immediate}
     circuit_breaker: {failure_threshold: 2, recovery_timeout: 60}
-""")
+""",
+    )
 
     proc = kailash("run", "wf.yaml", "-o", "json", cwd=tmp_path)
 
     node = json.loads(proc.stdout)["nodes"]["a"]
     assert proc.returncode == 1
     assert node["attempts"] == 2
-    assert node["error"] == ("ConnectionError: refused (then CircuitOpenError: circuit breaker is open after "
-                             "2 failure(s); the node was not called (next trial in 60s))")
+    assert node["error"] == (
+        "ConnectionError: refused (then CircuitOpenError: circuit breaker is open after "
+        "2 failure(s); the node was not called (next trial in 60s))"
+    )
     letters = json.loads(kailash("dlq", "-o", "json", cwd=tmp_path).stdout)
     assert [(d["node_id"], d["attempts"]) for d in letters] == [("a", 2)]
 
@@ -87,13 +97,15 @@ def test_runs_status_filter_must_be_a_status(tmp_path: Path) -> None:
     proc = kailash("runs", "--status", "bogus", cwd=tmp_path)
 
     assert proc.returncode == 2
-    assert proc.stderr == ("error: --status bogus: not a run status; use one of running, succeeded, "
-                           "failed, interrupted\n")
+    assert proc.stderr == (
+        "error: --status bogus: not a run status; use one of running, succeeded, failed, interrupted\n"
+    )
 
 
 def test_audit_verify_of_a_directory_says_so(tmp_path: Path) -> None:
     proc = kailash("audit", "verify", str(tmp_path), cwd=tmp_path)
 
     assert proc.returncode == 2
-    assert proc.stderr == (f"error: {tmp_path} is a directory; give the audit log file: "
-                           "kailash audit verify LOG\n")
+    assert proc.stderr == (
+        f"error: {tmp_path} is a directory; give the audit log file: kailash audit verify LOG\n"
+    )

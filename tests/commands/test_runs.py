@@ -64,9 +64,16 @@ def test_list_json_is_newest_first_with_the_list_keys(history: tuple[Path, list[
 
     listed = _listed(project)
 
-    assert listed == [{"run_id": d["run_id"], "workflow": d["workflow"], "status": d["status"],
-                       "started_at": d["started_at"], "duration_ms": d["duration_ms"]}
-                      for d in reversed(docs)]
+    assert listed == [
+        {
+            "run_id": d["run_id"],
+            "workflow": d["workflow"],
+            "status": d["status"],
+            "started_at": d["started_at"],
+            "duration_ms": d["duration_ms"],
+        }
+        for d in reversed(docs)
+    ]
     assert [r["status"] for r in listed] == ["succeeded", "failed", "succeeded"]
 
 
@@ -91,10 +98,12 @@ def test_list_text_is_a_table_and_runs_alone_lists(history: tuple[Path, list[dic
 
     lines = proc.stdout.splitlines()
     assert proc.returncode == 0
-    assert lines[0] == ("RUN_ID        WORKFLOW              STATUS       STARTED_AT                     "
-                        "DURATION_MS")
+    assert lines[0] == (
+        "RUN_ID        WORKFLOW              STATUS       STARTED_AT                     DURATION_MS"
+    )
     assert [line.split()[:4] for line in lines[1:]] == [
-        [d["run_id"], d["workflow"], d["status"], d["started_at"]] for d in reversed(docs)]
+        [d["run_id"], d["workflow"], d["status"], d["started_at"]] for d in reversed(docs)
+    ]
     assert bare.stdout == proc.stdout
     assert (empty.returncode, empty.stdout) == (0, "no runs\n")
 
@@ -106,13 +115,14 @@ def test_show_json_is_the_run_output_json_document(history: tuple[Path, list[dic
         proc = kailash("runs", "show", doc["run_id"], "-o", "json", cwd=project)
         shown = json.loads(proc.stdout)
         assert proc.returncode == 0
-        assert list(shown)[:len(RUN_KEYS)] == RUN_KEYS
+        assert list(shown)[: len(RUN_KEYS)] == RUN_KEYS
         assert {k: shown[k] for k in RUN_KEYS} == doc  # started_at included: the same instant
         assert {k: shown[k] for k in ("resumed_from", "error")} == {"resumed_from": None, "error": None}
     beta = json.loads(kailash("runs", "show", docs[1]["run_id"], "-o", "json", cwd=project).stdout)
     assert {n: (r["status"], r["attempts"], r["error"]) for n, r in beta["nodes"].items()} == {
         "fail": ("failed", 2, "ValueError: row 3 is bad"),
-        "after": ("skipped", 0, "input from 'fail' did not arrive (failed)")}
+        "after": ("skipped", 0, "input from 'fail' did not arrive (failed)"),
+    }
     alpha = json.loads(kailash("runs", "show", docs[2]["run_id"], "-o", "json", cwd=project).stdout)
     assert (alpha["params"], alpha["outputs"]["double"]) == ({"n": 3}, {"result": 6})
 
@@ -125,8 +135,9 @@ def test_show_text(history: tuple[Path, list[dict[str, Any]]]) -> None:
 
     lines = proc.stdout.splitlines()
     assert proc.returncode == 0
-    assert lines[0] == (f"run {beta['run_id']}: beta failed, started {beta['started_at']}, "
-                        f"{beta['duration_ms']:.0f} ms")
+    assert lines[0] == (
+        f"run {beta['run_id']}: beta failed, started {beta['started_at']}, {beta['duration_ms']:.0f} ms"
+    )
     assert lines[1].split()[:4] == ["failed", "fail", "attempts", "2"]
     assert lines[1].endswith("ms  ValueError: row 3 is bad")
     assert lines[2].split()[:4] == ["skipped", "after", "attempts", "0"]
@@ -154,7 +165,9 @@ def test_without_a_store_there_are_no_runs_and_no_store_is_made(tmp_path: Path) 
 
 
 def test_show_text_marks_restored_and_fallback_nodes(tmp_path: Path) -> None:
-    write(tmp_path / "wf.yaml", """\
+    write(
+        tmp_path / "wf.yaml",
+        """\
         name: marks
         params:
           fail: {type: boolean, default: true}
@@ -169,11 +182,13 @@ def test_show_text_marks_restored_and_fallback_nodes(tmp_path: Path) -> None:
             config: {code: "raise ConnectionError('down')"}
             fallback: spare
           spare: {type: PythonCodeNode, config: {code: "result = 0"}}
-        """)
+        """,
+    )
     failed = json.loads(kailash("run", "wf.yaml", "-o", "json", cwd=tmp_path).stdout)
     write(tmp_path / "wf.yaml", (tmp_path / "wf.yaml").read_text().replace("default: true", "default: false"))
-    resumed = json.loads(kailash("run", "wf.yaml", "--resume", failed["run_id"], "-o", "json",
-                                 cwd=tmp_path).stdout)
+    resumed = json.loads(
+        kailash("run", "wf.yaml", "--resume", failed["run_id"], "-o", "json", cwd=tmp_path).stdout
+    )
 
     lines = kailash("runs", "show", resumed["run_id"], cwd=tmp_path).stdout.splitlines()
 

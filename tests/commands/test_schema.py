@@ -48,7 +48,8 @@ def test_each_type_config_schema_is_attached_with_if_then(workflow_schema: dict[
     branches = workflow_schema["$defs"]["node"]["allOf"]
 
     assert [b["if"] for b in branches] == [
-        {"properties": {"type": {"const": name}}, "required": ["type"]} for name in sorted(NODE_TYPES)]
+        {"properties": {"type": {"const": name}}, "required": ["type"]} for name in sorted(NODE_TYPES)
+    ]
     for name, branch in zip(sorted(NODE_TYPES), branches, strict=True):
         assert branch["then"] == {"properties": {"config": {"$ref": f"#/$defs/{name}"}}}
         own = load_schema(f"nodes/{name}")
@@ -66,17 +67,22 @@ def test_attached_config_schema_checks_config_by_type(workflow_schema: dict[str,
 
     errors = [(list(e.absolute_path), e.message) for e in validator.iter_errors(document)]
 
-    assert errors == [(["nodes", "r", "config", "file_path"],
-                       "3 is not valid under any of the given schemas")]
+    assert errors == [
+        (["nodes", "r", "config", "file_path"], "3 is not valid under any of the given schemas")
+    ]
 
 
-@pytest.mark.parametrize(("indent", "errors"), [
-    (2, []),
-    ("${params.indent}", []),
-    ("two", ["'two' is not valid under any of the given schemas"]),
-])
-def test_expressions_are_accepted_for_any_parameter(indent: Any, errors: list[str],
-                                                    workflow_schema: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("indent", "errors"),
+    [
+        (2, []),
+        ("${params.indent}", []),
+        ("two", ["'two' is not valid under any of the given schemas"]),
+    ],
+)
+def test_expressions_are_accepted_for_any_parameter(
+    indent: Any, errors: list[str], workflow_schema: dict[str, Any]
+) -> None:
     document = {"name": "x", "nodes": {"w": {"type": "JSONWriterNode", "config": {"indent": indent}}}}
 
     assert [e.message for e in Draft202012Validator(workflow_schema).iter_errors(document)] == errors
@@ -89,12 +95,15 @@ def test_unknown_node_type_fails_the_schema(workflow_schema: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
-def test_every_example_validates_against_the_printed_schema(example: Path,
-                                                            workflow_schema: dict[str, Any]) -> None:
+def test_every_example_validates_against_the_printed_schema(
+    example: Path, workflow_schema: dict[str, Any]
+) -> None:
     data = YAML(typ="safe").load(example.read_text(encoding="utf-8"))
 
-    errors = [f"{list(e.absolute_path)}: {e.message}"
-              for e in Draft202012Validator(workflow_schema).iter_errors(data)]
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}"
+        for e in Draft202012Validator(workflow_schema).iter_errors(data)
+    ]
 
     assert errors == []
 
@@ -115,9 +124,11 @@ def test_spec_config_example_validates_against_schema_and_command(tmp_path: Path
     write_file(tmp_path, "kailash.yaml", text)
     result = run_cli("validate", "kailash.yaml", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "1 warning in 1 file(s) checked\n")
-    assert result.stdout == ("kailash.yaml:22:57: warning KV501: role 'analyst' inherits role 'viewer', "
-                             "which is not defined under access_control.roles; fix: define the role or "
-                             "fix its name\n")
+    assert result.stdout == (
+        "kailash.yaml:22:57: warning KV501: role 'analyst' inherits role 'viewer', "
+        "which is not defined under access_control.roles; fix: define the role or "
+        "fix its name\n"
+    )
 
 
 def test_unknown_schema_kind_is_a_usage_error(run_cli: RunCli) -> None:
@@ -126,4 +137,5 @@ def test_unknown_schema_kind_is_a_usage_error(run_cli: RunCli) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.endswith(
-        "Error: Invalid value for 'kind': 'pipeline' is not one of 'workflow', 'config'.\n")
+        "Error: Invalid value for 'kind': 'pipeline' is not one of 'workflow', 'config'.\n"
+    )

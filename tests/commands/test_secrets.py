@@ -167,8 +167,10 @@ def test_end_to_end_the_secret_is_readable_by_runs(
     import subprocess
     import sys
 
-    code = ("from kailash_cli.pipeline.secrets import resolve; "
-            "print(resolve({'t': {'keyring': 'tok'}}, {})['t'] == %r)")
+    code = (
+        "from kailash_cli.pipeline.secrets import resolve; "
+        "print(resolve({'t': {'keyring': 'tok'}}, {})['t'] == %r)"
+    )
     check = subprocess.run(
         [sys.executable, "-c", code % VALUE],
         env={**os.environ, **env},

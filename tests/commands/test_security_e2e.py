@@ -36,14 +36,16 @@ def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return environ
 
 
-def cli(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """``kailash ARGS`` in ``cwd``, in-process; stdout/stderr as text."""
     return kailash(*args, cwd=cwd, env=_env(env))
 
 
-def cli_e2e(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli_e2e(
+    cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """``kailash ARGS`` in ``cwd``, the installed command in a subprocess."""
     return kailash_e2e(*args, cwd=cwd, env=_env(env), timeout=timeout)
 
@@ -145,27 +147,29 @@ def test_reads_outside_the_rules_are_refused_however_the_path_arrives(tmp_path: 
     assert errors == {
         "ok": None,
         "traversal": f"PathDeniedError: path {data}/../../outside/secret.csv resolves to {secret} "
-                     f"outside allowed_directories {dirs}",
+        f"outside allowed_directories {dirs}",
         "sibling": f"PathDeniedError: path {data}/../private.csv resolves to {proj}/private.csv "
-                   f"outside allowed_directories {dirs}",
+        f"outside allowed_directories {dirs}",
         "absolute": f"PathDeniedError: path {secret} resolves outside allowed_directories {dirs}",
         "link": f"PathDeniedError: path {data}/link.csv resolves to {secret} "
-                f"outside allowed_directories {dirs}",
+        f"outside allowed_directories {dirs}",
         "linkdir": f"PathDeniedError: path {data}/linkdir/secret.csv resolves to {secret} "
-                   f"outside allowed_directories {dirs}",
+        f"outside allowed_directories {dirs}",
         "oversized": f"PathDeniedError: path {data}/big.csv: file is 1.2 kB, over max_file_size 1 kB",
         "extension": f"PathDeniedError: path {data}/notes.txt: extension .txt not in "
-                     "allowed_file_extensions [.csv, .json]",
+        "allowed_file_extensions [.csv, .json]",
         "disguised": f"PathDeniedError: path {data}/disguised.csv: extension .txt not in "
-                     "allowed_file_extensions [.csv, .json]",
+        "allowed_file_extensions [.csv, .json]",
         "from_param": f"PathDeniedError: path {proj}/../outside/secret.csv resolves to {secret} "
-                      f"outside allowed_directories {dirs}",
+        f"outside allowed_directories {dirs}",
         "make_path": None,
         "from_connection": f"PathDeniedError: path {secret} resolves outside allowed_directories {dirs}",
     }
     assert doc["outputs"]["ok"] == {"data": [{"a": "1", "b": "2"}]}
     assert {n: r["status"] for n, r in doc["nodes"].items() if r["error"] is None} == {
-        "ok": "succeeded", "make_path": "succeeded"}
+        "ok": "succeeded",
+        "make_path": "succeeded",
+    }
     assert "TOPSECRET-CONTENT" not in proc.stdout + proc.stderr  # refusals never show content
     assert "TOPSECRET-CONTENT" not in kailash_bytes(proj).decode("utf-8", "replace")
 
@@ -200,14 +204,14 @@ def test_writes_outside_the_rules_are_refused_and_leave_nothing_behind(tmp_path:
     assert errors == {
         "ok": None,
         "traversal": f"PathDeniedError: path {out_dir}/../../outside/evil.json resolves to "
-                     f"{outside}/evil.json outside allowed_directories {dirs}",
+        f"{outside}/evil.json outside allowed_directories {dirs}",
         "absolute": f"PathDeniedError: path {outside}/evil.json resolves outside allowed_directories {dirs}",
         "link": f"PathDeniedError: path {out_dir}/link.json is a symlink; "
-                "writing through a symlink is refused",
+        "writing through a symlink is refused",
         "linkdir": f"PathDeniedError: path {out_dir}/linkdir/evil.json resolves to {outside}/evil.json "
-                   f"outside allowed_directories {dirs}",
+        f"outside allowed_directories {dirs}",
         "extension": f"PathDeniedError: path {out_dir}/evil.txt: extension .txt not in "
-                     "allowed_file_extensions [.csv, .json]",
+        "allowed_file_extensions [.csv, .json]",
         "big_data": None,
         "oversized": f"PathDeniedError: path {out_dir}/big.json: file is 1.5 kB, over max_file_size 1 kB",
     }
@@ -266,8 +270,10 @@ def test_a_secret_printed_returned_or_raised_never_appears_anywhere(tmp_path: Pa
         assert proc.returncode == 1, proc.stderr
     assert "Traceback" in text.stderr and "ValueError: bad key ***" in text.stderr.split("Traceback")[1]
 
-    expected_outputs = {"shout": {"result": {"token": "***", "deep": {"list": ["***", "pre-***-post"]}}},
-                        "check": {"result": {"same": True, "length": len(SECRET)}}}
+    expected_outputs = {
+        "shout": {"result": {"token": "***", "deep": {"list": ["***", "pre-***-post"]}}},
+        "check": {"result": {"same": True, "length": len(SECRET)}},
+    }
     assert json.loads(text.stdout) == expected_outputs  # downstream got the real value
     doc = json.loads(as_json.stdout)
     assert doc["outputs"] == expected_outputs
@@ -278,7 +284,8 @@ def test_a_secret_printed_returned_or_raised_never_appears_anywhere(tmp_path: Pa
     printed = [r["line"] for r in log_lines if r["event"] == "node_output"]
     assert printed == ["the key is ***"]
     assert [r["error"] for r in log_lines if r.get("node") == "boom" and r["event"] == "node_finished"] == [
-        "ValueError: bad key ***"]
+        "ValueError: bad key ***"
+    ]
 
     run_id = doc["run_id"]
     shown = cli(proj, "runs", "show", run_id, "-o", "json")
@@ -388,11 +395,11 @@ def test_rbac_with_inherited_roles_and_denials_before_anything_runs(tmp_path: Pa
     marker = proj / "out" / "marker.json"
     denied = {
         "bob": "access denied: user 'bob' may not run node 'guarded': needs one of roles [analyst] "
-               "(has [viewer])",
+        "(has [viewer])",
         "looper": "access denied: user 'looper' may not run node 'guarded': needs one of roles [analyst] "
-                  "(has [loop_a, loop_b])",
+        "(has [loop_a, loop_b])",
         "low": "access denied: user 'low' may not run node 'guarded': condition "
-               "${user.attributes.access_level >= 3} is false",
+        "${user.attributes.access_level >= 3} is false",
     }
     for user, message in denied.items():
         proc = cli(proj, "run", "wf.yaml", "--user", user, timeout=20)
@@ -401,7 +408,9 @@ def test_rbac_with_inherited_roles_and_denials_before_anything_runs(tmp_path: Pa
         assert not marker.exists()  # refused before any node ran
     anonymous = cli(proj, "run", "wf.yaml")
     assert (anonymous.returncode, anonymous.stderr) == (
-        1, "error: access denied: node 'guarded' has permissions; run with --user ID\n")
+        1,
+        "error: access denied: node 'guarded' has permissions; run with --user ID\n",
+    )
     assert not marker.exists()
     ok = cli(proj, "run", "wf.yaml", "--user", "boss")  # admin -> senior -> analyst
     assert ok.returncode == 0, ok.stderr
@@ -410,10 +419,16 @@ def test_rbac_with_inherited_roles_and_denials_before_anything_runs(tmp_path: Pa
 
     entries = audit_entries(proj / ".kailash" / "audit.jsonl")
     denials = [(e["user"], e["reason"]) for e in entries if e["event"] == "access_denied"]
-    assert denials == [*denied.items(), (None, "access denied: node 'guarded' has permissions; "
-                                               "run with --user ID")]
+    assert denials == [
+        *denied.items(),
+        (None, "access denied: node 'guarded' has permissions; run with --user ID"),
+    ]
     assert [e["event"] for e in entries if e["user"] == "boss"] == [
-        "run_started", "node_execution", "node_execution", "run_finished"]
+        "run_started",
+        "node_execution",
+        "node_execution",
+        "run_finished",
+    ]
 
 
 def test_an_unknown_user_is_refused_and_audited(tmp_path: Path) -> None:
@@ -421,24 +436,30 @@ def test_an_unknown_user_is_refused_and_audited(tmp_path: Path) -> None:
     proc = cli(proj, "run", "wf.yaml", "--user", "ghost")
     no_traceback(proc)
     assert (proc.returncode, proc.stdout) == (1, "")
-    assert proc.stderr == ("error: access denied: unknown user 'ghost' "
-                           "(known users: bob, boss, looper, low); "
-                           "add it under access_control.users in kailash.yaml\n")
+    assert proc.stderr == (
+        "error: access denied: unknown user 'ghost' "
+        "(known users: bob, boss, looper, low); "
+        "add it under access_control.users in kailash.yaml\n"
+    )
     via_env = cli(proj, "run", "wf.yaml", env={"KAILASH_USER": "ghost"})
     assert via_env.returncode == 1 and "access denied: unknown user 'ghost'" in via_env.stderr
     assert not (proj / "out" / "marker.json").exists()
     entries = audit_entries(proj / ".kailash" / "audit.jsonl")
     assert [(e["event"], e["user"], e["reason"]) for e in entries] == [
-        ("access_denied", "ghost", "unknown user")] * 2
+        ("access_denied", "ghost", "unknown user")
+    ] * 2
 
 
-@pytest.mark.parametrize("expr", [
-    "${user.__class__}",
-    "${().__class__.__bases__}",
-    "${user.attributes.__class__.__subclasses__()}",
-    "${__import__('os').system('touch pwned')}",
-    "${len.__self__}",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "${user.__class__}",
+        "${().__class__.__bases__}",
+        "${user.attributes.__class__.__subclasses__()}",
+        "${__import__('os').system('touch pwned')}",
+        "${len.__self__}",
+    ],
+)
 def test_code_injection_in_permissions_when_is_refused_before_running(tmp_path: Path, expr: str) -> None:
     workflow = ACCESS_WORKFLOW.replace("${user.attributes.access_level >= 3}", expr)
     proj = project(tmp_path, ACCESS_CONFIG, workflow)
@@ -450,17 +471,31 @@ def test_code_injection_in_permissions_when_is_refused_before_running(tmp_path: 
     assert not (proj / "pwned").exists() and not (proj / "out" / "marker.json").exists()
 
 
-@pytest.mark.parametrize(("expr", "why"), [
-    ("${user.attributes.access_level / 0 > 1}", "cannot be evaluated, so it is treated as false: "
-     "${user.attributes.access_level / 0 > 1}: division by zero"),
-    ("${user.attributes.items}", "cannot be evaluated, so it is treated as false: "
-     "${user.attributes.items}: 'user.attributes' has no key 'items' (keys: access_level)"),
-    ("${env.HOME != 'x'}", "cannot be evaluated, so it is treated as false: ${env.HOME != 'x'}: "
-     "unknown name 'env'"),
-    ("${user.attributes.access_level}", "is 9"),
-    ("${user.id} == boss", "cannot be evaluated, so it is treated as false: condition "
-     "'${user.id} == boss' must be one ${...} expression"),
-])
+@pytest.mark.parametrize(
+    ("expr", "why"),
+    [
+        (
+            "${user.attributes.access_level / 0 > 1}",
+            "cannot be evaluated, so it is treated as false: "
+            "${user.attributes.access_level / 0 > 1}: division by zero",
+        ),
+        (
+            "${user.attributes.items}",
+            "cannot be evaluated, so it is treated as false: "
+            "${user.attributes.items}: 'user.attributes' has no key 'items' (keys: access_level)",
+        ),
+        (
+            "${env.HOME != 'x'}",
+            "cannot be evaluated, so it is treated as false: ${env.HOME != 'x'}: unknown name 'env'",
+        ),
+        ("${user.attributes.access_level}", "is 9"),
+        (
+            "${user.id} == boss",
+            "cannot be evaluated, so it is treated as false: condition "
+            "'${user.id} == boss' must be one ${...} expression",
+        ),
+    ],
+)
 def test_a_permissions_when_that_is_not_exactly_true_denies(tmp_path: Path, expr: str, why: str) -> None:
     workflow = ACCESS_WORKFLOW.replace('"${user.attributes.access_level >= 3}"', json.dumps(expr))
     proj = project(tmp_path, ACCESS_CONFIG, workflow)
@@ -468,7 +503,8 @@ def test_a_permissions_when_that_is_not_exactly_true_denies(tmp_path: Path, expr
     no_traceback(proc)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.splitlines()[-1] == (
-        f"error: access denied: user 'boss' may not run node 'guarded': condition {expr} {why}")
+        f"error: access denied: user 'boss' may not run node 'guarded': condition {expr} {why}"
+    )
     assert not (proj / "out" / "marker.json").exists()
 
 
@@ -516,9 +552,20 @@ def test_masking_rules_apply_at_any_depth_to_what_is_shown_and_stored_not_to_nod
     analyst = cli(proj, "run", "wf.yaml", "--user", "analyst", "--output", "json")
     assert analyst.returncode == 0, analyst.stderr
     email_hash = "sha256:" + hashlib.sha256(b"ada@example.com").hexdigest()
-    masked = {"team": {"members": [{"name": "Ada", "SSN": "*******6789", "card": "***",
-                                    "contact": {"Email": email_hash}, "salary": "50000-100000"}]},
-              "salary": ">=100000"}
+    masked = {
+        "team": {
+            "members": [
+                {
+                    "name": "Ada",
+                    "SSN": "*******6789",
+                    "card": "***",
+                    "contact": {"Email": email_hash},
+                    "salary": "50000-100000",
+                }
+            ]
+        },
+        "salary": ">=100000",
+    }
     downstream = {"ssn_real": True, "card_real": True, "email_real": True, "pay_plus_one": 98001}
     doc = json.loads(analyst.stdout)
     assert doc["outputs"] == {"people": {"result": masked}, "downstream": {"result": downstream}}
@@ -526,8 +573,11 @@ def test_masking_rules_apply_at_any_depth_to_what_is_shown_and_stored_not_to_nod
     shown = json.loads(cli(proj, "runs", "show", doc["run_id"], "-o", "json").stdout)
     assert shown["outputs"] == doc["outputs"]
     with sqlite3.connect(proj / ".kailash" / "kailash.db") as db:
-        rows = dict(db.execute("SELECT node_id, outputs FROM node_executions WHERE run_id = ?",
-                               (doc["run_id"],)).fetchall())
+        rows = dict(
+            db.execute(
+                "SELECT node_id, outputs FROM node_executions WHERE run_id = ?", (doc["run_id"],)
+            ).fetchall()
+        )
     assert json.loads(rows["people"])["result"] == masked
     assert json.loads(rows["people"])["team"] == masked["team"]
     raw = kailash_bytes(proj)
@@ -541,6 +591,7 @@ def test_masking_rules_apply_at_any_depth_to_what_is_shown_and_stored_not_to_nod
 
 
 # -- limits -------------------------------------------------------------------------------
+
 
 @pytest.mark.e2e
 def test_execution_timeout_is_every_nodes_default_timeout(tmp_path: Path) -> None:
@@ -578,7 +629,7 @@ nodes:
     assert doc["outputs"] == {"patient": {"result": "done"}}
 
 
-INTERVALS = '''
+INTERVALS = """
 import threading, time
 
 _lock = threading.Lock()
@@ -594,24 +645,30 @@ def work(i):
         end = time.monotonic()
         _state["active"] -= 1
     return {"start": start, "end": end, "seen": seen}
-'''
+"""
 
 
 def _concurrency_workflow(nodes: int) -> str:
-    body = "".join(f"  n{i}:\n    type: PythonCodeNode\n    config: {{function: './fns.py:work', i: {i}}}\n"
-                   for i in range(nodes))
+    body = "".join(
+        f"  n{i}:\n    type: PythonCodeNode\n    config: {{function: './fns.py:work', i: {i}}}\n"
+        for i in range(nodes)
+    )
     return f"name: cores\nruntime: {{max_concurrency: 8}}\nnodes:\n{body}"
 
 
 @pytest.mark.parametrize(("cores", "nodes"), [(1, 3), (2, 4)])
 def test_cpu_cores_caps_concurrency(tmp_path: Path, cores: int, nodes: int) -> None:
-    config = (f"runtime:\n  max_concurrency: 16\n  store: .kailash/kailash.db\n"
-              f"  resource_limits: {{cpu_cores: {cores}}}\n")
+    config = (
+        f"runtime:\n  max_concurrency: 16\n  store: .kailash/kailash.db\n"
+        f"  resource_limits: {{cpu_cores: {cores}}}\n"
+    )
     proj = project(tmp_path, config, _concurrency_workflow(nodes), **{"fns.py": INTERVALS})
     proc = cli(proj, "run", "wf.yaml")
     assert proc.returncode == 0, proc.stderr
-    spans = sorted((r["result"]["start"], r["result"]["end"], r["result"]["seen"])
-                   for r in json.loads(proc.stdout).values())
+    spans = sorted(
+        (r["result"]["start"], r["result"]["end"], r["result"]["seen"])
+        for r in json.loads(proc.stdout).values()
+    )
     assert len(spans) == nodes
     most = max(sum(1 for s, e, _ in spans if s <= point < e) for point, _, _ in spans)
     assert most == cores  # never more than the cap, and the cap is reached (the test can fail)
@@ -652,8 +709,10 @@ def test_memory_limit_stops_the_run(tmp_path: Path, variant: str) -> None:
     config = "runtime: {store: .kailash/kailash.db}\nsecurity:\n  memory_limit: 200MB\n"
     config += "  execution_timeout: 60\n" if variant == "worker" else ""
     if variant == "memory_mb":  # 190 MiB = 199.2 MB
-        config = ("runtime:\n  store: .kailash/kailash.db\n  resource_limits: {memory_mb: 190}\n"
-                  "security: {memory_limit: 1GB}\n")
+        config = (
+            "runtime:\n  store: .kailash/kailash.db\n  resource_limits: {memory_mb: 190}\n"
+            "security: {memory_limit: 1GB}\n"
+        )
     workflow = HOG.replace("BODY", SWALLOW if variant == "swallows" else ALLOCATE)
     proj = project(tmp_path, config, workflow)
     began = time.monotonic()
@@ -741,8 +800,9 @@ def test_command_validation_refuses_process_creation_from_nodes(tmp_path: Path) 
         "spawn": refusal("spawn", "os.posix_spawn"),
     }
     thread_result = json.loads(proc.stdout)["outputs"]["thread"]["result"]
-    assert thread_result == ("a thread started during the run tried to start a process (os.system); "
-                             f"{refused}")
+    assert thread_result == (
+        f"a thread started during the run tried to start a process (os.system); {refused}"
+    )
     assert [m for m in SHELL_MARKERS if (proj / m).exists()] == []
 
 
@@ -753,7 +813,8 @@ def test_without_command_validation_nodes_may_start_processes(tmp_path: Path) ->
     proc = cli_e2e(proj, "run", "wf.yaml", "--output", "json")
     assert proc.returncode == 0, proc.stderr
     assert {n: r["status"] for n, r in json.loads(proc.stdout)["nodes"].items()} == dict.fromkeys(
-        ["run_", "system", "popen", "spawn", "thread"], "succeeded")
+        ["run_", "system", "popen", "spawn", "thread"], "succeeded"
+    )
     assert [m for m in SHELL_MARKERS if (proj / m).exists()] == SHELL_MARKERS
 
 
@@ -786,9 +847,12 @@ def test_a_tampered_audit_entry_is_found(tmp_path: Path) -> None:
     lines[2] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
     log.write_text("".join(lines), encoding="utf-8")
     proc = cli(proj, "audit", "verify", log)
-    assert (proc.returncode, proc.stdout) == (1, f"{log}: entry 4 is broken: prev does not match the hash "
-                                                 "of entry 3: entry 3 was edited, or entries were removed "
-                                                 "or reordered\n")
+    assert (proc.returncode, proc.stdout) == (
+        1,
+        f"{log}: entry 4 is broken: prev does not match the hash "
+        "of entry 3: entry 3 was edited, or entries were removed "
+        "or reordered\n",
+    )
     del lines[2:4]  # removing the edited entry (and its witness) is found too
     log.write_text("".join(lines), encoding="utf-8")
     proc = cli(proj, "audit", "verify", log)
@@ -815,10 +879,12 @@ def test_concurrent_runs_append_to_one_audit_log_without_breaking_the_chain(tmp_
 
 # -- the example --------------------------------------------------------------------------
 
+
 def test_the_secure_example_masks_for_analysts_and_refuses_interns(tmp_path: Path) -> None:
     proj = Path(os.path.realpath(tmp_path)) / "secure"
-    shutil.copytree(REPO / "workflows" / "secure", proj,
-                    ignore=shutil.ignore_patterns(".kailash", "out", "__pycache__"))
+    shutil.copytree(
+        REPO / "workflows" / "secure", proj, ignore=shutil.ignore_patterns(".kailash", "out", "__pycache__")
+    )
     env = {"API_KEY": "example-api-key-0123456789abcdef"}
     intern = cli(proj, "run", "report.yaml", "--user", "intern_007", env=env)
     assert intern.returncode == 1
@@ -836,4 +902,3 @@ def test_the_secure_example_masks_for_analysts_and_refuses_interns(tmp_path: Pat
     assert written[0]["ssn"] == "123-45-6789"  # the nodes work on real values
     assert env["API_KEY"] not in analyst.stdout + analyst.stderr
     assert cli(proj, "audit", "verify").returncode == 0
-

@@ -8,8 +8,10 @@ from helpers import RunCli, write_file
 
 GOOD = 'name: ok\nnodes:\n  a: {type: PythonCodeNode, config: {code: "result = 1"}}\n'
 BAD = "name: bad\nnodes:\n  a: {type: PythonCodeNod}\n"
-BAD_LINE = ("bad.yaml:3:13: error KV202: node 'a': unknown node type 'PythonCodeNod' (did you mean "
-            "'PythonCodeNode'?); fix: run `kailash nodes` to list the node types")
+BAD_LINE = (
+    "bad.yaml:3:13: error KV202: node 'a': unknown node type 'PythonCodeNod' (did you mean "
+    "'PythonCodeNode'?); fix: run `kailash nodes` to list the node types"
+)
 WARN = 'name: warn\nnodes:\n  a: {type: PythonCodeNode, config: {code: "result = x", x: "${REGION}"}}\n'
 
 
@@ -27,7 +29,10 @@ def test_findings_exit_1(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("validate", "bad.yaml", cwd=tmp_path)
 
     assert (result.returncode, result.stdout, result.stderr) == (
-        1, BAD_LINE + "\n", "1 error in 1 file(s) checked\n")
+        1,
+        BAD_LINE + "\n",
+        "1 error in 1 file(s) checked\n",
+    )
 
 
 def test_warnings_alone_exit_0(tmp_path: Path, run_cli: RunCli) -> None:
@@ -38,7 +43,8 @@ def test_warnings_alone_exit_0(tmp_path: Path, run_cli: RunCli) -> None:
     assert result.returncode == 0
     assert result.stdout == (
         "warn.yaml:3:61: warning KV307: ${REGION} reads environment variable REGION, which is not listed "
-        "under env:; fix: add REGION to env: so a missing value stops the run before it starts\n")
+        "under env:; fix: add REGION to env: so a missing value stops the run before it starts\n"
+    )
     assert result.stderr == "1 warning in 1 file(s) checked\n"
 
 
@@ -49,7 +55,10 @@ def test_several_files_are_all_checked(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("validate", "ok.yaml", "bad.yaml", cwd=tmp_path)
 
     assert (result.returncode, result.stdout, result.stderr) == (
-        1, BAD_LINE + "\n", "1 error in 2 file(s) checked\n")
+        1,
+        BAD_LINE + "\n",
+        "1 error in 2 file(s) checked\n",
+    )
 
 
 def test_directories_are_searched_recursively(tmp_path: Path, run_cli: RunCli) -> None:
@@ -65,7 +74,9 @@ def test_directories_are_searched_recursively(tmp_path: Path, run_cli: RunCli) -
 
     assert result.returncode == 1
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
-        "flows/a/bad.yaml", "flows/b/deeper/bad.yml"]
+        "flows/a/bad.yaml",
+        "flows/b/deeper/bad.yml",
+    ]
     assert result.stderr == "2 errors in 3 file(s) checked\n"
 
 
@@ -80,14 +91,18 @@ def test_absolute_paths_outside_the_cwd_are_shown_as_given(tmp_path: Path, run_c
 
 @pytest.mark.parametrize("name", ["kailash.yaml", "kailash.yml"])
 def test_kailash_yaml_is_checked_as_a_config(name: str, tmp_path: Path, run_cli: RunCli) -> None:
-    write_file(tmp_path, f"proj/{name}", (
-        "runtime: {max_concurrency: 4}\n"
-        "access_control:\n"
-        "  users: {ana: {roles: [analyts]}}\n"
-        "  roles: {analyst: {permissions: [execute]}}\n"
-        "  masking_rules:\n"
-        "    ssn: {when: \"${user.attributes.clearance ==}\", mask: partial}\n"
-    ))
+    write_file(
+        tmp_path,
+        f"proj/{name}",
+        (
+            "runtime: {max_concurrency: 4}\n"
+            "access_control:\n"
+            "  users: {ana: {roles: [analyts]}}\n"
+            "  roles: {analyst: {permissions: [execute]}}\n"
+            "  masking_rules:\n"
+            '    ssn: {when: "${user.attributes.clearance ==}", mask: partial}\n'
+        ),
+    )
     write_file(tmp_path, "proj/flow.yaml", GOOD)
 
     result = run_cli("validate", "proj", cwd=tmp_path)
@@ -123,8 +138,9 @@ def test_empty_config_is_valid_but_an_empty_workflow_is_not(tmp_path: Path, run_
     result = run_cli("validate", "kailash.yaml", "flow.yaml", cwd=tmp_path)
 
     assert result.returncode == 1
-    assert result.stdout == ("flow.yaml:1:1: error KV005: the file is empty; fix: write a workflow: name, "
-                             "nodes, connections\n")
+    assert result.stdout == (
+        "flow.yaml:1:1: error KV005: the file is empty; fix: write a workflow: name, nodes, connections\n"
+    )
 
 
 @pytest.mark.parametrize("args", [["missing.yaml"], ["ok.yaml", "missing.yaml"]])
@@ -134,7 +150,10 @@ def test_missing_path_is_a_usage_error(args: list[str], tmp_path: Path, run_cli:
     result = run_cli("validate", *args, cwd=tmp_path)
 
     assert (result.returncode, result.stdout, result.stderr) == (
-        2, "", "error: missing.yaml: no such file or directory\n")
+        2,
+        "",
+        "error: missing.yaml: no such file or directory\n",
+    )
 
 
 def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
@@ -165,8 +184,9 @@ def test_no_path_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
 
 
 @pytest.mark.parametrize("files", [{}, {"mkdocs.yml": "site_name: x\n", "notes.txt": "nodes: {}\n"}])
-def test_directory_without_any_file_to_check_is_a_usage_error(files: dict[str, str], tmp_path: Path,
-                                                              run_cli: RunCli) -> None:
+def test_directory_without_any_file_to_check_is_a_usage_error(
+    files: dict[str, str], tmp_path: Path, run_cli: RunCli
+) -> None:
     for name, text in files.items():
         write_file(tmp_path, f"flows/{name}", text)
     (tmp_path / "flows").mkdir(exist_ok=True)
@@ -174,7 +194,10 @@ def test_directory_without_any_file_to_check_is_a_usage_error(files: dict[str, s
     result = run_cli("validate", "flows", cwd=tmp_path)
 
     assert (result.returncode, result.stdout, result.stderr) == (
-        2, "", "error: no workflow or kailash.yaml files under flows\n")
+        2,
+        "",
+        "error: no workflow or kailash.yaml files under flows\n",
+    )
 
 
 def test_directory_search_checks_only_workflows_and_configs(tmp_path: Path, run_cli: RunCli) -> None:
@@ -192,9 +215,10 @@ def test_directory_search_checks_only_workflows_and_configs(tmp_path: Path, run_
     result = run_cli("validate", "proj", cwd=tmp_path)
 
     assert result.returncode == 1
-    assert [line.split(": error ")[0] + " " + line.split(" ")[2].rstrip(":")
-            for line in result.stdout.splitlines()] == [
-        "proj/broken.yaml:4:1 KV003", "proj/flows/bad.yaml:3:13 KV202", "proj/kailash.yml:1:28 KV104"]
+    assert [
+        line.split(": error ")[0] + " " + line.split(" ")[2].rstrip(":")
+        for line in result.stdout.splitlines()
+    ] == ["proj/broken.yaml:4:1 KV003", "proj/flows/bad.yaml:3:13 KV202", "proj/kailash.yml:1:28 KV104"]
     assert result.stderr == "3 errors in 3 file(s) checked\n"
 
 
@@ -216,11 +240,18 @@ def test_json_format(tmp_path: Path, run_cli: RunCli) -> None:
     assert result.returncode == 1
     findings = json.loads(result.stdout)
     assert findings[0] == {
-        "id": "KV202", "severity": "error", "file": "bad.yaml", "line": 3, "column": 13,
+        "id": "KV202",
+        "severity": "error",
+        "file": "bad.yaml",
+        "line": 3,
+        "column": 13,
         "message": "node 'a': unknown node type 'PythonCodeNod' (did you mean 'PythonCodeNode'?)",
-        "fix": "run `kailash nodes` to list the node types"}
+        "fix": "run `kailash nodes` to list the node types",
+    }
     assert [(f["id"], f["severity"], f["file"]) for f in findings] == [
-        ("KV202", "error", "bad.yaml"), ("KV307", "warning", "warn.yaml")]
+        ("KV202", "error", "bad.yaml"),
+        ("KV307", "warning", "warn.yaml"),
+    ]
 
 
 def test_json_format_without_findings_is_an_empty_list(tmp_path: Path, run_cli: RunCli) -> None:
@@ -239,7 +270,8 @@ def test_github_format(tmp_path: Path, run_cli: RunCli) -> None:
     assert result.returncode == 1
     assert result.stdout == (
         "::error file=bad.yaml,line=3,col=13,title=KV202::node 'a': unknown node type 'PythonCodeNod' "
-        "(did you mean 'PythonCodeNode'?); fix: run `kailash nodes` to list the node types\n")
+        "(did you mean 'PythonCodeNode'?); fix: run `kailash nodes` to list the node types\n"
+    )
 
 
 def test_sarif_format(tmp_path: Path, run_cli: RunCli) -> None:
@@ -253,8 +285,15 @@ def test_sarif_format(tmp_path: Path, run_cli: RunCli) -> None:
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["KV101", "KV202"]
-    assert [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-             r["locations"][0]["physicalLocation"]["region"]) for r in run["results"]] == [
+    assert [
+        (
+            r["ruleId"],
+            r["level"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"],
+        )
+        for r in run["results"]
+    ] == [
         ("KV202", "error", "flows/bad.yaml", {"startLine": 3, "startColumn": 13}),
         ("KV101", "error", "flows/missing-type.yaml", {"startLine": 3, "startColumn": 6}),
     ]
@@ -273,8 +312,9 @@ BAD_INPUTS = [
 FORMATS = ["text", "json", "github", "sarif"]
 
 
-@pytest.mark.parametrize(("content", "output_format"),
-                         [(c, FORMATS[i % len(FORMATS)]) for i, c in enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    ("content", "output_format"), [(c, FORMATS[i % len(FORMATS)]) for i, c in enumerate(BAD_INPUTS)]
+)
 def test_bad_input_never_crashes(content: bytes, output_format: str, tmp_path: Path, run_cli: RunCli) -> None:
     (tmp_path / "wf.yaml").write_bytes(content)
 

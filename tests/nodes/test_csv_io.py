@@ -9,21 +9,24 @@ from kailash_cli.engine.files import FileAccessError
 
 
 def test_reader_with_header(tmp_path: Path) -> None:
-    (tmp_path / "c.csv").write_text("id,name\n1,Ada\n2,\"Grace, H\"\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text('id,name\n1,Ada\n2,"Grace, H"\n', encoding="utf-8")
     assert run_node("CSVReaderNode", {"file_path": "c.csv"}, base_dir=tmp_path) == {
-        "data": [{"id": "1", "name": "Ada"}, {"id": "2", "name": "Grace, H"}]}
+        "data": [{"id": "1", "name": "Ada"}, {"id": "2", "name": "Grace, H"}]
+    }
 
 
 def test_reader_without_header(tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("1,Ada\n2,Grace\n", encoding="utf-8")
     assert run_node("CSVReaderNode", {"file_path": "c.csv", "has_header": False}, base_dir=tmp_path) == {
-        "data": [["1", "Ada"], ["2", "Grace"]]}
+        "data": [["1", "Ada"], ["2", "Grace"]]
+    }
 
 
 def test_reader_delimiter(tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("id;total\n1;2,5\n", encoding="utf-8")
     assert run_node("CSVReaderNode", {"file_path": "c.csv", "delimiter": ";"}, base_dir=tmp_path) == {
-        "data": [{"id": "1", "total": "2,5"}]}
+        "data": [{"id": "1", "total": "2,5"}]
+    }
 
 
 def test_reader_empty_file(tmp_path: Path) -> None:
@@ -40,7 +43,8 @@ def test_reader_missing_file(tmp_path: Path) -> None:
 def test_reader_encoding(tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_bytes("name\nJosé\n".encode("latin-1"))
     assert run_node("CSVReaderNode", {"file_path": "c.csv", "encoding": "latin-1"}, base_dir=tmp_path) == {
-        "data": [{"name": "José"}]}
+        "data": [{"name": "José"}]
+    }
 
 
 def test_writer_from_mappings_uses_every_key_as_header(tmp_path: Path) -> None:
@@ -84,12 +88,16 @@ def test_writer_failing_midway_leaves_the_old_file_and_no_temp_file(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ([{"x": 1}, {"y": 2}, 5], "row 3 is int; rows must be all mappings or all lists"),
-    ([["a", "b"], {"x": 1}], "row 2 is dict; rows must be all mappings or all lists"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"x": 1}, {"y": 2}, 5], "row 3 is int; rows must be all mappings or all lists"),
+        ([["a", "b"], {"x": 1}], "row 2 is dict; rows must be all mappings or all lists"),
+    ],
+)
 def test_writer_refuses_rows_mixing_mappings_with_other_rows(
-        tmp_path: Path, rows: list, message: str) -> None:
+    tmp_path: Path, rows: list, message: str
+) -> None:
     with pytest.raises(TypeError) as info:
         run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
     assert str(info.value) == message

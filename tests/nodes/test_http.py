@@ -26,8 +26,11 @@ def test_get_json_is_decoded(tmp_path: Path) -> None:
         return httpx.Response(200, json=[{"id": 1}], headers={"X-Page": "1"})
 
     out = call(tmp_path, {"url": URL}, handler)
-    assert out == {"response": [{"id": 1}], "status_code": 200,
-                   "headers": {"x-page": "1", "content-length": "10", "content-type": "application/json"}}
+    assert out == {
+        "response": [{"id": 1}],
+        "status_code": 200,
+        "headers": {"x-page": "1", "content-length": "10", "content-type": "application/json"},
+    }
 
 
 def test_text_body_stays_text(tmp_path: Path) -> None:
@@ -52,9 +55,18 @@ def test_post_json_headers_params_and_timeout_are_sent(tmp_path: Path) -> None:
         seen.append(request)
         return httpx.Response(201, json={"created": True})
 
-    out = call(tmp_path, {"url": URL, "method": "POST", "json": {"name": "Ada"},
-                          "headers": {"Authorization": "Bearer t0k"}, "params": {"page": 2, "q": "a b"},
-                          "timeout": 5}, handler)
+    out = call(
+        tmp_path,
+        {
+            "url": URL,
+            "method": "POST",
+            "json": {"name": "Ada"},
+            "headers": {"Authorization": "Bearer t0k"},
+            "params": {"page": 2, "q": "a b"},
+            "timeout": 5,
+        },
+        handler,
+    )
     assert (out["response"], out["status_code"]) == ({"created": True}, 201)
     request = seen[0]
     assert request.method == "POST"
@@ -82,13 +94,17 @@ def test_expected_status_accepts(tmp_path: Path, expected: Any, status: int) -> 
     assert call(tmp_path, params, lambda r: httpx.Response(status))["status_code"] == status
 
 
-@pytest.mark.parametrize(("expected", "status", "message"), [
-    (None, 500, "GET http://api.test/users returned 500, expected 2xx: server\nfell over"),
-    (200, 201, "GET http://api.test/users returned 201, expected 200: server\nfell over"),
-    ([200, 204], 404, "GET http://api.test/users returned 404, expected 200, 204: server\nfell over"),
-])
-def test_unexpected_status_fails_with_the_body(tmp_path: Path, expected: Any, status: int,
-                                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("expected", "status", "message"),
+    [
+        (None, 500, "GET http://api.test/users returned 500, expected 2xx: server\nfell over"),
+        (200, 201, "GET http://api.test/users returned 201, expected 200: server\nfell over"),
+        ([200, 204], 404, "GET http://api.test/users returned 404, expected 200, 204: server\nfell over"),
+    ],
+)
+def test_unexpected_status_fails_with_the_body(
+    tmp_path: Path, expected: Any, status: int, message: str
+) -> None:
     params = {"url": URL} if expected is None else {"url": URL, "expected_status": expected}
     with pytest.raises(HTTPStatusError) as info:
         call(tmp_path, params, lambda r: httpx.Response(status, text="server\nfell over"))

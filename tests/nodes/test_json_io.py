@@ -12,7 +12,8 @@ from kailash_cli.engine.files import FileAccessError
 def test_reader_decodes_json(tmp_path: Path) -> None:
     (tmp_path / "d.json").write_text('{"users": [{"id": 1, "ok": true, "x": null}]}', encoding="utf-8")
     assert run_node("JSONReaderNode", {"file_path": "d.json"}, base_dir=tmp_path) == {
-        "data": {"users": [{"id": 1, "ok": True, "x": None}]}}
+        "data": {"users": [{"id": 1, "ok": True, "x": None}]}
+    }
 
 
 def test_reader_invalid_json_names_file_line_and_column(tmp_path: Path) -> None:
@@ -33,16 +34,20 @@ def test_writer_writes_indented_utf8_json(tmp_path: Path) -> None:
     params = {"file_path": "out/r.json", "data": data, "indent": 2}
     out = run_node("JSONWriterNode", params, base_dir=tmp_path)
     assert out == {"file_path": str(tmp_path / "out" / "r.json")}
-    assert (tmp_path / "out" / "r.json").read_text(encoding="utf-8") == \
-        '{\n  "name": "José",\n  "rows": [\n    1,\n    2\n  ]\n}\n'
+    assert (tmp_path / "out" / "r.json").read_text(
+        encoding="utf-8"
+    ) == '{\n  "name": "José",\n  "rows": [\n    1,\n    2\n  ]\n}\n'
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r.json"]
 
 
 def test_writer_compact_and_non_json_values_as_text(tmp_path: Path) -> None:
     from datetime import date
 
-    run_node("JSONWriterNode", {"file_path": "r.json", "data": {"d": date(2026, 1, 2)}, "indent": None},
-             base_dir=tmp_path)
+    run_node(
+        "JSONWriterNode",
+        {"file_path": "r.json", "data": {"d": date(2026, 1, 2)}, "indent": None},
+        base_dir=tmp_path,
+    )
     assert (tmp_path / "r.json").read_text(encoding="utf-8") == '{"d": "2026-01-02"}\n'
 
 
@@ -74,14 +79,19 @@ def test_writer_over_a_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"rows": [{"score": 1.0}, {"score": float("nan")}]}, "data.rows[1].score is NaN"),
-    ([1, float("inf")], "data[1] is Infinity"),
-    (float("-inf"), "data is -Infinity"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rows": [{"score": 1.0}, {"score": float("nan")}]}, "data.rows[1].score is NaN"),
+        ([1, float("inf")], "data[1] is Infinity"),
+        (float("-inf"), "data is -Infinity"),
+    ],
+)
 def test_writer_refuses_nan_and_infinity_and_says_where(tmp_path: Path, data: object, message: str) -> None:
     with pytest.raises(ValueError) as info:
         run_node("JSONWriterNode", {"file_path": "out/r.json", "data": data}, base_dir=tmp_path)
-    assert str(info.value) == (f"{message}: data contains NaN or Infinity, which JSON cannot "
-                               "represent; replace it (with null, say) before writing")
+    assert str(info.value) == (
+        f"{message}: data contains NaN or Infinity, which JSON cannot "
+        "represent; replace it (with null, say) before writing"
+    )
     assert not (tmp_path / "out" / "r.json").exists()

@@ -12,7 +12,7 @@ from kailash_cli.model.workflow import node_spec
 from kailash_cli.nodes.base import Finding
 from kailash_cli.nodes.python_code import NODE_TYPE, Prepared, as_outputs, resolve_function
 
-MODULE = '''
+MODULE = """
 import asyncio
 
 def add(a, b=10):
@@ -31,7 +31,7 @@ class Tools:
         return 2 * x
 
 VALUE = 3
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -50,16 +50,20 @@ def prepared_ctx(tmp_path: Path, **config):
 def test_function_from_a_file(tmp_path: Path) -> None:
     write(tmp_path / "lib" / "tools.py", MODULE)
     ctx = prepared_ctx(tmp_path, function="./lib/tools.py:add")
-    assert run_node("PythonCodeNode", {"function": "./lib/tools.py:add", "a": 1, "b": 2}, ctx) == \
-        {"result": 3}
+    assert run_node("PythonCodeNode", {"function": "./lib/tools.py:add", "a": 1, "b": 2}, ctx) == {
+        "result": 3
+    }
 
 
 def test_function_from_a_module_next_to_the_workflow(tmp_path: Path) -> None:
     name = f"mod_{uuid.uuid4().hex[:8]}"
     write(tmp_path / f"{name}.py", MODULE)
     ctx = prepared_ctx(tmp_path, function=f"{name}:stats")
-    assert run_node("PythonCodeNode", {"values": [1, 2, 3]}, ctx) == \
-        {"sum": 6, "n": 3, "result": {"sum": 6, "n": 3}}
+    assert run_node("PythonCodeNode", {"values": [1, 2, 3]}, ctx) == {
+        "sum": 6,
+        "n": 3,
+        "result": {"sum": 6, "n": 3},
+    }
 
 
 def test_dotted_attribute_and_defaults(tmp_path: Path) -> None:
@@ -81,8 +85,11 @@ def test_inline_code_sees_inputs_and_sets_result(tmp_path: Path) -> None:
     code = "import math\nresult = {'root': math.sqrt(n), 'name': __name__}"
     ctx = prepared_ctx(tmp_path, code=code)
     assert NODE_TYPE.is_async(ctx.prepared) is False
-    assert run_node("PythonCodeNode", {"code": code, "n": 16}, ctx) == \
-        {"root": 4.0, "name": "kailash_node_py", "result": {"root": 4.0, "name": "kailash_node_py"}}
+    assert run_node("PythonCodeNode", {"code": code, "n": 16}, ctx) == {
+        "root": 4.0,
+        "name": "kailash_node_py",
+        "result": {"root": 4.0, "name": "kailash_node_py"},
+    }
 
 
 def test_inline_code_without_result_gives_none(tmp_path: Path) -> None:
@@ -96,16 +103,27 @@ def test_exceptions_propagate_to_the_engine(tmp_path: Path) -> None:
         run_node("PythonCodeNode", {}, ctx)
 
 
-@pytest.mark.parametrize(("ref", "message"), [
-    ("./missing.py:f", "cannot load './missing.py:f': file {tmp}/missing.py not found"),
-    ("./tools.py:nothere", "'./tools.py:nothere': module './tools.py' has no attribute 'nothere'"),
-    ("./tools.py:Tools.nothere",
-     "'./tools.py:Tools.nothere': module './tools.py' has no attribute 'nothere'"),
-    ("./tools.py:VALUE", "'./tools.py:VALUE' is not callable"),
-    ("./broken.py:f", "cannot import './broken.py' for './broken.py:f': ZeroDivisionError: division by zero"),
-    ("no_such_module_kx:f", "cannot import 'no_such_module_kx' for 'no_such_module_kx:f': "
-                            "ModuleNotFoundError: No module named 'no_such_module_kx'"),
-])
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        ("./missing.py:f", "cannot load './missing.py:f': file {tmp}/missing.py not found"),
+        ("./tools.py:nothere", "'./tools.py:nothere': module './tools.py' has no attribute 'nothere'"),
+        (
+            "./tools.py:Tools.nothere",
+            "'./tools.py:Tools.nothere': module './tools.py' has no attribute 'nothere'",
+        ),
+        ("./tools.py:VALUE", "'./tools.py:VALUE' is not callable"),
+        (
+            "./broken.py:f",
+            "cannot import './broken.py' for './broken.py:f': ZeroDivisionError: division by zero",
+        ),
+        (
+            "no_such_module_kx:f",
+            "cannot import 'no_such_module_kx' for 'no_such_module_kx:f': "
+            "ModuleNotFoundError: No module named 'no_such_module_kx'",
+        ),
+    ],
+)
 def test_functions_that_cannot_be_loaded(tmp_path: Path, ref: str, message: str) -> None:
     write(tmp_path / "tools.py", MODULE)
     write(tmp_path / "broken.py", "x = 1 / 0\n")
@@ -141,8 +159,13 @@ def test_visible_outputs_show_result_only() -> None:
 
 def test_check_reports_inline_code_that_does_not_compile() -> None:
     assert NODE_TYPE.check(spec(code="result = (1,\n")) == [
-        Finding("KV210", "node 'py': inline code does not compile: '(' was never closed (code line 1)",
-                ("config", "code"), "fix the Python syntax of the code block")]
+        Finding(
+            "KV210",
+            "node 'py': inline code does not compile: '(' was never closed (code line 1)",
+            ("config", "code"),
+            "fix the Python syntax of the code block",
+        )
+    ]
     assert NODE_TYPE.check(spec(code="result = 1")) == []
     assert NODE_TYPE.check(spec(function="m:f")) == []
 
