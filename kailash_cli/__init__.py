@@ -10,8 +10,7 @@ The public API (``__all__``) is imported on first use, so ``import kailash_cli``
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not typing's: importing typing would slow down `kailash --version`
 
 __version__ = "0.1.0"
 
@@ -73,6 +72,8 @@ __all__ = [  # pinned by tests/test_exported_members.py
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from kailash_cli.api import load_workflow, plan_workflow, run_workflow, validate
     from kailash_cli.engine.executor import Executor, NodeCall
     from kailash_cli.engine.local import LocalExecutor
@@ -99,6 +100,8 @@ def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'kailash_cli' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

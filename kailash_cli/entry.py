@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import threading
 
 from kailash_cli import __version__
 
@@ -25,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _busy_workers() -> bool:
     """Node calls the run gave up on (a timeout, Ctrl-C) may still be running on threads."""
+    import threading
+
     return any(t.name.startswith("kailash-worker") and t.is_alive() for t in threading.enumerate())
 
 
@@ -32,6 +31,9 @@ def _exit_now(code: int) -> None:  # pragma: no cover - ends the process (tested
     """End the process deliberately: the run is recorded and the output flushed already, and
     user code left running on a thread must not run into interpreter shutdown (where it can
     crash the process and change the exit code)."""
+    import contextlib
+    import os
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be written
             stream.flush()
