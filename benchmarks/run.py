@@ -34,11 +34,11 @@ from pathlib import Path
 
 from kailash_cli.compile.compiler import compile as compile_workflow
 from kailash_cli.compile.validation import load_workflow
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers
 from kailash_cli.engine.scheduler import RunOptions
 from kailash_cli.engine.scheduler import run as run_engine
+from kailash_cli.nodes.files import FileAccess
 from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.setup import prepare
 from kailash_cli.pipeline.store import Store, now_iso

@@ -23,13 +23,13 @@ import httpx
 
 from kailash_cli.compile.compiler import compile
 from kailash_cli.compile.validation import load_workflow
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.engine.scheduler import RunOptions, run
 from kailash_cli.load.params import resolve
 from kailash_cli.model.result import RunResult
 from kailash_cli.nodes.base import NodeContext, Outputs
+from kailash_cli.nodes.files import FileAccess
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.pipeline.setup import prepare
 

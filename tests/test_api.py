@@ -31,8 +31,8 @@ from kailash_cli import (
     run_workflow,
     validate,
 )
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.main import main as cli_main
+from kailash_cli.nodes.files import FileAccess
 
 TIMINGS = ("run_id", "started_at", "duration_ms")
 

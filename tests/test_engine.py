@@ -620,9 +620,9 @@ nodes:
 def test_restored_nodes_of_a_chain_are_not_run_again(tmp_path: Path) -> None:
     from kailash_cli.compile.compiler import compile
     from kailash_cli.compile.validation import load_workflow
-    from kailash_cli.engine.files import FileAccess
     from kailash_cli.engine.local import LocalExecutor
     from kailash_cli.engine.scheduler import RunOptions, run
+    from kailash_cli.nodes.files import FileAccess
     from kailash_cli.pipeline.setup import prepare
 
     path = write(

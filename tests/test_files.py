@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.engine.files import FileAccess, FileAccessError
+from kailash_cli.nodes.files import FileAccess, FileAccessError
 
 
 def test_relative_paths_resolve_against_the_base_dir(tmp_path: Path) -> None:

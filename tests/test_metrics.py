@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from helpers import kailash
 
-from kailash_cli.engine.files import FileAccessError
 from kailash_cli.errors import UsageError
 from kailash_cli.model.result import NodeResult, RunResult
+from kailash_cli.nodes.files import FileAccessError
 from kailash_cli.report.metrics import check_target, render, write
 
 

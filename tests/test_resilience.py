@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.engine.resilience import (
+from kailash_cli.model.resilience import (
     CLOSED,
     HALF_OPEN,
     OPEN,

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.compile.gcpause import gc_paused
 from kailash_cli.compile.graph import build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.errors import WorkflowValidationError
+from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.params import check_declarations
 from kailash_cli.load.yaml_io import Document, JsonPath, load
 from kailash_cli.model.expressions import ExpressionError, Template, parse_template

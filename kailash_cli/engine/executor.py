@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.nodes.base import NodeContext, Outputs
+from kailash_cli.nodes.files import FileAccess
 from kailash_cli.nodes.registry import NODE_TYPES
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kailash_cli.engine.executor import Executor
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.engine.observer import RunObserver
-from kailash_cli.engine.resilience import BreakerBook
+from kailash_cli.model.resilience import BreakerBook
 from kailash_cli.model.result import NodeResult
+from kailash_cli.nodes.files import FileAccess
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from kailash_cli.engine.inputs import Fail, InputResolver
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.engine.options import RunOptions
 from kailash_cli.engine.outcome import failure
-from kailash_cli.engine.resilience import exception_names
 from kailash_cli.model.expressions import ExpressionError
+from kailash_cli.model.resilience import exception_names
 from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult
 from kailash_cli.nodes.base import Outputs
 

@@ -19,7 +19,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
-from kailash_cli.compile.gcpause import gc_paused
+from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.model.result import Problem
 
 JsonPath = tuple[str | int, ...]

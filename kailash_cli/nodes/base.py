@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from kailash_cli.engine.files import FileAccess
+from kailash_cli.nodes.files import FileAccess
 from kailash_cli.schema import schemas
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ from typing import Any
 from kailash_cli.compile.compiler import CompiledGraph
 from kailash_cli.engine.executor import CURRENT_NODE, Executor
 from kailash_cli.engine.observer import RunObserver
-from kailash_cli.engine.resilience import BreakerBook
 from kailash_cli.engine.scheduler import RunOptions
 from kailash_cli.engine.scheduler import run as run_graph
 from kailash_cli.errors import KailashError
+from kailash_cli.model.resilience import BreakerBook
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.pipeline.policy import CommandGuard, RunPolicy
 from kailash_cli.pipeline.store import Store

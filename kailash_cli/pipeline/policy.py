@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.load.config import Config
 from kailash_cli.model.result import NodeResult
 from kailash_cli.model.workflow import Workflow
+from kailash_cli.nodes.files import FileAccess
 from kailash_cli.pipeline.audit import AuditLog
 from kailash_cli.security.access import AccessControl, User
 from kailash_cli.security.limits import MemoryWatch, parse_duration, parse_size

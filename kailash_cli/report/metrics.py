@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import IO
 
-from kailash_cli.engine.files import FileAccess
 from kailash_cli.errors import UsageError
 from kailash_cli.model.result import RunResult
+from kailash_cli.nodes.files import FileAccess
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 

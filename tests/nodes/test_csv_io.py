@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from helpers import run_node
 
-from kailash_cli.engine.files import FileAccessError
+from kailash_cli.nodes.files import FileAccessError
 
 
 def test_reader_with_header(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from helpers import run_node
 
-from kailash_cli.engine.files import FileAccessError
+from kailash_cli.nodes.files import FileAccessError
 
 
 def test_reader_decodes_json(tmp_path: Path) -> None:

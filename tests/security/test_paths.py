@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kailash_cli.engine.files import FileAccess, FileAccessError
 from kailash_cli.errors import PathDeniedError
+from kailash_cli.nodes.files import FileAccess, FileAccessError
 from kailash_cli.security import paths as paths_module
 from kailash_cli.security.paths import PathGuard
 
