@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from kailash_cli.compile.plan import render_plan
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import AccessDeniedError, UsageError
+from kailash_cli.load.params import read_params_file
 from kailash_cli.model.result import RunResult
+from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
+from kailash_cli.report import metrics
+from kailash_cli.report.findings import text_line
 from kailash_cli.report.output import Output
+from kailash_cli.report.progress import display
 
 
 def run(
@@ -29,46 +35,18 @@ def run(
     metrics_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    from kailash_cli.load.params import read_params_file
-    from kailash_cli.report import metrics
-    from kailash_cli.report.findings import text_line
-    from kailash_cli.report.progress import display
-
-    workflow, warnings = load_workflow(path)
-    for warning in warnings:
-        if output.json_logs:
-            output.event("finding", warning.severity, **warning.to_dict())
-        else:
-            output.err(text_line(warning))
-    config = config_of(config_path)
+    workflow = _load(path, output)
     if metrics_file is not None:
         metrics.check_target(metrics_file)
-    file_values = read_params_file(params_file) if params_file else None
+    given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
+    given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
     if dry_run:
         if resume is not None:
             raise UsageError("--dry-run shows the plan of a new run; drop --resume")
-        document = plan_workflow(
-            workflow,
-            params=file_values,
-            param_args=cli_params or [],
-            config=config,
-            user=user,
-            environ=environ,
-        )
-        output.out(render_plan(document, output_format))
+        output.out(render_plan(plan_workflow(workflow, **given), output_format))
         return EXIT_OK
     try:
-        result = run_workflow(
-            workflow,
-            params=file_values,
-            param_args=cli_params or [],
-            config=config,
-            user=user,
-            resume=resume,
-            environ=environ,
-            observers=[display(output)],
-            output=output,
-        )
+        result = run_workflow(workflow, **given, resume=resume, observers=[display(output)], output=output)
     except AccessDeniedError as e:
         if e.result is not None and output_format == "json":
             output.out(json.dumps(e.result.to_dict(), indent=2))
@@ -77,6 +55,16 @@ def run(
         metrics.write(result, metrics_file)
     _report(result, output_format, output)
     return EXIT_OK if result.succeeded else EXIT_FAILURE
+
+
+def _load(path: Path, output: Output) -> Workflow:  # warnings on stderr; errors raise
+    workflow, warnings = load_workflow(path)
+    for warning in warnings:
+        if output.json_logs:
+            output.event("finding", warning.severity, **warning.to_dict())
+        else:
+            output.err(text_line(warning))
+    return workflow
 
 
 def _report(result: RunResult, output_format: str, output: Output) -> None:
