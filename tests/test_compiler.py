@@ -82,7 +82,7 @@ def test_compiled_node_fields() -> None:
 
 
 def test_compiled_resolver_renders_config() -> None:
-    from kailash_cli.model.expressions import Scope
+    from kailash_cli.model.evaluation import Scope
 
     compiled = compile(workflow(NODES, CONNECTIONS))
     resolve = compiled.nodes["score"].resolve

@@ -4,16 +4,8 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.model.expressions import (
-    ExpressionError,
-    Scope,
-    Template,
-    compile_value,
-    parse_expr,
-    parse_template,
-    render,
-    templates_in,
-)
+from kailash_cli.model.evaluation import Scope, compile_value, render
+from kailash_cli.model.expressions import ExpressionError, Template, parse_expr, parse_template, templates_in
 
 VALUES: dict[str, Any] = {
     "params": {

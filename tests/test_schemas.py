@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from kailash_cli.load.yaml_io import load_text
 from kailash_cli.model.result import Problem
 from kailash_cli.nodes.registry import NODE_TYPES
-from kailash_cli.schema import schemas
+from kailash_cli.schema import messages, schemas
 from kailash_cli.schema.fastcheck import compile_schema
 
 SCHEMA_NAMES = ["workflow", "config", *(f"nodes/{name}" for name in sorted(NODE_TYPES))]
@@ -53,13 +53,13 @@ def test_property_defaults_come_from_the_schema() -> None:
     ],
 )
 def test_describe_type_uses_json_names(value: Any, name: str) -> None:
-    assert schemas.describe_type(value) == name
+    assert messages.describe_type(value) == name
 
 
 def test_did_you_mean() -> None:
-    assert schemas.did_you_mean("procesor", ["reader", "processor"]) == " (did you mean 'processor'?)"
-    assert schemas.did_you_mean("zzz", ["reader", "processor"]) == ""
-    assert schemas.did_you_mean("x", []) == ""
+    assert messages.did_you_mean("procesor", ["reader", "processor"]) == " (did you mean 'processor'?)"
+    assert messages.did_you_mean("zzz", ["reader", "processor"]) == ""
+    assert messages.did_you_mean("x", []) == ""
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_did_you_mean() -> None:
     ],
 )
 def test_dotted_paths(path: tuple[str | int, ...], text: str) -> None:
-    assert schemas.dotted(path) == text
+    assert messages.dotted(path) == text
 
 
 def findings(text: str, name: str = "workflow") -> list[Problem]:
@@ -309,7 +309,7 @@ def test_any_of_required_alternatives_name_the_keys() -> None:
     schema_doc = load_text("{}\n", "x.yaml")
     error = next(Draft202012Validator({"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}).iter_errors({}))
 
-    assert [(p.message, p.fix) for p in schemas._convert(error, schema_doc, ("x",))] == [
+    assert [(p.message, p.fix) for p in messages.convert(error, schema_doc, ("x",))] == [
         ("x needs at least one of 'a' or 'b'", "add 'a' or 'b'")
     ]
 

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from kailash_cli.constants import EXIT_USAGE
-from kailash_cli.pipeline.store import SCHEMA_VERSION, Store, StoreError
+from kailash_cli.errors import StoreError
+from kailash_cli.pipeline.database import SCHEMA_VERSION
+from kailash_cli.pipeline.store import Store
 
 
 @pytest.fixture

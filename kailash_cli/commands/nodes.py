@@ -10,7 +10,7 @@ from kailash_cli.errors import UsageError
 from kailash_cli.nodes.base import NodeType
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.report.output import Output
-from kailash_cli.schema.schemas import did_you_mean
+from kailash_cli.schema.messages import did_you_mean
 
 
 def describe(node_type: NodeType) -> dict[str, Any]:

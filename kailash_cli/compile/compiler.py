@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from kailash_cli.compile.graph import DATA, EXPR, Dependencies, build
 from kailash_cli.compile.graph import node_refs as node_refs
 from kailash_cli.load.gcpause import gc_paused
-from kailash_cli.model.expressions import Scope, Template, compile_value, parse_template
+from kailash_cli.model.evaluation import Scope, compile_value
+from kailash_cli.model.expressions import Template, parse_template
 from kailash_cli.model.resilience import BreakerPolicy, RetryPolicy
 from kailash_cli.model.workflow import Edge, NodeSpec, Workflow
 from kailash_cli.nodes.base import NodeType

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph
-from kailash_cli.model.expressions import Expr, ExpressionError, Scope, Template, evaluate, parse_template
+from kailash_cli.model.evaluation import Scope, evaluate
+from kailash_cli.model.expressions import Expr, ExpressionError, Template, parse_template
 
 
 def _resolve(value: Any, scope: Scope) -> Any:

@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
-from kailash_cli.model.expressions import Scope, Template, render
+from kailash_cli.model.evaluation import Scope, render
+from kailash_cli.model.expressions import Template
 from kailash_cli.model.result import FAILED, NodeResult
 from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.base import Outputs
 from kailash_cli.schema.fastcheck import compile_schema
-from kailash_cli.schema.schemas import describe_type
+from kailash_cli.schema.messages import describe_type
 
 
 class Skip(Exception):

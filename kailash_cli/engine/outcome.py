@@ -7,7 +7,7 @@ from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph
 from kailash_cli.errors import ExpressionError
-from kailash_cli.model.expressions import Scope, compile_value
+from kailash_cli.model.evaluation import Scope, compile_value
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
 from kailash_cli.nodes.base import Outputs
 

@@ -30,7 +30,8 @@ from kailash_cli.engine.options import RunOptions
 from kailash_cli.engine.outcome import run_result
 from kailash_cli.engine.settle import Attempts, Settlement
 from kailash_cli.errors import RunStopped
-from kailash_cli.model.expressions import ExpressionError, Scope
+from kailash_cli.model.evaluation import Scope
+from kailash_cli.model.expressions import ExpressionError
 from kailash_cli.model.result import FAILED, SKIPPED, NodeResult, RunResult
 from kailash_cli.nodes.base import Outputs
 

@@ -12,6 +12,7 @@ from kailash_cli.load.yaml_io import Document, load
 from kailash_cli.model.expressions import ExpressionError, parse_template
 from kailash_cli.model.result import Problem, has_errors
 from kailash_cli.schema import schemas
+from kailash_cli.schema.messages import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
             problems.append(
                 doc.problem(
                     "KV501",
-                    f"{what} '{role}', which is not {where}" + schemas.did_you_mean(role, roles),
+                    f"{what} '{role}', which is not {where}" + did_you_mean(role, roles),
                     ("access_control", *owner, i),
                     fix="define the role or fix its name",
                     severity="warning",

@@ -12,7 +12,8 @@ from kailash_cli.errors import UsageError
 from kailash_cli.load.yaml_io import Document, load
 from kailash_cli.model.result import Problem
 from kailash_cli.model.workflow import Param
-from kailash_cli.schema.schemas import check_value, did_you_mean, non_finite
+from kailash_cli.schema.messages import did_you_mean
+from kailash_cli.schema.schemas import check_value, non_finite
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}

@@ -1,26 +1,21 @@
-"""``${ ... }`` expressions: parsed once, checked statically, evaluated safely.
+"""``${ ... }`` expressions: parsed once and checked statically.
 
-Evaluation uses simpleeval (a maintained, audited evaluator over Python's ``ast``) with
-its node table cut down to what SPEC section 2 allows: literals, names, attribute and
-index access, comparison, ``and``/``or``/``not``, arithmetic and ``len()``. The same
-allow-list is checked statically by :func:`check`, so ``kailash validate`` reports a
-disallowed construct before anything runs. User text is never passed to ``eval``.
+:func:`parse_expr` holds an expression to what SPEC section 2 allows: literals, names,
+attribute and index access, comparison, ``and``/``or``/``not``, arithmetic and ``len()``,
+so ``kailash validate`` reports a disallowed construct before anything runs. The
+evaluation, over the same allow-list, is in :mod:`kailash_cli.model.evaluation`.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import simpleeval
 
 from kailash_cli.errors import ExpressionError
 
 ROOTS = ("params", "env", "secrets", "nodes", "run")
-CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _ALLOWED = (
     ast.Expression,
     ast.BoolOp,
@@ -202,115 +197,3 @@ def templates_in(value: Any) -> list[Template]:
     if isinstance(value, list):
         return [t for v in value for t in templates_in(v)]
     return []
-
-
-class Scope(dict[str, Any]):
-    """Names visible to an expression; a bare upper-case name reads the environment."""
-
-    def __init__(self, values: Mapping[str, Any], environ: Mapping[str, str]) -> None:
-        super().__init__(CONSTANTS)
-        self.update(values)
-        self.environ = environ
-        self.evaluator: _Evaluator | None = None
-
-    def __missing__(self, key: str) -> Any:
-        if key.isupper() and key in self.environ:
-            return self.environ[key]
-        if key.isupper():
-            raise ExpressionError(f"environment variable {key} is not set")
-        raise KeyError(key)
-
-
-class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
-    def __init__(self, names: Scope) -> None:
-        super().__init__(names=names, functions={"len": len})
-        self.functions = {"len": len}
-        for banned in (
-            ast.IfExp,
-            ast.JoinedStr,
-            ast.FormattedValue,
-            ast.Set,
-            ast.ListComp,
-            ast.GeneratorExp,
-            ast.DictComp,
-            ast.Assign,
-            ast.AugAssign,
-            ast.Import,
-            ast.Expr,
-        ):
-            self.nodes.pop(banned, None)
-
-    def _eval_attribute(self, node: ast.Attribute) -> Any:
-        base = self._eval(node.value)
-        if isinstance(base, Mapping):
-            if node.attr in base:
-                return base[node.attr]
-            raise ExpressionError(f"'{ast.unparse(node.value)}' has no key '{node.attr}'" + _keys_hint(base))
-        # only data is reachable: no methods or attributes of Python objects ('x'.join)
-        raise ExpressionError(
-            f"'{ast.unparse(node.value)}' is {_kind(base)}, not a mapping; it has no key '{node.attr}'"
-        )
-
-
-def _kind(value: Any) -> str:
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        tuple: "a list",
-        type(None): "null",
-    }
-    return names.get(type(value), type(value).__name__)
-
-
-def _keys_hint(base: Mapping[str, Any]) -> str:
-    keys = [str(k) for k in list(base)[:8]]
-    return f" (keys: {', '.join(keys)})" if keys else " (it is empty)"
-
-
-def evaluate(expr: Expr, scope: Scope) -> Any:
-    if scope.evaluator is None:
-        scope.evaluator = _Evaluator(scope)
-    try:
-        return scope.evaluator.eval(expr.text, previously_parsed=expr.tree)
-    except ExpressionError as e:
-        raise ExpressionError(f"${{{expr.text}}}: {e}") from None
-    except simpleeval.NameNotDefined as e:
-        raise ExpressionError(f"${{{expr.text}}}: unknown name '{e.name}'") from None
-    except (simpleeval.InvalidExpression, LookupError, TypeError, ValueError, ArithmeticError) as e:
-        detail = f"no key {e}" if isinstance(e, KeyError) else str(e) or type(e).__name__
-        raise ExpressionError(f"${{{expr.text}}}: {detail}") from None
-
-
-def render(template: Template, scope: Scope) -> Any:
-    if template.whole:
-        return evaluate(template.parts[0], scope)  # type: ignore[arg-type]
-    return "".join(p if isinstance(p, str) else _text(evaluate(p, scope)) for p in template.parts)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
-
-
-def compile_value(value: Any) -> Callable[[Scope], Any] | None:
-    """A function that resolves every template in ``value``; None when there are none."""
-    if isinstance(value, str):
-        parsed = parse_template(value)
-        if isinstance(parsed, Template):
-            return lambda scope: render(parsed, scope)
-        if parsed != value:
-            return lambda scope: parsed
-        return None
-    if isinstance(value, Mapping):
-        items = {k: compile_value(v) for k, v in value.items()}
-        if not any(items.values()):
-            return None
-        return lambda scope: {k: (f(scope) if f else value[k]) for k, f in items.items()}
-    if isinstance(value, list):
-        elems = [compile_value(v) for v in value]
-        if not any(elems):
-            return None
-        return lambda scope: [f(scope) if f else value[i] for i, f in enumerate(elems)]
-    return None

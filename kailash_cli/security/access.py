@@ -2,7 +2,7 @@
 
 ``when`` conditions are ``${...}`` expressions over ``user.id``, ``user.roles`` (the
 effective roles, inherited ones included) and ``user.attributes``, evaluated by the safe
-evaluator of :mod:`kailash_cli.model.expressions`. Everything fails closed: a condition that
+evaluator of :mod:`kailash_cli.model.evaluation`. Everything fails closed: a condition that
 does not parse, is not allowed, fails to evaluate or is not exactly ``true`` denies the
 node, and makes a masking rule apply.
 """
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kailash_cli.errors import AccessDeniedError
-from kailash_cli.model.expressions import Expr, ExpressionError, Scope, evaluate, parse_expr, parse_template
+from kailash_cli.model.evaluation import Scope, evaluate
+from kailash_cli.model.expressions import Expr, ExpressionError, parse_expr, parse_template
 
 FULL_MASK = "***"
 

@@ -1,0 +1,235 @@
+"""What the names in a workflow refer to: connection endpoints and ``${...}`` references.
+
+Mixed into the checker of ``compile/validation.py``. A connection must read
+``source.output -> target.param`` (KV208) between known nodes (KV201), an output the source
+node has (KV203) and a parameter the target takes (KV204), connected once (KV209). Every
+string that may hold expressions (node config, ``when``, ``permissions``, outputs) must
+parse (KV301), and each name an expression reads must be one the workflow declares: a param
+(KV302), a node and its output (KV303, KV203), a secret (KV306), an environment variable
+listed under ``env:`` (KV307, a warning), a field of ``run`` or a known root (KV305).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kailash_cli.load.yaml_io import JsonPath
+from kailash_cli.model.expressions import ExpressionError, Template, parse_template
+from kailash_cli.model.workflow import Edge, NodeSpec, parse_connection
+from kailash_cli.nodes.registry import NODE_TYPES
+from kailash_cli.schema.messages import did_you_mean
+
+RUN_FIELDS = ("id", "started_at", "workflow")
+
+
+class ReferenceChecks:
+    """The checks of connections and expressions; ``_Checker`` sets the state they read
+    (the raw document's nodes and params, the node specs built so far) and reports."""
+
+    data: dict[str, Any]
+    nodes: dict[str, Any]
+    params: dict[str, Any]
+    specs: dict[str, NodeSpec]
+    edges: list[Edge]
+    connected: dict[str, dict[str, int]]
+
+    if TYPE_CHECKING:  # defined by _Checker
+
+        def add(
+            self,
+            id_: str,
+            message: str,
+            path: JsonPath,
+            fix: str | None = None,
+            *,
+            key: bool = False,
+            severity: str = "error",
+        ) -> None: ...
+
+    def _connections(self) -> None:
+        raw = self.data.get("connections")
+        for index, conn in enumerate(raw if isinstance(raw, list) else []):
+            where: JsonPath = ("connections", index)
+            parsed = parse_connection(conn)
+            if parsed is None:
+                if isinstance(conn, str) or (
+                    isinstance(conn, dict)
+                    and isinstance(conn.get("from"), str)
+                    and isinstance(conn.get("to"), str)
+                ):
+                    self.add(
+                        "KV208",
+                        f"connection {index + 1} must read 'source.output -> target.param'",
+                        where,
+                        "write 'read.data -> report.data' or {from: read.data, to: report.data}",
+                    )
+                continue
+            (source, output), (target, param) = parsed
+            ok_source = self._endpoint("source", source, f"{source}.{'.'.join(output)}", where)
+            ok_target = self._endpoint("target", target, f"{target}.{param}", where)
+            if ok_source:
+                self._check_output(source, output[0], f"connection source '{source}.{output[0]}'", where)
+            if ok_target:
+                self._check_param(target, param, where, index)
+            self.edges.append(Edge(source, output, target, param, index))
+
+    def _endpoint(self, role: str, node_id: str, text: str, where: JsonPath) -> bool:
+        if node_id in self.nodes:
+            return True
+        self.add(
+            "KV201",
+            f"connection {role} '{text}' names unknown node '{node_id}'{did_you_mean(node_id, self.nodes)}",
+            where,
+            "use one of the node ids under nodes:",
+        )
+        return False
+
+    def _check_output(self, node_id: str, output: str, what: str, where: JsonPath) -> None:
+        spec = self.specs.get(node_id)
+        node_type = NODE_TYPES.get(spec.type) if spec else None
+        if node_type is None or spec is None:
+            return
+        outputs = node_type.outputs(spec.config)
+        if outputs is not None and output not in outputs:
+            self.add(
+                "KV203",
+                f"{what}: {spec.type} has no output '{output}'{did_you_mean(output, outputs)}",
+                where,
+                f"use one of its outputs: {', '.join(outputs)}",
+            )
+
+    def _check_param(self, node_id: str, param: str, where: JsonPath, index: int) -> None:
+        spec = self.specs.get(node_id)
+        node_type = NODE_TYPES.get(spec.type) if spec else None
+        if node_type is None or spec is None:
+            return
+        if not node_type.accepts(param):
+            self.add(
+                "KV204",
+                f"connection target '{node_id}.{param}': {spec.type} has no "
+                f"parameter '{param}'{did_you_mean(param, node_type.parameters())}",
+                where,
+                f"`kailash nodes {spec.type}` lists its parameters",
+            )
+            return
+        earlier = self.connected[node_id].setdefault(param, index)
+        if earlier != index:
+            self.add(
+                "KV209",
+                f"parameter '{node_id}.{param}' is connected twice (connections "
+                f"{earlier + 1} and {index + 1})",
+                where,
+                "keep one of the two connections",
+            )
+
+    def _expressions(self) -> None:
+        for path, text in _strings(self.data):
+            try:
+                parsed = parse_template(text)
+            except ExpressionError as e:
+                self.add("KV301", str(e), path, "fix the expression inside ${...}")
+                continue
+            if isinstance(parsed, Template):
+                allow_user = len(path) >= 4 and path[2] == "permissions"
+                for expr in parsed.exprs:
+                    for ref in expr.refs:
+                        self._reference(ref, expr.text, path, allow_user)
+
+    def _reference(self, ref: tuple[str, ...], text: str, path: JsonPath, allow_user: bool) -> None:
+        root = ref[0]
+        if root in ("true", "false", "null", "True", "False", "None") or (allow_user and root == "user"):
+            return
+        if root == "params":
+            if len(ref) > 1 and ref[1] not in self.params:
+                self.add(
+                    "KV302",
+                    f"${{{text}}} names unknown param '{ref[1]}'{did_you_mean(ref[1], self.params)}",
+                    path,
+                    "declare it under params: or fix the name",
+                )
+        elif root == "nodes":
+            self._node_reference(ref, text, path)
+        elif root == "secrets":
+            secrets = self.data.get("secrets")
+            if not isinstance(secrets, dict):
+                secrets = {}
+            if len(ref) > 1 and ref[1] not in secrets:
+                self.add(
+                    "KV306",
+                    f"${{{text}}} names undeclared secret '{ref[1]}'",
+                    path,
+                    "declare it under secrets:",
+                )
+        elif root == "env" or root.isupper():
+            name = ref[1] if root == "env" and len(ref) > 1 else root
+            declared = self.data.get("env")
+            if not isinstance(declared, list):
+                declared = []
+            if (root != "env" or len(ref) > 1) and name not in declared:
+                self.add(
+                    "KV307",
+                    f"${{{text}}} reads environment variable {name}, which is not listed under env:",
+                    path,
+                    f"add {name} to env: so a missing value stops the run before it starts",
+                    severity="warning",
+                )
+        elif root == "run":
+            if len(ref) > 1 and ref[1] not in RUN_FIELDS:
+                self.add(
+                    "KV305",
+                    f"${{{text}}}: run has no field '{ref[1]}'",
+                    path,
+                    f"use one of: {', '.join('run.' + f for f in RUN_FIELDS)}",
+                )
+        else:
+            roots = ("params", "env", "secrets", "nodes", "run")
+            self.add(
+                "KV305",
+                f"${{{text}}} names unknown '{root}'{did_you_mean(root, roots)}",
+                path,
+                "start with params., env., secrets., nodes., run. or an UPPER_CASE environment variable",
+            )
+
+    def _node_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:
+        if len(ref) < 2:
+            return
+        if ref[1] not in self.nodes:
+            self.add(
+                "KV303",
+                f"${{{text}}} names unknown node '{ref[1]}'{did_you_mean(ref[1], self.nodes)}",
+                path,
+                "use a node id under nodes:",
+            )
+            return
+        if len(ref) > 2:
+            self._check_output(ref[1], ref[2], f"${{{text}}}", path)
+
+
+def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
+    """Every string that may hold expressions, with where it is."""
+    nodes = data.get("nodes")
+    for node_id, node in nodes.items() if isinstance(nodes, dict) else ():
+        if not isinstance(node, dict):
+            continue
+        node_type = NODE_TYPES.get(node["type"]) if isinstance(node.get("type"), str) else None
+        for key in ("config", "when", "permissions"):
+            value = node.get(key)
+            if key == "config" and node_type is not None and isinstance(value, dict):
+                value = node_type.templated(value)
+            if key in node:
+                yield from _walk(value, ("nodes", node_id, key))
+    if "outputs" in data:
+        yield from _walk(data["outputs"], ("outputs",))
+
+
+def _walk(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    if isinstance(value, str):
+        if "${" in value:
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, (*path, i))

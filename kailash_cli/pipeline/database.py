@@ -1,0 +1,135 @@
+"""The SQLite file under the run store: opening it, its tables, one transaction per call.
+
+``Database.open`` creates the file in WAL mode and brings its tables up to
+``SCHEMA_VERSION`` (a file written by a newer kailash is refused); ``guarded`` gives each
+method the store's lock and turns SQLite's errors into ``StoreError``; ``_tx`` is one
+short ``BEGIN IMMEDIATE`` transaction. JSON columns go through ``dumps`` and ``loads``.
+What is stored in the tables is ``pipeline/store.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from kailash_cli.errors import StoreError
+
+SCHEMA_VERSION = 1
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, workflow_path TEXT, status TEXT NOT NULL,
+        started_at TEXT NOT NULL, finished_at TEXT, duration_ms REAL, pid INTEGER,
+        params TEXT, outputs TEXT, error TEXT, resumed_from TEXT, user TEXT, node_hashes TEXT
+    );
+    CREATE INDEX runs_by_start ON runs(started_at);
+    CREATE TABLE node_executions (
+        run_id TEXT NOT NULL REFERENCES runs(run_id), node_id TEXT NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL, duration_ms REAL, error TEXT, outputs TEXT, extra TEXT,
+        position INTEGER NOT NULL, PRIMARY KEY (run_id, node_id)
+    );
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, workflow TEXT NOT NULL,
+        node_id TEXT NOT NULL, node_type TEXT NOT NULL, inputs TEXT, error TEXT,
+        attempts INTEGER, created_at TEXT NOT NULL
+    );
+    CREATE TABLE breakers (
+        workflow TEXT NOT NULL, node_id TEXT NOT NULL, state TEXT NOT NULL,
+        failures INTEGER NOT NULL, successes INTEGER NOT NULL, opened_at REAL,
+        PRIMARY KEY (workflow, node_id)
+    );
+    """,
+}
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def guarded(method: _F) -> _F:
+    """One lock per store (a recorder's timer thread shares the connection), and SQLite's
+    errors as StoreError: a file damaged past its first pages fails here, not at open."""
+
+    @functools.wraps(method)
+    def wrapper(self: Database, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as e:
+                raise StoreError(
+                    f"the run store {self.path} failed: {e}; if the file is damaged, "
+                    "move it away to start a new store"
+                ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class Database:
+    """One SQLite file: its connection and its lock. ``Store`` adds what is kept in it."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.db = connection
+        self.path = path
+        self.lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path) -> Self:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, path)
+            store._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"cannot open the run store {path}: {e}; check runtime.store in "
+                "kailash.yaml, or move the file away to start a new store"
+            ) from None
+        except OSError as e:
+            raise StoreError(f"cannot create the run store {path}: {e.strerror}") from None
+        return store
+
+    @guarded
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer kailash (store version "
+                    f"{version}); upgrade kailash to read it"
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
