@@ -4,7 +4,7 @@ The public API (``__all__``) is imported on first use, so ``import kailash_cli``
 ``kailash --version`` stay fast::
 
     from kailash_cli import run_workflow
-    result = run_workflow("workflows/hello.yaml", params={"name": "Ada"})
+    result = run_workflow("workflows/hello.yaml", params={"who": "Ada"})
     result.status, result.outputs
 """
 

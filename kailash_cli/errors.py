@@ -44,19 +44,29 @@ class UsageError(KailashError):
 
 
 class WorkflowValidationError(KailashError):
-    """A workflow or config file is invalid; ``problems`` holds every finding."""
+    """A workflow or config file is invalid; ``problems`` holds every finding.
+
+    ``str(error)`` is every finding, one ``file:line:col: ...`` line each, then the summary.
+    """
 
     exit_code = EXIT_USAGE
 
     def __init__(self, problems: tuple[Problem, ...], what: str = "the workflow") -> None:
         self.problems = problems
         errors = sum(1 for p in problems if p.severity == "error")
-        super().__init__(f"{what} is invalid: {errors} error(s); fix them and try again")
+        self.summary = f"{what} is invalid: {errors} error(s); fix them and try again"
+        super().__init__(self.summary)
 
-    def lines(self) -> list[str]:
+    def __str__(self) -> str:
+        return "\n".join([*self._finding_lines(), self.summary])
+
+    def _finding_lines(self) -> list[str]:
         from kailash_cli.report.findings import text_line
 
-        return [text_line(p) for p in self.problems] + super().lines()
+        return [text_line(p) for p in self.problems]
+
+    def lines(self) -> list[str]:
+        return [*self._finding_lines(), f"error: {self.summary}"]
 
 
 class ExpressionError(KailashError):

@@ -55,7 +55,7 @@ def test_run_workflow_gives_the_record_of_run_output_json(
 ) -> None:
     result = run_workflow("workflows/customer-etl.yaml", params={"min_total": 100})
     from_api = result.to_dict()
-    assert capsys.readouterr().out == "scored 4 customers\n"  # the node's print; the API prints nothing
+    assert capsys.readouterr() == ("", "[score] scored 4 customers\n")  # node prints, on stderr
 
     assert cli_main(["run", "workflows/customer-etl.yaml", "-p", "min_total=100", "-o", "json"]) == 0
     from_cli = json.loads(capsys.readouterr().out)
@@ -273,9 +273,9 @@ class CountingExecutor(LocalExecutor):
         super().__init__(4)
         self.calls: list[str] = []
 
-    def submit(self, token: Any, call: NodeCall) -> None:
+    def submit(self, token: Any, call: NodeCall, completions: Any) -> None:
         self.calls.append(call.node_id)
-        super().submit(token, pickle.loads(pickle.dumps(call)))
+        super().submit(token, pickle.loads(pickle.dumps(call)), completions)
 
 
 def test_a_callers_executor_gets_the_calls_and_stays_open(tmp_path: Path) -> None:
@@ -356,3 +356,194 @@ def test_the_readme_example_runs(project: Path, capsys: pytest.CaptureFixture[st
         "missing required param 'min_total' (lower bound of a customer's total); pass -p min_total=VALUE",
     ]
     assert printed[1].startswith("{'status': 'succeeded', 'attempts': 1, 'duration_ms': ")
+
+
+def _store_runs(folder: Path) -> list[tuple[str, str]]:
+    from kailash_cli.pipeline.store import Store
+
+    store = Store.open(folder / ".kailash" / "kailash.db")
+    try:
+        return [(r["workflow"], r["status"]) for r in store.runs(limit=50)]
+    finally:
+        store.close()
+
+
+def test_one_executor_serves_runs_one_after_another_without_mixing_them(tmp_path: Path) -> None:
+    write(tmp_path / "slow.py", "import time\ndef nap(s, tag):\n    time.sleep(s)\n    return tag\n")
+    late = write(
+        tmp_path / "late.yaml",
+        """\
+        name: late
+        nodes:
+          a: {type: PythonCodeNode, config: {function: "./slow.py:nap", s: 1.0, tag: "STALE"}, timeout: 0.2}
+        """,
+    )
+    later = write(
+        tmp_path / "later.yaml",
+        """\
+        name: later
+        nodes:
+          b: {type: PythonCodeNode, config: {function: "./slow.py:nap", s: 1.5, tag: "fresh"}, timeout: 5}
+        """,
+    )
+    config = write(tmp_path / "kailash.yaml", "runtime: {}\n")
+    with LocalExecutor(4) as executor:
+        first = run_workflow(late, config=config, executor=executor)
+        second = run_workflow(later, config=config, executor=executor)
+    assert first.nodes["a"].error == "TimeoutError: timed out after 0.2s"
+    assert (second.status, second.outputs) == ("succeeded", {"b": {"result": "fresh"}})
+
+
+def test_runs_at_once_keep_their_node_output_apart(tmp_path: Path) -> None:
+    import io
+
+    write(
+        tmp_path / "talk.py",
+        "import time\ndef talk(word):\n    for _ in range(20):\n"
+        "        print(word)\n        time.sleep(0.005)\n    return word\n",
+    )
+    config = write(tmp_path / "kailash.yaml", "runtime: {}\n")
+    paths = {
+        w: write(
+            tmp_path / f"{w}.yaml",
+            f"""\
+        name: {w}
+        nodes:
+          n: {{type: PythonCodeNode, config: {{function: "./talk.py:talk", word: {w}}}, timeout: 10}}
+        """,
+        )
+        for w in ("ping", "pong")
+    }
+    outputs = {w: kailash_cli.Output(stderr=io.StringIO()) for w in paths}
+    before = sys.stdout, sys.stderr
+    threads = [
+        threading.Thread(
+            target=run_workflow, args=(paths[w],), kwargs={"config": config, "output": outputs[w]}
+        )
+        for w in paths
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (sys.stdout, sys.stderr) == before
+    for word, output in outputs.items():
+        assert output.stderr.getvalue().splitlines() == [f"[n] {word}"] * 20  # type: ignore[attr-defined]
+
+
+def test_node_prints_are_redacted_without_an_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
+        name: leak
+        secrets: {token: {env: KX_TOKEN}}
+        nodes:
+          a: {type: PythonCodeNode, config: {code: "print('token is', t); result = 1", t: "${secrets.token}"}}
+        """,
+    )
+    run_workflow(
+        path,
+        config=write(tmp_path / "kailash.yaml", "runtime: {}\n"),
+        environ={"KX_TOKEN": "s3cr3t-value-123"},
+    )
+    assert capsys.readouterr() == ("", "[a] token is ***\n")
+
+
+def test_the_command_guard_of_one_run_outlives_a_shorter_run(tmp_path: Path) -> None:
+    write(
+        tmp_path / "spawn.py",
+        "import subprocess, time\ndef spawn(wait):\n    time.sleep(wait)\n"
+        "    return subprocess.run(['true']).returncode\n",
+    )
+    config = write(tmp_path / "kailash.yaml", "security: {enable_command_validation: true}\n")
+    paths = [
+        write(
+            tmp_path / f"{name}.yaml",
+            f"""\
+        name: {name}
+        nodes:
+          a: {{type: PythonCodeNode, config: {{function: "./spawn.py:spawn", wait: {wait}}}, timeout: 10}}
+        """,
+        )
+        for name, wait in (("long", 0.8), ("short", 0.0))
+    ]
+    results: dict[str, RunResult] = {}
+    threads = [
+        threading.Thread(target=lambda p=p: results.__setitem__(p.stem, run_workflow(p, config=config)))
+        for p in paths
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in ("long", "short"):
+        assert (results[name].nodes["a"].error or "").startswith(
+            "PermissionError: node 'a' tried to start a process"
+        ), name
+
+
+def test_a_run_that_cannot_start_leaves_no_record(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "wf.yaml", "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    config = write(tmp_path / "kailash.yaml", "runtime: {}\n")
+    with pytest.raises(UsageError, match="unknown executor 'dask'"):
+        run_workflow(path, config=config, executor="dask")
+    with pytest.raises(UsageError, match="a int is not an executor"):
+        run_workflow(path, config=config, executor=42)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="param_args is a list of KEY=VALUE texts"):
+        run_workflow(path, config=config, param_args="who=Ada")
+    assert not (tmp_path / ".kailash" / "kailash.db").exists() or _store_runs(tmp_path) == []
+
+
+def test_a_run_ended_by_an_unexpected_error_is_recorded(tmp_path: Path) -> None:
+    class Broken(RunObserver):
+        def node_finished(self, node_id: str, result: kailash_cli.NodeResult) -> None:
+            raise RuntimeError("observer broke")
+
+    path = write(
+        tmp_path / "wf.yaml", "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    with pytest.raises(RuntimeError, match="observer broke"):
+        run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"), observers=[Broken()])
+    assert _store_runs(tmp_path) == [("x", "interrupted")]
+
+
+def test_api_messages_name_the_api(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
+        name: p
+        params: {who: {type: string}}
+        nodes:
+          a: {type: PythonCodeNode, config: {code: "result = 1"}}
+        """,
+    )
+    with pytest.raises(UsageError) as caught:
+        run_workflow(path, params={"whom": "Ada"}, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"))
+    assert str(caught.value).splitlines()[0] == "params: unknown param 'whom' (did you mean 'who'?)"
+    with pytest.raises(WorkflowValidationError) as invalid:
+        load_workflow(tmp_path / "nope.yaml")
+    assert str(invalid.value).startswith(f"{tmp_path / 'nope.yaml'}: error KV001: cannot read file")
+
+
+def test_runs_at_once_can_create_the_store_together(tmp_path: Path) -> None:
+    from kailash_cli.pipeline.store import Store
+
+    failures: list[str] = []
+
+    def open_close(path: Path) -> None:
+        try:
+            Store.open(path).close()
+        except kailash_cli.KailashError as e:
+            failures.append(str(e))
+
+    for i in range(60):
+        threads = [threading.Thread(target=open_close, args=(tmp_path / f"s{i}" / "k.db",)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []

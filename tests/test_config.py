@@ -190,7 +190,7 @@ def test_invalid_config_refuses_to_start(tmp_path: Path) -> None:
         load_config(None, tmp_path)
 
     assert caught.value.exit_code == 2
-    assert str(caught.value) == "the config is invalid: 1 error(s); fix them and try again"
+    assert caught.value.summary == "the config is invalid: 1 error(s); fix them and try again"
     assert [p.id for p in caught.value.problems] == ["KV104"]
 
 

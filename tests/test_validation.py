@@ -297,7 +297,7 @@ def test_load_workflow_raises_with_every_problem(tmp_path: Path) -> None:
         load_workflow(path)
 
     assert [p.id for p in caught.value.problems] == ["KV104", "KV202"]
-    assert str(caught.value) == "the workflow is invalid: 2 error(s); fix them and try again"
+    assert caught.value.summary == "the workflow is invalid: 2 error(s); fix them and try again"
     assert caught.value.lines()[-1] == "error: the workflow is invalid: 2 error(s); fix them and try again"
     assert caught.value.lines()[1].startswith(f"{path}:3:13: error KV202: node 'a': unknown node type 'Nope'")
 

@@ -8,8 +8,9 @@ values to keep out of what comes back). The executor reports each outcome on its
 ``completions`` queue as ``(token, ok, value or exception)``; the engine reads that queue
 on its own thread, so every decision stays in one place.
 
-To add an executor: implement the four members of :class:`Executor` (see
-``engine/local.py``) and pass an instance to ``run_workflow(..., executor=...)``.
+To add an executor: implement the members of :class:`Executor` (``inline``, ``submit``,
+``cancel``, ``shutdown``; see ``engine/local.py``) and pass an instance to
+``run_workflow(..., executor=...)``.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from kailash_cli.nodes.registry import NODE_TYPES
 if TYPE_CHECKING:
     from kailash_cli.nodes.base import NodeType
 
-#: the node whose code runs on this thread or task (node output, the command guard)
+#: the node whose code runs on this thread or task, and its run (node output, the command guard)
 CURRENT_NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("kailash_node", default=None)
+CURRENT_RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("kailash_run", default=None)
 
 Completion = tuple[Any, bool, Any]  # (token, ok, outputs or the exception)
+Completions = queue.SimpleQueue[Completion]  # one per run: where an executor reports outcomes
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond more to make, per call
@@ -43,7 +46,8 @@ class NodeCall:
     files: FileAccess
     environ: Mapping[str, str] = field(default_factory=dict)
     prepared: Any = None  # what the type's prepare() made (a PythonCodeNode's function)
-    secrets: tuple[str, ...] = ()  # values an executor must redact in what it sends back
+    secrets: tuple[str, ...] = ()  # values an executor that sends results over a wire must redact
+    run_id: str | None = None  # the run it belongs to (where its prints go)
 
     @property
     def type_(self) -> NodeType:
@@ -60,31 +64,36 @@ class NodeCall:
 
     def run(self) -> Outputs:
         """Call a blocking node type here, on this thread."""
-        token = CURRENT_NODE.set(self.node_id)
+        token, run = CURRENT_NODE.set(self.node_id), CURRENT_RUN.set(self.run_id)
         try:
             return NODE_TYPES[self.node_type].run(self.params, self.context())
         finally:
+            CURRENT_RUN.reset(run)
             CURRENT_NODE.reset(token)
 
     async def arun(self, http: Any = None) -> Outputs:
         """Call an async node type on the running event loop; ``http`` makes the shared client."""
         CURRENT_NODE.set(self.node_id)  # a task has its own context: nothing to reset
+        CURRENT_RUN.set(self.run_id)
         return await self.type_.arun(self.params, self.context(http))
 
 
 class Executor(Protocol):
-    """Runs node calls somewhere and reports each outcome on ``completions``.
+    """Runs node calls somewhere and puts each outcome on the ``completions`` queue given.
 
+    ``submit(token, call, completions)``: run ``call``, then put ``(token, True, outputs)``
+    or ``(token, False, exception)`` on ``completions`` (each run has its own queue, so
+    one executor can serve several runs, one after another or at once; tokens are unique).
     ``inline``: the engine may call a blocking node on its own thread when nothing else is
     running or waiting (a linear chain then costs microseconds a node, not a hand-off).
-    ``cancel`` is called when the engine gives up on a call (its timeout, the run's end):
-    its late outcome, if any, is ignored. ``shutdown`` releases threads, loops and clients.
+    ``cancel(token)`` is called when the engine gives up on a call (its timeout, the run's
+    end): its late outcome, if any, is ignored. ``shutdown()`` releases threads, loops and
+    clients.
     """
 
-    completions: queue.SimpleQueue[Completion]
     inline: bool
 
-    def submit(self, token: Any, call: NodeCall) -> None: ...
+    def submit(self, token: Any, call: NodeCall, completions: Completions) -> None: ...
 
     def cancel(self, token: Any) -> None: ...
 

@@ -20,14 +20,14 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kailash_cli.engine.executor import Completion, NodeCall
+from kailash_cli.engine.executor import Completion, Completions, NodeCall
 
 
 class Workers:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
-        self._jobs: queue.SimpleQueue[tuple[Any, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Any, Callable[[], Any], Completions] | None] = queue.SimpleQueue()
         self._started = 0
         self._idle = 0
         self._running: set[Any] = set()  # tokens of calls on a thread right now
@@ -38,8 +38,9 @@ class Workers:
         self._loop_thread: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
 
-    def submit(self, token: Any, call: Callable[[], Any]) -> None:
-        """Run ``call`` on a worker thread; its outcome (value or exception) is queued."""
+    def submit(self, token: Any, call: Callable[[], Any], completions: Completions | None = None) -> None:
+        """Run ``call`` on a worker thread; its outcome (value or exception) is queued on
+        ``completions`` (default: this pool's own queue)."""
         with self._lock:
             if self._idle == 0 and self._started - len(self._abandoned) < self.limit:
                 thread = threading.Thread(
@@ -50,7 +51,7 @@ class Workers:
                 self._started += 1
             else:
                 self._idle -= 1
-        self._jobs.put((token, call))
+        self._jobs.put((token, call, self.completions if completions is None else completions))
 
     def _start(self, thread: threading.Thread) -> None:
         try:
@@ -63,13 +64,13 @@ class Workers:
             job = self._jobs.get()
             if job is None:
                 return
-            token, call = job
+            token, call, completions = job
             with self._lock:
                 self._running.add(token)
             try:
-                self.completions.put((token, True, call()))
+                completions.put((token, True, call()))
             except BaseException as e:  # reported to the scheduler, which decides
-                self.completions.put((token, False, e))
+                completions.put((token, False, e))
             with self._lock:
                 self._running.discard(token)
                 self._abandoned.discard(token)
@@ -102,14 +103,17 @@ class Workers:
         finally:  # stopped by close(): release its selector and self-pipe (no ResourceWarning)
             loop.close()
 
-    def submit_async(self, token: Any, make: Callable[[], Awaitable[Any]]) -> None:
+    def submit_async(
+        self, token: Any, make: Callable[[], Awaitable[Any]], completions: Completions | None = None
+    ) -> None:
         """Run the coroutine from ``make()`` on the shared loop; its outcome is queued."""
+        queued = self.completions if completions is None else completions
 
         async def runner() -> None:
             try:
-                self.completions.put((token, True, await make()))
+                queued.put((token, True, await make()))
             except BaseException as e:  # reported to the scheduler, which decides
-                self.completions.put((token, False, e))
+                queued.put((token, False, e))
             finally:
                 with self._lock:
                     self._futures.pop(token, None)
@@ -144,14 +148,13 @@ class LocalExecutor:
 
     def __init__(self, max_concurrency: int = 16) -> None:
         self.workers = Workers(max_concurrency)
-        self.completions = self.workers.completions
         self._http: Any = None
 
-    def submit(self, token: Any, call: NodeCall) -> None:
+    def submit(self, token: Any, call: NodeCall, completions: Completions) -> None:
         if call.is_async:
-            self.workers.submit_async(token, lambda: call.arun(self._http_client))
+            self.workers.submit_async(token, lambda: call.arun(self._http_client), completions)
         else:
-            self.workers.submit(token, call.run)
+            self.workers.submit(token, call.run, completions)
 
     def cancel(self, token: Any) -> None:
         self.workers.abandon(token)

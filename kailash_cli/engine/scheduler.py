@@ -24,7 +24,7 @@ from collections import deque
 from datetime import UTC, datetime
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
-from kailash_cli.engine.executor import NodeCall
+from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.engine.inputs import Fail, InputResolver, Skip
 from kailash_cli.engine.options import RunOptions
 from kailash_cli.engine.outcome import run_result
@@ -65,7 +65,8 @@ class _Run(Settlement):
         self.ready: deque[str] = deque()
         self.calls: deque[Attempts] = deque()
         self.timers: list[tuple[float, int, Attempts]] = []
-        self.in_flight: dict[int, tuple[Attempts, float, float | None]] = {}
+        self.in_flight: dict[tuple[str, int], tuple[Attempts, float, float | None]] = {}
+        self.completions: Completions = queue.SimpleQueue()
         self._seq = 0
         self._restore(options.restored)
 
@@ -136,6 +137,7 @@ class _Run(Settlement):
             self.options.environ,
             self.options.prepared.get(node.spec.id),
             self.secret_values,
+            self.run_id,
         )
         if (
             self.executor.inline
@@ -158,10 +160,11 @@ class _Run(Settlement):
 
     def _submit(self, call: Attempts, node_call: NodeCall) -> None:
         self._seq += 1
+        token = (self.run_id, self._seq)  # unique across runs sharing one executor
         timeout = self._timeout(call.node)
         began = self.clock()
-        self.in_flight[self._seq] = (call, began, began + timeout if timeout else None)
-        self.executor.submit(self._seq, node_call)
+        self.in_flight[token] = (call, began, began + timeout if timeout else None)
+        self.executor.submit(token, node_call, self.completions)
 
     def _wait(self, run_deadline: float | None) -> None:
         deadlines = [d for _, _, d in self.in_flight.values() if d is not None]
@@ -176,7 +179,7 @@ class _Run(Settlement):
             self._expire(run_deadline)
             return
         try:
-            token, ok, value = self.executor.completions.get(timeout=wait)
+            token, ok, value = self.completions.get(timeout=wait)
         except queue.Empty:
             self._expire(run_deadline)
             return

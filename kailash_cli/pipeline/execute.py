@@ -8,15 +8,16 @@ from dataclasses import replace
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph
-from kailash_cli.engine.executor import CURRENT_NODE, Executor
+from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.engine.scheduler import RunOptions
 from kailash_cli.engine.scheduler import run as run_graph
-from kailash_cli.errors import KailashError
+from kailash_cli.errors import RunStopped
 from kailash_cli.model.resilience import BreakerBook
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.pipeline.policy import CommandGuard, RunPolicy
 from kailash_cli.pipeline.store import Store
+from kailash_cli.report.capture import Route, routed
 from kailash_cli.report.output import Output
 
 
@@ -24,7 +25,7 @@ def execute(
     compiled: CompiledGraph,
     policy: RunPolicy,
     observer: RunObserver,
-    output: Output | None,
+    output: Output,
     *,
     run_id: str,
     params: dict[str, Any],
@@ -36,7 +37,11 @@ def execute(
     executor: Executor,
     max_concurrency: int,
 ) -> RunResult:
-    """Run the graph; the memory limit, the command guard and node output redirection on."""
+    """Run the graph; the memory limit, the command guard and the capture of node output on.
+
+    What node code prints goes to ``output``'s stderr as ``[node] text`` (or to an observer
+    that takes it, such as the JSON log), with the run's secrets redacted.
+    """
     wf = compiled.workflow
     watch = policy.memory_watch(lambda peak: _thread.interrupt_main())
     options = RunOptions(
@@ -60,22 +65,20 @@ def execute(
     try:
         with contextlib.ExitStack() as stack:
             if policy.command_validation:
-                CommandGuard.install(CURRENT_NODE.get)
-                stack.callback(CommandGuard.uninstall)
-            if output is not None:
+                stack.enter_context(CommandGuard.guarding(run_id))
 
-                def sink(node: str | None, line: str) -> None:
-                    if not observer.node_output(node, line):
-                        output.err(f"[{node}] {line}" if node else line)
+            def sink(node: str | None, line: str) -> None:
+                if not observer.node_output(node, line):
+                    output.err(f"[{node}] {line}" if node else line)
 
-                stack.enter_context(output.node_output(CURRENT_NODE, sink))
+            stack.enter_context(routed(run_id, Route(sink, output.redact, output.json_logs)))
             if watch is not None:
                 stack.enter_context(watch)
             result = run_graph(compiled, options)
     except KeyboardInterrupt:
         reason = watch.stop_reason() if watch is not None else None
         if reason:  # the watch's interruption arrived outside the scheduler loop
-            raise KailashError(reason) from None
+            raise RunStopped(reason) from None
         raise
     reason = watch.stop_reason() if watch is not None else None
     if reason and result.succeeded:  # node code swallowed the interruption: still over the limit

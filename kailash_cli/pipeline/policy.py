@@ -7,12 +7,14 @@ what that user may run and see, the audit log, and the command-execution hook.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kailash_cli.engine.executor import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.load.config import Config
@@ -193,35 +195,42 @@ class CommandGuard:
     """With ``enable_command_validation``, node code may not start processes.
 
     A Python audit hook (PEP 578) refuses process creation (subprocess, os.system,
-    os.exec*, os.spawn*, os.posix_spawn, os.fork, pty.spawn) while a run is going on, from
-    any thread: kailash itself starts no process during a run, so a thread that node code
-    started (which does not inherit the current node) is refused too. It stops Python
-    code; native code calling fork/exec directly (ctypes, C extensions) is not seen, and
-    code in the same interpreter that sets out to undo the guard can.
+    os.exec*, os.spawn*, os.posix_spawn, os.fork, pty.spawn) by the nodes of a guarded run,
+    and by any thread that belongs to no run while a guarded run is going on: kailash
+    itself starts no process during a run, so a thread that node code started (which does
+    not inherit its run) is refused too. Nodes of other, unguarded runs in the same process
+    are not. It stops Python code; native code calling fork/exec directly (ctypes, C
+    extensions) is not seen, and code in the same interpreter that sets out to undo the
+    guard can. An audit hook cannot be removed: once no guarded run is left it goes quiet.
     """
 
-    _installed = False
     _lock = threading.Lock()
-    active: Callable[[], str | None] | None = None
+    _installed = False
+    _runs: set[str] = set()  # the guarded runs going on in this process
 
     @classmethod
-    def install(cls, current_node: Callable[[], str | None]) -> None:
+    @contextlib.contextmanager
+    def guarding(cls, run_id: str) -> Iterator[None]:
         with cls._lock:
-            cls.active = current_node
             if not cls._installed:
                 sys.addaudithook(cls._hook)
                 cls._installed = True
-
-    @classmethod
-    def uninstall(cls) -> None:
-        cls.active = None  # an audit hook cannot be removed; it goes quiet
+            cls._runs = cls._runs | {run_id}
+        try:
+            yield
+        finally:
+            with cls._lock:
+                cls._runs = cls._runs - {run_id}
 
     @classmethod
     def _hook(cls, event: str, args: tuple[Any, ...]) -> None:
-        active = cls.active
-        if active is None or not event.startswith(_COMMAND_EVENTS):
+        guarded = cls._runs  # replaced, never changed in place: no lock needed to read it
+        if not guarded or not event.startswith(_COMMAND_EVENTS):
             return
-        node = active()
+        run = CURRENT_RUN.get()
+        if run is not None and run not in guarded:
+            return
+        node = CURRENT_NODE.get() if run is not None else None
         who = f"node '{node}'" if node is not None else "a thread started during the run"
         raise PermissionError(
             f"{who} tried to start a process ({event}); refused by security.enable_command_validation"

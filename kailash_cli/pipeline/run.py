@@ -16,60 +16,34 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, compile
-from kailash_cli.compile.validation import load_workflow
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
-from kailash_cli.load import params as params_mod
-from kailash_cli.load.config import Config, load_config
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import secrets as secrets_mod
 from kailash_cli.pipeline.execute import execute
 from kailash_cli.pipeline.policy import AuditObserver, RunPolicy
 from kailash_cli.pipeline.recorder import RunRecorder
-from kailash_cli.pipeline.setup import check_environment, node_hashes, prepare, resume_state, store_path
+from kailash_cli.pipeline.setup import (
+    ConfigSource,
+    WorkflowSource,
+    check_environment,
+    collect,
+    config_of,
+    node_hashes,
+    resolve_params,
+    run_inputs,
+    store_path,
+    workflow_of,
+)
 from kailash_cli.pipeline.store import Store, now_iso
 from kailash_cli.report.output import Output
 from kailash_cli.security.redact import Redactor
-
-T = TypeVar("T")
-WorkflowSource = Workflow | str | os.PathLike[str]
-ConfigSource = Config | str | os.PathLike[str] | None
-
-
-def workflow_of(source: WorkflowSource) -> Workflow:
-    """A workflow model from a path (loaded and validated) or as given."""
-    if isinstance(source, Workflow):
-        return source
-    return load_workflow(Path(source))[0]
-
-
-def config_of(source: ConfigSource) -> Config:
-    """The project config: as given, from a path, or ./kailash.yaml when there is one."""
-    if isinstance(source, Config):
-        return source
-    return load_config(None if source is None else Path(source))
-
-
-def _collect(errors: list[str], step: Callable[[], T], default: T) -> T:
-    """Run a start-up check; its problems are kept so that all of them are reported at once."""
-    try:
-        return step()
-    except UsageError as e:
-        errors.extend(str(e).splitlines())
-        return default
-
-
-def resolve_params(
-    workflow: Workflow, params: Mapping[str, Any] | None, param_args: Sequence[str]
-) -> dict[str, Any]:
-    """Typed values (``params``, checked as a params file is) and ``KEY=VALUE`` texts (coerced)."""
-    return params_mod.resolve(workflow.params, list(param_args), dict(params or {}))
 
 
 @contextlib.contextmanager
@@ -87,12 +61,17 @@ def _user_code_released(base_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _executor(choice: Executor | str | None, max_concurrency: int, stack: contextlib.ExitStack) -> Executor:
+def _executor(choice: object, max_concurrency: int, stack: contextlib.ExitStack) -> Executor:
     if choice is None or choice == "local":
         return stack.enter_context(LocalExecutor(max_concurrency))
     if isinstance(choice, str):
         raise UsageError(f"unknown executor '{choice}'; use 'local'")
-    return choice  # the caller's: the caller shuts it down
+    if not all(callable(getattr(choice, name, None)) for name in ("submit", "cancel", "shutdown")):
+        raise UsageError(
+            f"executor: a {type(choice).__name__} is not an executor; pass 'local' or an object with "
+            "submit(token, call, completions), cancel(token), shutdown() and inline"
+        )
+    return choice  # type: ignore[return-value]  # the caller's: the caller shuts it down
 
 
 def run_workflow(
@@ -121,45 +100,38 @@ def run_workflow(
     are masked for the user and have secrets replaced by ``***``. With ``output`` what node
     code prints goes to its stderr; without, it goes where the caller's stdout goes.
     """
+    if isinstance(param_args, str):
+        raise UsageError(f"param_args is a list of KEY=VALUE texts; got one text: {param_args!r}")
     wf = workflow_of(workflow)
     cfg = config_of(config)
     environ = dict(os.environ) if environ is None else environ
+    output = Output() if output is None else output
     policy = RunPolicy.build(cfg, user)
     compiled = compile(wf)
     with contextlib.ExitStack() as stack:
+        max_concurrency = policy.concurrency(policy.max_concurrency(wf))
+        chosen = _executor(executor, max_concurrency, stack)
         store = Store.open(store_path(cfg))
         stack.callback(store.close)
         stack.enter_context(_user_code_released(wf.base_dir))
-        errors: list[str] = []
-        nothing: dict[str, Any] = {}
-        values, restored = _collect(
-            errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
-        )
-        _collect(errors, lambda: check_environment(wf, environ), None)
-        prepared = _collect(errors, lambda: prepare(compiled), nothing)
-        if errors:
-            raise UsageError("\n".join(errors))
+        values, restored, prepared = run_inputs(compiled, store, resume, params, param_args, environ)
         run_id = uuid.uuid4().hex[:12]
         _authorize(policy, store, wf, run_id, values, resume)
         secrets = secrets_mod.resolve(wf.secrets, environ)
         redactor = Redactor(str(v) for v in secrets.values())
-        if output is not None:
-            output.add_secrets(redactor.values)
+        output.add_secrets(redactor.values)
         policy = policy.with_redactor(redactor)
         recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)
         audit = {"user": policy.user.id or None, "run_id": run_id, "workflow": wf.name}
         for name in secrets:
             policy.log("secret_accessed", **audit, secret=name)
-        recorder.begin(
-            _path_text(wf), now_iso(), values, node_hashes(compiled), resume, policy.user.id or None
-        )
+        recorder.begin(_path_text(wf), now_iso(), values, node_hashes(compiled), resume, audit["user"])
         policy.log("run_started", **audit, resumed_from=resume)
         observer = Observers(
             *observers, recorder, AuditObserver(policy, run_id, wf.name) if policy.audit else None
         )
-        observer.run_started(_info(compiled, run_id, redactor.value(values), resume))
-        max_concurrency = policy.concurrency(policy.max_concurrency(wf))
-        try:
+        try:  # from here on the run is recorded: whatever ends it, the record says how
+            observer.run_started(_info(compiled, run_id, redactor.value(values), resume))
             result = execute(
                 compiled,
                 policy,
@@ -172,11 +144,11 @@ def run_workflow(
                 prepared=prepared,
                 restored=restored,
                 store=store,
-                executor=_executor(executor, max_concurrency, stack),
+                executor=chosen,
                 max_concurrency=max_concurrency,
             )
-        except (KeyboardInterrupt, KailashError) as e:
-            why = "interrupted" if isinstance(e, KeyboardInterrupt) else redactor.text(str(e))
+        except BaseException as e:
+            why = _why(e, redactor.text)
             recorder.interrupted(why)
             policy.log("run_finished", **audit, status="interrupted", error=why)
             if isinstance(e, KeyboardInterrupt):
@@ -198,6 +170,14 @@ def run_workflow(
         return shown
 
 
+def _why(error: BaseException, redact: Callable[[str], str]) -> str:
+    """What the record says ended a run early."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    text = str(error) if isinstance(error, KailashError) else f"{type(error).__name__}: {error}"
+    return redact(text)
+
+
 def plan_workflow(
     workflow: WorkflowSource,
     *,
@@ -217,27 +197,11 @@ def plan_workflow(
     compiled = compile(wf)
     errors: list[str] = []
     nothing: dict[str, Any] = {}
-    values = _collect(errors, lambda: resolve_params(wf, params, param_args), nothing)
-    _collect(errors, lambda: check_environment(wf, environ), None)
+    values = collect(errors, lambda: resolve_params(wf, params, param_args), nothing)
+    collect(errors, lambda: check_environment(wf, environ), None)
     if errors:
         raise UsageError("\n".join(errors))
     return plan(compiled, values, environ)
-
-
-def _values(
-    compiled: CompiledGraph,
-    store: Store,
-    resume: str | None,
-    params: Mapping[str, Any] | None,
-    param_args: Sequence[str],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The params of the run, and the nodes restored from the run it resumes."""
-    if resume is None:
-        return resolve_params(compiled.workflow, params, param_args), {}
-    if params or param_args:
-        raise UsageError("--resume uses the params of the run it resumes; drop -p/--params-file")
-    file_values, restored = resume_state(store, resume, compiled)
-    return params_mod.resolve(compiled.workflow.params, [], file_values, source=f"run {resume}"), restored
 
 
 def _authorize(

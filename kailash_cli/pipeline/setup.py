@@ -1,21 +1,28 @@
-"""What ``run`` sets up before the first node: environment, imports, settings, store, resume."""
+"""What a run needs before its first node: the workflow, config, params, environment, prepared
+nodes, the store and what a resumed run restores; every problem found at once."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kailash_cli.compile.compiler import CompiledGraph, node_refs
+from kailash_cli.compile.validation import load_workflow
 from kailash_cli.errors import KailashError, UsageError
-from kailash_cli.load.config import Config
+from kailash_cli.load import params as params_mod
+from kailash_cli.load.config import Config, load_config
 from kailash_cli.model.result import SUCCEEDED, NodeResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.store import Store
 
 DEFAULT_STORE = ".kailash/kailash.db"
+T = TypeVar("T")
+WorkflowSource = Workflow | str | os.PathLike[str]
+ConfigSource = Config | str | os.PathLike[str] | None
 
 
 def _env_needed(workflow: Workflow) -> list[str]:
@@ -130,3 +137,76 @@ def resume_state(
             "cannot stand in for the real values; run the workflow again without --resume"
         )
     return previous["params"] or {}, restored
+
+
+def workflow_of(source: WorkflowSource) -> Workflow:
+    """A workflow model from a path (loaded and validated) or as given."""
+    if isinstance(source, Workflow):
+        return source
+    return load_workflow(Path(source))[0]
+
+
+def config_of(source: ConfigSource) -> Config:
+    """The project config: as given, from a path, or ./kailash.yaml when there is one."""
+    if isinstance(source, Config):
+        return source
+    return load_config(None if source is None else Path(source))
+
+
+def collect(errors: list[str], step: Callable[[], T], default: T) -> T:
+    """Run a start-up check; its problems are kept so that all of them are reported at once."""
+    try:
+        return step()
+    except UsageError as e:
+        errors.extend(str(e).splitlines())
+        return default
+
+
+def resolve_params(
+    workflow: Workflow, params: Mapping[str, Any] | None, param_args: Sequence[str]
+) -> dict[str, Any]:
+    """Typed values (``params``, checked as a params file is) and ``KEY=VALUE`` texts (coerced).
+
+    A ``ParamsFile`` keeps its ``file:line:col`` in the messages; other values are named
+    ``params``.
+    """
+    if isinstance(params, params_mod.ParamsFile):
+        return params_mod.resolve(workflow.params, list(param_args), params)
+    return params_mod.resolve(workflow.params, list(param_args), dict(params or {}), source="params")
+
+
+def run_inputs(
+    compiled: CompiledGraph,
+    store: Store,
+    resume: str | None,
+    params: Mapping[str, Any] | None,
+    param_args: Sequence[str],
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Params, restored nodes and prepared nodes; UsageError with every problem at once."""
+    errors: list[str] = []
+    nothing: dict[str, Any] = {}
+    values, restored = collect(
+        errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
+    )
+    collect(errors, lambda: check_environment(compiled.workflow, environ), None)
+    prepared = collect(errors, lambda: prepare(compiled), nothing)
+    if errors:
+        raise UsageError("\n".join(errors))
+    return values, restored, prepared
+
+
+def _values(
+    compiled: CompiledGraph,
+    store: Store,
+    resume: str | None,
+    params: Mapping[str, Any] | None,
+    param_args: Sequence[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The params of the run, and the nodes restored from the run it resumes."""
+    if resume is None:
+        return resolve_params(compiled.workflow, params, param_args), {}
+    if params or param_args:
+        raise UsageError("--resume uses the params of the run it resumes; drop -p/--params-file")
+    file_values, restored = resume_state(store, resume, compiled)
+    return params_mod.resolve(compiled.workflow.params, [], file_values, source=f"run {resume}"), restored

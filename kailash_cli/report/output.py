@@ -1,7 +1,7 @@
-"""The one place anything is written: results to stdout, everything else to stderr.
+"""The one place kailash writes: results to stdout, everything else to stderr.
 
-Node code that prints is redirected to stderr (prefixed with the node id) while a run
-is going on, so stdout carries only results that shell scripts can parse.
+What node code prints is taken off stdout while a run goes on (``report/capture.py``),
+so stdout carries only results that shell scripts can parse.
 """
 
 from __future__ import annotations
@@ -9,26 +9,23 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kailash_cli.report.capture import original_streams
 from kailash_cli.security.redact import Redactor
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-LineSink = Callable[[str | None, str], None]  # (node id or None, one line of its output)
 
 
 class Output:
     """Where one command writes: results to stdout, diagnostics to stderr, secrets redacted.
 
     One is made per invocation (``main.py``) and passed to whatever writes. Streams default
-    to ``sys.stdout`` / ``sys.stderr`` as they are at the time of writing. The secret values
+    to the process's stdout and stderr as they are at the time of writing (outside the
+    capture of node output while a run goes on). The secret values
     a run resolves are added with :meth:`add_secrets`; from then on every line this output
     writes, errors included, has them replaced by ``***``.
     """
@@ -43,7 +40,6 @@ class Output:
     ) -> None:
         self._stdout = stdout
         self._stderr = stderr
-        self._direct: TextIO | None = None  # during a JSON-logged run: the real stderr
         self.log_format = log_format
         self.verbose = verbose
         self.redactor = Redactor(())
@@ -54,11 +50,11 @@ class Output:
 
     @property
     def stdout(self) -> TextIO:
-        return self._stdout or sys.stdout
+        return self._stdout or original_streams()[0]
 
     @property
-    def stderr(self) -> TextIO:
-        return self._direct or self._stderr or sys.stderr
+    def stderr(self) -> TextIO:  # never the capture of a run going on: that is for node code
+        return self._stderr or original_streams()[1]
 
     def add_secrets(self, values: Iterable[str]) -> None:
         self.redactor = Redactor([*self.redactor.values, *values])
@@ -99,40 +95,6 @@ class Output:
             return Console(file=stream)
         return Console(file=self.stderr, highlight=False, soft_wrap=True)
 
-    @contextmanager
-    def node_output(self, current: ContextVar[str | None], sink: LineSink | None = None) -> Iterator[TextIO]:
-        """Send what node code prints (Python and its subprocesses) to stderr during a run.
-
-        Each complete line goes to ``sink`` (default: stderr as ``[node] text``). Python-level
-        writes to stderr are redacted too; bytes a subprocess or C code writes straight to
-        the file descriptors are not seen by Python and cannot be. With JSON logs whatever
-        else reaches stderr becomes an event too.
-        """
-        real, real_err = sys.stdout, sys.stderr
-        saved_fd = _redirect_fd1()
-        proxy = _NodeOutput(current, sink or self._node_line)
-        sys.stdout = proxy  # type: ignore[assignment]
-        if sink is not None and self.json_logs:
-            self._direct = real_err
-            sys.stderr = RedactingStream(  # type: ignore[assignment]
-                real_err, self.redact, on_line=lambda line: sink(current.get(), line)
-            )
-        else:
-            sys.stderr = RedactingStream(real_err, self.redact)  # type: ignore[assignment]
-        try:
-            yield real
-        finally:
-            proxy.flush()
-            sys.stderr.flush()
-            sys.stdout, sys.stderr = real, real_err
-            self._direct = None
-            if saved_fd is not None:
-                os.dup2(saved_fd, 1)
-                os.close(saved_fd)
-
-    def _node_line(self, node: str | None, line: str) -> None:
-        self.err(f"[{node}] {line}" if node else line)
-
 
 def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
     """Rows under headers, two spaces apart. ``(header, width)``: a negative width right-aligns;
@@ -147,33 +109,6 @@ def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
         return "  ".join(parts)
 
     return "\n".join([line([h for h, _ in columns]), *(line(r) for r in rows)])
-
-
-class _NodeOutput(io.TextIOBase):
-    """Stands in for sys.stdout during a run: lines go to stderr as ``[node] text``."""
-
-    def __init__(self, current: ContextVar[str | None], sink: LineSink) -> None:
-        self._current = current
-        self._sink = sink
-        self._partial: dict[str | None, str] = {}
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        node = self._current.get()
-        buffered = self._partial.pop(node, "") + text
-        *lines, rest = buffered.split("\n")
-        for line in lines:
-            self._sink(node, line)
-        if rest:
-            self._partial[node] = rest
-        return len(text)
-
-    def flush(self) -> None:
-        for node, rest in list(self._partial.items()):
-            self._sink(node, rest)
-        self._partial.clear()
 
 
 class RedactingStream(io.TextIOBase):
@@ -232,16 +167,3 @@ class RedactingStream(io.TextIOBase):
             else:
                 self.on_line(partial)
         self.real.flush()
-
-
-def _redirect_fd1() -> int | None:
-    """Point file descriptor 1 at stderr (subprocesses of node code); the saved copy, or None."""
-    try:
-        if sys.stdout.fileno() != 1:
-            return None
-        sys.stdout.flush()
-        saved = os.dup(1)
-        os.dup2(2, 1)
-        return saved
-    except (AttributeError, OSError, io.UnsupportedOperation):  # stdout is not a real file
-        return None
