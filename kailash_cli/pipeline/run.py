@@ -94,11 +94,13 @@ def run_workflow(
     there is one); its security policy applies. ``user`` runs as a user of
     ``access_control``; ``resume`` re-runs a failed or interrupted run. Raises
     ``KailashError`` when the run cannot start (``UsageError``, ``WorkflowValidationError``,
-    ``AccessDeniedError`` with the refused run's record in ``.result``) and
-    ``RunInterrupted`` when Ctrl-C or a limit stopped it (recorded, resumable). A failed
-    node is not an exception: the result's ``status`` says ``failed``. Outputs and errors
-    are masked for the user and have secrets replaced by ``***``. With ``output`` what node
-    code prints goes to its stderr; without, it goes where the caller's stdout goes.
+    ``AccessDeniedError`` with the refused run's record in ``.result``, ``StoreError``).
+    Once started, whatever ends the run is recorded: Ctrl-C raises ``RunInterrupted``
+    (resumable); a memory limit gives a failed result (``RunStopped`` if it trips between
+    nodes). A failed node is not an exception: the result's ``status`` says ``failed``.
+    Outputs and errors are masked for the user and have secrets replaced by ``***``. What
+    node code prints goes to ``output``'s stderr (default: the process's) as ``[node] text``,
+    redacted. Runs may go on at once in several threads.
     """
     if isinstance(param_args, str):
         raise UsageError(f"param_args is a list of KEY=VALUE texts; got one text: {param_args!r}")
