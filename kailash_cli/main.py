@@ -19,6 +19,7 @@ from kailash_cli import __version__
 from kailash_cli.constants import ENV_LOG_FORMAT
 from kailash_cli.error_handler import handle
 from kailash_cli.report.findings import REPORTER_BY_NAME
+from kailash_cli.report.graph import RENDERERS
 from kailash_cli.report.output import Output
 
 app = typer.Typer(
@@ -41,10 +42,8 @@ class OutputFormat(StrEnum):
 FindingFormat = StrEnum("FindingFormat", {name: name for name in REPORTER_BY_NAME})  # type: ignore[misc]
 
 
-class GraphFormat(StrEnum):
-    mermaid = "mermaid"
-    dot = "dot"
-    ascii = "ascii"
+#: the --format choices of graph: one per renderer
+GraphFormat = StrEnum("GraphFormat", {name: name for name in RENDERERS})  # type: ignore[misc]
 
 
 class SchemaKind(StrEnum):
@@ -246,9 +245,9 @@ def check_deploy(
 def graph(
     ctx: typer.Context,
     workflow: WorkflowArg,
-    format_: Annotated[
-        GraphFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = GraphFormat.mermaid,
+    format_: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = GraphFormat(
+        "mermaid"
+    ),
 ) -> None:
     """Print the compiled graph as mermaid, dot or ascii."""
     from kailash_cli.commands.graph import graph as graph_command

@@ -13,8 +13,8 @@ DEFAULT_LOG = Path(".kailash") / "audit.jsonl"
 
 
 def audit_verify(log: Path | None = None, *, output: Output | None = None) -> int:
-    output = output or Output()
     """0 intact, 1 broken (names the first bad entry), 2 missing or unreadable log."""
+    output = output or Output()
     path = log or DEFAULT_LOG
     if path.is_dir():
         raise UsageError(f"{path} is a directory; give the audit log file: kailash audit verify LOG")

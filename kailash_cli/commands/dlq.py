@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kailash_cli.commands.runs import open_store
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
+from kailash_cli.pipeline.setup import existing_store
 from kailash_cli.report.output import Output, table
 
 
@@ -19,8 +19,8 @@ def list_letters(
     output: Output | None = None,
 ) -> int:
     output = output or Output()
-    store = open_store(config_path)
-    letters = store.dead_letters(limit) if store else []
+    with existing_store(config_path) as store:
+        letters = store.dead_letters(limit) if store else []
     if output_format == "json":
         output.out(json.dumps(letters, indent=2, default=str))
     elif not letters:
@@ -52,8 +52,8 @@ def show_letter(
     output = output or Output()
     if not letter_id.isdigit():
         raise UsageError(f"dead letter id must be a number, got '{letter_id}'")
-    store = open_store(config_path)
-    letter = store.dead_letter(int(letter_id)) if store else None
+    with existing_store(config_path) as store:
+        letter = store.dead_letter(int(letter_id)) if store else None
     if letter is None:
         raise UsageError(f"no dead letter {letter_id}; `kailash dlq list` shows them")
     if output_format == "json":

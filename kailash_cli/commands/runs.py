@@ -8,17 +8,9 @@ from typing import Any
 
 from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
-from kailash_cli.load.config import load_config
 from kailash_cli.model.result import RunResult
-from kailash_cli.pipeline.setup import store_path
-from kailash_cli.pipeline.store import Store
+from kailash_cli.pipeline.setup import existing_store
 from kailash_cli.report.output import Output, table
-
-
-def open_store(config_path: Path | None) -> Store | None:
-    """The store the config names; None when nothing has run there yet."""
-    path = store_path(load_config(config_path))
-    return Store.open(path) if path.is_file() else None
 
 
 def run_document(run: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +41,8 @@ def list_runs(
     output = output or Output()
     if status is not None and status not in RUN_STATUSES:
         raise UsageError(f"--status {status}: not a run status; use one of {', '.join(RUN_STATUSES)}")
-    store = open_store(config_path)
-    rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
+    with existing_store(config_path) as store:
+        rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
     listed = [
         {
             "run_id": r["run_id"],
@@ -83,8 +75,8 @@ def show_run(
     run_id: str, *, config_path: Path | None = None, output_format: str = "text", output: Output | None = None
 ) -> int:
     output = output or Output()
-    store = open_store(config_path)
-    run = store.run(run_id) if store else None
+    with existing_store(config_path) as store:
+        run = store.run(run_id) if store else None
     if run is None:
         raise UsageError(f"unknown run id '{run_id}'; `kailash runs list` shows the runs")
     document = run_document(run)

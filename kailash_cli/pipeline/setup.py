@@ -3,10 +3,11 @@ nodes, the store and what a resumed run restores; every problem found at once.""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +62,18 @@ def prepare(compiled: CompiledGraph) -> dict[str, Any]:
 def store_path(config: Config) -> Path:
     """``runtime.store``, relative to the config file; else .kailash/kailash.db beside it."""
     return config.base_dir / str(config.section("runtime").get("store", DEFAULT_STORE))
+
+
+@contextlib.contextmanager
+def existing_store(config_path: Path | None) -> Iterator[Store | None]:
+    """The store the config names, closed after the block; None when nothing ran there yet."""
+    path = store_path(load_config(config_path))
+    store = Store.open(path) if path.is_file() else None
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
 
 
 def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
