@@ -61,7 +61,7 @@ class WorkflowValidationError(KailashError):
         return "\n".join([*self._finding_lines(), self.summary])
 
     def _finding_lines(self) -> list[str]:
-        from kailash_cli.report.findings import text_line
+        from kailash_cli.model.result import text_line
 
         return [text_line(p) for p in self.problems]
 

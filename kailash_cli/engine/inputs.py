@@ -7,6 +7,7 @@ runs with whichever inputs arrived), and so does ``when`` being false.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
@@ -15,6 +16,7 @@ from kailash_cli.model.expressions import Template
 from kailash_cli.model.result import FAILED, NodeResult
 from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.base import Outputs
+from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.schema.fastcheck import compile_schema
 from kailash_cli.schema.messages import describe_type
 
@@ -27,7 +29,10 @@ class Fail(Exception):
     """The node fails before it is called (bad input); the message says why."""
 
 
-_CHECKS: dict[str, Any] = {}  # node type -> compiled yes/no check of its params (or None)
+@cache
+def _params_check(type_name: str) -> Any:
+    """The compiled yes/no check of a node type's params (None: jsonschema decides)."""
+    return compile_schema(NODE_TYPES[type_name].schema)
 
 
 class InputResolver:
@@ -132,10 +137,7 @@ def check_params(node: CompiledNode, params: dict[str, Any]) -> None:
     """
     if not node.node_type.checks_params:
         return
-    name = node.spec.type
-    if name not in _CHECKS:
-        _CHECKS[name] = compile_schema(node.node_type.schema)
-    fast = _CHECKS[name]
+    fast = _params_check(node.spec.type)
     if fast is not None and fast(params):
         return
     from jsonschema import Draft202012Validator

@@ -31,6 +31,21 @@ class Problem:
 Finding = Problem  # the public name (``kailash_cli.Finding``)
 
 
+def location(p: Problem) -> str:
+    parts = [p.file or "-"]
+    if p.line is not None:
+        parts.append(str(p.line))
+        if p.column is not None:
+            parts.append(str(p.column))
+    return ":".join(parts)
+
+
+def text_line(p: Problem) -> str:
+    """``PATH:LINE:COL: severity ID: message; fix: ...``"""
+    fix = f"; fix: {p.fix}" if p.fix else ""
+    return f"{location(p)}: {p.severity} {p.id}: {p.message}{fix}"
+
+
 def has_errors(problems: list[Problem] | tuple[Problem, ...]) -> bool:
     return any(p.severity == "error" for p in problems)
 

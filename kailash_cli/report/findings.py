@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kailash_cli import __version__
-from kailash_cli.model.result import SEVERITIES, Problem
+from kailash_cli.model.result import SEVERITIES, Problem, location, text_line
 
 #: a rule is its title, or a mapping with ``title`` and optionally ``rationale``, ``fix``, ``tags``
 SarifRule = str | Mapping[str, object]
@@ -38,20 +38,6 @@ class Reporter(Protocol):
     def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
         """The findings as one string (empty or ending in a newline)."""
         ...
-
-
-def location(p: Problem) -> str:
-    parts = [p.file or "-"]
-    if p.line is not None:
-        parts.append(str(p.line))
-        if p.column is not None:
-            parts.append(str(p.column))
-    return ":".join(parts)
-
-
-def text_line(p: Problem) -> str:
-    fix = f"; fix: {p.fix}" if p.fix else ""
-    return f"{location(p)}: {p.severity} {p.id}: {p.message}{fix}"
 
 
 class TextReporter:
