@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from kailash_cli.engine.executor import CURRENT_NODE, CURRENT_RUN
+from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.report.capture import Route, original_streams, routed
 
 

@@ -15,12 +15,12 @@ To add an executor: implement the members of :class:`Executor` (``inline``, ``su
 
 from __future__ import annotations
 
-import contextvars
 import queue
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.nodes.base import NodeContext, Outputs
 from kailash_cli.nodes.files import FileAccess
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -28,9 +28,6 @@ from kailash_cli.nodes.registry import NODE_TYPES
 if TYPE_CHECKING:
     from kailash_cli.nodes.base import NodeType
 
-#: the node whose code runs on this thread or task, and its run (node output, the command guard)
-CURRENT_NODE: contextvars.ContextVar[str | None] = contextvars.ContextVar("kailash_node", default=None)
-CURRENT_RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("kailash_run", default=None)
 
 Completion = tuple[Any, bool, Any]  # (token, ok, outputs or the exception)
 Completions = queue.SimpleQueue[Completion]  # one per run: where an executor reports outcomes

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kailash_cli.engine.executor import CURRENT_NODE, CURRENT_RUN
+from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.load.config import Config

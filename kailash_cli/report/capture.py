@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from kailash_cli.engine.executor import CURRENT_NODE, CURRENT_RUN
+from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 
 LineSink = Callable[[str | None, str], None]  # (node id or None, one line it printed)
 
