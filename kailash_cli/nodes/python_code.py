@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,24 +49,28 @@ def split_ref(ref: str) -> tuple[str, str]:
     return module, attr
 
 
+_LOADING = threading.RLock()  # runs at once must not see a ./file.py module half executed
+
+
 def _load_module(module: str, base_dir: Path) -> Any:
     if module.endswith(".py") or "/" in module or "\\" in module:
         path = (base_dir / module).resolve()
         if not path.is_file():
             raise UsageError(f"file {path} not found")
         name = f"kailash_user_{abs(hash(str(path)))}"
-        if name in sys.modules:
-            return sys.modules[name]
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None, path
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[name] = loaded
-        try:
-            spec.loader.exec_module(loaded)
-        except BaseException:
-            del sys.modules[name]
-            raise
-        return loaded
+        with _LOADING:
+            if name in sys.modules:
+                return sys.modules[name]
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None, path
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[name] = loaded
+            try:
+                spec.loader.exec_module(loaded)
+            except BaseException:
+                del sys.modules[name]
+                raise
+            return loaded
     if str(base_dir) not in sys.path:
         sys.path.insert(0, str(base_dir))
     return importlib.import_module(module)

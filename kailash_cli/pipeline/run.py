@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,20 +47,31 @@ from kailash_cli.pipeline.store import Store, now_iso
 from kailash_cli.report.output import Output
 from kailash_cli.security.redact import Redactor
 
+_USER_CODE = threading.Lock()
+_FOLDERS: Counter[str] = Counter()  # workflow folders of the runs going on in this process
+
 
 @contextlib.contextmanager
 def _user_code_released(base_dir: Path) -> Iterator[None]:
-    """``sys.path`` as it was, and no module loaded from the workflow's folder left behind."""
-    path_before, modules_before = list(sys.path), set(sys.modules)
+    """``sys.path`` entries and modules a run's code added are taken away when it ends,
+    unless another run from the same folder is still going on."""
+    root = str(base_dir)
+    with _USER_CODE:
+        _FOLDERS[root] += 1
+        path_before, modules_before = set(sys.path), set(sys.modules)
     try:
         yield
     finally:
-        sys.path[:] = path_before
-        root = str(base_dir)
-        for name in set(sys.modules) - modules_before:
-            where = getattr(sys.modules.get(name), "__file__", None) or ""
-            if name.startswith("kailash_user_") or where.startswith(root):
-                del sys.modules[name]
+        with _USER_CODE:
+            _FOLDERS[root] -= 1
+            if not _FOLDERS[root]:
+                del _FOLDERS[root]
+            sys.path[:] = [p for p in sys.path if p in path_before or p in _FOLDERS]
+            if root not in _FOLDERS:
+                for name in set(sys.modules) - modules_before:
+                    where = getattr(sys.modules.get(name), "__file__", None) or ""
+                    if name.startswith("kailash_user_") or where.startswith(root):
+                        del sys.modules[name]
 
 
 def _executor(choice: object, max_concurrency: int, stack: contextlib.ExitStack) -> Executor:
