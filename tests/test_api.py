@@ -37,6 +37,14 @@ from kailash_cli.nodes.files import FileAccess
 TIMINGS = ("run_id", "started_at", "duration_ms")
 
 
+def at_once(threads: list[threading.Thread]) -> None:
+    """Start every thread, then wait for all of them."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the examples folder as the current directory."""
@@ -422,10 +430,7 @@ def test_runs_at_once_keep_their_node_output_apart(tmp_path: Path) -> None:
         )
         for w in paths
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(threads)
     assert (sys.stdout, sys.stderr) == before
     for word, output in outputs.items():
         assert output.stderr.getvalue().splitlines() == [f"[n] {word}"] * 20  # type: ignore[attr-defined]
@@ -474,10 +479,7 @@ def test_the_command_guard_of_one_run_outlives_a_shorter_run(tmp_path: Path) -> 
         threading.Thread(target=lambda p=p: results.__setitem__(p.stem, run_workflow(p, config=config)))
         for p in paths
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(threads)
     for name in ("long", "short"):
         assert (results[name].nodes["a"].error or "").startswith(
             "PermissionError: node 'a' tried to start a process"
@@ -542,8 +544,5 @@ def test_runs_at_once_can_create_the_store_together(tmp_path: Path) -> None:
 
     for i in range(60):
         threads = [threading.Thread(target=open_close, args=(tmp_path / f"s{i}" / "k.db",)) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(threads)
     assert failures == []
