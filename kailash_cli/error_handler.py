@@ -20,14 +20,9 @@ def _say(output: Output, line: str, event: str = "error", **fields: object) -> N
 
 def _report(output: Output, e: KailashError) -> None:
     lines = e.lines()
-    if output.json_logs and isinstance(e, WorkflowValidationError):
+    if isinstance(e, WorkflowValidationError):  # each finding, then the summary line
         for problem in e.problems:
-            output.event(
-                "finding",
-                "error",
-                message=problem.message,
-                **{k: v for k, v in problem.to_dict().items() if k != "message"},
-            )
+            output.finding(problem, "error")
         lines = lines[len(e.problems) :]
     for line in lines:
         _say(output, line)

@@ -16,7 +16,6 @@ from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
 from kailash_cli.report import metrics
-from kailash_cli.report.findings import text_line
 from kailash_cli.report.output import Output
 from kailash_cli.report.progress import display
 
@@ -60,10 +59,7 @@ def run(
 def _load(path: Path, output: Output) -> Workflow:  # warnings on stderr; errors raise
     workflow, warnings = load_workflow(path)
     for warning in warnings:
-        if output.json_logs:
-            output.event("finding", warning.severity, **warning.to_dict())
-        else:
-            output.err(text_line(warning))
+        output.finding(warning)
     return workflow
 
 

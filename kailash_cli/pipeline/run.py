@@ -34,11 +34,8 @@ from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.setup import (
     ConfigSource,
     WorkflowSource,
-    check_environment,
-    collect,
     config_of,
     node_hashes,
-    resolve_params,
     run_inputs,
     store_path,
     workflow_of,
@@ -210,12 +207,7 @@ def plan_workflow(
     RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
     environ = dict(os.environ) if environ is None else environ
     compiled = compile(wf)
-    errors: list[str] = []
-    nothing: dict[str, Any] = {}
-    values = collect(errors, lambda: resolve_params(wf, params, param_args), nothing)
-    collect(errors, lambda: check_environment(wf, environ), None)
-    if errors:
-        raise UsageError("\n".join(errors))
+    values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False)[0]
     return plan(compiled, values, environ)
 
 

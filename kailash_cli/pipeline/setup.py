@@ -190,20 +190,26 @@ def resolve_params(
 
 def run_inputs(
     compiled: CompiledGraph,
-    store: Store,
+    store: Store | None,
     resume: str | None,
     params: Mapping[str, Any] | None,
     param_args: Sequence[str],
     environ: Mapping[str, str],
+    *,
+    prepare_nodes: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Params, restored nodes and prepared nodes; UsageError with every problem at once."""
+    """Params, restored nodes and prepared nodes; UsageError with every problem at once.
+
+    Without ``prepare_nodes`` (a dry run) no node's code is imported; ``store`` is needed
+    only to ``resume``.
+    """
     errors: list[str] = []
     nothing: dict[str, Any] = {}
     values, restored = collect(
         errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
     )
     collect(errors, lambda: check_environment(compiled.workflow, environ), None)
-    prepared = collect(errors, lambda: prepare(compiled), nothing)
+    prepared = collect(errors, lambda: prepare(compiled), nothing) if prepare_nodes else nothing
     if errors:
         raise UsageError("\n".join(errors))
     return values, restored, prepared
@@ -211,7 +217,7 @@ def run_inputs(
 
 def _values(
     compiled: CompiledGraph,
-    store: Store,
+    store: Store | None,
     resume: str | None,
     params: Mapping[str, Any] | None,
     param_args: Sequence[str],
@@ -221,5 +227,6 @@ def _values(
         return resolve_params(compiled.workflow, params, param_args), {}
     if params or param_args:
         raise UsageError("--resume uses the params of the run it resumes; drop -p/--params-file")
+    assert store is not None, "a resumed run reads the store"
     file_values, restored = resume_state(store, resume, compiled)
     return params_mod.resolve(compiled.workflow.params, [], file_values, source=f"run {resume}"), restored

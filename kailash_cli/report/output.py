@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kailash_cli.model.result import Problem, text_line
 from kailash_cli.report.capture import original_streams
 from kailash_cli.security.redact import Redactor
 
@@ -84,16 +85,22 @@ class Output:
         }
         self.err(json.dumps(record, default=str))
 
+    def finding(self, problem: Problem, level: str | None = None) -> None:
+        """A finding on stderr: its text line, or with JSON logs a ``finding`` event."""
+        if self.json_logs:
+            self.event("finding", level or problem.severity, **problem.to_dict())
+        else:
+            self.err(text_line(problem))
+
     def stderr_is_terminal(self) -> bool:
         return self.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
-    def rich_stderr(self, *, live: bool = False) -> Console:
+    def live_console(self) -> Console:
+        """A rich console on stderr for the live view; what it writes is redacted."""
         from rich.console import Console
 
-        if live:  # rich writes whole renders: redacted without line buffering
-            stream: Any = RedactingStream(self.stderr, self.redact, line_buffered=False)
-            return Console(file=stream)
-        return Console(file=self.stderr, highlight=False, soft_wrap=True)
+        stream: Any = RedactingStream(self.stderr, self.redact)
+        return Console(file=stream)
 
 
 def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
@@ -112,26 +119,13 @@ def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:
 
 
 class RedactingStream(io.TextIOBase):
-    """A text stream that redacts secret values before they reach ``real``.
+    """Writes to ``real`` with secret values redacted; for rich's live view, which writes
+    whole renders (node output, written in pieces, is redacted line by line in
+    ``report/capture.py``)."""
 
-    Line-buffered by default, so a value written in pieces (``print`` writes each argument
-    separately) is still whole when it is redacted; rich's console writes whole renders
-    and uses the unbuffered mode.
-    """
-
-    def __init__(
-        self,
-        real: TextIO,
-        redact: Callable[[str], str],
-        *,
-        line_buffered: bool = True,
-        on_line: Callable[[str], None] | None = None,
-    ) -> None:
+    def __init__(self, real: TextIO, redact: Callable[[str], str]) -> None:
         self.real = real
         self.redact = redact
-        self.line_buffered = line_buffered
-        self.on_line = on_line  # instead of writing: hand each complete line over (JSON logs)
-        self._partial = ""
 
     def writable(self) -> bool:
         return True
@@ -143,27 +137,8 @@ class RedactingStream(io.TextIOBase):
         return self.real.fileno()
 
     def write(self, text: str) -> int:
-        if not self.line_buffered:
-            self.real.write(self.redact(text))
-            return len(text)
-        buffered = self._partial + text
-        complete, _, self._partial = buffered.rpartition("\n")
-        if complete or buffered.endswith("\n"):
-            self._emit(complete)
+        self.real.write(self.redact(text))
         return len(text)
 
-    def _emit(self, lines: str) -> None:
-        if self.on_line is None:
-            self.real.write(self.redact(lines + "\n"))
-            return
-        for line in lines.split("\n"):
-            self.on_line(line)
-
     def flush(self) -> None:
-        if self._partial:
-            partial, self._partial = self._partial, ""
-            if self.on_line is None:
-                self.real.write(self.redact(partial))
-            else:
-                self.on_line(partial)
         self.real.flush()

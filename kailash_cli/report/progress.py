@@ -127,7 +127,7 @@ class LiveObserver(RunObserver):
 
         self.types, self.hidden = run.types, run.hidden
         self.live = Live(
-            console=self.output.rich_stderr(live=True),
+            console=self.output.live_console(),
             refresh_per_second=8,
             redirect_stdout=False,
             get_renderable=self._table,
