@@ -67,7 +67,7 @@ def _user_code_released(base_dir: Path) -> Iterator[None]:
             if root not in _FOLDERS:
                 for name in set(sys.modules) - modules_before:
                     where = getattr(sys.modules.get(name), "__file__", None) or ""
-                    if name.startswith("kailash_user_") or where.startswith(root):
+                    if name.startswith("kailash_user_") or where.startswith(root + os.sep):
                         del sys.modules[name]
 
 
