@@ -1,0 +1,69 @@
+"""The repository's own Dockerfile and deploy/ examples pass `kailash check-deploy`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from tests.helpers import REPO, kailash
+
+SHIPPED = ("Dockerfile", ".dockerignore", "deploy", "workflows")
+
+
+def _project(tmp_path: Path) -> Path:
+    """What the image is built from: the Dockerfile, its config and the example workflows."""
+    root = tmp_path / "image"
+    root.mkdir()
+    for name in SHIPPED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(".kailash", "out"))
+        else:
+            shutil.copy(source, root / name)
+    return root
+
+
+def test_dockerfile_and_manifests_pass_check_deploy(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    proc = kailash("check-deploy", ".", "-c", "deploy/kailash.yaml", "--fail-level", "info", cwd=root)
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert proc.stderr.split() == ["0", "errors", "0", "warnings", "0", "info"]
+
+
+def test_check_deploy_sees_a_weakened_manifest(tmp_path: Path) -> None:
+    """The pass above is the checks' verdict, not an empty scan: break the Deployment, see it."""
+    root = _project(tmp_path)
+    serve = root / "deploy" / "kubernetes" / "serve.yaml"
+    serve.write_text(
+        serve.read_text().replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+    )
+    proc = kailash("check-deploy", ".", "-c", "deploy/kailash.yaml", cwd=root)
+    assert "KD613" in proc.stdout
+    assert "Deployment kailash-serve, container kailash" in proc.stdout
+
+
+def test_container_state_lives_on_the_volume() -> None:
+    """A read-only root filesystem works: every path kailash writes is under the volume."""
+    config = YAML(typ="safe").load((REPO / "deploy" / "kailash.yaml").read_text())
+    assert config["runtime"]["store"].startswith("/var/lib/kailash/")
+    assert config["security"]["audit_log"].startswith("/var/lib/kailash/")
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert 'VOLUME ["/var/lib/kailash"]' in dockerfile
+    assert "COPY deploy/kailash.yaml ./kailash.yaml" in dockerfile
+
+
+def test_the_config_in_the_image_validates() -> None:
+    proc = kailash("validate", str(REPO / "deploy" / "kailash.yaml"))
+    assert (proc.returncode, proc.stderr) == (0, "1 file(s) checked, no problems\n")
+
+
+def test_the_cronjob_runs_a_workflow_the_image_has() -> None:
+    docs = list(YAML(typ="safe").load_all((REPO / "deploy" / "kubernetes" / "cronjob.yaml").read_text()))
+    container = docs[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    args = container["args"]
+    assert args[0] == "run"
+    assert (REPO / args[1]).is_file()
+    proc = kailash("run", str(REPO / args[1]), *args[2:4], "--dry-run")
+    assert proc.returncode == 0, proc.stderr
