@@ -113,7 +113,10 @@ def test_postgres_and_mariadb_answer() -> None:
             conn.close()
 
 
-@pytest.mark.parametrize("text", [POSTGRES.replace("/test", "/no_such_db_kailash"), MARIADB.replace("/test", "/no_such_db_kailash")])
+@pytest.mark.parametrize(
+    "text",
+    [POSTGRES.replace("/test", "/no_such_db_kailash"), MARIADB.replace("/test", "/no_such_db_kailash")],
+)
 def test_unknown_database_is_one_line(text: str) -> None:
     with pytest.raises(DatabaseError) as raised:
         ping(parse_url(text), timeout=5)
@@ -133,13 +136,19 @@ def test_wrong_password_is_never_shown() -> None:
 
 
 def test_mysql_url_parameters() -> None:
-    with pytest.raises(DatabaseError, match=r"unknown parameter 'sslmode'; a MySQL URL takes charset and unix_socket"):
+    with pytest.raises(
+        DatabaseError, match=r"unknown parameter 'sslmode'; a MySQL URL takes charset and unix_socket"
+    ):
         connect(parse_url(MARIADB + "?sslmode=require"))
     ping(parse_url(MARIADB + "?charset=utf8mb4"), timeout=5)
 
 
-@pytest.mark.parametrize(("text", "module", "extra"), [(POSTGRES, "psycopg", "postgres"), (MARIADB, "pymysql", "mysql")])
-def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch, text: str, module: str, extra: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "module", "extra"), [(POSTGRES, "psycopg", "postgres"), (MARIADB, "pymysql", "mysql")]
+)
+def test_missing_driver_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, text: str, module: str, extra: str
+) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
     with pytest.raises(DatabaseError) as raised:
         connect(parse_url(text))

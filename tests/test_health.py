@@ -196,7 +196,9 @@ def test_checks_run_in_parallel() -> None:
     # each tcp attempt to a down port fails at once; 20 checks of 4 attempts (0.6 s of retry
     # delays each) take ~0.6 s in parallel, 12 s in a row
     port = free_port()
-    checks = [{"name": f"c{i}", "type": "tcp", "host": "127.0.0.1", "port": port, "retries": 3} for i in range(20)]
+    checks = [
+        {"name": f"c{i}", "type": "tcp", "host": "127.0.0.1", "port": port, "retries": 3} for i in range(20)
+    ]
     started = time.monotonic()
     report = run_checks(config(*checks))
     assert [c.name for c in report.checks] == [f"c{i}" for i in range(20)]
@@ -313,7 +315,9 @@ def _dead_pid() -> int:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     return int(proc.stdout)
 
 
@@ -329,7 +333,10 @@ def test_database_servers() -> None:
 
 def test_database_down_port_hides_the_password() -> None:
     port = free_port()
-    for url in (f"postgresql://postgres:pw-s3cret@127.0.0.1:{port}/test", f"mysql://root:pw-s3cret@127.0.0.1:{port}/test"):
+    for url in (
+        f"postgresql://postgres:pw-s3cret@127.0.0.1:{port}/test",
+        f"mysql://root:pw-s3cret@127.0.0.1:{port}/test",
+    ):
         result = one({"type": "database", "url": url, "timeout": 3})
         assert result.status == "fail"
         assert result.detail.startswith(f"cannot connect to {url.replace('pw-s3cret', '***')}: ")
@@ -392,11 +399,17 @@ def test_redis_down_not_redis_and_bad_urls(http: Any) -> None:
         f"connection to 127.0.0.1:{port} refused"
     )
     web_port = int(http[0].rsplit(":", 1)[1])
-    assert one({"type": "redis", "host": "127.0.0.1", "port": web_port}).detail.startswith("not a Redis server")
+    assert one({"type": "redis", "host": "127.0.0.1", "port": web_port}).detail.startswith(
+        "not a Redis server"
+    )
     assert one({"type": "redis", "url": "rediss://x"}).detail.startswith("TLS (rediss://) is not supported")
-    assert one({"type": "redis", "url": "http://x"}).detail.startswith("url must be redis://host[:port][/db], with")
+    assert one({"type": "redis", "url": "http://x"}).detail.startswith(
+        "url must be redis://host[:port][/db], with"
+    )
     assert one({"type": "redis", "url": "redis://x/zero"}).detail.startswith("url: the port and the /db")
-    assert one({"type": "redis", "url": f"redis://{REDIS_HOST}/99999"}).detail.startswith("SELECT 99999 refused")
+    assert one({"type": "redis", "url": f"redis://{REDIS_HOST}/99999"}).detail.startswith(
+        "SELECT 99999 refused"
+    )
 
 
 def test_redis_auth_with_a_real_user() -> None:

@@ -15,8 +15,8 @@ def test_every_check_type_valid() -> None:
 health:
   timeout: 3s
   checks:
-    - {name: api, type: http, url: "https://api.example.com/health", method: HEAD, expected_status: [200, 204],
-       headers: {Authorization: "Bearer ${API_TOKEN}"}, retries: 2, timeout: 500ms}
+    - {name: api, type: http, url: "https://api.example.com/health", method: HEAD,
+       expected_status: [200, 204], headers: {Authorization: "Bearer ${API_TOKEN}"}, retries: 2, timeout: 500ms}
     - {name: db, type: database, url: "${DATABASE_URL}"}
     - {name: main, type: database, database: main}
     - {name: cache, type: redis, url: "redis://:${REDIS_PASSWORD}@redis:6379/0"}
@@ -53,7 +53,11 @@ databases:
         ("KV102", 4, "health.checks[1] (http check): field 'port' is not used by http checks"),
         ("KV101", 5, "health.checks[2] (database check): needs 'url' or 'database'"),
         ("KV104", 6, "health.checks[3] (database check): give 'url' or 'database', not both"),
-        ("KV104", 7, "health.checks[4] (redis check): 'password' goes with 'host'; a url holds its own password"),
+        (
+            "KV104",
+            7,
+            "health.checks[4] (redis check): 'password' goes with 'host'; a url holds its own password",
+        ),
         ("KV101", 8, "health.checks[5] (process check): needs 'process_name' or 'pid_file'"),
         ("KV101", 9, "health.checks[6] (disk check): missing required field 'path'"),
         ("KV102", 10, "health.checks[7] (redis check): field 'pid_file' is not used by redis checks"),
@@ -69,7 +73,11 @@ databases:
   main: {url: "sqlite:///x.db"}
 """
     assert findings(text) == [
-        ("KV104", 3, "health.checks[0].database: 'mian' is not defined under databases: (did you mean 'main'?)")
+        (
+            "KV104",
+            3,
+            "health.checks[0].database: 'mian' is not defined under databases: (did you mean 'main'?)",
+        )
     ]
     no_section = "health:\n  checks:\n    - {name: db, type: database, database: main}\n"
     assert findings(no_section) == [
@@ -108,7 +116,9 @@ health:
 
 def test_duplicate_names() -> None:
     text = "health:\n  checks:\n    - {name: m, type: memory}\n    - {name: m, type: memory}\n"
-    assert findings(text) == [("KV104", 4, "health.checks[1].name: 'm' is already the name of health.checks[0]")]
+    assert findings(text) == [
+        ("KV104", 4, "health.checks[1].name: 'm' is already the name of health.checks[0]")
+    ]
 
 
 def test_schema_findings() -> None:

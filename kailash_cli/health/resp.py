@@ -40,7 +40,9 @@ def parse_redis_url(url: str) -> tuple[str, int, str | None, str | None, int]:
     if parts.scheme == "rediss":
         raise CheckFailed("TLS (rediss://) is not supported by the redis check; use a tcp check")
     if parts.scheme != "redis" or not parts.hostname:
-        raise CheckFailed("url must be redis://host[:port][/db], with [user]:password@ before the host for AUTH")
+        raise CheckFailed(
+            "url must be redis://host[:port][/db], with [user]:password@ before the host for AUTH"
+        )
     try:
         port = parts.port or DEFAULT_PORT
         db = int(parts.path.strip("/") or 0)
