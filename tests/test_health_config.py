@@ -16,7 +16,8 @@ health:
   timeout: 3s
   checks:
     - {name: api, type: http, url: "https://api.example.com/health", method: HEAD,
-       expected_status: [200, 204], headers: {Authorization: "Bearer ${API_TOKEN}"}, retries: 2, timeout: 500ms}
+       expected_status: [200, 204], headers: {Authorization: "Bearer ${API_TOKEN}"},
+       retries: 2, timeout: 500ms}
     - {name: db, type: database, url: "${DATABASE_URL}"}
     - {name: main, type: database, database: main}
     - {name: cache, type: redis, url: "redis://:${REDIS_PASSWORD}@redis:6379/0"}
