@@ -435,3 +435,8 @@ def test_redis_password_option_is_sent_and_hidden() -> None:
     )
     assert result.status == "fail" and result.detail.startswith("AUTH refused: ")
     assert "redis-s3cret" not in result.detail
+
+
+def test_redis_empty_password_means_no_auth() -> None:
+    check = {"type": "redis", "url": f"redis://:${{REDIS_PASSWORD}}@{REDIS_HOST}:{REDIS_PORT}/0"}
+    assert one(check, environ={"REDIS_PASSWORD": ""}).status == "pass"

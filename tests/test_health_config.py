@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Any
+
 from kailash_cli.load.config import check_config
 from kailash_cli.load.yaml_io import load_text
 
@@ -141,3 +145,25 @@ databases:
         ("KV102", 7),
         ("KV104", 8),
     ]
+
+
+def _readme_section() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    return readme.split("### Health checks", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+
+
+def test_readme_example_is_valid() -> None:
+    example = re.search(r"```yaml\n(.*?)```", _readme_section(), re.S)
+    assert example is not None and "type: process" in example.group(1)
+    assert findings(example.group(1)) == []
+
+
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    code = re.search(r"```python\n(.*?)```", _readme_section(), re.S)
+    assert code is not None
+    (tmp_path / "kailash.yaml").write_text(
+        "health:\n  checks:\n    - {name: m, type: memory, max_used_percent: 100}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    assert capsys.readouterr().out == "True healthy\n"

@@ -26,7 +26,7 @@ def redis(target: Target) -> str:
         user, password, db = None, options.get("password"), 0
     with open_socket(host, port, target.timeout) as sock:
         reader = sock.makefile("rb")
-        if password is not None:
+        if password:  # an empty one (redis://:${UNSET_IN_DEV}@...) means no AUTH
             _expect(sock, reader, ["AUTH", *([user] if user else []), str(password)], "OK", "AUTH")
         if db:
             _expect(sock, reader, ["SELECT", str(db)], "OK", f"SELECT {db}")
