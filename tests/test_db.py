@@ -158,3 +158,8 @@ def test_missing_driver_names_the_extra(
 def test_hide_removes_the_password_in_every_form() -> None:
     url = parse_url("postgresql://u:p%40ss@h/x")
     assert url.hide("auth failed for p@ss (p%40ss)\n  retry") == "auth failed for *** (***) retry"
+
+
+def test_a_driver_suffix_in_the_scheme_is_accepted() -> None:
+    ping(parse_url(POSTGRES.replace("postgresql:", "postgresql+psycopg:")), timeout=5)
+    ping(parse_url(MARIADB.replace("mysql:", "mysql+pymysql:")), timeout=5)

@@ -440,3 +440,22 @@ def test_redis_password_option_is_sent_and_hidden() -> None:
 def test_redis_empty_password_means_no_auth() -> None:
     check = {"type": "redis", "url": f"redis://:${{REDIS_PASSWORD}}@{REDIS_HOST}:{REDIS_PORT}/0"}
     assert one(check, environ={"REDIS_PASSWORD": ""}).status == "pass"
+
+
+def test_an_unforeseen_probe_error_fails_its_check_with_secrets_hidden(monkeypatch: Any) -> None:
+    def probe(target: Any) -> str:
+        raise RuntimeError(f"boom with {target.options['password']} and {target.options['url']}")
+
+    monkeypatch.setitem(health_runner.PROBES, "redis", probe)
+    result = one({"type": "redis", "url": "redis://u:url-pw@h", "password": "opt-pw"})
+    assert (result.status, result.detail) == ("fail", "RuntimeError: boom with *** and redis://u:***@h")
+
+
+def test_resp_replies() -> None:
+    with open_socket(REDIS_HOST, REDIS_PORT, 5) as sock:
+        reader = sock.makefile("rb")
+        assert command(sock, reader, ["ECHO", "hé"]) == "hé"
+        assert isinstance(command(sock, reader, ["DBSIZE"]), int)
+        time_ = command(sock, reader, ["TIME"])
+        assert isinstance(time_, list) and len(time_) == 2
+        assert command(sock, reader, ["GET", f"kailash-missing-{uuid.uuid4().hex}"]) is None

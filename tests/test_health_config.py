@@ -50,6 +50,7 @@ health:
     - {name: f, type: process}
     - {name: g, type: disk}
     - {name: h, type: redis, host: x, pid_file: y}
+    - {name: i, type: process, pid_file: y, min_count: 2}
 databases:
   main: {url: "sqlite:///x.db"}
 """
@@ -66,6 +67,12 @@ databases:
         ("KV101", 8, "health.checks[5] (process check): needs 'process_name' or 'pid_file'"),
         ("KV101", 9, "health.checks[6] (disk check): missing required field 'path'"),
         ("KV102", 10, "health.checks[7] (redis check): field 'pid_file' is not used by redis checks"),
+        (
+            "KV104",
+            11,
+            "health.checks[8] (process check): 'min_count' counts the processes named by 'process_name', "
+            "without 'pid_file'",
+        ),
     ]
 
 
