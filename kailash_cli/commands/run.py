@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +52,24 @@ def run(
         return EXIT_OK
     if user:
         output.fields.setdefault("user", user)  # on every JSON log line of the run
-    observed = RunMetrics()
-    observers = [display(output), observed]
+    publish = _Publish(workflow, config_path, metrics_file, push_gateway, output)
     with StopOnSigterm(on_first=lambda: _stopping(output)) as stop:
         try:
             result = run_workflow(
-                workflow, **given, resume=resume, observers=observers, output=output, cancel=stop.cancel
-            )
+                workflow, **given, resume=resume, observers=[display(output), publish.observed],
+                output=output, cancel=stop.cancel,
+            )  # fmt: skip
         except AccessDeniedError as e:
             if e.result is not None and output_format == "json":
                 output.out(json.dumps(e.result.to_dict(), indent=2))
             raise
-        except RunInterrupted as e:
+        except RunInterrupted as e:  # SIGTERM: exit 143; the partial record has its metrics
             if e.result is not None:
-                _publish(e.result, workflow, config_path, observed, metrics_file, push_gateway, output)
+                publish(e.result)
             if stop.received:
                 e.exit_code = EXIT_TERMINATED
             raise
-        _publish(result, workflow, config_path, observed, metrics_file, push_gateway, output)
+        publish(result)
     _report(result, output_format, output)
     return EXIT_OK if result.succeeded else EXIT_FAILURE
 
@@ -82,23 +83,25 @@ def _stopping(output: Output) -> None:
         output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)")
 
 
-def _publish(
-    result: RunResult,
-    workflow: Workflow,
-    config_path: Path | None,
-    observed: RunMetrics,
-    target: Path | None,
-    push_gateway: str | None,
-    output: Output,
-) -> None:
+@dataclass
+class _Publish:
     """The run's metrics: merged into the textfile, pushed to the Pushgateway."""
-    if target is None and push_gateway is None:
-        return
-    facts = RunFacts(observed, _breakers(workflow, config_path), _peak_memory())
-    warn = _warner(output)
-    samples = write_metrics(result, target, facts, warn) if target is not None else None
-    if push_gateway is not None:
-        push(push_gateway, result.workflow, samples or run_samples(result, facts), warn)
+
+    workflow: Workflow
+    config_path: Path | None
+    target: Path | None
+    push_gateway: str | None
+    output: Output
+    observed: RunMetrics = field(default_factory=RunMetrics)  # retries, dead letters
+
+    def __call__(self, result: RunResult) -> None:
+        if self.target is None and self.push_gateway is None:
+            return
+        facts = RunFacts(self.observed, _breakers(self.workflow, self.config_path), _peak_memory())
+        warn = _warner(self.output)
+        samples = write_metrics(result, self.target, facts, warn) if self.target is not None else None
+        if self.push_gateway is not None:
+            push(self.push_gateway, result.workflow, samples or run_samples(result, facts), warn)
 
 
 def _warner(output: Output) -> Callable[[str], None]:
