@@ -168,3 +168,35 @@ def test_quiet_and_verbose_work_after_any_command(tmp_path: Path) -> None:
     missing = kailash("runs", "show", "nope", "-v", "--log-format", "json", cwd=tmp_path)
     assert missing.returncode == 2
     assert [e["event"] for e in events(missing.stderr)] == ["traceback", "error"]
+
+
+def test_every_command_writes_json_lines_with_json_logs(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml", "name: q\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    for args in (["validate", "wf.yaml"], ["secrets", "list"], ["runs", "show", "nope"]):
+        proc = kailash(
+            *args,
+            "--log-format",
+            "json",
+            cwd=tmp_path,
+            extra_env={"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "HOME": str(tmp_path)},
+        )
+        assert proc.stderr, args
+        for event in events(proc.stderr):
+            assert {"ts", "level", "event"} <= set(event), args
+    summary = events(kailash("validate", "wf.yaml", "--log-format", "json", cwd=tmp_path).stderr)
+    assert [(e["event"], e["level"]) for e in summary] == [("message", "info")]
+    assert kailash("validate", "wf.yaml", "-q", cwd=tmp_path).stderr == ""
+
+
+def test_a_line_without_a_level_takes_it_from_its_start() -> None:
+    stream = io.StringIO()
+    output = Output(stderr=stream, log_format="json")
+    for text in ("error: bad", "warning: odd", "3 files valid"):
+        output.err(text)
+    assert [(e["level"], e["message"]) for e in events(stream.getvalue())] == [
+        ("error", "error: bad"),
+        ("warning", "warning: odd"),
+        ("info", "3 files valid"),
+    ]

@@ -80,7 +80,7 @@ def _stopping(output: Output) -> None:
     if output.json_logs:
         output.event("stopping", "warning", message=message, signal="SIGTERM")
     else:
-        output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)")
+        output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)", "warning")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _report(result: RunResult, output_format: str, output: Output) -> None:
     if output.json_logs:
         return  # the display logged run_finished
     if result.error:
-        output.err(f"error: {result.error}")
+        output.err(f"error: {result.error}", "error")
     if output_format != "json":
         detail = ", ".join(f"{n} {s}" for s, n in result.counts().items())
         output.note(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")
