@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,10 @@ def test_json_logs_keep_levels_fields_and_redact_secrets(tmp_path: Path) -> None
     assert all(e["run_id"] == logged[0]["run_id"] for e in logged)
 
 
-def test_text_logs_write_node_records_as_stderr_lines(tmp_path: Path) -> None:
+def test_text_logs_write_node_records_as_stderr_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in a process: pytest's are not there
     write(tmp_path / "wf.yaml", NOISY)
     proc = kailash("run", "wf.yaml", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"})
     assert proc.returncode == 0, proc.stderr
@@ -140,6 +144,19 @@ def test_text_logs_write_node_records_as_stderr_lines(tmp_path: Path) -> None:
     quiet = kailash("run", "wf.yaml", "-q", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"})
     assert quiet.stderr.splitlines() == ["err ***", "logged ***", "careful"]  # node stderr: kept
     assert json.loads(quiet.stdout) == {"talk": {"result": 1}}
+
+
+def test_a_programs_own_logging_handlers_are_not_doubled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = io.StringIO()
+    monkeypatch.setattr(logging.getLogger(), "handlers", [logging.StreamHandler(mine)])
+    write(tmp_path / "wf.yaml", NOISY)
+    proc = kailash("run", "wf.yaml", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"})
+    assert proc.stderr.splitlines()[:2] == ["[talk] out ***", "err ***"]
+    assert "logged" not in proc.stderr  # the program's handler wrote it
+    assert "logged ***" in mine.getvalue()  # redacted for every handler
+    assert "tok-abcdef123" not in mine.getvalue()
 
 
 def test_user_is_on_the_json_lines_of_a_run(tmp_path: Path) -> None:
@@ -200,3 +217,34 @@ def test_a_line_without_a_level_takes_it_from_its_start() -> None:
         ("warning", "warning: odd"),
         ("info", "3 files valid"),
     ]
+
+
+def test_a_logged_traceback_is_redacted_and_keeps_its_level(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml",
+        """\
+        name: tb
+        secrets: {token: {env: KX_TOKEN}}
+        nodes:
+          a:
+            type: PythonCodeNode
+            config:
+              t: "${secrets.token}"
+              code: |
+                import logging
+                try:
+                    raise ValueError("bad " + t)
+                except ValueError:
+                    logging.exception("failed with %s", t)
+                result = 1
+        """,
+    )
+    proc = kailash(
+        "run", "wf.yaml", "--log-format", "json", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "tok-abcdef123" not in proc.stderr
+    [logged] = [e for e in events(proc.stderr) if e["event"] == "node_log"]
+    assert logged["level"] == "error" and logged["node"] == "a"
+    assert logged["message"].startswith("failed with ***\nTraceback")
+    assert logged["message"].endswith("ValueError: bad ***")
