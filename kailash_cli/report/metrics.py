@@ -4,15 +4,15 @@
 every workflow that writes to it: a run adds to its workflow's counters and histogram
 (``kailash_runs_total``, ``kailash_node_executions_total``, ...), replaces its gauges
 (last run, last success, duration, breaker state, peak memory) and keeps every other
-series as it was. :data:`METRICS` is the list of names (the README's table is made from
-the same words); ``prometheus_client`` writes and parses the text, imported only here.
+series as it was. :data:`METRICS` lists every family (a test holds the README's table to
+it); ``prometheus_client`` writes and parses the text, imported only when it is used.
 The file itself (lock, atomic replace, a push to a Pushgateway) is ``metrics_file.py``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,8 +258,3 @@ def _family_name(sample: str, kinds: Mapping[str, Any]) -> str | None:
 def of_workflow(samples: Samples, workflow: str) -> Samples:
     """The series of one workflow (what a push to a Pushgateway sends)."""
     return {k: v for k, v in samples.items() if ("workflow", workflow) in k[1]}
-
-
-def names() -> Iterable[str]:
-    """Every sample name kailash writes."""
-    return FAMILY_OF_SAMPLE
