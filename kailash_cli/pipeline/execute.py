@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,27 @@ from kailash_cli.report.capture import Route, routed
 from kailash_cli.report.output import Output
 
 
+def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) -> Route:
+    """Where node output goes: stdout lines are info, stderr lines warnings, logging records
+    keep their level (as JSON events; as text, stderr lines and records go to stderr as is)."""
+
+    def sink(node: str | None, line: str) -> None:
+        if not observer.node_output(node, line):
+            output.note(f"[{node}] {line}" if node else line)
+
+    def stderr_sink(node: str | None, line: str) -> None:
+        output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
+
+    def log(node: str | None, level: str, message: str) -> bool:
+        if not output.json_logs:
+            return False
+        output.event("node_log", level, run_id=run_id, workflow=workflow, node=node, message=message)
+        return True
+
+    json_logs = output.json_logs
+    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log)
+
+
 def execute(
     compiled: CompiledGraph,
     policy: RunPolicy,
@@ -36,11 +58,15 @@ def execute(
     store: Store,
     executor: Executor,
     max_concurrency: int,
+    cancel: threading.Event | None = None,
+    grace: float = 10.0,
 ) -> RunResult:
     """Run the graph; the memory limit, the command guard and the capture of node output on.
 
     What node code prints goes to ``output``'s stderr as ``[node] text`` (or to an observer
-    that takes it, such as the JSON log), with the run's secrets redacted.
+    that takes it, such as the JSON log), with the run's secrets redacted. Once ``cancel``
+    is set no node starts; nodes still running ``grace`` seconds later are abandoned, and
+    the result's status is ``interrupted``.
     """
     wf = compiled.workflow
     watch = policy.memory_watch(lambda peak: _thread.interrupt_main())
@@ -61,17 +87,15 @@ def execute(
             lambda n: store.breaker(wf.name, n), lambda n, s: store.save_breaker(wf.name, n, s)
         ),
         stop=watch.stop_reason if watch is not None else None,
+        cancel=cancel,
+        grace=grace,
     )  # no node starts past the limit
     try:
         with contextlib.ExitStack() as stack:
             if policy.command_validation:
                 stack.enter_context(CommandGuard.guarding(run_id))
 
-            def sink(node: str | None, line: str) -> None:
-                if not observer.node_output(node, line):
-                    output.err(f"[{node}] {line}" if node else line)
-
-            stack.enter_context(routed(run_id, Route(sink, output.redact, output.json_logs)))
+            stack.enter_context(routed(run_id, _route(output, observer, run_id, wf.name)))
             if watch is not None:
                 stack.enter_context(watch)
             result = run_graph(compiled, options)
