@@ -1,0 +1,57 @@
+"""One server's state, and the JSON answers every route gives."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from kailash_cli.report.output import Output
+from kailash_cli.serve import views
+from kailash_cli.serve.logs import ServeLog
+from kailash_cli.serve.metrics import ServeMetrics
+from kailash_cli.serve.runs import RunPool
+from kailash_cli.serve.settings import Settings
+
+RETRY_AFTER = "2"
+STOP_WAIT = 30.0  # after the grace period: how long interrupted runs get to be recorded
+
+
+class JSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=str, ensure_ascii=False).encode("utf-8")
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSON:
+    return JSON({"error": {"message": message}, **extra}, status_code=status, headers=headers)
+
+
+class RequestOutput(Output):
+    """The server's output for one request: its events carry the trace id and the user."""
+
+    def __init__(self, base: Output, **context: Any) -> None:
+        super().__init__(base._stdout, base._stderr, log_format=base.log_format, verbose=base.verbose)
+        self.redactor = base.redactor
+        self.context = {k: v for k, v in context.items() if v is not None}
+
+    def event(self, event: str, level: str = "info", **fields: Any) -> None:
+        super().event(event, level, **{**self.context, **fields})
+
+
+@dataclass
+class Server:
+    """One server's state: settings, runs, metrics, log."""
+
+    settings: Settings
+    output: Output
+    pool: RunPool
+    metrics: ServeMetrics
+    log: ServeLog
+    masks: dict[str | None, views.Mask]
+    ready: Any = None  # (config, environ) -> report with .healthy and .to_dict()
+
+    def stop(self) -> bool:
+        """Drain the runs (the grace period counts from the first stop); True when all ended."""
+        return self.pool.drain(self.settings.grace_period, STOP_WAIT)
