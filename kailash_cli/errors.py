@@ -11,7 +11,7 @@
     ├── AccessDeniedError         --user is unknown or lacks a node's permissions (exit 1); .result
     ├── StoreError                the run store cannot be opened or is not a kailash store (exit 2)
     ├── RunStopped                a limit (memory) stopped the run: recorded (exit 1)
-    └── RunInterrupted            Ctrl-C during a run: recorded, resumable (exit 130)
+    └── RunInterrupted            Ctrl-C, SIGTERM (143) or a cancel: recorded, resumable (exit 130)
 
 A node's own failure is not an exception of this tree: the run records it, and
 ``run_workflow`` returns a result whose ``status`` is ``failed``.
@@ -22,6 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kailash_cli.constants import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
+
+EXIT_TERMINATED = 143  # SIGTERM (128 + 15): the run was stopped gracefully and recorded
 
 if TYPE_CHECKING:
     from kailash_cli.model.result import Problem, RunResult
@@ -104,9 +106,19 @@ class RunStopped(KailashError):
 
 
 class RunInterrupted(KailashError):
-    """Ctrl-C during a run; the run is recorded and can be resumed."""
+    """Ctrl-C, SIGTERM or a cancel event stopped a run; it is recorded and can be resumed.
+
+    ``result`` is the partial record (the nodes that finished; status ``interrupted``) when
+    the engine stopped the run, else None. ``exit_code`` is 130, or 143 after SIGTERM.
+    """
 
     exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str, result: RunResult | None = None, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+        if exit_code is not None:
+            self.exit_code = exit_code
 
     def lines(self) -> list[str]:
         return [f"interrupted: {self}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from kailash_cli.engine.observer import RunObserver
 from kailash_cli.model.resilience import BreakerBook
 from kailash_cli.model.result import NodeResult
 from kailash_cli.nodes.files import FileAccess
+
+INTERRUPTED = "interrupted"  # the status of a run that was stopped (cancel, Ctrl-C, SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,5 @@ class RunOptions:
     breakers: BreakerBook = field(default_factory=BreakerBook)
     stop: Callable[[], str | None] | None = None  # a reason to stop starting nodes (memory limit)
     clock: Callable[[], float] = time.perf_counter  # monotonic seconds: timeouts, delays, durations
+    cancel: threading.Event | None = None  # once set: no node starts; running ones get ``grace``
+    grace: float = 10.0  # seconds nodes still running when ``cancel`` is set may take to finish

@@ -2,17 +2,18 @@
 
 The scheduler runs on the calling thread. A node whose inputs are ready is called:
 
-* inline, when it is blocking, nothing else is running or ready, no timeout applies and
-  the executor allows it (a linear chain then costs microseconds per node, not a hand-off);
+* inline, when it is blocking, nothing else is running or ready, no timeout applies, the
+  executor allows it and (given a cancel event) this is the main thread: a linear chain
+  then costs microseconds per node, not a hand-off;
 * else by the executor (``engine/executor.py``): the local one runs blocking calls on
   worker threads and async ones on one event loop; another may run them elsewhere.
 
-Each attempt is a ``NodeCall``. Around it, on the scheduler thread: the
-circuit breaker admits or refuses a call, a failed attempt is retried after its policy's
-delay (a timer, so a waiting retry holds no thread), a final failure goes to the dead
-letters and to the node's fallback chain. Completions come back through one queue, so
-results, skips and observer events are all handled on the scheduler thread.
-"""
+Each attempt is a ``NodeCall``. Around it, on the scheduler thread: the circuit breaker
+admits or refuses a call, a failed attempt is retried after its policy's delay (a timer,
+so a waiting retry holds no thread), a final failure goes to the dead letters and to the
+node's fallback chain. Completions come back through one queue, so results, skips and
+observer events are all handled on the scheduler thread. Once ``options.cancel`` is set
+no node starts; running ones get ``options.grace`` seconds (``engine/grace.py``)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ from datetime import UTC, datetime
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.engine.executor import Completions, NodeCall
+from kailash_cli.engine.grace import GraceWatch, on_main_thread
 from kailash_cli.engine.inputs import Fail, InputResolver, Skip
-from kailash_cli.engine.options import RunOptions
+from kailash_cli.engine.options import INTERRUPTED, RunOptions
 from kailash_cli.engine.outcome import run_result
 from kailash_cli.engine.settle import Attempts, Settlement
 from kailash_cli.errors import RunStopped
@@ -68,6 +70,10 @@ class _Run(Settlement):
         self.in_flight: dict[tuple[str, int], tuple[Attempts, float, float | None]] = {}
         self.completions: Completions = queue.SimpleQueue()
         self._seq = 0
+        self.cancelled_at: float | None = None  # the run's clock when the stop was seen
+        self.inline_call: Attempts | None = None  # the node running on this thread, if any
+        # off the main thread a node run inline could not be abandoned after the grace period
+        self.may_inline = self.executor.inline and (options.cancel is None or on_main_thread())
         self._restore(options.restored)
 
     def _restore(self, restored: dict[str, NodeResult]) -> None:
@@ -85,27 +91,68 @@ class _Run(Settlement):
         start = self.clock()
         deadline = start + self.options.timeout if self.options.timeout else None
         stopped: str | None = None
+        watch = GraceWatch(self.options, lambda: self.inline_call is not None)
         try:
-            while self.ready or self.calls or self.in_flight or self.timers:
-                self._dispatch_ready()
-                if self.in_flight or self.timers:
-                    self._wait(deadline)
+            with watch:
+                self._loop(deadline)
         except RunStopped as e:
             stopped = str(e)
-        except KeyboardInterrupt:  # a limit's watch interrupts the main thread; Ctrl-C goes on up
+        except KeyboardInterrupt:  # a limit's watch interrupts the main thread; Ctrl-C, the grace watch
             stopped = self.options.stop() if self.options.stop else None
             if not stopped:
-                raise
+                if self.options.cancel is None:
+                    raise
+                self.options.cancel.set()  # Ctrl-C with a cancel event: stop now, keep the record
+                self._cancelled()
+                self._abandon(at_once=not watch.fired)
         if stopped:
             self._abort(stopped, "run stopped")
         result = self._result((self.clock() - start) * 1000)
         if stopped:
             result.status, result.error = FAILED, stopped
+        elif self.cancelled_at is not None:
+            result.status, result.error = INTERRUPTED, "interrupted"
         return result
+
+    def _loop(self, deadline: float | None) -> None:
+        while self.ready or self.calls or self.in_flight or self.timers:
+            if not self._cancelled():
+                self._dispatch_ready()
+            if self.in_flight or self.timers:
+                self._wait(deadline)
+            if self.cancelled_at is not None and self.clock() - self.cancelled_at >= self.options.grace:
+                self._abandon()
+
+    # -- stopping ---------------------------------------------------------------------
+
+    def _cancelled(self) -> bool:
+        """Whether the run was cancelled; the first time: what has not started never will."""
+        cancel = self.options.cancel
+        if cancel is None or not cancel.is_set():
+            return False
+        if self.cancelled_at is None:
+            self.cancelled_at = self.clock()
+            for waiting in (self.ready, self.calls, self.timers, self.pending):
+                waiting.clear()
+        return True
+
+    def _abandon(self, at_once: bool = False) -> None:
+        """Nodes still running are given up: failed in the result; after the grace period they
+        are recorded (told to the observers) as such, after Ctrl-C they are not."""
+        why = f"interrupted: still running {self.options.grace:g}s after the run was stopped; abandoned"
+        stuck = [c for c, _, _ in self.in_flight.values()] + [c for c in (self.inline_call,) if c]
+        for token in self.in_flight:
+            self.executor.cancel(token)
+        self.in_flight.clear()
+        self.inline_call = None
+        for call in stuck:
+            result = NodeResult(FAILED, call.attempt, self._elapsed(call), "interrupted" if at_once else why)
+            record = self.results.__setitem__ if at_once else self._record  # Ctrl-C: not stored
+            record(call.node.spec.id, result)
 
     def _dispatch_ready(self) -> None:
         limit = self.options.max_concurrency
-        while (self.calls or self.ready) and len(self.in_flight) < limit:
+        while (self.calls or self.ready) and len(self.in_flight) < limit and not self._cancelled():
             self._check_stop()
             call = self.calls.popleft() if self.calls else self._first_call(self.ready.popleft())
             if call is not None:
@@ -140,21 +187,23 @@ class _Run(Settlement):
             self.run_id,
         )
         if (
-            self.executor.inline
+            self.may_inline
             and not self.ready
             and not self.calls
             and not self.in_flight
             and self._timeout(node) is None
             and not node.node_type.is_async(node_call.prepared)
         ):
+            self.inline_call = call
+            value: object
             try:
-                outputs = node_call.run()
+                ok, value = True, node_call.run()
             except KeyboardInterrupt:
                 raise
             except BaseException as e:  # the node's failure, recorded
-                self._completed(call, False, e)
-            else:
-                self._completed(call, True, outputs)
+                ok, value = False, e
+            self.inline_call = None
+            self._completed(call, ok, value)
         else:
             self._submit(call, node_call)
 
@@ -171,6 +220,8 @@ class _Run(Settlement):
         deadlines += [due for due, _, _ in self.timers[:1]]
         if run_deadline is not None:
             deadlines.append(run_deadline)
+        if self.cancelled_at is not None:
+            deadlines.append(self.cancelled_at + self.options.grace)
         # Wake up at least every _TICK: a signal (Ctrl-C) may be delivered to a worker
         # thread, and the main thread only runs Python's handler once it stops waiting.
         wait = min(_TICK, max(0.0, min(deadlines) - self.clock())) if deadlines else _TICK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -36,11 +37,15 @@ def execute(
     store: Store,
     executor: Executor,
     max_concurrency: int,
+    cancel: threading.Event | None = None,
+    grace: float = 10.0,
 ) -> RunResult:
     """Run the graph; the memory limit, the command guard and the capture of node output on.
 
     What node code prints goes to ``output``'s stderr as ``[node] text`` (or to an observer
-    that takes it, such as the JSON log), with the run's secrets redacted.
+    that takes it, such as the JSON log), with the run's secrets redacted. Once ``cancel``
+    is set no node starts; nodes still running ``grace`` seconds later are abandoned, and
+    the result's status is ``interrupted``.
     """
     wf = compiled.workflow
     watch = policy.memory_watch(lambda peak: _thread.interrupt_main())
@@ -61,6 +66,8 @@ def execute(
             lambda n: store.breaker(wf.name, n), lambda n, s: store.save_breaker(wf.name, n, s)
         ),
         stop=watch.stop_reason if watch is not None else None,
+        cancel=cancel,
+        grace=grace,
     )  # no node starts past the limit
     try:
         with contextlib.ExitStack() as stack:

@@ -24,6 +24,7 @@ from kailash_cli.compile.compiler import CompiledGraph, compile
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
+from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
@@ -96,6 +97,8 @@ def run_workflow(
     environ: Mapping[str, str] | None = None,
     observers: Sequence[RunObserver] = (),
     output: Output | None = None,
+    cancel: threading.Event | None = None,
+    grace: float | None = None,
 ) -> RunResult:
     """Validate, compile and execute ``workflow``; the record of the run, as ``run --output json``.
 
@@ -106,8 +109,12 @@ def run_workflow(
     ``KailashError`` when the run cannot start (``UsageError``, ``WorkflowValidationError``,
     ``AccessDeniedError`` with the refused run's record in ``.result``, ``StoreError``).
     Once started, whatever ends the run is recorded: Ctrl-C raises ``RunInterrupted``
-    (resumable); a memory limit gives a failed result (``RunStopped`` if it trips between
-    nodes). A failed node is not an exception: the result's ``status`` says ``failed``.
+    (resumable), and so does setting ``cancel`` (from any thread): no node starts after it,
+    nodes still running get ``grace`` seconds (default: the config's
+    ``runtime.shutdown_grace``, 10) and are then abandoned; the error's ``.result`` is the
+    partial record (status ``interrupted``). A memory limit gives a failed result
+    (``RunStopped`` if it trips between nodes). A failed node is not an exception: the
+    result's ``status`` says ``failed``.
     Outputs and errors are masked for the user and have secrets replaced by ``***``. What
     node code prints goes to ``output``'s stderr (default: the process's) as ``[node] text``,
     redacted. Runs may go on at once in several threads.
@@ -119,6 +126,8 @@ def run_workflow(
     environ = dict(os.environ) if environ is None else environ
     output = Output() if output is None else output
     policy = RunPolicy.build(cfg, user)
+    grace = _grace(cfg.section("runtime"), grace)
+    cancel = threading.Event() if cancel is None else cancel  # Ctrl-C then stops with a record
     compiled = compile(wf)
     with contextlib.ExitStack() as stack:
         max_concurrency = policy.concurrency(policy.max_concurrency(wf))
@@ -158,17 +167,22 @@ def run_workflow(
                 store=store,
                 executor=chosen,
                 max_concurrency=max_concurrency,
+                cancel=cancel,
+                grace=grace,
             )
         except BaseException as e:
             why = _why(e, redactor.text)
             recorder.interrupted(why)
-            policy.log("run_finished", **audit, status="interrupted", error=why)
+            policy.log("run_finished", **audit, status=INTERRUPTED, error=why)
             if isinstance(e, KeyboardInterrupt):
-                raise RunInterrupted(
-                    f"run {run_id} was interrupted and is recorded; continue it with: "
-                    f"kailash run {_shown_path(wf)} --resume {run_id}"
-                ) from None
+                raise _interrupted(wf, run_id) from None
             raise
+        if result.status == INTERRUPTED:
+            recorder.interrupted(result.error or INTERRUPTED)
+            policy.log("run_finished", **audit, status=INTERRUPTED, duration_ms=round(result.duration_ms, 3))
+            shown = result.shown(policy.mask, redactor.text)
+            observer.run_finished(shown)
+            raise _interrupted(wf, run_id, shown)
         recorder.finish(result)
         policy.log(
             "run_finished",
@@ -180,6 +194,22 @@ def run_workflow(
         shown = result.shown(policy.mask, redactor.text)
         observer.run_finished(shown)
         return shown
+
+
+def _grace(runtime: Mapping[str, Any], given: float | None) -> float:
+    """Seconds running nodes get once a run is stopped: the argument, else the config's."""
+    grace = runtime.get("shutdown_grace", 10.0) if given is None else given
+    if isinstance(grace, bool) or not isinstance(grace, int | float) or grace < 0:
+        raise UsageError(f"grace: {grace!r} is not a number of seconds >= 0; e.g. grace=10")
+    return float(grace)
+
+
+def _interrupted(wf: Workflow, run_id: str, result: RunResult | None = None) -> RunInterrupted:
+    return RunInterrupted(
+        f"run {run_id} was interrupted and is recorded; continue it with: "
+        f"kailash run {_shown_path(wf)} --resume {run_id}",
+        result,
+    )
 
 
 def _why(error: BaseException, redact: Callable[[str], str]) -> str:
