@@ -282,6 +282,28 @@ def schema(
     _run(ctx, lambda out: schema_command(kind.value, output=out))
 
 
+@app.command()
+def health(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="A table, or the JSON document.")
+    ] = OutputFormat.text,
+    check: Annotated[
+        list[str] | None, typer.Option("--check", metavar="NAME", help="Run only this check (repeatable).")
+    ] = None,
+) -> None:
+    """Run the config's health checks in parallel (exit 0 healthy, 1 unhealthy); a Kubernetes exec probe."""
+    from kailash_cli.commands.health import health as health_command
+
+    _run(
+        ctx,
+        lambda out: health_command(config_path=config, output_format=output.value, checks=check, output=out),
+    )
+
+
 secrets_app = typer.Typer(
     name="secrets",
     no_args_is_help=True,

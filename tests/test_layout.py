@@ -13,11 +13,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kailash_cli"
 LAYERS = [
     {"main", "entry", "__main__", "commands"},
     {"api", "__init__"},
-    {"pipeline", "checks", "error_handler"},
+    {"pipeline", "checks", "error_handler", "health"},
     {"report"},
     {"engine"},
     {"compile"},
-    {"nodes", "load", "schema", "security"},
+    {"nodes", "load", "schema", "security", "db"},
     {"model", "errors", "constants"},
 ]
 

@@ -48,6 +48,10 @@ def check_config(doc: Document) -> list[Problem]:
     access = doc.data.get("access_control")
     if isinstance(access, dict):
         problems.extend(_check_access(doc, access))
+    if "health" in doc.data or "databases" in doc.data:
+        from kailash_cli.load.health_config import check_health
+
+        problems.extend(check_health(doc, doc.data))
     return sorted(dict.fromkeys(problems), key=Problem.sort_key)  # dedupe, keep order
 
 
