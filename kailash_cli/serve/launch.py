@@ -36,6 +36,7 @@ async def start(server: Server, name: str, request: Request, wait: bool) -> JSON
             environ=settings.environ,
             observers=[ticket],
             output=output,
+            cancel=ticket.cancel,
         )
 
     try:
@@ -64,12 +65,17 @@ def _refused(server: Server, e: KailashError, ticket: RunTicket) -> JSON:
     """A run that could not start, was refused or was interrupted: its status and why."""
     message = server.output.redact(str(e))
     extra: dict[str, Any] = {}
+    if isinstance(e, RunInterrupted):
+        message = f"run {ticket.run_id} was interrupted: the server is stopping; it is recorded interrupted"
     if isinstance(e, AccessDeniedError):
         if e.result is not None:
             extra["run"] = e.result.to_dict()
         return error(403, message, **extra)
     if isinstance(e, RunInterrupted):
-        return error(503, message, {"Retry-After": RETRY_AFTER}, run_id=ticket.run_id)
+        partial = getattr(e, "result", None)
+        if partial is not None:
+            extra["run"] = partial.to_dict()
+        return error(503, message, {"Retry-After": RETRY_AFTER}, run_id=ticket.run_id, **extra)
     if isinstance(e, UsageError | StoreError):
         status = 400 if isinstance(e, UsageError) else 503
         return error(status, message)

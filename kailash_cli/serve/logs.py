@@ -26,9 +26,7 @@ class ServeLog:
             return
         if level == "debug" and not self.output.verbose:
             return
-        message = fields.pop("message", event)
-        extra = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None and k != "traceback")
-        line = f"{level}: {message}" + (f" ({extra})" if extra else "")
+        line = f"{level}: {fields.get('message', event)}"
         if fields.get("traceback") and self.output.verbose:
             line += "\n" + str(fields["traceback"]).rstrip()
         self.output.err(line)

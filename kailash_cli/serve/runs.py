@@ -45,6 +45,7 @@ class RunPool:
     def __init__(self, size: int, on_error: Callable[[RunTicket, BaseException], None] | None = None) -> None:
         self.size = size
         self.accepting = True
+        self._stopped_at: float | None = None
         self._on_error = on_error
         self._active: set[RunTicket] = set()
         self._changed = threading.Condition()
@@ -83,6 +84,8 @@ class RunPool:
         """Refuse new runs from now on."""
         with self._changed:
             self.accepting = False
+            if self._stopped_at is None:
+                self._stopped_at = time.monotonic()
 
     def interrupt(self) -> int:
         """Set every running run's cancel event; how many there were."""
@@ -103,10 +106,12 @@ class RunPool:
         return True
 
     def drain(self, grace_period: float, stop_wait: float) -> bool:
-        """Stop: runs going on get ``grace_period`` to finish, then are interrupted and get
-        ``stop_wait`` more to be recorded. True when every run ended."""
+        """Stop: runs going on get ``grace_period`` (from the first ``stop``) to finish, then
+        are interrupted and get ``stop_wait`` more to be recorded. True when every run ended."""
         self.stop()
-        if not self.wait(grace_period):
+        assert self._stopped_at is not None
+        left = grace_period - (time.monotonic() - self._stopped_at)
+        if not self.wait(max(left, 0.0)):
             self.interrupt()
             if not self.wait(stop_wait):
                 return False
