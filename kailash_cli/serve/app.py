@@ -29,6 +29,8 @@ from kailash_cli.serve.state import JSON, Server, error
 
 def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI:
     """The ASGI app serving ``settings.workflows``; ``ready`` is the health check of ``/ready``."""
+    if ready is None:
+        from kailash_cli.health import run_checks as ready
     log = ServeLog(output)
     pool = RunPool(settings.max_concurrency, on_error=lambda t, e: _run_error(log, t, e))
     users = set(settings.tokens.users)
@@ -118,9 +120,7 @@ def _routes(app: FastAPI, server: Server) -> None:
     async def ready() -> JSON:
         """Readiness: the config's health checks (200 healthy, 503 not), 503 while stopping."""
         if not server.pool.accepting:
-            return JSON({"healthy": False, "status": "stopping"}, status_code=503)
-        if server.ready is None:
-            return JSON({"healthy": True, "checks": []})
+            return JSON({"status": "stopping", "checks": []}, status_code=503)
         report = await run_in_threadpool(server.ready, settings.config, settings.environ)
         return JSON(report.to_dict(), status_code=200 if report.healthy else 503)
 
