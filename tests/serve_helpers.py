@@ -71,7 +71,9 @@ def settings(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
     return loaded
 
 
-def app(root: Path, environ: Mapping[str, str] | None = None, ready: Any = None, output: Output | None = None):
+def app(
+    root: Path, environ: Mapping[str, str] | None = None, ready: Any = None, output: Output | None = None
+):
     from kailash_cli.serve.app import create_app
 
     return create_app(settings(root, environ), output or Output(), ready=ready)

@@ -39,7 +39,9 @@ def test_a_failed_run_is_200_with_the_status_in_the_body(client: Client) -> None
 
 
 def test_an_empty_body_runs_with_the_defaults(client: Client) -> None:
-    assert client.post("/workflows/hello/runs", content=b"").json()["outputs"] == {"greeting": "Hello, world!"}
+    assert client.post("/workflows/hello/runs", content=b"").json()["outputs"] == {
+        "greeting": "Hello, world!"
+    }
 
 
 def test_wait_false_answers_202_with_the_run_id_and_its_location(client: Client, tmp_path: Path) -> None:
@@ -102,7 +104,9 @@ def test_workflows_lists_what_is_served(client: Client) -> None:
 def test_openapi_describes_the_routes(client: Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
 
-    assert {"/health", "/ready", "/metrics", "/runs", "/runs/{run_id}", "/workflows/{name}/runs"} <= set(paths)
+    assert {"/health", "/ready", "/metrics", "/runs", "/runs/{run_id}", "/workflows/{name}/runs"} <= set(
+        paths
+    )
 
 
 def test_unknown_route_is_a_json_404(client: Client) -> None:

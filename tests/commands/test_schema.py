@@ -113,7 +113,15 @@ def test_config_schema(run_cli: RunCli) -> None:
 
     Draft202012Validator.check_schema(schema)
     assert schema == load_schema("config")
-    assert sorted(schema["properties"]) == ["access_control", "databases", "deploy", "health", "runtime", "security", "serve"]
+    assert sorted(schema["properties"]) == [
+        "access_control",
+        "databases",
+        "deploy",
+        "health",
+        "runtime",
+        "security",
+        "serve",
+    ]
 
 
 def test_spec_config_example_validates_against_schema_and_command(tmp_path: Path, run_cli: RunCli) -> None:
