@@ -173,7 +173,8 @@ def test_ready_is_the_health_report(tmp_path: Path, healthy: bool, status: int) 
 
 
 def test_ready_runs_the_configs_real_checks(tmp_path: Path) -> None:
-    config = f"health:\n  checks:\n    - {{name: down, type: tcp, host: 127.0.0.1, port: {free_port()}, timeout: 2}}\n"
+    check = f"{{name: down, type: tcp, host: 127.0.0.1, port: {free_port()}, timeout: 2}}"
+    config = f"health:\n  checks:\n    - {check}\n"
     with Client(app(project(tmp_path, config))) as c:
         response = c.get("/ready")
 

@@ -153,7 +153,8 @@ def test_secrets_never_reach_a_response(tmp_path: Path) -> None:
 
 
 def test_runs_do_not_see_the_token_variables(tmp_path: Path) -> None:
-    peek = 'name: peek\nenv: [KAILASH_API_TOKEN]\nnodes:\n  a: {type: PythonCodeNode, config: {code: "result = 1"}}\n'
+    node = '{type: PythonCodeNode, config: {code: "result = 1"}}'
+    peek = f"name: peek\nenv: [KAILASH_API_TOKEN]\nnodes:\n  a: {node}\n"
     root = project(tmp_path, peek=peek)
     with Client(app(root, {"KAILASH_API_TOKEN": TOKEN})) as c:
         response = c.post("/workflows/peek/runs", headers=AUTH)
