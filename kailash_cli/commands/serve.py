@@ -46,11 +46,11 @@ def serve(
     for warning in warnings:
         output.finding(warning)
     output.add_secrets(settings.tokens.values)
+    sock = bind(host, port)
     if not settings.tokens.required and not _loopback(host):
         output.err(
             f"warning: KAILASH_API_TOKEN is not set: anyone who reaches {host}:{port} can run the workflows"
         )
-    sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}"
     app = create_app(settings, output)
