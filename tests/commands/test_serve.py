@@ -34,7 +34,7 @@ def test_an_invalid_workflow_refuses_the_start_with_its_findings(tmp_path: Path)
     assert proc.returncode == 2
     lines = proc.stderr.splitlines()
     assert lines[0].startswith("workflows/bad.yaml:3:13: error KV202: node 'a': unknown node type")
-    assert lines[-1] == (f"error: the workflows in workflows is invalid: 1 error(s); fix them and try again")
+    assert lines[-1] == ("error: the workflows in workflows is invalid: 1 error(s); fix them and try again")
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,8 @@ def test_an_invalid_workflow_refuses_the_start_with_its_findings(tmp_path: Path)
         (
             "serve: {trusted_proxies: [proxy.local]}\n",
             {},
-            "error: serve.trusted_proxies: 'proxy.local' is not an IP address or network; write e.g. 10.0.0.0/8",
+            "error: serve.trusted_proxies: 'proxy.local' is not an IP address or network; "
+            "write e.g. 10.0.0.0/8",
         ),
     ],
 )
