@@ -41,6 +41,7 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
         ServeMetrics(settings.store, pool.in_progress),
         log,
         views.masks(settings.config, users),
+        views.History(settings.store),
         ready,
     )
 
@@ -142,12 +143,12 @@ def _routes(app: FastAPI, server: Server) -> None:
         limit: int = Query(20, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
         """Run history, newest first (as `kailash runs list --output json`)."""
-        return views.list_runs(settings.store, workflow, status, limit)
+        return server.history.runs(workflow, status, limit)
 
     @app.get("/runs/{run_id}")
     def run(run_id: str, request: Request) -> JSON:
         """One run (as `kailash runs show ID --output json`), masked for the caller."""
-        document = views.show_run(settings.store, run_id, server.masks[_caller(request).user])
+        document = server.history.run(run_id, server.masks[_caller(request).user])
         if document is None:
             return error(404, f"unknown run id '{run_id}'; GET /runs lists the runs")
         return JSON(document)

@@ -50,8 +50,11 @@ class Server:
     metrics: ServeMetrics
     log: ServeLog
     masks: dict[str | None, views.Mask]
+    history: views.History
     ready: Any = None  # (config, environ) -> report with .healthy and .to_dict()
 
     def stop(self) -> bool:
         """Drain the runs (the grace period counts from the first stop); True when all ended."""
-        return self.pool.drain(self.settings.grace_period, STOP_WAIT)
+        drained = self.pool.drain(self.settings.grace_period, STOP_WAIT)
+        self.history.close()
+        return drained

@@ -4,6 +4,7 @@ caller, and the workflows served."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,34 +39,44 @@ def _rounded(ms: float | None) -> float | None:
     return None if ms is None else round(ms, 3)
 
 
-def list_runs(path: Path, workflow: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
-    """``kailash runs list --output json``: newest first."""
-    if not path.is_file():
-        return []
-    store = Store.open(path)
-    try:
-        rows = store.runs(workflow=workflow, status=status, limit=limit)
-    finally:
-        store.close()
-    keys = ("run_id", "workflow", "status", "started_at")
-    return [{**{k: r[k] for k in keys}, "duration_ms": _rounded(r["duration_ms"])} for r in rows]
+class History:
+    """The run store, read through one connection, opened at the first read that finds the
+    file (none before a run made it); its lock keeps threads apart."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._store: Store | None = None
+        self._lock = threading.Lock()
 
-def show_run(path: Path, run_id: str, mask: Mask) -> dict[str, Any] | None:
-    """``kailash runs show ID --output json``, outputs and params masked for the caller."""
-    if not path.is_file():
-        return None
-    store = Store.open(path)
-    try:
-        run = store.run(run_id)
-    finally:
-        store.close()
-    if run is None:
-        return None
-    document = RunResult.from_record(run).to_dict()
-    document["outputs"] = mask(document["outputs"])
-    document["params"] = mask(document["params"])
-    return document
+    def _open(self) -> Store | None:
+        with self._lock:
+            if self._store is None and self.path.is_file():
+                self._store = Store.open(self.path)
+            return self._store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def runs(self, workflow: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """``kailash runs list --output json``: newest first."""
+        store = self._open()
+        rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
+        keys = ("run_id", "workflow", "status", "started_at")
+        return [{**{k: r[k] for k in keys}, "duration_ms": _rounded(r["duration_ms"])} for r in rows]
+
+    def run(self, run_id: str, mask: Mask) -> dict[str, Any] | None:
+        """``kailash runs show ID --output json``, outputs and params masked for the caller."""
+        store = self._open()
+        run = store.run(run_id) if store else None
+        if run is None:
+            return None
+        document = RunResult.from_record(run).to_dict()
+        document["outputs"] = mask(document["outputs"])
+        document["params"] = mask(document["params"])
+        return document
 
 
 def describe(workflow: Workflow) -> dict[str, Any]:
