@@ -169,3 +169,22 @@ def test_sigterm_past_the_grace_period_records_the_run_interrupted(tmp_path: Pat
     assert code == 0
     assert _status(root, started.json()["run_id"]) == "interrupted"
     assert server.wait_for("serve_stopped")["runs_left"] == 0
+
+
+def test_the_benchmark_runs_with_tiny_numbers() -> None:
+    import sys
+
+    from tests.helpers import REPO
+
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "serve.py"), "--requests", "3", "--runs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    figures = json.loads(proc.stdout.splitlines()[-1])
+    assert set(figures) == {"health", "runs", "baseline", "ratio"}
+    assert figures["runs"]["rps"] > 0
