@@ -206,3 +206,34 @@ def test_json_logs_carry_the_trace_id(tmp_path: Path) -> None:
     access = [line for line in lines if line["event"] == "http_request"]
     assert access[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert access[0]["status"] == 200 and access[0]["path"] == "/health"
+
+
+def test_a_run_whose_process_is_gone_counts_as_interrupted(tmp_path: Path) -> None:
+    import sqlite3
+    import subprocess
+    import sys
+
+    root = project(tmp_path)
+    with Client(app(root)) as c:
+        run_id = c.post("/workflows/hello/runs").json()["run_id"]
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        )
+        with sqlite3.connect(root / ".kailash" / "kailash.db") as db:
+            db.execute("UPDATE runs SET status='running', pid=? WHERE run_id=?", (int(gone.stdout), run_id))
+        text = c.get("/metrics").text
+
+    assert 'kailash_runs_total{status="interrupted",workflow="hello"} 1.0' in text
+
+
+def test_a_requests_events_carry_its_trace_id_and_user() -> None:
+    from kailash_cli.serve.state import RequestOutput
+
+    err = io.StringIO()
+    RequestOutput(Output(stderr=err, log_format="json"), trace_id="t1", user=None).event(
+        "node_log", message="m"
+    )
+
+    line = json.loads(err.getvalue())
+    assert (line["event"], line["trace_id"], line["message"]) == ("node_log", "t1", "m")
+    assert "user" not in line

@@ -56,6 +56,11 @@ def test_an_invalid_workflow_refuses_the_start_with_its_findings(tmp_path: Path)
             "error: two token variables hold the same token for different users; give each its own",
         ),
         (
+            "serve: {grace_period: 0s}\n",
+            {},
+            "error: serve.grace_period: duration '0s' must be more than 0 seconds",
+        ),
+        (
             "serve: {trusted_proxies: [proxy.local]}\n",
             {},
             "error: serve.trusted_proxies: 'proxy.local' is not an IP address or network; "
