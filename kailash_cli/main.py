@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 
 from kailash_cli import __version__
-from kailash_cli.constants import ENV_LOG_FORMAT
 from kailash_cli.error_handler import handle
 from kailash_cli.report.findings import REPORTER_BY_NAME
 from kailash_cli.report.graph import RENDERERS
@@ -66,6 +65,7 @@ def _version(value: bool) -> None:
 def _root(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
     log_format: Annotated[
         LogFormat | None,
         typer.Option(
@@ -76,8 +76,16 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    chosen = log_format.value if log_format else os.environ.get(ENV_LOG_FORMAT, "text")
-    ctx.obj = Output(log_format="json" if chosen == "json" else "text", verbose=verbose)
+    """Global options (-v, -q, --log-format) go before or after the command name."""
+    from kailash_cli.report.logs import log_format_of, trace_id
+
+    try:
+        chosen = log_format_of(log_format.value if log_format else None, os.environ)
+    except ValueError as e:
+        Output().err(f"error: {e}")
+        raise typer.Exit(2) from None
+    output = Output(log_format=chosen, verbose=verbose and not quiet, quiet=quiet)
+    ctx.obj = output.bind(trace_id=trace_id(os.environ))
 
 
 def _output(ctx: typer.Context) -> Output:
@@ -139,7 +147,15 @@ def run(
         typer.Option(
             "--metrics-file",
             metavar="PATH",
-            help="Write the run's metrics in Prometheus text format (atomically).",
+            help="Merge the run's metrics into this Prometheus textfile (atomically, under a lock).",
+        ),
+    ] = None,
+    push_gateway: Annotated[
+        str | None,
+        typer.Option(
+            "--push-gateway",
+            metavar="URL",
+            help="Push the run's metrics to this Prometheus Pushgateway (job=kailash, workflow=NAME).",
         ),
     ] = None,
 ) -> None:
@@ -159,6 +175,7 @@ def run(
             resume=resume,
             user=user,
             metrics_file=metrics_file,
+            push_gateway=push_gateway,
             output=out,
         ),
     )
@@ -508,7 +525,9 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    from kailash_cli.report.logs import global_options_first
+
+    args = global_options_first(sys.argv[1:] if argv is None else argv)
     try:
         app(args=args, prog_name="kailash")  # click prints usage errors and exits 2 itself
     except SystemExit as e:

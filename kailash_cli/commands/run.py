@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kailash_cli.compile.plan import render_plan
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
-from kailash_cli.errors import AccessDeniedError, UsageError
+from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
 from kailash_cli.load.params import read_params_file
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
-from kailash_cli.report import metrics
+from kailash_cli.pipeline.setup import existing_store
+from kailash_cli.pipeline.signals import StopOnSigterm
+from kailash_cli.report.metrics import RunFacts, RunMetrics, run_samples
+from kailash_cli.report.metrics_file import check_target, push, write_metrics
 from kailash_cli.report.output import Output
 from kailash_cli.report.progress import display
 
@@ -32,11 +36,12 @@ def run(
     resume: str | None = None,
     user: str | None = None,
     metrics_file: Path | None = None,
+    push_gateway: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
     workflow = _load(path, output)
     if metrics_file is not None:
-        metrics.check_target(metrics_file)
+        check_target(metrics_file)
     given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
     given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
     if dry_run:
@@ -44,16 +49,85 @@ def run(
             raise UsageError("--dry-run shows the plan of a new run; drop --resume")
         output.out(render_plan(plan_workflow(workflow, **given), output_format))
         return EXIT_OK
-    try:
-        result = run_workflow(workflow, **given, resume=resume, observers=[display(output)], output=output)
-    except AccessDeniedError as e:
-        if e.result is not None and output_format == "json":
-            output.out(json.dumps(e.result.to_dict(), indent=2))
-        raise
-    if metrics_file is not None:
-        metrics.write(result, metrics_file)
+    if user:
+        output.fields.setdefault("user", user)  # on every JSON log line of the run
+    observed = RunMetrics()
+    observers = [display(output), observed]
+    with StopOnSigterm(on_first=lambda: _stopping(output)) as stop:
+        try:
+            result = run_workflow(
+                workflow, **given, resume=resume, observers=observers, output=output, cancel=stop.cancel
+            )
+        except AccessDeniedError as e:
+            if e.result is not None and output_format == "json":
+                output.out(json.dumps(e.result.to_dict(), indent=2))
+            raise
+        except RunInterrupted as e:
+            if e.result is not None:
+                _publish(e.result, workflow, config_path, observed, metrics_file, push_gateway, output)
+            if stop.received:
+                e.exit_code = EXIT_TERMINATED
+            raise
+        _publish(result, workflow, config_path, observed, metrics_file, push_gateway, output)
     _report(result, output_format, output)
     return EXIT_OK if result.succeeded else EXIT_FAILURE
+
+
+def _stopping(output: Output) -> None:
+    """Said once, when the first SIGTERM arrives."""
+    message = "SIGTERM: stopping; no new node starts, running ones get runtime.shutdown_grace seconds"
+    if output.json_logs:
+        output.event("stopping", "warning", message=message, signal="SIGTERM")
+    else:
+        output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)")
+
+
+def _publish(
+    result: RunResult,
+    workflow: Workflow,
+    config_path: Path | None,
+    observed: RunMetrics,
+    target: Path | None,
+    push_gateway: str | None,
+    output: Output,
+) -> None:
+    """The run's metrics: merged into the textfile, pushed to the Pushgateway."""
+    if target is None and push_gateway is None:
+        return
+    facts = RunFacts(observed, _breakers(workflow, config_path), _peak_memory())
+    warn = _warner(output)
+    samples = write_metrics(result, target, facts, warn) if target is not None else None
+    if push_gateway is not None:
+        push(push_gateway, result.workflow, samples or run_samples(result, facts), warn)
+
+
+def _warner(output: Output) -> Callable[[str], None]:
+    def warn(text: str) -> None:
+        if output.json_logs:
+            output.event("warning", "warning", message=text.removeprefix("warning: "))
+        else:
+            output.err(text, "warning")
+
+    return warn
+
+
+def _breakers(workflow: Workflow, config_path: Path | None) -> dict[str, str]:
+    """The state each circuit breaker of the workflow is left in (the store keeps it)."""
+    guarded = [n for n, spec in workflow.nodes.items() if spec.circuit_breaker]
+    if not guarded:
+        return {}
+    with existing_store(config_path) as store:
+        return {n: str(store.breaker(workflow.name, n)["state"]) for n in guarded} if store else {}
+
+
+def _peak_memory() -> int | None:
+    """The process's peak resident memory in bytes (Linux reports kB, macOS bytes)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def _load(path: Path, output: Output) -> Workflow:  # warnings on stderr; errors raise
@@ -72,4 +146,4 @@ def _report(result: RunResult, output_format: str, output: Output) -> None:
         output.err(f"error: {result.error}")
     if output_format != "json":
         detail = ", ".join(f"{n} {s}" for s, n in result.counts().items())
-        output.err(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")
+        output.note(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")

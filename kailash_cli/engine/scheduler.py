@@ -13,7 +13,7 @@ admits or refuses a call, a failed attempt is retried after its policy's delay (
 so a waiting retry holds no thread), a final failure goes to the dead letters and to the
 node's fallback chain. Completions come back through one queue, so results, skips and
 observer events are all handled on the scheduler thread. Once ``options.cancel`` is set
-no node starts; running ones get ``options.grace`` seconds (``engine/grace.py``)."""
+no node starts; running ones get ``options.grace`` seconds (``engine/stopping.py``)."""
 
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.engine.executor import Completions, NodeCall
-from kailash_cli.engine.grace import GraceWatch, on_main_thread
 from kailash_cli.engine.inputs import Fail, InputResolver, Skip
 from kailash_cli.engine.options import INTERRUPTED, RunOptions
 from kailash_cli.engine.outcome import run_result
 from kailash_cli.engine.settle import Attempts, Settlement
+from kailash_cli.engine.stopping import GraceWatch, Stopping, on_main_thread
 from kailash_cli.errors import RunStopped
 from kailash_cli.model.evaluation import Scope
 from kailash_cli.model.expressions import ExpressionError
@@ -40,7 +40,7 @@ from kailash_cli.nodes.base import Outputs
 _TICK = 0.2
 
 
-class _Run(Settlement):
+class _Run(Settlement, Stopping):
     def __init__(self, compiled: CompiledGraph, options: RunOptions) -> None:
         self.compiled = compiled
         self.options = options
@@ -107,10 +107,11 @@ class _Run(Settlement):
                 self._abandon(at_once=not watch.fired)
         if stopped:
             self._abort(stopped, "run stopped")
+        interrupted = not stopped and self._interrupted()  # before the result adds "not reached"
         result = self._result((self.clock() - start) * 1000)
         if stopped:
             result.status, result.error = FAILED, stopped
-        elif self.cancelled_at is not None:
+        elif interrupted:
             result.status, result.error = INTERRUPTED, "interrupted"
         return result
 
@@ -120,35 +121,8 @@ class _Run(Settlement):
                 self._dispatch_ready()
             if self.in_flight or self.timers:
                 self._wait(deadline)
-            if self.cancelled_at is not None and self.clock() - self.cancelled_at >= self.options.grace:
+            if self._grace_over():
                 self._abandon()
-
-    # -- stopping ---------------------------------------------------------------------
-
-    def _cancelled(self) -> bool:
-        """Whether the run was cancelled; the first time: what has not started never will."""
-        cancel = self.options.cancel
-        if cancel is None or not cancel.is_set():
-            return False
-        if self.cancelled_at is None:
-            self.cancelled_at = self.clock()
-            for waiting in (self.ready, self.calls, self.timers, self.pending):
-                waiting.clear()
-        return True
-
-    def _abandon(self, at_once: bool = False) -> None:
-        """Nodes still running are given up: failed in the result; after the grace period they
-        are recorded (told to the observers) as such, after Ctrl-C they are not."""
-        why = f"interrupted: still running {self.options.grace:g}s after the run was stopped; abandoned"
-        stuck = [c for c, _, _ in self.in_flight.values()] + [c for c in (self.inline_call,) if c]
-        for token in self.in_flight:
-            self.executor.cancel(token)
-        self.in_flight.clear()
-        self.inline_call = None
-        for call in stuck:
-            result = NodeResult(FAILED, call.attempt, self._elapsed(call), "interrupted" if at_once else why)
-            record = self.results.__setitem__ if at_once else self._record  # Ctrl-C: not stored
-            record(call.node.spec.id, result)
 
     def _dispatch_ready(self) -> None:
         limit = self.options.max_concurrency

@@ -22,6 +22,27 @@ from kailash_cli.report.capture import Route, routed
 from kailash_cli.report.output import Output
 
 
+def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) -> Route:
+    """Where node output goes: stdout lines are info, stderr lines warnings, logging records
+    keep their level (as JSON events; as text, stderr lines and records go to stderr as is)."""
+
+    def sink(node: str | None, line: str) -> None:
+        if not observer.node_output(node, line):
+            output.note(f"[{node}] {line}" if node else line)
+
+    def stderr_sink(node: str | None, line: str) -> None:
+        output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
+
+    def log(node: str | None, level: str, message: str) -> bool:
+        if not output.json_logs:
+            return False
+        output.event("node_log", level, run_id=run_id, workflow=workflow, node=node, message=message)
+        return True
+
+    json_logs = output.json_logs
+    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log)
+
+
 def execute(
     compiled: CompiledGraph,
     policy: RunPolicy,
@@ -74,11 +95,7 @@ def execute(
             if policy.command_validation:
                 stack.enter_context(CommandGuard.guarding(run_id))
 
-            def sink(node: str | None, line: str) -> None:
-                if not observer.node_output(node, line):
-                    output.err(f"[{node}] {line}" if node else line)
-
-            stack.enter_context(routed(run_id, Route(sink, output.redact, output.json_logs)))
+            stack.enter_context(routed(run_id, _route(output, observer, run_id, wf.name)))
             if watch is not None:
                 stack.enter_context(watch)
             result = run_graph(compiled, options)

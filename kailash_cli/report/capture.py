@@ -9,13 +9,17 @@ secrets (or, with JSON logs, become events too). A line from a thread that node 
 started itself carries no run: with one run going on it is that run's; with several it
 goes to stderr with every run's secrets redacted. File descriptor 1 points at stderr for
 as long as any run is registered, so subprocesses of node code keep stdout clean too.
-Streams are put back when the last run ends.
+Streams are put back when the last run ends. Records node code logs through ``logging``
+are routed the same way, with their level: while runs go on a handler on the root logger
+gives each record to its run's ``log`` (a JSON event at the record's level), else writes
+it as a stderr line, as Python's last-resort handler would.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import sys
 import threading
@@ -26,6 +30,7 @@ from typing import TextIO
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 
 LineSink = Callable[[str | None, str], None]  # (node id or None, one line it printed)
+LogSink = Callable[[str | None, str, str], bool]  # (node, level, message): True when it took it
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Route:
     sink: LineSink  # stdout lines
     redact: Callable[[str], str]  # the run's secrets out of text
     stderr_to_sink: bool = False  # JSON logs: stderr lines are events too
+    stderr_sink: LineSink | None = None  # stderr lines, when they go elsewhere than ``sink``
+    log: LogSink | None = None  # logging records of node code (else: stderr lines)
 
 
 class _Capture:
@@ -73,6 +80,7 @@ class _Capture:
                 self.saved = (out, err, _redirect_fd1(out))
                 sys.stdout = _Lines(self, out, err, is_stderr=False)  # type: ignore[assignment]
                 sys.stderr = _Lines(self, out, err, is_stderr=True)  # type: ignore[assignment]
+                logging.getLogger().addHandler(_LOG_HANDLER)
             self.routes[run_id] = route
 
     def remove(self, run_id: str) -> None:
@@ -86,6 +94,7 @@ class _Capture:
             for stream in (sys.stdout, sys.stderr):
                 if isinstance(stream, _Lines):
                     stream.flush()
+            logging.getLogger().removeHandler(_LOG_HANDLER)
             out, err, saved_fd = self.saved
             sys.stdout, sys.stderr, self.saved = out, err, None
             if saved_fd is not None:
@@ -125,6 +134,8 @@ class _Lines(io.TextIOBase):
         route = self.capture.route(key[0])
         if route is None:  # several runs and none known here: hide every run's secrets
             self.real_err.write(self.capture.redact_all(line) + "\n")
+        elif self.is_stderr and route.stderr_sink is not None:
+            route.stderr_sink(node, line)
         elif not self.is_stderr or route.stderr_to_sink:
             route.sink(node, line)
         else:
@@ -153,7 +164,27 @@ def _redirect_fd1(stdout: TextIO) -> int | None:
         return None
 
 
+class _RunLogHandler(logging.Handler):
+    """On the root logger while runs go on: a record goes to its run's ``log``, with its level."""
+
+    LEVELS = {"WARNING": "warning", "ERROR": "error", "CRITICAL": "error", "INFO": "info", "DEBUG": "debug"}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+        except Exception:  # logging's own contract: a handler never raises
+            self.handleError(record)
+            return
+        route = CAPTURE.route(CURRENT_RUN.get())
+        level = self.LEVELS.get(record.levelname, "info")
+        if route is not None and route.log is not None and route.log(CURRENT_NODE.get(), level, message):
+            return
+        for line in message.splitlines() or [""]:  # as the last-resort handler: a stderr line
+            sys.stderr.write(line + "\n")
+
+
 CAPTURE = _Capture()
+_LOG_HANDLER = _RunLogHandler()
 
 
 @contextlib.contextmanager

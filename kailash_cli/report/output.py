@@ -6,6 +6,7 @@ so stdout carries only results that shell scripts can parse.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -20,6 +21,8 @@ from kailash_cli.security.redact import Redactor
 if TYPE_CHECKING:
     from rich.console import Console
 
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+
 
 class Output:
     """Where one command writes: results to stdout, diagnostics to stderr, secrets redacted.
@@ -28,7 +31,8 @@ class Output:
     to the process's stdout and stderr as they are at the time of writing (outside the
     capture of node output while a run goes on). The secret values
     a run resolves are added with :meth:`add_secrets`; from then on every line this output
-    writes, errors included, has them replaced by ``***``.
+    writes, errors included, has them replaced by ``***``. ``quiet`` (``-q``) keeps only
+    errors on stderr; :meth:`bind` gives a copy whose JSON events carry extra fields.
     """
 
     def __init__(
@@ -38,12 +42,22 @@ class Output:
         *,
         log_format: str = "text",
         verbose: bool = False,
+        quiet: bool = False,
     ) -> None:
         self._stdout = stdout
         self._stderr = stderr
         self.log_format = log_format
         self.verbose = verbose
+        self.quiet = quiet
+        self.fields: dict[str, Any] = {}
         self.redactor = Redactor(())
+
+    def bind(self, **fields: Any) -> Output:
+        """A copy (same streams and options, the secrets known so far) whose JSON events all
+        carry ``fields`` (None values are left out); secrets added to the copy stay its own."""
+        bound = copy.copy(self)
+        bound.fields = {**self.fields, **{k: v for k, v in fields.items() if v is not None}}
+        return bound
 
     @property
     def json_logs(self) -> bool:
@@ -69,28 +83,39 @@ class Output:
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
-    def err(self, text: str) -> None:
-        """Write a diagnostic line to stderr."""
+    def shows(self, level: str) -> bool:
+        """Whether a line of ``level`` is written: with ``quiet``, errors only."""
+        return not self.quiet or LEVELS.get(level, LEVELS["info"]) >= LEVELS["error"]
+
+    def err(self, text: str, level: str = "error") -> None:
+        """Write a diagnostic line to stderr (with ``quiet``, only when ``level`` is error)."""
+        if not self.shows(level):
+            return
         text = self.redact(text)
         self.stderr.write(text if text.endswith("\n") else text + "\n")
         self.stderr.flush()
 
+    def note(self, text: str) -> None:
+        """Write an informative line to stderr (progress, summaries); ``quiet`` drops it."""
+        self.err(text, "info")
+
     def event(self, event: str, level: str = "info", **fields: Any) -> None:
-        """One JSON object a line on stderr (``--log-format json``)."""
+        """One JSON object a line on stderr (``--log-format json``), with the bound fields."""
         record = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "level": level,
             "event": event,
+            **self.fields,
             **fields,
         }
-        self.err(json.dumps(record, default=str))
+        self.err(json.dumps(record, default=str), level)
 
     def finding(self, problem: Problem, level: str | None = None) -> None:
         """A finding on stderr: its text line, or with JSON logs a ``finding`` event."""
         if self.json_logs:
             self.event("finding", level or problem.severity, **problem.to_dict())
         else:
-            self.err(text_line(problem))
+            self.err(text_line(problem), level or problem.severity)
 
     def stderr_is_terminal(self) -> bool:
         return self.stderr.isatty() and os.environ.get("TERM") != "dumb"

@@ -16,7 +16,7 @@ def display(output: Output) -> RunObserver:
     """What stderr shows of a run: JSON lines, a live table on a terminal, else a line per node."""
     if output.json_logs:
         return JsonLogObserver(output)
-    if output.stderr_is_terminal():
+    if output.stderr_is_terminal() and not output.quiet:
         return LiveObserver(output)
     return LineObserver(output)
 
@@ -33,7 +33,7 @@ class LineObserver(RunObserver):
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         if result.status == SKIPPED:
-            self.output.err(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
+            self.output.note(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
             return
         line = f"{_MARK[result.status]} {node_id:<{self.width}}  {result.duration_ms:9.1f} ms"
         if result.attempts > 1:
@@ -46,11 +46,12 @@ class LineObserver(RunObserver):
                 line += f" (fallback '{result.fallback}' stood in)"
             if self.output.verbose and result.detail:
                 line += "\n" + result.detail.rstrip()
-        self.output.err(line)
+        self.output.err(line, "error" if result.status == FAILED and not result.fallback else "info")
 
     def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
         self.output.err(
-            f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; next in {delay:.2f}s"
+            f"retry {node_id:<{self.width}}  attempt {attempt} failed: {error}; next in {delay:.2f}s",
+            "warning",
         )
 
 

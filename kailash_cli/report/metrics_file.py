@@ -1,0 +1,170 @@
+"""Where a run's metrics go: the ``--metrics-file`` textfile and a ``--push-gateway``.
+
+The textfile is read, merged and replaced under a lock (``fcntl.flock`` on
+``<file>.lock``), so runs that end at once each add their counts; it is replaced
+atomically, so a collector never reads half a file. An existing file that is not
+Prometheus text is moved aside (``<file>.bad``) with a warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from http.client import HTTPException
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from kailash_cli.errors import UsageError
+from kailash_cli.model.result import RunResult
+from kailash_cli.nodes.files import FileAccess, FileAccessError
+from kailash_cli.report.metrics import (
+    Collector,
+    RunFacts,
+    Samples,
+    merge,
+    of_workflow,
+    parse,
+    render,
+    run_samples,
+)
+
+Warn = Callable[[str], None]
+PUSH_TIMEOUT = 10.0  # seconds: a Pushgateway that does not answer does not hold the command
+
+
+def check_target(path: Path) -> None:
+    """UsageError, before the run, when ``path`` cannot be the metrics file: folders are not made."""
+    target = Path(path).expanduser()
+    folder = target.parent
+    if str(path) == "" or target.is_dir():
+        raise UsageError(
+            f"--metrics-file {path}: is a directory; give a file path, "
+            f"e.g. --metrics-file {target / 'kailash.prom'}"
+        )
+    if not folder.exists():
+        raise UsageError(
+            f"--metrics-file {path}: folder {folder} does not exist; "
+            "create it first (the metrics file's folder is not created)"
+        )
+    if not folder.is_dir():
+        raise UsageError(
+            f"--metrics-file {path}: {folder} is not a folder; give a path in an existing folder"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"--metrics-file {path}: folder {folder} is not writable; choose a folder you can write to"
+        )
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer at a time (processes too); no lock where fcntl does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        lock_file = open(f"{path}.lock", "a+b")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise FileAccessError(
+            f"--metrics-file {path}: cannot open its lock file {path}.lock ({e.strerror}); "
+            "check that the folder exists and is writable"
+        ) from None
+    with lock_file as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _existing(path: Path, warn: Warn) -> tuple[Samples, dict[str, tuple[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, {}
+    except (OSError, UnicodeDecodeError) as e:
+        return _set_aside(path, f"{type(e).__name__}: {e}", warn)
+    try:
+        return parse(text)
+    except ValueError as e:  # prometheus_client's word for text it cannot read
+        return _set_aside(path, str(e).splitlines()[0] if str(e) else "not Prometheus text format", warn)
+
+
+def _set_aside(path: Path, why: str, warn: Warn) -> tuple[Samples, dict[str, tuple[str, str]]]:
+    aside = path.with_name(path.name + ".bad")
+    os.replace(path, aside)
+    warn(
+        f"warning: --metrics-file {path}: the existing file is not Prometheus text ({why}); "
+        f"moved it to {aside} and started a new one"
+    )
+    return {}, {}
+
+
+def write_metrics(
+    result: RunResult, path: Path, facts: RunFacts | None = None, warn: Warn = print
+) -> Samples:
+    """Merge the run into ``path``; the file's folder must exist. Returns what the file now holds."""
+    path = Path(path).expanduser()
+    with _locked(path):
+        old, foreign = _existing(path, warn)
+        samples = merge(old, run_samples(result, facts))
+        text = render(samples, foreign)
+
+        def write_text(stream: IO[str]) -> None:
+            stream.write(text)
+
+        FileAccess(Path.cwd()).write_atomic(str(path), write_text, make_dirs=False)
+    return samples
+
+
+def _shown_url(url: str) -> str:
+    """The URL without a password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
+    """PUT the workflow's series to a Pushgateway (grouping key job=kailash, workflow=<name>).
+
+    A failure is a warning (the run's outcome does not change); True when it was pushed.
+    """
+    from prometheus_client import CollectorRegistry, push_to_gateway
+    from prometheus_client.exposition import basic_auth_handler, default_handler
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        warn(f"warning: --push-gateway {_shown_url(url)}: not an http(s) URL; metrics not pushed")
+        return False
+    bare = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+    user, password = parts.username, parts.password
+
+    def handler(
+        url: str, method: str, timeout: float | None, headers: list[tuple[str, str]], data: bytes
+    ) -> Callable[[], Any]:
+        if user is not None:
+            return basic_auth_handler(url, method, timeout, headers, data, user, password or "")
+        return default_handler(url, method, timeout, headers, data)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Collector(of_workflow(samples, workflow), {}))  # type: ignore[arg-type]
+    try:
+        push_to_gateway(
+            bare,
+            job="kailash",
+            registry=registry,
+            grouping_key={"workflow": workflow},
+            timeout=PUSH_TIMEOUT,
+            handler=handler,
+        )
+    except (OSError, ValueError, HTTPException) as e:  # unreachable, refused, an HTTP error
+        why = str(e).replace(url, _shown_url(url)) if password else str(e)
+        warn(f"warning: --push-gateway {_shown_url(url)}: metrics not pushed ({type(e).__name__}: {why})")
+        return False
+    return True

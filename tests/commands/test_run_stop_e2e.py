@@ -1,0 +1,137 @@
+"""SIGTERM and ``kailash run``, through the installed command: graceful stop, exit 143."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import kailash, popen_e2e, write
+from prometheus_client.parser import text_string_to_metric_families
+
+GATED = """\
+name: gated
+nodes:
+  wait:
+    type: PythonCodeNode
+    config:
+      code: |
+        import time
+        from pathlib import Path
+        print("started", flush=True)
+        end = time.monotonic() + 60
+        while not Path("release").exists() and time.monotonic() < end:
+            time.sleep(0.02)
+        result = 1
+  after:
+    type: PythonCodeNode
+    config: {code: "open('after-ran', 'w').close(); result = 2", x: "${nodes.wait.result}"}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    write(tmp_path / "wf.yaml", GATED)
+    yield tmp_path
+    (tmp_path / "release").touch()  # no node is left waiting
+
+
+class Running:
+    """``kailash run`` in a subprocess; a watchdog kills it if a test goes wrong."""
+
+    def __init__(self, project: Path, *args: str) -> None:
+        self.proc = popen_e2e("run", "wf.yaml", *args, cwd=project)
+        self.watchdog = threading.Timer(90, self.proc.kill)
+        self.watchdog.start()
+
+    def line(self) -> str:
+        assert self.proc.stderr is not None
+        return self.proc.stderr.readline()
+
+    def finish(self) -> tuple[int, str, str]:
+        try:
+            out, err = self.proc.communicate(timeout=60)
+        finally:
+            self.watchdog.cancel()
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode, out, err
+
+
+def stored_runs(project: Path) -> list[dict[str, object]]:
+    listed = kailash("runs", "list", "-o", "json", cwd=project)
+    return [
+        json.loads(kailash("runs", "show", str(r["run_id"]), "-o", "json", cwd=project).stdout)
+        for r in json.loads(listed.stdout)
+    ]
+
+
+def runs_total(path: Path) -> dict[str, float]:
+    return {
+        s.labels["status"]: s.value
+        for family in text_string_to_metric_families(path.read_text())
+        for s in family.samples
+        if s.name == "kailash_runs_total"
+    }
+
+
+@pytest.mark.e2e
+def test_sigterm_lets_the_running_node_finish_then_exits_143(project: Path) -> None:
+    write(project / "kailash.yaml", "runtime: {shutdown_grace: 60}\n")
+    run = Running(project, "--metrics-file", "m.prom")
+    assert run.line() == "[wait] started\n"
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.line().startswith("SIGTERM: stopping; no new node starts")
+    (project / "release").touch()  # the node finishes within its grace period
+    code, out, err = run.finish()
+
+    assert code == 143, err
+    assert "Traceback" not in err and out == ""
+    assert err.splitlines()[-1].startswith("interrupted: run ")
+    [record] = stored_runs(project)
+    assert record["status"] == "interrupted" and record["duration_ms"]
+    assert {n: r["status"] for n, r in record["nodes"].items()} == {"wait": "succeeded"}  # type: ignore[attr-defined]
+    assert not (project / "after-ran").exists()
+    assert runs_total(project / "m.prom") == {"interrupted": 1}
+
+    (project / "release").touch()
+    resumed = kailash("run", "wf.yaml", "--resume", str(record["run_id"]), cwd=project)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (project / "after-ran").exists()
+
+
+@pytest.mark.e2e
+def test_a_node_past_the_grace_period_is_abandoned(project: Path) -> None:
+    write(project / "kailash.yaml", "runtime: {shutdown_grace: 0.5}\n")
+    run = Running(project, "--metrics-file", "m.prom")
+    assert run.line() == "[wait] started\n"
+    run.proc.send_signal(signal.SIGTERM)
+    code, _, err = run.finish()  # well before the node's own 60 s
+
+    assert code == 143, err
+    assert (
+        "FAIL wait" in err and "interrupted: still running 0.5s after the run was stopped; abandoned" in err
+    )
+    [record] = stored_runs(project)
+    assert record["status"] == "interrupted"
+    assert runs_total(project / "m.prom") == {"interrupted": 1}
+
+
+@pytest.mark.e2e
+def test_a_second_sigterm_stops_at_once_and_the_run_is_still_recorded(project: Path) -> None:
+    write(project / "kailash.yaml", "runtime: {shutdown_grace: 60}\n")
+    run = Running(project)
+    assert run.line() == "[wait] started\n"
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.line().startswith("SIGTERM: stopping")
+    run.proc.send_signal(signal.SIGTERM)
+    code, _, err = run.finish()
+
+    assert code == 143, err
+    assert "Traceback" not in err
+    [record] = stored_runs(project)
+    assert record["status"] == "interrupted"
