@@ -84,7 +84,8 @@ def _postgres(url: DatabaseURL, timeout: float) -> Any:
     psycopg = _driver(url)
     try:
         # libpq counts whole seconds, at least 2
-        return psycopg.connect(url.text, connect_timeout=max(2, math.ceil(timeout)), autocommit=True)
+        conninfo = "postgresql://" + url.text.partition("://")[2]  # without a "+driver" of the scheme
+        return psycopg.connect(conninfo, connect_timeout=max(2, math.ceil(timeout)), autocommit=True)
     except (psycopg.Error, OSError) as e:
         raise DatabaseError(f"cannot connect to {url.redacted}: {url.hide(_reason(e))}") from None
 

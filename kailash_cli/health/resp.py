@@ -26,7 +26,7 @@ def redis(target: Target) -> str:
         user, password, db = None, options.get("password"), 0
     with open_socket(host, port, target.timeout) as sock:
         reader = sock.makefile("rb")
-        if password is not None:
+        if password:  # an empty one (redis://:${UNSET_IN_DEV}@...) means no AUTH
             _expect(sock, reader, ["AUTH", *([user] if user else []), str(password)], "OK", "AUTH")
         if db:
             _expect(sock, reader, ["SELECT", str(db)], "OK", f"SELECT {db}")
@@ -40,7 +40,9 @@ def parse_redis_url(url: str) -> tuple[str, int, str | None, str | None, int]:
     if parts.scheme == "rediss":
         raise CheckFailed("TLS (rediss://) is not supported by the redis check; use a tcp check")
     if parts.scheme != "redis" or not parts.hostname:
-        raise CheckFailed("url must be redis://[[user]:password@]host[:port][/db]")
+        raise CheckFailed(
+            "url must be redis://host[:port][/db], with [user]:password@ before the host for AUTH"
+        )
     try:
         port = parts.port or DEFAULT_PORT
         db = int(parts.path.strip("/") or 0)

@@ -74,21 +74,27 @@ def _overran(spec: CheckSpec, attempts: int, start: float) -> CheckResult:
 
 def _run_one(spec: CheckSpec, config: Config, environ: Mapping[str, str], progress: _Progress) -> None:
     began = time.monotonic()
-    passed, detail = False, ""
     try:
         inputs = target(spec, config, environ)
     except CheckFailed as e:  # a missing variable: no attempt would do better
-        inputs, detail, progress.attempts = None, str(e), 1
-    for attempt in range(spec.retries + 1 if inputs else 0):
-        if attempt:
-            time.sleep(RETRY_DELAY)
-        progress.attempts = attempt + 1
-        passed, detail = _attempt(spec, inputs)  # type: ignore[arg-type]
-        if passed:
-            break
+        progress.attempts = 1
+        passed, detail = False, str(e)
+    else:
+        passed, detail = _attempts(spec, inputs, progress)
     duration = (time.monotonic() - began) * 1000
     status = "pass" if passed else "fail"
     progress.result = CheckResult(spec.name, spec.type, status, duration, progress.attempts, detail)
+
+
+def _attempts(spec: CheckSpec, inputs: Target, progress: _Progress) -> tuple[bool, str]:
+    for attempt in range(spec.retries + 1):
+        if attempt:
+            time.sleep(RETRY_DELAY)
+        progress.attempts = attempt + 1
+        passed, detail = _attempt(spec, inputs)
+        if passed:
+            break
+    return passed, detail
 
 
 def _attempt(spec: CheckSpec, inputs: Target) -> tuple[bool, str]:

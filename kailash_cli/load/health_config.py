@@ -85,6 +85,16 @@ def _check_keys(doc: Document, check: dict[str, Any], path: JsonPath) -> list[Pr
                 )
             )
     problems.extend(_alternatives(doc, check, path, where))
+    if type_ == "process" and "min_count" in check and ("pid_file" in check or "process_name" not in check):
+        problems.append(
+            doc.problem(
+                "KV104",
+                f"{where}: 'min_count' counts the processes named by 'process_name', without 'pid_file'",
+                (*path, "min_count"),
+                key=True,
+                fix="remove 'min_count', or 'pid_file' to count processes by name",
+            )
+        )
     return problems
 
 
