@@ -226,14 +226,25 @@ def test_a_run_whose_process_is_gone_counts_as_interrupted(tmp_path: Path) -> No
     assert 'kailash_runs_total{status="interrupted",workflow="hello"} 1.0' in text
 
 
-def test_a_requests_events_carry_its_trace_id_and_user() -> None:
-    from kailash_cli.serve.state import RequestOutput
+def test_quiet_keeps_only_errors(tmp_path: Path) -> None:
+    def broken(config: object, environ: object) -> Report:
+        raise RuntimeError("checker broke")
 
     err = io.StringIO()
-    RequestOutput(Output(stderr=err, log_format="json"), trace_id="t1", user=None).event(
-        "node_log", message="m"
-    )
+    with Client(app(project(tmp_path), ready=broken, output=Output(stderr=err, quiet=True))) as c:
+        c.get("/health")
+        c.get("/ready")
 
-    line = json.loads(err.getvalue())
-    assert (line["event"], line["trace_id"], line["message"]) == ("node_log", "t1", "m")
-    assert "user" not in line
+    assert err.getvalue() == "error: request failed: RuntimeError: checker broke\n"
+
+
+def test_a_runs_log_events_carry_the_requests_trace_id(tmp_path: Path) -> None:
+    code = "import logging; logging.error('x')"
+    noisy = f'name: noisy\nnodes:\n  a: {{type: PythonCodeNode, config: {{code: "{code}"}}}}\n'
+    err = io.StringIO()
+    with Client(app(project(tmp_path, noisy=noisy), output=Output(stderr=err, log_format="json"))) as c:
+        c.post("/workflows/noisy/runs", headers={"X-Request-ID": "req-9"})
+
+    events = [json.loads(line) for line in err.getvalue().splitlines()]
+    run_events = [e for e in events if e["event"] != "http_request"]
+    assert run_events and all(e.get("trace_id") == "req-9" for e in run_events)

@@ -13,7 +13,7 @@ from kailash_cli.pipeline.run import run_workflow
 from kailash_cli.serve.auth import Caller
 from kailash_cli.serve.body import bad, check_name, check_params, parse_params, read_body
 from kailash_cli.serve.runs import PoolFull, PoolStopped, RunTicket
-from kailash_cli.serve.state import JSON, RETRY_AFTER, RequestOutput, Server, error
+from kailash_cli.serve.state import JSON, RETRY_AFTER, Server, error
 
 
 async def start(server: Server, name: str, request: Request, wait: bool) -> JSON:
@@ -25,7 +25,7 @@ async def start(server: Server, name: str, request: Request, wait: bool) -> JSON
     params = parse_params(await read_body(request.stream(), settings.max_body))
     check_params(workflow, params)
     caller = getattr(request.state, "caller", None) or Caller()
-    output = RequestOutput(server.output, trace_id=getattr(request.state, "trace_id", None), user=caller.user)
+    output = server.output.bind(trace_id=getattr(request.state, "trace_id", None), user=caller.user)
 
     def call(ticket: RunTicket) -> RunResult:
         return run_workflow(

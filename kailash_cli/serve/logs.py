@@ -29,7 +29,7 @@ class ServeLog:
         line = f"{level}: {fields.get('message', event)}"
         if fields.get("traceback") and self.output.verbose:
             line += "\n" + str(fields["traceback"]).rstrip()
-        self.output.err(line)
+        self.output.err(line, level)
 
     def access(self, **fields: Any) -> None:
         """One request: method, path, status, duration_ms, trace_id, client, user."""
@@ -39,7 +39,8 @@ class ServeLog:
         user = f" user={fields['user']}" if fields.get("user") else ""
         self.output.err(
             f'{fields["client"]} "{fields["method"]} {fields["path"]}" {fields["status"]} '
-            f"{fields['duration_ms']:.1f}ms trace_id={fields['trace_id']}{user}"
+            f"{fields['duration_ms']:.1f}ms trace_id={fields['trace_id']}{user}",
+            "info",
         )
 
     def error(self, message: str, error: BaseException, **fields: Any) -> None:

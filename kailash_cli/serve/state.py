@@ -28,18 +28,6 @@ def error(status: int, message: str, headers: dict[str, str] | None = None, **ex
     return JSON({"error": {"message": message}, **extra}, status_code=status, headers=headers)
 
 
-class RequestOutput(Output):
-    """The server's output for one request: its events carry the trace id and the user."""
-
-    def __init__(self, base: Output, **context: Any) -> None:
-        super().__init__(base._stdout, base._stderr, log_format=base.log_format, verbose=base.verbose)
-        self.redactor = base.redactor
-        self.context = {k: v for k, v in context.items() if v is not None}
-
-    def event(self, event: str, level: str = "info", **fields: Any) -> None:
-        super().event(event, level, **{**self.context, **fields})
-
-
 @dataclass
 class Server:
     """One server's state: settings, runs, metrics, log."""
