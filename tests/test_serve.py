@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,13 @@ def test_metrics_come_from_the_store_and_the_process(client: Client) -> None:
     node = (("node", "greet"), ("status", "succeeded"), ("workflow", "hello"))
     assert samples["kailash_node_executions_total", node] == 2
     hist = (("status", "succeeded"), ("workflow", "hello"))
-    assert samples["kailash_run_duration_seconds_count", hist] == 2
-    assert samples["kailash_run_duration_seconds_bucket", (("le", "+Inf"), *hist)] == 2
+    assert samples["kailash_run_seconds_count", hist] == 2
+    assert samples["kailash_run_seconds_bucket", (("le", "+Inf"), *hist)] == 2
+    assert samples["kailash_node_duration_seconds_count", node] == 2
+    last = samples["kailash_last_success_timestamp_seconds", (("workflow", "hello"),)]
+    assert abs(last - time.time()) < 3600
+    assert ("kailash_last_success_timestamp_seconds", (("workflow", "failing"),)) not in samples
+    assert samples["kailash_last_run_timestamp_seconds", (("workflow", "failing"),)] >= last - 3600
     posts = (("method", "POST"), ("route", "/workflows/{name}/runs"), ("status", "200"))
     assert samples["kailash_serve_requests_total", posts] == 3
     assert samples["kailash_serve_runs_in_progress", ()] == 0

@@ -81,7 +81,10 @@ class StoreCollector(Collector):
         yield self._histogram(
             db,
             HistogramMetricFamily(
-                "kailash_run_duration_seconds", "Wall time of finished runs.", labels=["workflow", "status"]
+                "kailash_run_seconds",
+                "Wall time of the finished runs in the store (the textfile's "
+                "kailash_run_duration_seconds is the last run's).",
+                labels=["workflow", "status"],
             ),
             _histogram_sql("runs", "workflow, status", "AND status != 'running'"),
             2,
@@ -103,14 +106,14 @@ class StoreCollector(Collector):
             HistogramMetricFamily(
                 "kailash_node_duration_seconds",
                 "Time a node took, all attempts included.",
-                labels=["workflow", "node"],
+                labels=["workflow", "node", "status"],
             ),
             _histogram_sql(
-                "(SELECT r.workflow, n.node_id, n.duration_ms FROM node_executions n "
+                "(SELECT r.workflow, n.node_id, n.status, n.duration_ms FROM node_executions n "
                 "JOIN runs r ON r.run_id = n.run_id WHERE n.status != 'skipped')",
-                "workflow, node_id",
+                "workflow, node_id, status",
             ),
-            2,
+            3,
         )
         letters = CounterMetricFamily(
             "kailash_dead_letters", "Dead letters, by workflow and node.", labels=["workflow", "node"]
@@ -120,6 +123,7 @@ class StoreCollector(Collector):
         ):
             letters.add_metric([workflow, node], count)
         yield letters
+        yield from _last_times(db)
 
     def _histogram(
         self, db: sqlite3.Connection, family: HistogramMetricFamily, query: str, keys: int
@@ -132,6 +136,21 @@ class StoreCollector(Collector):
             ]
             family.add_metric(labels, [*buckets, ("+Inf", count)], total)
         return family
+
+
+def _last_times(db: sqlite3.Connection) -> Iterator[Metric]:
+    """When each workflow's last run, and last successful run, finished (Unix seconds)."""
+    epoch = "(julianday(finished_at) - 2440587.5) * 86400.0"
+    for name, what, where in (
+        ("kailash_last_run_timestamp_seconds", "run", "finished_at IS NOT NULL"),
+        ("kailash_last_success_timestamp_seconds", "successful run", "status = 'succeeded'"),
+    ):
+        family = GaugeMetricFamily(name, f"When the workflow's last {what} finished.", labels=["workflow"])
+        query = f"SELECT workflow, MAX({epoch}) FROM runs WHERE {where} GROUP BY workflow"
+        for workflow, seconds in db.execute(query):
+            if seconds is not None:
+                family.add_metric([workflow], round(seconds, 3))
+        yield family
 
 
 class ServeMetrics:
