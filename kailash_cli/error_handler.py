@@ -15,7 +15,7 @@ def _say(output: Output, line: str, event: str = "error", **fields: object) -> N
     if output.json_logs:
         output.event(event, "error", message=line.removeprefix("error: "), **fields)
     else:
-        output.err(line)
+        output.err(line, "error")
 
 
 def _report(output: Output, e: KailashError) -> None:

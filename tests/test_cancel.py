@@ -237,3 +237,27 @@ def test_engine_without_cancel_runs_to_the_end(project: Path) -> None:
     never = threading.Event()
     result = engine_run(project, never, grace=1)
     assert result.status == "succeeded"
+
+
+def test_off_the_main_thread_a_cancellable_run_keeps_nodes_off_its_own_thread(tmp_path: Path) -> None:
+    """A node run inline on the caller's thread could not be abandoned: with a cancel event,
+    off the main thread, every node goes to the executor; without one it may run inline."""
+    write(
+        tmp_path / "where.py", "import threading\ndef where():\n    return threading.current_thread().name\n"
+    )
+    path = write(
+        tmp_path / "wf.yaml",
+        'name: w\nnodes:\n  a: {type: PythonCodeNode, config: {function: "./where.py:where"}}\n',
+    )
+    config = write(tmp_path / "kailash.yaml", "runtime: {}\n")
+    names: dict[str, str] = {}
+
+    def caller(tag: str, cancel: threading.Event | None) -> None:
+        names[tag] = run_workflow(path, config=config, cancel=cancel).outputs["a"]["result"]
+
+    for tag, cancel in (("plain", None), ("cancellable", threading.Event())):
+        thread = threading.Thread(target=caller, args=(tag, cancel), name=f"caller-{tag}")
+        thread.start()
+        thread.join(60)
+    assert names["plain"] == "caller-plain"
+    assert names["cancellable"].startswith("kailash-worker")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,10 @@ def test_json_logs_keep_levels_fields_and_redact_secrets(tmp_path: Path) -> None
     assert all(e["run_id"] == logged[0]["run_id"] for e in logged)
 
 
-def test_text_logs_write_node_records_as_stderr_lines(tmp_path: Path) -> None:
+def test_text_logs_write_node_records_as_stderr_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in a process: pytest's are not there
     write(tmp_path / "wf.yaml", NOISY)
     proc = kailash("run", "wf.yaml", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"})
     assert proc.returncode == 0, proc.stderr
@@ -140,6 +144,19 @@ def test_text_logs_write_node_records_as_stderr_lines(tmp_path: Path) -> None:
     quiet = kailash("run", "wf.yaml", "-q", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"})
     assert quiet.stderr.splitlines() == ["err ***", "logged ***", "careful"]  # node stderr: kept
     assert json.loads(quiet.stdout) == {"talk": {"result": 1}}
+
+
+def test_a_programs_own_logging_handlers_are_not_doubled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = io.StringIO()
+    monkeypatch.setattr(logging.getLogger(), "handlers", [logging.StreamHandler(mine)])
+    write(tmp_path / "wf.yaml", NOISY)
+    proc = kailash("run", "wf.yaml", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"})
+    assert proc.stderr.splitlines()[:2] == ["[talk] out ***", "err ***"]
+    assert "logged" not in proc.stderr  # the program's handler wrote it
+    assert "logged ***" in mine.getvalue()  # redacted for every handler
+    assert "tok-abcdef123" not in mine.getvalue()
 
 
 def test_user_is_on_the_json_lines_of_a_run(tmp_path: Path) -> None:
@@ -168,3 +185,66 @@ def test_quiet_and_verbose_work_after_any_command(tmp_path: Path) -> None:
     missing = kailash("runs", "show", "nope", "-v", "--log-format", "json", cwd=tmp_path)
     assert missing.returncode == 2
     assert [e["event"] for e in events(missing.stderr)] == ["traceback", "error"]
+
+
+def test_every_command_writes_json_lines_with_json_logs(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml", "name: q\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    for args in (["validate", "wf.yaml"], ["secrets", "list"], ["runs", "show", "nope"]):
+        proc = kailash(
+            *args,
+            "--log-format",
+            "json",
+            cwd=tmp_path,
+            extra_env={"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring", "HOME": str(tmp_path)},
+        )
+        assert proc.stderr, args
+        for event in events(proc.stderr):
+            assert {"ts", "level", "event"} <= set(event), args
+    summary = events(kailash("validate", "wf.yaml", "--log-format", "json", cwd=tmp_path).stderr)
+    assert [(e["event"], e["level"]) for e in summary] == [("message", "info")]
+    assert kailash("validate", "wf.yaml", "-q", cwd=tmp_path).stderr == ""
+
+
+def test_a_line_without_a_level_takes_it_from_its_start() -> None:
+    stream = io.StringIO()
+    output = Output(stderr=stream, log_format="json")
+    for text in ("error: bad", "warning: odd", "3 files valid"):
+        output.err(text)
+    assert [(e["level"], e["message"]) for e in events(stream.getvalue())] == [
+        ("error", "error: bad"),
+        ("warning", "warning: odd"),
+        ("info", "3 files valid"),
+    ]
+
+
+def test_a_logged_traceback_is_redacted_and_keeps_its_level(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml",
+        """\
+        name: tb
+        secrets: {token: {env: KX_TOKEN}}
+        nodes:
+          a:
+            type: PythonCodeNode
+            config:
+              t: "${secrets.token}"
+              code: |
+                import logging
+                try:
+                    raise ValueError("bad " + t)
+                except ValueError:
+                    logging.exception("failed with %s", t)
+                result = 1
+        """,
+    )
+    proc = kailash(
+        "run", "wf.yaml", "--log-format", "json", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "tok-abcdef123" not in proc.stderr
+    [logged] = [e for e in events(proc.stderr) if e["event"] == "node_log"]
+    assert logged["level"] == "error" and logged["node"] == "a"
+    assert logged["message"].startswith("failed with ***\nTraceback")
+    assert logged["message"].endswith("ValueError: bad ***")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +52,24 @@ def run(
         return EXIT_OK
     if user:
         output.fields.setdefault("user", user)  # on every JSON log line of the run
-    observed = RunMetrics()
-    observers = [display(output), observed]
+    publish = _Publish(workflow, config_path, metrics_file, push_gateway, output)
     with StopOnSigterm(on_first=lambda: _stopping(output)) as stop:
         try:
             result = run_workflow(
-                workflow, **given, resume=resume, observers=observers, output=output, cancel=stop.cancel
-            )
+                workflow, **given, resume=resume, observers=[display(output), publish.observed],
+                output=output, cancel=stop.cancel,
+            )  # fmt: skip
         except AccessDeniedError as e:
             if e.result is not None and output_format == "json":
                 output.out(json.dumps(e.result.to_dict(), indent=2))
             raise
-        except RunInterrupted as e:
+        except RunInterrupted as e:  # SIGTERM: exit 143; the partial record has its metrics
             if e.result is not None:
-                _publish(e.result, workflow, config_path, observed, metrics_file, push_gateway, output)
+                publish(e.result)
             if stop.received:
                 e.exit_code = EXIT_TERMINATED
             raise
-        _publish(result, workflow, config_path, observed, metrics_file, push_gateway, output)
+        publish(result)
     _report(result, output_format, output)
     return EXIT_OK if result.succeeded else EXIT_FAILURE
 
@@ -79,26 +80,28 @@ def _stopping(output: Output) -> None:
     if output.json_logs:
         output.event("stopping", "warning", message=message, signal="SIGTERM")
     else:
-        output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)")
+        output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)", "warning")
 
 
-def _publish(
-    result: RunResult,
-    workflow: Workflow,
-    config_path: Path | None,
-    observed: RunMetrics,
-    target: Path | None,
-    push_gateway: str | None,
-    output: Output,
-) -> None:
+@dataclass
+class _Publish:
     """The run's metrics: merged into the textfile, pushed to the Pushgateway."""
-    if target is None and push_gateway is None:
-        return
-    facts = RunFacts(observed, _breakers(workflow, config_path), _peak_memory())
-    warn = _warner(output)
-    samples = write_metrics(result, target, facts, warn) if target is not None else None
-    if push_gateway is not None:
-        push(push_gateway, result.workflow, samples or run_samples(result, facts), warn)
+
+    workflow: Workflow
+    config_path: Path | None
+    target: Path | None
+    push_gateway: str | None
+    output: Output
+    observed: RunMetrics = field(default_factory=RunMetrics)  # retries, dead letters
+
+    def __call__(self, result: RunResult) -> None:
+        if self.target is None and self.push_gateway is None:
+            return
+        facts = RunFacts(self.observed, _breakers(self.workflow, self.config_path), _peak_memory())
+        warn = _warner(self.output)
+        samples = write_metrics(result, self.target, facts, warn) if self.target is not None else None
+        if self.push_gateway is not None:
+            push(self.push_gateway, result.workflow, samples or run_samples(result, facts), warn)
 
 
 def _warner(output: Output) -> Callable[[str], None]:
@@ -143,7 +146,7 @@ def _report(result: RunResult, output_format: str, output: Output) -> None:
     if output.json_logs:
         return  # the display logged run_finished
     if result.error:
-        output.err(f"error: {result.error}")
+        output.err(f"error: {result.error}", "error")
     if output_format != "json":
         detail = ", ".join(f"{n} {s}" for s, n in result.counts().items())
         output.note(f"run {result.run_id} {result.status} in {result.duration_ms:.0f} ms ({detail})")

@@ -127,7 +127,8 @@ def run_workflow(
     output = Output() if output is None else output
     policy = RunPolicy.build(cfg, user)
     grace = _grace(cfg.section("runtime"), grace)
-    cancel = threading.Event() if cancel is None else cancel  # Ctrl-C then stops with a record
+    if cancel is None and threading.current_thread() is threading.main_thread():
+        cancel = threading.Event()  # Ctrl-C (main thread only) then ends with the partial record
     compiled = compile(wf)
     with contextlib.ExitStack() as stack:
         max_concurrency = policy.concurrency(policy.max_concurrency(wf))

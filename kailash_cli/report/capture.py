@@ -12,7 +12,8 @@ as long as any run is registered, so subprocesses of node code keep stdout clean
 Streams are put back when the last run ends. Records node code logs through ``logging``
 are routed the same way, with their level: while runs go on a handler on the root logger
 gives each record to its run's ``log`` (a JSON event at the record's level), else writes
-it as a stderr line, as Python's last-resort handler would.
+it as a stderr line, as Python's last-resort handler would (only when no other handler
+is configured: a program's own logging setup keeps writing what it writes).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 
@@ -81,6 +82,7 @@ class _Capture:
                 sys.stdout = _Lines(self, out, err, is_stderr=False)  # type: ignore[assignment]
                 sys.stderr = _Lines(self, out, err, is_stderr=True)  # type: ignore[assignment]
                 logging.getLogger().addHandler(_LOG_HANDLER)
+                _REDACTING.install()
             self.routes[run_id] = route
 
     def remove(self, run_id: str) -> None:
@@ -95,6 +97,7 @@ class _Capture:
                 if isinstance(stream, _Lines):
                     stream.flush()
             logging.getLogger().removeHandler(_LOG_HANDLER)
+            _REDACTING.uninstall()
             out, err, saved_fd = self.saved
             sys.stdout, sys.stderr, self.saved = out, err, None
             if saved_fd is not None:
@@ -179,12 +182,48 @@ class _RunLogHandler(logging.Handler):
         level = self.LEVELS.get(record.levelname, "info")
         if route is not None and route.log is not None and route.log(CURRENT_NODE.get(), level, message):
             return
-        for line in message.splitlines() or [""]:  # as the last-resort handler: a stderr line
+        if record.levelno < logging.WARNING or any(h is not self for h in logging.getLogger().handlers):
+            return  # what Python's last-resort handler would do: the program's own handlers write it
+        for line in message.splitlines() or [""]:  # a stderr line, routed to its run (redacted)
             sys.stderr.write(line + "\n")
+
+
+class _RedactingRecords:
+    """While runs go on, every log record is made with the secrets of its run (of every run,
+    when it has none) taken out of its message and traceback, so no handler, the program's
+    own included, can write them."""
+
+    def __init__(self) -> None:
+        self.previous: Callable[..., logging.LogRecord] | None = None
+
+    def install(self) -> None:
+        self.previous = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(self.make)
+
+    def uninstall(self) -> None:
+        if self.previous is not None and logging.getLogRecordFactory() == self.make:
+            logging.setLogRecordFactory(self.previous)
+        self.previous = None
+
+    def make(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = (self.previous or logging.LogRecord)(*args, **kwargs)
+        route = CAPTURE.route(CURRENT_RUN.get())
+        redact = route.redact if route is not None else CAPTURE.redact_all
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format: logging reports it when it is written
+            return record
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
 
 
 CAPTURE = _Capture()
 _LOG_HANDLER = _RunLogHandler()
+_REDACTING = _RedactingRecords()
 
 
 @contextlib.contextmanager

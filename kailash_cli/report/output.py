@@ -87,10 +87,19 @@ class Output:
         """Whether a line of ``level`` is written: with ``quiet``, errors only."""
         return not self.quiet or LEVELS.get(level, LEVELS["info"]) >= LEVELS["error"]
 
-    def err(self, text: str, level: str = "error") -> None:
-        """Write a diagnostic line to stderr (with ``quiet``, only when ``level`` is error)."""
+    def err(self, text: str, level: str | None = None) -> None:
+        """Write a diagnostic line to stderr; with ``quiet`` only errors, with JSON logs as a
+        ``message`` event. Without a ``level``, a text starting ``error`` is an error, one
+        starting ``warning`` a warning, any other is info."""
+        level = level or _level_of(text)
         if not self.shows(level):
             return
+        if self.json_logs:
+            self.event("message", level, message=text.rstrip("\n"))
+        else:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
         text = self.redact(text)
         self.stderr.write(text if text.endswith("\n") else text + "\n")
         self.stderr.flush()
@@ -108,7 +117,8 @@ class Output:
             **self.fields,
             **fields,
         }
-        self.err(json.dumps(record, default=str), level)
+        if self.shows(level):
+            self._write(json.dumps(record, default=str))
 
     def finding(self, problem: Problem, level: str | None = None) -> None:
         """A finding on stderr: its text line, or with JSON logs a ``finding`` event."""
@@ -126,6 +136,11 @@ class Output:
 
         stream: Any = RedactingStream(self.stderr, self.redact)
         return Console(file=stream)
+
+
+def _level_of(text: str) -> str:
+    start = text.lstrip().lower()
+    return "error" if start.startswith("error") else "warning" if start.startswith("warning") else "info"
 
 
 def table(columns: list[tuple[str, int]], rows: list[list[str]]) -> str:

@@ -122,13 +122,14 @@ def test_a_node_past_the_grace_period_is_abandoned(project: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_a_second_sigterm_stops_at_once_and_the_run_is_still_recorded(project: Path) -> None:
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_stops_at_once_and_the_run_is_still_recorded(project: Path, second: int) -> None:
     write(project / "kailash.yaml", "runtime: {shutdown_grace: 60}\n")
     run = Running(project)
     assert run.line() == "[wait] started\n"
     run.proc.send_signal(signal.SIGTERM)
     assert run.line().startswith("SIGTERM: stopping")
-    run.proc.send_signal(signal.SIGTERM)
+    run.proc.send_signal(second)
     code, _, err = run.finish()
 
     assert code == 143, err
