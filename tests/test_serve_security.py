@@ -387,3 +387,17 @@ def test_an_invalid_workflow_refuses_the_start(tmp_path: Path) -> None:
     with pytest.raises(WorkflowValidationError) as caught:
         load_workflows(tmp_path)
     assert [p.id for p in caught.value.problems] == ["KV202"]
+
+
+def test_a_body_that_does_not_come_is_408() -> None:
+    import asyncio
+
+    from kailash_cli.serve.body import BadRequest, read_body
+
+    async def stalled():
+        yield b"{"
+        await asyncio.Event().wait()  # never set: the rest never comes
+
+    with pytest.raises(BadRequest) as caught:
+        asyncio.run(read_body(stalled(), 100, timeout=0.01))
+    assert (caught.value.status, str(caught.value)) == (408, "the body did not arrive within 0.01 s")

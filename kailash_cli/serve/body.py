@@ -5,6 +5,7 @@ the message and all of them in ``problems``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from kailash_cli.schema.messages import did_you_mean
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # the workflow schema's name pattern
 FIELDS = ("params",)
+BODY_TIMEOUT = 30.0
 
 
 class BadRequest(Exception):
@@ -51,13 +53,19 @@ def check_name(name: str) -> None:
         )
 
 
-async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """The body, refused (413) as soon as it passes ``limit`` bytes: the rest is never read."""
+async def read_body(chunks: AsyncIterator[bytes], limit: int, timeout: float = BODY_TIMEOUT) -> bytes:
+    """The body, refused (413) as soon as it passes ``limit`` bytes: the rest is never read;
+    a body that has not all come within ``timeout`` seconds is refused (408), so a client
+    trickling bytes holds nothing for long."""
     body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
-            raise bad(f"the body is over {limit} bytes (serve.max_body)", status=413)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in chunks:
+                body += chunk
+                if len(body) > limit:
+                    raise bad(f"the body is over {limit} bytes (serve.max_body)", status=413)
+    except TimeoutError:
+        raise bad(f"the body did not arrive within {timeout:g} s", status=408) from None
     return bytes(body)
 
 
