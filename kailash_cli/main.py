@@ -498,6 +498,32 @@ def dlq_show(
     _run(ctx, lambda out: show_letter(letter_id, config_path=config, output_format=output.value, output=out))
 
 
+@app.command()
+def serve(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[DIR]",
+            help="Folder of the workflows (default: serve.workflows, else .).",
+            show_default=False,
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8000,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")
+    ] = None,
+) -> None:
+    """Serve the workflows of DIR over HTTP (needs the serve extra); SIGTERM drains and exits 0."""
+    from kailash_cli.commands.serve import serve as serve_command
+
+    _run(
+        ctx,
+        lambda out: serve_command(directory, host=host, port=port, config_path=config, output=out),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     from kailash_cli.report.logs import global_options_first
 

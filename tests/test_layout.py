@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kailash_cli"
 #: ARCHITECTURE.md's order: a module may import from its own line or any line below it
 LAYERS = [
     {"main", "entry", "__main__", "commands"},
-    {"api", "__init__"},
+    {"api", "__init__", "serve"},
     {"pipeline", "checks", "error_handler", "health"},
     {"report"},
     {"engine"},

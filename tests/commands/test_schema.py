@@ -120,6 +120,7 @@ def test_config_schema(run_cli: RunCli) -> None:
         "health",
         "runtime",
         "security",
+        "serve",
     ]
 
 

@@ -1,0 +1,64 @@
+"""``kailash serve [DIR]``: the workflows of DIR over HTTP (needs the ``serve`` extra)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from kailash_cli.errors import UsageError
+from kailash_cli.load.config import load_config
+from kailash_cli.report.output import Output
+
+EXTRA = "pip install 'kailash-cli[serve]'"
+
+
+def require_extra() -> None:
+    """FastAPI, uvicorn and prometheus_client are there, or one line says how to get them."""
+    try:
+        import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise UsageError(
+            f"kailash serve needs {e.name or 'its extra'}, which is not installed; {EXTRA}"
+        ) from None
+
+
+def serve(
+    directory: Path | None,
+    *,
+    output: Output,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    require_extra()
+    from kailash_cli.serve.app import create_app
+    from kailash_cli.serve.server import bind, run
+    from kailash_cli.serve.settings import load_settings
+
+    settings, warnings = load_settings(
+        load_config(config_path), directory, os.environ if environ is None else environ
+    )
+    for warning in warnings:
+        output.finding(warning)
+    output.add_secrets(settings.tokens.values)
+    sock = bind(host, port)
+    if not settings.tokens.required and not _loopback(host):
+        output.err(
+            f"warning: KAILASH_API_TOKEN is not set: anyone who reaches {host}:{port} can run the workflows"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    app = create_app(settings, output)
+    return run(app, app.state.server, sock, url)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -1,0 +1,161 @@
+"""The routes of ``kailash serve``, on FastAPI. ``create_app`` builds one app per server
+(its pool, metrics and masks); nothing is shared between apps."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from kailash_cli import __version__
+from kailash_cli.errors import KailashError
+from kailash_cli.report.output import Output
+from kailash_cli.serve import views
+from kailash_cli.serve.auth import Caller
+from kailash_cli.serve.body import BadRequest
+from kailash_cli.serve.gateway import Auth, Gateway
+from kailash_cli.serve.launch import start
+from kailash_cli.serve.logs import ServeLog
+from kailash_cli.serve.metrics import ServeMetrics
+from kailash_cli.serve.runs import RunPool, RunTicket
+from kailash_cli.serve.settings import Settings
+from kailash_cli.serve.state import JSON, Server, error
+
+
+def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI:
+    """The ASGI app serving ``settings.workflows``; ``ready`` is the health check of ``/ready``."""
+    if ready is None:
+        from kailash_cli.health import run_checks as ready
+    log = ServeLog(output)
+    pool = RunPool(settings.max_concurrency, on_error=lambda t, e: _run_error(log, t, e))
+    users = set(settings.tokens.users)
+    server = Server(
+        settings,
+        output,
+        pool,
+        ServeMetrics(settings.store, pool.in_progress),
+        log,
+        views.masks(settings.config, users),
+        views.History(settings.store),
+        ready,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        yield
+        await run_in_threadpool(server.stop)
+
+    app = FastAPI(
+        title="kailash",
+        version=__version__,
+        description="Run the workflows of a folder over HTTP.",
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=JSON,
+        lifespan=lifespan,
+    )
+    app.state.server = server
+    _handlers(app)
+    _routes(app, server)
+    app.add_middleware(Auth, tokens=settings.tokens)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After"],
+        )
+    app.add_middleware(
+        Gateway,
+        log=log,
+        max_body=settings.max_body,
+        trusted_proxies=settings.trusted_proxies,
+        on_request=server.metrics.request,
+    )
+    return app
+
+
+def _run_error(log: ServeLog, ticket: RunTicket, e: BaseException) -> None:
+    if isinstance(e, KailashError):
+        log.event("run_error", "warning", run_id=ticket.run_id, message=str(e))
+    elif isinstance(e, Exception):
+        log.error("run failed", e, run_id=ticket.run_id)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, e: BadRequest) -> JSON:
+        return JSON(e.document(), status_code=e.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException) -> JSON:
+        return error(e.status_code, str(e.detail), dict(e.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> JSON:
+        first = e.errors()[0]
+        field = str(first["loc"][-1]) if first.get("loc") else None
+        return JSON({"error": {"message": f"{field}: {first['msg']}", "field": field}}, status_code=400)
+
+
+def _caller(request: Request) -> Caller:
+    caller = getattr(request.state, "caller", None)
+    return caller if isinstance(caller, Caller) else Caller()
+
+
+def _routes(app: FastAPI, server: Server) -> None:
+    settings = server.settings
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSON:
+        """Readiness: the config's health checks (200 healthy, 503 not), 503 while stopping."""
+        if not server.pool.accepting:
+            return JSON({"status": "stopping", "checks": []}, status_code=503)
+        report = await run_in_threadpool(server.ready, settings.config, settings.environ)
+        return JSON(report.to_dict(), status_code=200 if report.healthy else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus text: the store's runs and node executions, this server's requests."""
+        body = await run_in_threadpool(server.metrics.render)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/workflows")
+    async def workflows() -> list[dict[str, Any]]:
+        """The workflows served, with their params."""
+        return [views.describe(w) for w in settings.workflows.values()]
+
+    @app.get("/runs")
+    def runs(
+        workflow: str | None = None,
+        status: str | None = Query(None, pattern="^(running|succeeded|failed|interrupted)$"),
+        limit: int = Query(20, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        """Run history, newest first (as `kailash runs list --output json`)."""
+        return server.history.runs(workflow, status, limit)
+
+    @app.get("/runs/{run_id}")
+    def run(run_id: str, request: Request) -> JSON:
+        """One run (as `kailash runs show ID --output json`), masked for the caller."""
+        document = server.history.run(run_id, server.masks[_caller(request).user])
+        if document is None:
+            return error(404, f"unknown run id '{run_id}'; GET /runs lists the runs")
+        return JSON(document)
+
+    @app.post("/workflows/{name}/runs", status_code=200)
+    async def start_run(name: str, request: Request, wait: bool = True) -> JSON:
+        """Run a workflow with `{"params": {...}}`: the run document (200 whether it succeeded
+        or failed), or with `?wait=false` 202 and its id. 400 bad params, 403 access denied,
+        404 unknown workflow, 413 body too large, 503 too many runs or stopping."""
+        return await start(server, name, request, wait)

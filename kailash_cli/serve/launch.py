@@ -1,0 +1,82 @@
+"""``POST /workflows/{name}/runs``: check the request, start the run on the pool, answer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import Request
+
+from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, StoreError, UsageError
+from kailash_cli.model.result import RunResult
+from kailash_cli.pipeline.run import run_workflow
+from kailash_cli.serve.auth import Caller
+from kailash_cli.serve.body import bad, check_name, check_params, parse_params, read_body
+from kailash_cli.serve.runs import PoolFull, PoolStopped, RunTicket
+from kailash_cli.serve.state import JSON, RETRY_AFTER, Server, error
+
+
+async def start(server: Server, name: str, request: Request, wait: bool) -> JSON:
+    settings = server.settings
+    check_name(name)
+    workflow = settings.workflows.get(name)
+    if workflow is None:
+        raise bad(f"unknown workflow '{name}'; GET /workflows lists the workflows served", "name", 404)
+    params = parse_params(await read_body(request.stream(), settings.max_body))
+    check_params(workflow, params)
+    caller = getattr(request.state, "caller", None) or Caller()
+    output = server.output.bind(trace_id=getattr(request.state, "trace_id", None), user=caller.user)
+
+    def call(ticket: RunTicket) -> RunResult:
+        return run_workflow(
+            workflow,
+            params=params,
+            config=settings.config,
+            user=caller.user,
+            environ=settings.environ,
+            observers=[ticket],
+            output=output,
+            cancel=ticket.cancel,
+        )
+
+    try:
+        ticket = server.pool.submit(call)
+    except PoolFull:
+        server.metrics.refused.labels("full").inc()
+        message = f"{settings.max_concurrency} runs are going on (serve.max_concurrency); try again shortly"
+        return error(503, message, {"Retry-After": RETRY_AFTER})
+    except PoolStopped:
+        server.metrics.refused.labels("stopping").inc()
+        return error(
+            503, "the server is stopping; send the run to another instance", {"Retry-After": RETRY_AFTER}
+        )
+    run_id = await asyncio.wrap_future(ticket.first)
+    if run_id is not None and not wait:
+        body = {"run_id": run_id, "status": "running", "location": f"/runs/{run_id}"}
+        return JSON(body, status_code=202, headers={"Location": f"/runs/{run_id}"})
+    try:
+        result = await asyncio.wrap_future(ticket.result)
+    except KailashError as e:
+        return _refused(server, e, ticket)
+    return JSON(result.to_dict())
+
+
+def _refused(server: Server, e: KailashError, ticket: RunTicket) -> JSON:
+    """A run that could not start, was refused or was interrupted: its status and why."""
+    message = server.output.redact(str(e))
+    extra: dict[str, Any] = {}
+    if isinstance(e, RunInterrupted):
+        message = f"run {ticket.run_id} was interrupted: the server is stopping; it is recorded interrupted"
+    if isinstance(e, AccessDeniedError):
+        if e.result is not None:
+            extra["run"] = e.result.to_dict()
+        return error(403, message, **extra)
+    if isinstance(e, RunInterrupted):
+        partial = getattr(e, "result", None)
+        if partial is not None:
+            extra["run"] = partial.to_dict()
+        return error(503, message, {"Retry-After": RETRY_AFTER}, run_id=ticket.run_id, **extra)
+    if isinstance(e, UsageError | StoreError):
+        status = 400 if isinstance(e, UsageError) else 503
+        return error(status, message)
+    return error(500, message, run_id=ticket.run_id)

@@ -1,0 +1,89 @@
+"""The server's log lines, uvicorn's included, through the invocation's ``Output``: text, or
+with ``--log-format json`` one JSON object a line (``ts``, ``level``, ``event``, ...)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kailash_cli.report.output import Output
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
+
+
+class ServeLog:
+    """Events of the server: ``event(name, level, message=..., **fields)``; secrets redacted."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+
+    def event(self, event: str, level: str = "info", **fields: Any) -> None:
+        if self.output.json_logs:
+            self.output.event(event, level, **fields)
+            return
+        if level == "debug" and not self.output.verbose:
+            return
+        line = f"{level}: {fields.get('message', event)}"
+        if fields.get("traceback") and self.output.verbose:
+            line += "\n" + str(fields["traceback"]).rstrip()
+        self.output.err(line, level)
+
+    def access(self, **fields: Any) -> None:
+        """One request: method, path, status, duration_ms, trace_id, client, user."""
+        if self.output.json_logs:
+            self.output.event("http_request", "info", **fields)
+            return
+        user = f" user={fields['user']}" if fields.get("user") else ""
+        self.output.err(
+            f'{fields["client"]} "{fields["method"]} {fields["path"]}" {fields["status"]} '
+            f"{fields['duration_ms']:.1f}ms trace_id={fields['trace_id']}{user}",
+            "info",
+        )
+
+    def error(self, message: str, error: BaseException, **fields: Any) -> None:
+        """An unexpected error: the message, and its traceback with -v only."""
+        detail = "".join(traceback.format_exception(error)) if self.output.verbose else None
+        self.event(
+            "error",
+            "error",
+            message=f"{message}: {type(error).__name__}: {error}",
+            traceback=detail,
+            **fields,
+        )
+
+
+class _Handler(logging.Handler):
+    def __init__(self, log: ServeLog) -> None:
+        super().__init__()
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            detail = None
+            if record.exc_info and self.log.output.verbose:
+                detail = "".join(traceback.format_exception(*record.exc_info))
+            self.log.event("server", record.levelname.lower(), message=record.getMessage(), traceback=detail)
+        except Exception:  # pragma: no cover - logging must never break the server
+            self.handleError(record)
+
+
+@contextmanager
+def uvicorn_logs(log: ServeLog) -> Iterator[None]:
+    """uvicorn's own messages go through ``log`` while the block runs (debug ones with -v)."""
+    handler = _Handler(log)
+    saved = []
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.handlers[:], logger.level, logger.propagate))
+        logger.handlers = [handler] if name == "uvicorn" else []
+        logger.setLevel(logging.DEBUG if log.output.verbose else logging.INFO)
+        logger.propagate = name != "uvicorn"
+    try:
+        yield
+    finally:
+        for logger, handlers, level, propagate in saved:
+            logger.handlers, logger.propagate = handlers, propagate
+            logger.setLevel(level)

@@ -1,0 +1,92 @@
+"""What the read routes answer: the run history as ``kailash runs`` shows it, masked for the
+caller, and the workflows served."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kailash_cli.load.config import Config
+from kailash_cli.model.result import RunResult
+from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline.store import Store
+from kailash_cli.security.access import AccessControl, User
+
+RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
+Mask = Callable[[Any], Any]
+
+
+def masks(config: Config, users: set[str | None]) -> dict[str | None, Mask]:
+    """Each caller's masking (``access_control.masking_rules`` for its user; none without one)."""
+    access_control = config.section("access_control")
+    access = AccessControl.from_config(access_control) if access_control else None
+    found: dict[str | None, Mask] = {None: lambda value: value}
+    for user_id in users:
+        if user_id is not None and access is not None:
+            user = access.user(user_id)
+            found[user_id] = functools.partial(_mask, access, user)
+    return found
+
+
+def _mask(access: AccessControl, user: User, value: Any) -> Any:
+    return access.mask(value, user)
+
+
+def _rounded(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
+
+
+class History:
+    """The run store, read through one connection, opened at the first read that finds the
+    file (none before a run made it); its lock keeps threads apart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Store | None:
+        with self._lock:
+            if self._store is None and self.path.is_file():
+                self._store = Store.open(self.path)
+            return self._store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def runs(self, workflow: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        """``kailash runs list --output json``: newest first."""
+        store = self._open()
+        rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
+        keys = ("run_id", "workflow", "status", "started_at")
+        return [{**{k: r[k] for k in keys}, "duration_ms": _rounded(r["duration_ms"])} for r in rows]
+
+    def run(self, run_id: str, mask: Mask) -> dict[str, Any] | None:
+        """``kailash runs show ID --output json``, outputs and params masked for the caller."""
+        store = self._open()
+        run = store.run(run_id) if store else None
+        if run is None:
+            return None
+        document = RunResult.from_record(run).to_dict()
+        document["outputs"] = mask(document["outputs"])
+        document["params"] = mask(document["params"])
+        return document
+
+
+def describe(workflow: Workflow) -> dict[str, Any]:
+    """A workflow served: name, description and params (type, required, default, description)."""
+    params = {}
+    for name, param in workflow.params.items():
+        shown: dict[str, Any] = {"type": param.type, "required": param.required}
+        if param.has_default:
+            shown["default"] = param.default
+        if param.description:
+            shown["description"] = param.description
+        params[name] = shown
+    return {"name": workflow.name, "description": workflow.description, "params": params}
