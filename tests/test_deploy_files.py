@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from helpers import REPO, kailash
 from ruamel.yaml import YAML
-
-from tests.helpers import REPO, kailash
 
 SHIPPED = ("Dockerfile", ".dockerignore", "deploy", "workflows")
 

@@ -10,11 +10,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import http_server
 
 from kailash_cli.health import CHECK_TYPES, CheckResult, HealthReport, run_checks
 from kailash_cli.health import runner as health_runner
@@ -76,16 +77,11 @@ def http() -> Iterator[tuple[str, list[tuple[str, str, str | None]]]]:
     release = threading.Event()
     seen: list[tuple[str, str, str | None]] = []
     handler = type("Handler", (_Handler,), {"release": release, "seen": seen})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    finally:
-        release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(10)
+    with http_server(handler) as url:
+        try:
+            yield url, seen
+        finally:
+            release.set()  # before the server stops: a handler may be waiting for it
 
 
 def test_http_pass_fail_and_expected_status(http: Any) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import kailash, write
+from helpers import http_server, kailash, write
 from prometheus_client.parser import text_string_to_metric_families
 
 from kailash_cli.errors import UsageError
@@ -233,14 +233,8 @@ class _Gateway(BaseHTTPRequestHandler):
 def gateway() -> Iterator[tuple[str, list[tuple[str, str, bytes, dict[str, str]]]]]:
     received: list[tuple[str, str, bytes, dict[str, str]]] = []
     handler = type("Gateway", (_Gateway,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as url:
+        yield url, received
 
 
 def test_push_gateway_gets_the_runs_metrics(tmp_path: Path, gateway: Any) -> None:

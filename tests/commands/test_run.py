@@ -10,12 +10,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import KAILASH, REPO, kailash, kailash_e2e, no_traceback, popen_e2e, write
+from helpers import KAILASH, REPO, http_server, kailash, kailash_e2e, no_traceback, popen_e2e, write
 
 EXAMPLES = sorted((REPO / "workflows").glob("*.y*ml"))
 
@@ -513,16 +513,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _serve(handler: Any) -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 for the duration of a test; yields its base URL."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(10)
+    with http_server(handler) as url:
+        yield url
 
 
 @pytest.fixture
