@@ -144,6 +144,7 @@ def test_metrics_come_from_the_store_and_the_process(client: Client) -> None:
     assert samples["kailash_serve_requests_total", posts] == 3
     assert samples["kailash_serve_runs_in_progress", ()] == 0
     assert samples["kailash_store_up", ()] == 1
+    assert [name for name, _ in samples if name.endswith("_created")] == []
 
 
 def test_metrics_before_any_run(tmp_path: Path) -> None:

@@ -45,14 +45,9 @@ class ServeLog:
 
     def error(self, message: str, error: BaseException, **fields: Any) -> None:
         """An unexpected error: the message, and its traceback with -v only."""
-        detail = "".join(traceback.format_exception(error)) if self.output.verbose else None
-        self.event(
-            "error",
-            "error",
-            message=f"{message}: {type(error).__name__}: {error}",
-            traceback=detail,
-            **fields,
-        )
+        if self.output.verbose:
+            fields["traceback"] = "".join(traceback.format_exception(error))
+        self.event("error", "error", message=f"{message}: {type(error).__name__}: {error}", **fields)
 
 
 class _Handler(logging.Handler):
@@ -62,10 +57,10 @@ class _Handler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            detail = None
+            fields = {}
             if record.exc_info and self.log.output.verbose:
-                detail = "".join(traceback.format_exception(*record.exc_info))
-            self.log.event("server", record.levelname.lower(), message=record.getMessage(), traceback=detail)
+                fields["traceback"] = "".join(traceback.format_exception(*record.exc_info))
+            self.log.event("server", record.levelname.lower(), message=record.getMessage(), **fields)
         except Exception:  # pragma: no cover - logging must never break the server
             self.handleError(record)
 

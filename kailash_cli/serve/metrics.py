@@ -10,7 +10,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -157,6 +164,7 @@ class ServeMetrics:
     """This server's registry: the store's metrics and the live process's."""
 
     def __init__(self, store: Path, in_progress: Callable[[], int]) -> None:
+        disable_created_metrics()  # no *_created series: they double every counter for no use here
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "kailash_serve_requests",
