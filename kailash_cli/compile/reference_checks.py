@@ -20,7 +20,8 @@ from kailash_cli.model.workflow import Edge, NodeSpec, parse_connection
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.schema.messages import did_you_mean
 
-RUN_FIELDS = ("id", "started_at", "workflow")
+RUN_FIELDS = ("id", "started_at", "workflow", "status")
+FAILURE_FIELDS = ("node", "error", "nodes")
 
 
 class ReferenceChecks:
@@ -182,13 +183,33 @@ class ReferenceChecks:
                     path,
                     f"use one of: {', '.join('run.' + f for f in RUN_FIELDS)}",
                 )
+        elif root == "failure":
+            self._failure_reference(ref, text, path)
         else:
-            roots = ("params", "env", "secrets", "nodes", "run")
+            roots = ("params", "env", "secrets", "nodes", "run", "failure")
             self.add(
                 "KV305",
                 f"${{{text}}} names unknown '{root}'{did_you_mean(root, roots)}",
                 path,
                 "start with params., env., secrets., nodes., run. or an UPPER_CASE environment variable",
+            )
+
+    def _failure_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:
+        handlers = self.data.get("on_failure")
+        inside = len(path) > 1 and path[0] == "nodes" and isinstance(handlers, list) and path[1] in handlers
+        if not inside:
+            self.add(
+                "KV222",
+                f"${{{text}}}: failure is known only in the nodes listed under on_failure:",
+                path,
+                "list this node under on_failure:, or pass the value from an on_failure node",
+            )
+        elif len(ref) > 1 and ref[1] not in FAILURE_FIELDS:
+            self.add(
+                "KV305",
+                f"${{{text}}}: failure has no field '{ref[1]}'",
+                path,
+                f"use one of: {', '.join('failure.' + f for f in FAILURE_FIELDS)}",
             )
 
     def _node_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:

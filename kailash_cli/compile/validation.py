@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.compile.graph import build
+from kailash_cli.compile.failure_checks import handler_problems
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
 from kailash_cli.errors import WorkflowValidationError
@@ -67,6 +68,7 @@ class _Checker(ReferenceChecks):
         self._expressions()
         deps = build("", self.nodes, self.edges)
         self.problems.extend(graph_problems(self.doc, self.nodes, deps))
+        self.problems.extend(handler_problems(self.doc, self.data.get("on_failure"), self.nodes, deps))
         return self.problems
 
     def _node(self, node_id: str, node: dict[str, Any]) -> None:

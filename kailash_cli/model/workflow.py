@@ -64,6 +64,7 @@ class Workflow:
     runtime: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
     path: Path | None = None
+    on_failure: tuple[str, ...] = ()  # nodes that run only when the run has failed
 
     @property
     def base_dir(self) -> Path:
@@ -88,6 +89,7 @@ class Workflow:
             edges=tuple(edges),
             outputs=data.get("outputs"),
             path=path,
+            on_failure=tuple(data.get("on_failure") or ()),
         )
 
 
