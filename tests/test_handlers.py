@@ -67,7 +67,9 @@ def test_handlers_run_after_the_failure_and_see_it_with_secrets_redacted(tmp_pat
 
 def test_failure_nodes_lists_every_failed_node_in_order(tmp_path: Path) -> None:
     text = FAILING.replace("    depends_on: [first]\n    continue_on_error: true\n", "")
-    result = run_workflow(tmp_path, text.replace("max_concurrency", ""), secrets={"token": "t"}, max_concurrency=1)
+    result = run_workflow(
+        tmp_path, text.replace("max_concurrency", ""), secrets={"token": "t"}, max_concurrency=1
+    )
     note = result.outputs["note"]["result"]
     assert note["nodes"] == ["first", "second"]
     assert note["node"] == "first"

@@ -141,6 +141,14 @@ class ReferenceChecks:
         root = ref[0]
         if root in ("true", "false", "null", "True", "False", "None") or (allow_user and root == "user"):
             return
+        if path[0] == "runtime" and root != "env" and not root.isupper():
+            self.add(
+                "KV305",
+                f"${{{text}}}: a runtime field is set before the run starts, from the environment only",
+                path,
+                "write ${env.NAME} or ${NAME}",
+            )
+            return
         if root == "params":
             if len(ref) > 1 and ref[1] not in self.params:
                 self.add(
@@ -165,7 +173,7 @@ class ReferenceChecks:
         elif root == "env" or root.isupper():
             name = ref[1] if root == "env" and len(ref) > 1 else root
             declared = self.data.get("env")
-            if not isinstance(declared, list):
+            if not isinstance(declared, list | dict):
                 declared = []
             if (root != "env" or len(ref) > 1) and name not in declared:
                 self.add(
@@ -242,6 +250,8 @@ def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
                 yield from _walk(value, ("nodes", node_id, key))
     if "outputs" in data:
         yield from _walk(data["outputs"], ("outputs",))
+    if isinstance(data.get("runtime"), dict):
+        yield from _walk(data["runtime"], ("runtime",))
 
 
 def _walk(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:

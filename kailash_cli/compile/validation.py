@@ -12,8 +12,8 @@ import builtins
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.compile.graph import build
 from kailash_cli.compile.failure_checks import handler_problems
+from kailash_cli.compile.graph import build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
 from kailash_cli.errors import WorkflowValidationError
@@ -60,6 +60,9 @@ class _Checker(ReferenceChecks):
 
     def run(self) -> list[Problem]:
         self.problems.extend(check_declarations(self.doc, _typed_params(self.params)))
+        env = self.data.get("env")
+        if isinstance(env, dict):
+            self.problems.extend(check_declarations(self.doc, _typed_params(env), section="env"))
         for node_id, node in self.nodes.items():
             if isinstance(node, dict):
                 self._node(node_id, node)

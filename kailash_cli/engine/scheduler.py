@@ -55,7 +55,7 @@ class _Run(Settlement, Stopping, FailureHandlers):
         self.scope = Scope(
             {
                 "params": options.params,
-                "env": dict(options.environ),
+                "env": {**options.environ, **(options.env or {})},
                 "secrets": options.secrets,
                 "nodes": self.outputs,
                 "run": {

@@ -60,6 +60,7 @@ class Workflow:
     description: str = ""
     params: dict[str, Param] = field(default_factory=dict)
     env: tuple[str, ...] = ()
+    env_types: dict[str, Param] = field(default_factory=dict)  # the mapping form of env:
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     runtime: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
@@ -78,11 +79,13 @@ class Workflow:
             if parsed is not None:
                 (source, output), (target, param) = parsed
                 edges.append(Edge(source, output, target, param, index))
+        env = data.get("env") or ()
         return cls(
             name=data["name"],
             description=data.get("description", ""),
             params={k: _param(k, v) for k, v in (data.get("params") or {}).items()},
             env=tuple(data.get("env") or ()),
+            env_types={k: _param(k, v) for k, v in env.items()} if isinstance(env, dict) else {},
             secrets=dict(data.get("secrets") or {}),
             runtime=dict(data.get("runtime") or {}),
             nodes={k: node_spec(k, v) for k, v in data["nodes"].items()},

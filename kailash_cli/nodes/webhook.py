@@ -44,12 +44,19 @@ alert:
         payload = build_payload(params.get("format", "slack"), message, params.get("run") or {}, ctx.node_id)
         shown = safe_url(url)
         response = await send(
-            ctx, "POST", url, params.get("timeout", DEFAULT_TIMEOUT), shown=shown, json=payload, headers=headers
+            ctx,
+            "POST",
+            url,
+            params.get("timeout", DEFAULT_TIMEOUT),
+            shown=shown,
+            json=payload,
+            headers=headers,
         )
         if not 200 <= response.status_code < 300:
             snippet = response.text[:200].replace("\n", " ") if response.content else ""
             raise HTTPStatusError(
-                f"POST {shown} returned {response.status_code}, expected 2xx" + (f": {snippet}" if snippet else "")
+                f"POST {shown} returned {response.status_code}, expected 2xx"
+                + (f": {snippet}" if snippet else "")
             )
         return {"status_code": response.status_code}
 
@@ -72,7 +79,11 @@ def build_payload(format_: str, message: str, run: dict[str, Any], node_id: str)
         return {
             "type": "message",
             "attachments": [
-                {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": None,
+                    "content": card,
+                }
             ],
         }
     return {"message": message, **{k: run.get(k) for k in RUN_FIELDS}, "node": node_id}

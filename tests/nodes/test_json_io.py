@@ -154,7 +154,9 @@ def test_jsonl_writer_needs_a_list(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("file_path", ["r.json", "r.jsonl"])
-def test_writer_unserialisable_value_names_its_path_and_keeps_the_old_file(tmp_path: Path, file_path: str) -> None:
+def test_writer_unserialisable_value_names_its_path_and_keeps_the_old_file(
+    tmp_path: Path, file_path: str
+) -> None:
     (tmp_path / file_path).write_text("old\n", encoding="utf-8")
     data = [{"id": i, "when": "today"} for i in range(3)] + [{"id": 3, "when": {1, 2}}]
     with pytest.raises(TypeError) as info:
@@ -166,10 +168,16 @@ def test_writer_unserialisable_value_names_its_path_and_keeps_the_old_file(tmp_p
 
 def test_writer_names_a_key_json_cannot_hold(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"^data\.rows has a key of type tuple: JSON cannot represent it"):
-        run_node("JSONWriterNode", {"file_path": "r.json", "data": {"rows": {(1, 2): "x"}}}, base_dir=tmp_path)
+        run_node(
+            "JSONWriterNode", {"file_path": "r.json", "data": {"rows": {(1, 2): "x"}}}, base_dir=tmp_path
+        )
 
 
 def test_jsonl_writer_refuses_nan_naming_the_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^data\[1\]\.score is NaN: "):
-        run_node("JSONWriterNode", {"file_path": "e.jsonl", "data": [{}, {"score": float("nan")}]}, base_dir=tmp_path)
+        run_node(
+            "JSONWriterNode",
+            {"file_path": "e.jsonl", "data": [{}, {"score": float("nan")}]},
+            base_dir=tmp_path,
+        )
     assert not (tmp_path / "e.jsonl").exists()

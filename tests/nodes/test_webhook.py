@@ -92,7 +92,9 @@ def test_non_2xx_fails_without_showing_the_webhook_secret(tmp_path: Path, hook: 
     url, _, status = hook
     status.append(403)
     with pytest.raises(HTTPStatusError) as info:
-        run_node("WebhookAlertNode", {"url": f"{url}/hooks/s3cr3t?token=t0k", "message": "m"}, base_dir=tmp_path)
+        run_node(
+            "WebhookAlertNode", {"url": f"{url}/hooks/s3cr3t?token=t0k", "message": "m"}, base_dir=tmp_path
+        )
     host = url.removeprefix("http://")
     assert str(info.value) == f"POST http://{host}/… returned 403, expected 2xx: invalid_token"
 
@@ -102,7 +104,9 @@ def test_unreachable_host_is_a_connection_error_without_the_secret(tmp_path: Pat
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(ConnectionError) as info:
-        run_node("WebhookAlertNode", {"url": f"http://127.0.0.1:{port}/s3cr3t", "message": "m"}, base_dir=tmp_path)
+        run_node(
+            "WebhookAlertNode", {"url": f"http://127.0.0.1:{port}/s3cr3t", "message": "m"}, base_dir=tmp_path
+        )
     assert str(info.value) == f"POST http://127.0.0.1:{port}/… failed: ConnectError"
 
 
@@ -142,7 +146,7 @@ def test_on_failure_alert_reaches_the_server_with_the_failure(tmp_path: Path, ho
     assert result.nodes["alert"].attempts == 2
     body = received[-1]["body"]
     assert body == {
-        "message": "nightly failed: extract failed: ZeroDivisionError: division by zero ([\"extract\"])",
+        "message": 'nightly failed: extract failed: ZeroDivisionError: division by zero (["extract"])',
         "workflow": "nightly",
         "run_id": result.run_id,
         "status": "failed",
