@@ -122,7 +122,8 @@ def test_run_refuses_bad_env_with_every_problem_and_exit_2(tmp_path: Path) -> No
     )
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.splitlines() == [
-        "error: missing environment variable(s): KX_DSN; export them before the run (the workflow needs them)",
+        "error: missing environment variable(s): KX_DSN; export them before the run "
+        "(the workflow needs them)",
         "error: environment variable KX_WORKERS: expected an integer, got 'many'",
         "error: environment variable KX_DRY: expected true or false, got 'perhaps'",
     ]
