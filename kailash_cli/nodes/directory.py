@@ -5,7 +5,9 @@ must lie inside ``allowed_directories`` (else the node is refused), and a file t
 would refuse to read (its real path outside the allowed folders, a refused extension, over
 ``max_file_size``) is left out of the list. Symlinked folders are not descended into,
 so a symlink loop cannot make the walk endless; symlinked files are listed when the guard
-allows their target.
+allows their target. Paths are absolute (the folder as written, resolved against the
+workflow's folder), so a reader node and Python code open the same file wherever
+``kailash`` was started.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ logs:
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         given = str(params["directory"])
         folder = ctx.files.resolve_directory(given)
+        shown_folder = os.path.normpath(ctx.files.base_dir / Path(given).expanduser())
         pattern = str(params.get("pattern", "*"))
         hidden = bool(params.get("include_hidden", False))
         files = []
         for relative, entry in _walk(folder, "", bool(params.get("recursive", False)), hidden):
             if not _matches(pattern, relative):
                 continue
-            shown = os.path.join(given, relative)
+            shown = os.path.join(shown_folder, relative)
             try:
                 ctx.files.resolve(shown)  # what a reader may open: guard rules, symlinks resolved
                 info = entry.stat()  # follows a symlinked file to its target

@@ -33,14 +33,17 @@ def tree(tmp_path: Path) -> Path:
 
 
 def names(out: dict[str, object]) -> list[str]:
-    return [f["path"] for f in out["files"]]  # type: ignore[attr-defined, index]
+    """The listed paths from the listed folder down (they are absolute)."""
+    paths = [str(f["path"]) for f in out["files"]]  # type: ignore[attr-defined]
+    assert all(os.path.isabs(p) for p in paths)
+    return [p[p.rindex(os.sep + "logs" + os.sep) + 1 :] for p in paths]
 
 
 def test_lists_matching_files_sorted_with_size_and_utc_time(tree: Path) -> None:
     out = run_node("DirectoryReaderNode", {"directory": "logs", "pattern": "*.jsonl"}, base_dir=tree)
     assert out["count"] == 2
     assert out["files"][0] == {
-        "path": "logs/a.jsonl",
+        "path": str(tree / "logs" / "a.jsonl"),
         "name": "a.jsonl",
         "size": 9,
         "modified": "2026-01-01T00:00:00.250+00:00",

@@ -172,3 +172,28 @@ def test_no_alert_when_the_run_succeeds(tmp_path: Path, hook: Any) -> None:
     assert statuses(result) == {"extract": "succeeded", "load": "succeeded", "alert": "skipped"}
     assert result.nodes["alert"].error == "the run did not fail"
     assert received == []
+
+
+def test_the_nightly_example_alerts_only_when_it_fails(tmp_path: Path, hook: Any) -> None:
+    import shutil
+
+    from helpers import REPO, kailash
+
+    url, received, _ = hook
+    copy = tmp_path / "workflows"
+    shutil.copytree(REPO / "workflows", copy, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    env = {"ALERT_WEBHOOK_URL": f"{url}/services/T0/B0/s3cr3t"}
+    ok = kailash("run", copy / "nightly-with-alert.yaml", "--output", "json", cwd=tmp_path, extra_env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["nodes"]["alert"]["status"] == "skipped"
+    assert received == []
+    args = ("-p", "fail=true", "-p", "alert_format=discord", "--output", "json")
+    failed = kailash("run", copy / "nightly-with-alert.yaml", *args, cwd=tmp_path, extra_env=env)
+    assert failed.returncode == 1, failed.stderr
+    doc = json.loads(failed.stdout)
+    assert doc["nodes"]["alert"]["status"] == "succeeded"
+    assert received[0]["path"] == "/services/T0/B0/s3cr3t"
+    assert received[0]["body"] == {
+        "content": f"nightly-with-alert run {doc['run_id']} failed: load failed: "
+        "ConnectionError: warehouse unreachable"
+    }
