@@ -161,3 +161,12 @@ outputs: {why: "${failure.node}"}
         "4:65: KV305: ${failure.eror}: failure has no field 'eror'",
         "6:16: KV222: ${failure.node}: failure is known only in the nodes listed under on_failure:",
     ]
+
+
+def test_dry_run_marks_on_failure_nodes(tmp_path: Path) -> None:
+    wf = write(tmp_path / "wf.yaml", FAILING)
+    proc = kailash("run", wf, "--dry-run", cwd=tmp_path, extra_env={"TOKEN": "x"})
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "stage 2: note [PythonCodeNode] (on_failure: runs only if the run fails)" in proc.stdout.splitlines()
+    )

@@ -74,6 +74,7 @@ def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, 
                 "inputs": {e.param: f"{e.source}.{'.'.join(e.output)}" for e in node.inputs},
                 "when": node.spec.when,
                 "fallback_only": node.fallback_only,
+                **({"on_failure": True} if node.on_failure else {}),
             }
         )
     return {"workflow": compiled.workflow.name, "params": params, "nodes": nodes}
@@ -88,6 +89,7 @@ def render_plan(document: dict[str, Any], output_format: str) -> str:
     ]
     for node in document["nodes"]:
         extra = " (fallback only)" if node["fallback_only"] else ""
+        extra += " (on_failure: runs only if the run fails)" if node.get("on_failure") else ""
         lines.append(f"stage {node['stage']}: {node['id']} [{node['type']}]{extra}")
         if node["after"]:
             lines.append(f"    after:  {', '.join(node['after'])}")
