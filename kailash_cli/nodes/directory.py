@@ -39,7 +39,7 @@ logs:
         shown_folder = os.path.normpath(ctx.files.base_dir / Path(given).expanduser())
         pattern = str(params.get("pattern", "*"))
         hidden = bool(params.get("include_hidden", False))
-        files = []
+        files: list[dict[str, Any]] = []
         for relative, entry in _walk(folder, "", bool(params.get("recursive", False)), hidden):
             if not _matches(pattern, relative):
                 continue
