@@ -98,13 +98,22 @@ def test_handlers_still_run_when_the_run_timed_out(tmp_path: Path) -> None:
         name: slow
         nodes:
           wait: {type: PythonCodeNode, config: {code: "import time; time.sleep(30)"}}
+          after: {type: PythonCodeNode, config: {code: "result = 1"}, depends_on: [wait]}
           note: {type: PythonCodeNode, config: {code: "result = e", e: "${failure.error}"}}
-        on_failure: [note]
+          late: {type: PythonCodeNode, config: {code: "result = x", x: "${nodes.after.result}"}}
+        on_failure: [note, late]
         """,
         timeout=0.5,
     )
     assert result.status == "failed"
     assert result.outputs["note"]["result"] == "TimeoutError: run timed out after 0.5s"
+    assert statuses(result) == {
+        "wait": "failed",
+        "after": "skipped",
+        "note": "succeeded",
+        "late": "skipped",
+    }
+    assert result.nodes["late"].error == "input from 'after' did not arrive (skipped)"
 
 
 def test_run_output_json_shows_handler_statuses(tmp_path: Path) -> None:

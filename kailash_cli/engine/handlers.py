@@ -62,6 +62,10 @@ class FailureHandlers:
         if not failing:
             self._handlers_skipped("the run did not fail")
             return False
+        for node_id in self.compiled.order:  # what a timeout left unreached: its readers skip
+            node = self.compiled.nodes[node_id]
+            if node_id not in self.results and not node.fallback_only and not node.on_failure:
+                self.results[node_id] = NodeResult(SKIPPED, error="not reached")
         self.scope["failure"] = self._failure(failing[0])
         self.scope["run"]["status"] = FAILED
         for node_id in handlers:

@@ -29,7 +29,7 @@ class WebhookAlertNode(NodeType):
 alert:
   type: WebhookAlertNode
   config:
-    url: "${ALERT_WEBHOOK_URL}"
+    url: "https://hooks.example.com/services/T000/B000/XXXX"  # or ${ALERT_WEBHOOK_URL}
     format: slack
     message: "${run.workflow} failed at ${failure.node}: ${failure.error}"
 """
