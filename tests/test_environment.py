@@ -144,3 +144,13 @@ nodes:
         "3:34: KV401: environment variable 'KX_N': default must be an integer, got string",
         "4:28: KV305: ${params.n}: a runtime field is set before the run starts, from the environment only",
     ]
+
+
+def test_dry_run_shows_typed_values(tmp_path: Path) -> None:
+    write(tmp_path / "wf.yaml", TYPED)
+    env = {**_clean_env(), "KX_DSN": "pg://x", "KX_TIMEOUT": "30"}
+    proc = kailash("run", "wf.yaml", "--dry-run", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "    workers = 4" in lines
+    assert "    dry = false" in lines

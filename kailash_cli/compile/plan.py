@@ -45,14 +45,25 @@ def _part(expr: Expr, scope: Scope) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+def plan(
+    compiled: CompiledGraph,
+    params: dict[str, Any],
+    environ: Mapping[str, str],
+    env: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``env``: the typed values of the workflow's ``env:`` mapping, over ``environ``'s text."""
     scope = Scope(
         {
             "params": params,
-            "env": dict(environ),
+            "env": {**environ, **(env or {})},
             "secrets": {},
             "nodes": {},
-            "run": {"id": "<run id>", "started_at": "<start time>", "workflow": compiled.workflow.name},
+            "run": {
+                "id": "<run id>",
+                "started_at": "<start time>",
+                "workflow": compiled.workflow.name,
+                "status": "<status>",
+            },
         },
         environ,
     )

@@ -242,7 +242,7 @@ def plan_workflow(
     RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
     compiled = compile(wf)
     values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False)[0]
-    return plan(compiled, values, environ)
+    return plan(compiled, values, environ, check_environment(wf, environ))
 
 
 def _authorize(
