@@ -72,9 +72,16 @@ def required(project: Project) -> list[Requirement]:
             else (doc.data.get("env") if isinstance(doc.data, dict) else None)
         )
         base = ("deploy", "required_env") if is_config else ("env",)
+        if isinstance(names, dict):  # typed env: one with a default may be unset
+            names = [
+                n
+                for n, d in names.items()
+                if not isinstance(d, dict) or "default" not in d or d.get("required")
+            ]
         for i, name in enumerate(names if isinstance(names, list) else []):
             if isinstance(name, str) and name not in found:
-                line, column = doc.position((*base, i)) or (None, None)
+                key = isinstance(doc.data, dict) and isinstance(doc.data.get("env"), dict) and not is_config
+                line, column = doc.position((*base, name) if key else (*base, i), key=key) or (None, None)
                 found[name] = Requirement(name, doc.file, line, column)
     return list(found.values())
 

@@ -41,6 +41,7 @@ class CompiledNode:
     fallback_only: bool
     retry: RetryPolicy | None = None
     breaker: BreakerPolicy | None = None
+    on_failure: bool = False  # runs only when the run has failed (engine/handlers.py)
 
     @property
     def deps(self) -> frozenset[str]:
@@ -53,6 +54,11 @@ class CompiledGraph:
     deps: Dependencies
     nodes: dict[str, CompiledNode]
     order: tuple[str, ...]
+
+    @property
+    def handlers(self) -> tuple[str, ...]:
+        """The on_failure nodes, in dependency order."""
+        return tuple(n for n in self.order if self.nodes[n].on_failure)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -94,5 +100,6 @@ def compile(workflow: Workflow) -> CompiledGraph:
             fallback_only=node_id in deps.fallback_only,
             retry=RetryPolicy.from_spec(spec.retry),
             breaker=BreakerPolicy.from_spec(spec.circuit_breaker),
+            on_failure=node_id in workflow.on_failure,
         )
     return CompiledGraph(workflow=workflow, deps=deps, nodes=nodes, order=deps.order())

@@ -45,14 +45,25 @@ def _part(expr: Expr, scope: Scope) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+def plan(
+    compiled: CompiledGraph,
+    params: dict[str, Any],
+    environ: Mapping[str, str],
+    env: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``env``: the typed values of the workflow's ``env:`` mapping, over ``environ``'s text."""
     scope = Scope(
         {
             "params": params,
-            "env": dict(environ),
+            "env": {**environ, **(env or {})},
             "secrets": {},
             "nodes": {},
-            "run": {"id": "<run id>", "started_at": "<start time>", "workflow": compiled.workflow.name},
+            "run": {
+                "id": "<run id>",
+                "started_at": "<start time>",
+                "workflow": compiled.workflow.name,
+                "status": "<status>",
+            },
         },
         environ,
     )
@@ -74,6 +85,7 @@ def plan(compiled: CompiledGraph, params: dict[str, Any], environ: Mapping[str, 
                 "inputs": {e.param: f"{e.source}.{'.'.join(e.output)}" for e in node.inputs},
                 "when": node.spec.when,
                 "fallback_only": node.fallback_only,
+                **({"on_failure": True} if node.on_failure else {}),
             }
         )
     return {"workflow": compiled.workflow.name, "params": params, "nodes": nodes}
@@ -88,6 +100,7 @@ def render_plan(document: dict[str, Any], output_format: str) -> str:
     ]
     for node in document["nodes"]:
         extra = " (fallback only)" if node["fallback_only"] else ""
+        extra += " (on_failure: runs only if the run fails)" if node.get("on_failure") else ""
         lines.append(f"stage {node['stage']}: {node['id']} [{node['type']}]{extra}")
         if node["after"]:
             lines.append(f"    after:  {', '.join(node['after'])}")

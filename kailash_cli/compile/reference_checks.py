@@ -20,7 +20,8 @@ from kailash_cli.model.workflow import Edge, NodeSpec, parse_connection
 from kailash_cli.nodes.registry import NODE_TYPES
 from kailash_cli.schema.messages import did_you_mean
 
-RUN_FIELDS = ("id", "started_at", "workflow")
+RUN_FIELDS = ("id", "started_at", "workflow", "status")
+FAILURE_FIELDS = ("node", "error", "nodes")
 
 
 class ReferenceChecks:
@@ -140,6 +141,14 @@ class ReferenceChecks:
         root = ref[0]
         if root in ("true", "false", "null", "True", "False", "None") or (allow_user and root == "user"):
             return
+        if path[0] == "runtime" and root != "env" and not root.isupper():
+            self.add(
+                "KV305",
+                f"${{{text}}}: a runtime field is set before the run starts, from the environment only",
+                path,
+                "write ${env.NAME} or ${NAME}",
+            )
+            return
         if root == "params":
             if len(ref) > 1 and ref[1] not in self.params:
                 self.add(
@@ -164,7 +173,7 @@ class ReferenceChecks:
         elif root == "env" or root.isupper():
             name = ref[1] if root == "env" and len(ref) > 1 else root
             declared = self.data.get("env")
-            if not isinstance(declared, list):
+            if not isinstance(declared, list | dict):
                 declared = []
             if (root != "env" or len(ref) > 1) and name not in declared:
                 self.add(
@@ -182,13 +191,33 @@ class ReferenceChecks:
                     path,
                     f"use one of: {', '.join('run.' + f for f in RUN_FIELDS)}",
                 )
+        elif root == "failure":
+            self._failure_reference(ref, text, path)
         else:
-            roots = ("params", "env", "secrets", "nodes", "run")
+            roots = ("params", "env", "secrets", "nodes", "run", "failure")
             self.add(
                 "KV305",
                 f"${{{text}}} names unknown '{root}'{did_you_mean(root, roots)}",
                 path,
                 "start with params., env., secrets., nodes., run. or an UPPER_CASE environment variable",
+            )
+
+    def _failure_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:
+        handlers = self.data.get("on_failure")
+        inside = len(path) > 1 and path[0] == "nodes" and isinstance(handlers, list) and path[1] in handlers
+        if not inside:
+            self.add(
+                "KV222",
+                f"${{{text}}}: failure is known only in the nodes listed under on_failure:",
+                path,
+                "list this node under on_failure:, or pass the value from an on_failure node",
+            )
+        elif len(ref) > 1 and ref[1] not in FAILURE_FIELDS:
+            self.add(
+                "KV305",
+                f"${{{text}}}: failure has no field '{ref[1]}'",
+                path,
+                f"use one of: {', '.join('failure.' + f for f in FAILURE_FIELDS)}",
             )
 
     def _node_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:
@@ -221,6 +250,8 @@ def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
                 yield from _walk(value, ("nodes", node_id, key))
     if "outputs" in data:
         yield from _walk(data["outputs"], ("outputs",))
+    if isinstance(data.get("runtime"), dict):
+        yield from _walk(data["runtime"], ("runtime",))
 
 
 def _walk(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:

@@ -12,6 +12,7 @@ import builtins
 from pathlib import Path
 from typing import Any
 
+from kailash_cli.compile.failure_checks import handler_problems
 from kailash_cli.compile.graph import build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
@@ -59,6 +60,9 @@ class _Checker(ReferenceChecks):
 
     def run(self) -> list[Problem]:
         self.problems.extend(check_declarations(self.doc, _typed_params(self.params)))
+        env = self.data.get("env")
+        if isinstance(env, dict):
+            self.problems.extend(check_declarations(self.doc, _typed_params(env), section="env"))
         for node_id, node in self.nodes.items():
             if isinstance(node, dict):
                 self._node(node_id, node)
@@ -67,6 +71,7 @@ class _Checker(ReferenceChecks):
         self._expressions()
         deps = build("", self.nodes, self.edges)
         self.problems.extend(graph_problems(self.doc, self.nodes, deps))
+        self.problems.extend(handler_problems(self.doc, self.data.get("on_failure"), self.nodes, deps))
         return self.problems
 
     def _node(self, node_id: str, node: dict[str, Any]) -> None:

@@ -77,6 +77,8 @@ class InputResolver:
     def _check_dependencies(self, node: CompiledNode) -> None:
         for dep in node.order_deps:
             failed = self.results[dep].status == FAILED and dep not in self.outputs
+            if node.on_failure and not self.compiled.nodes[dep].on_failure:
+                continue  # a handler runs because nodes failed: depends_on only orders it
             if failed and not self.compiled.nodes[dep].spec.continue_on_error:
                 raise Skip(f"depends on '{dep}', which failed")
         missing = [d for d in node.data_deps if d not in self.outputs]

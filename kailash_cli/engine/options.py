@@ -25,6 +25,7 @@ class RunOptions:
     files: FileAccess  # the path guard of the security config, when there is one
     params: dict[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, Any] | None = None  # ${env.X}: the typed values of the workflow's env: mapping
     secrets: dict[str, Any] = field(default_factory=dict)
     max_concurrency: int = 16
     timeout: float | None = None

@@ -6,6 +6,7 @@ import traceback
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph
+from kailash_cli.engine.handlers import fails_run
 from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, compile_value
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
@@ -30,11 +31,7 @@ def run_result(
     for node_id in compiled.order:
         if node_id not in results and not compiled.nodes[node_id].fallback_only:
             results[node_id] = NodeResult(SKIPPED, error="not reached")
-    failed = any(
-        r.status == FAILED and not r.fallback and not node.fallback_only and not node.spec.continue_on_error
-        for n, r in results.items()
-        for node in (compiled.nodes[n],)
-    )
+    failed = any(fails_run(compiled, n, r) for n, r in results.items())
     ordered = {n: results[n] for n in compiled.workflow.nodes if n in results}
     run_id, started_at, duration_ms = run
     return RunResult(

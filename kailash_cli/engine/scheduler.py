@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.engine.executor import Completions, NodeCall
+from kailash_cli.engine.handlers import FailureHandlers
 from kailash_cli.engine.inputs import Fail, InputResolver, Skip
 from kailash_cli.engine.options import INTERRUPTED, RunOptions
 from kailash_cli.engine.outcome import run_result
@@ -40,7 +41,7 @@ from kailash_cli.nodes.base import Outputs
 _TICK = 0.2
 
 
-class _Run(Settlement, Stopping):
+class _Run(Settlement, Stopping, FailureHandlers):
     def __init__(self, compiled: CompiledGraph, options: RunOptions) -> None:
         self.compiled = compiled
         self.options = options
@@ -54,16 +55,24 @@ class _Run(Settlement, Stopping):
         self.scope = Scope(
             {
                 "params": options.params,
-                "env": dict(options.environ),
+                "env": {**options.environ, **(options.env or {})},
                 "secrets": options.secrets,
                 "nodes": self.outputs,
-                "run": {"id": self.run_id, "started_at": self.started_at, "workflow": compiled.workflow.name},
+                "run": {
+                    "id": self.run_id,
+                    "started_at": self.started_at,
+                    "workflow": compiled.workflow.name,
+                    "status": "running",
+                },
             },
             options.environ,
         )
         self.inputs = InputResolver(compiled, self.results, self.outputs, self.scope)
         self.secret_values = tuple(str(v) for v in options.secrets.values())
-        self.pending = {nid: len(n.deps) for nid, n in compiled.nodes.items() if not n.fallback_only}
+        self.pending = {
+            nid: len(n.deps) for nid, n in compiled.nodes.items() if not n.fallback_only and not n.on_failure
+        }
+        self.failed_order: list[str] = []
         self.ready: deque[str] = deque()
         self.calls: deque[Attempts] = deque()
         self.timers: list[tuple[float, int, Attempts]] = []
@@ -95,6 +104,8 @@ class _Run(Settlement, Stopping):
         try:
             with watch:
                 self._loop(deadline)
+                if self.cancelled_at is None and self._release_handlers():
+                    self._loop(None)  # the run's deadline is past when it timed out: alerts still go
         except RunStopped as e:
             stopped = str(e)
         except KeyboardInterrupt:  # a limit's watch interrupts the main thread; Ctrl-C, the grace watch
@@ -107,6 +118,7 @@ class _Run(Settlement, Stopping):
                 self._abandon(at_once=not watch.fired)
         if stopped:
             self._abort(stopped, "run stopped")
+        self._handlers_skipped("the run was stopped" if stopped or self.cancelled_at else "not reached")
         interrupted = not stopped and self._interrupted()  # before the result adds "not reached"
         result = self._result((self.clock() - start) * 1000)
         if stopped:

@@ -50,6 +50,7 @@ class Settlement:
     ready: deque[str]
     calls: deque[Attempts]
     timers: list[tuple[float, int, Attempts]]
+    failed_order: list[str]  # settled failures, in the order they happened
     _seq: int
 
     def _admitted(self, call: Attempts) -> bool:
@@ -130,6 +131,8 @@ class Settlement:
 
     def _record_settled(self, node_id: str, result: NodeResult) -> list[str]:
         self.results[node_id] = result
+        if result.status == FAILED:
+            self.failed_order.append(node_id)
         if result.outputs is not None and (result.status == SUCCEEDED or result.fallback):
             self.outputs[node_id] = result.outputs
         self.observer.node_finished(node_id, result)

@@ -38,13 +38,15 @@ class ParamsFile(dict[str, Any]):
         self.key_locations = key_locations or {}  # of each name
 
 
-def check_declarations(doc: Document, params: dict[str, Any]) -> list[Problem]:
-    """KV401 for a default that does not fit its own declaration, or a bad pattern."""
+def check_declarations(doc: Document, params: dict[str, Any], section: str = "params") -> list[Problem]:
+    """KV401 for a default that does not fit its own declaration, or a bad pattern
+    (``section``: ``params``, or ``env`` for typed environment variables)."""
     problems = []
+    what = "param" if section == "params" else "environment variable"
     for name, spec in params.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
             continue
-        path = ("params", name)
+        path = (section, name)
         if isinstance(spec.get("pattern"), str):
             try:
                 re.compile(spec["pattern"])
@@ -52,7 +54,7 @@ def check_declarations(doc: Document, params: dict[str, Any]) -> list[Problem]:
                 problems.append(
                     doc.problem(
                         "KV401",
-                        f"param '{name}': pattern is not a valid regular expression: {e}",
+                        f"{what} '{name}': pattern is not a valid regular expression: {e}",
                         (*path, "pattern"),
                         fix="fix the regular expression",
                     )
@@ -65,7 +67,7 @@ def check_declarations(doc: Document, params: dict[str, Any]) -> list[Problem]:
                 problems.append(
                     doc.problem(
                         "KV401",
-                        f"param '{name}': default {error}",
+                        f"{what} '{name}': default {error}",
                         (*path, "default"),
                         fix=f"make the default fit type {spec['type']}",
                     )
@@ -74,7 +76,7 @@ def check_declarations(doc: Document, params: dict[str, Any]) -> list[Problem]:
                 problems.append(
                     doc.problem(
                         "KV402",
-                        f"param '{name}' is required and has a default; the default is never used",
+                        f"{what} '{name}' is required and has a default; the default is never used",
                         (*path, "required"),
                         fix="remove required: true or the default",
                         severity="warning",

@@ -60,10 +60,12 @@ class Workflow:
     description: str = ""
     params: dict[str, Param] = field(default_factory=dict)
     env: tuple[str, ...] = ()
+    env_types: dict[str, Param] = field(default_factory=dict)  # the mapping form of env:
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     runtime: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
     path: Path | None = None
+    on_failure: tuple[str, ...] = ()  # nodes that run only when the run has failed
 
     @property
     def base_dir(self) -> Path:
@@ -77,17 +79,20 @@ class Workflow:
             if parsed is not None:
                 (source, output), (target, param) = parsed
                 edges.append(Edge(source, output, target, param, index))
+        env = data.get("env") or ()
         return cls(
             name=data["name"],
             description=data.get("description", ""),
             params={k: _param(k, v) for k, v in (data.get("params") or {}).items()},
             env=tuple(data.get("env") or ()),
+            env_types={k: _param(k, v) for k, v in env.items()} if isinstance(env, dict) else {},
             secrets=dict(data.get("secrets") or {}),
             runtime=dict(data.get("runtime") or {}),
             nodes={k: node_spec(k, v) for k, v in data["nodes"].items()},
             edges=tuple(edges),
             outputs=data.get("outputs"),
             path=path,
+            on_failure=tuple(data.get("on_failure") or ()),
         )
 
 

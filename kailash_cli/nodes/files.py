@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from kailash_cli.errors import FileAccessError
+from kailash_cli.errors import FileAccessError, PathDeniedError
 
 if TYPE_CHECKING:
     from kailash_cli.security.paths import PathGuard
@@ -39,6 +39,20 @@ class FileAccess:
         if self.guard is None:
             return target
         return self.guard.check_write(target) if write else self.guard.check_read(target)
+
+    def resolve_directory(self, path: str) -> Path:
+        """The real path of a folder to list; refused when it lies outside ``allowed_directories``."""
+        target = self._target(path)
+        real = Path(os.path.realpath(target))
+        if not real.is_dir():
+            what = "is not a directory" if real.exists() else "not found"
+            raise FileAccessError(f"directory {what}: {target}")
+        allowed = self.guard.allowed_directories if self.guard is not None else None
+        if allowed is not None and not any(real.is_relative_to(a) for a in allowed):
+            dirs = ", ".join(map(str, allowed))
+            where = "" if real == target else f" (it resolves to {real})"
+            raise PathDeniedError(f"directory {target}{where} is outside allowed_directories [{dirs}]")
+        return real
 
     def read_text(self, path: str, encoding: str = "utf-8") -> str:
         target = self._target(path)

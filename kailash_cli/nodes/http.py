@@ -32,31 +32,40 @@ fetch:
 """
 
     async def arun(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
-        import httpx  # here, not at the top: validating a workflow must not pay for it
-
-        assert ctx.http is not None, "the engine provides an HTTP client"
-        method = str(params.get("method", "GET")).upper()
-        url = params["url"]
-        try:
-            response = await ctx.http().request(
-                method,
-                url,
-                headers=params.get("headers"),
-                params=params.get("params"),
-                json=params.get("json"),
-                content=params.get("body"),
-                timeout=params.get("timeout", DEFAULT_TIMEOUT),
-            )
-        except httpx.TimeoutException as e:
-            raise TimeoutError(f"{method} {url} timed out ({type(e).__name__})") from e
-        except httpx.TransportError as e:
-            raise ConnectionError(f"{method} {url} failed: {e or type(e).__name__}") from e
+        response = await send(
+            ctx,
+            str(params.get("method", "GET")).upper(),
+            params["url"],
+            params.get("timeout", DEFAULT_TIMEOUT),
+            headers=params.get("headers"),
+            params=params.get("params"),
+            json=params.get("json"),
+            content=params.get("body"),
+        )
         _check_status(response, params.get("expected_status"))
         return {
             "response": _decode(response),
             "status_code": response.status_code,
             "headers": dict(response.headers),
         }
+
+
+async def send(
+    ctx: NodeContext, method: str, url: str, timeout: float, *, shown: str | None = None, **kwargs: Any
+) -> httpx.Response:
+    """One request through the run's shared client; transport errors as TimeoutError or
+    ConnectionError (which ``retry_on`` can name), the URL written as ``shown`` when given."""
+    import httpx  # here, not at the top: validating a workflow must not pay for it
+
+    assert ctx.http is not None, "the engine provides an HTTP client"
+    where = f"{method} {shown or url}"
+    try:
+        return await ctx.http().request(method, url, timeout=timeout, **kwargs)
+    except httpx.TimeoutException as e:
+        raise TimeoutError(f"{where} timed out ({type(e).__name__})") from e
+    except httpx.TransportError as e:
+        detail = str(e) if shown is None else type(e).__name__
+        raise ConnectionError(f"{where} failed: {detail or type(e).__name__}") from e
 
 
 def _check_status(response: httpx.Response, expected: int | list[int] | None) -> None:

@@ -1,37 +1,72 @@
-"""JSONReaderNode and JSONWriterNode."""
+"""JSONReaderNode and JSONWriterNode: one JSON document, or JSON Lines (one value a line).
+
+``format`` is ``json`` or ``jsonl``; when it is not given, a file name ending in
+``.jsonl`` or ``.ndjson`` means ``jsonl``. A writer never writes a lossy form of its
+data: dates and times become ISO 8601 text, ``Decimal`` its exact digits, ``UUID`` its
+text; any other value JSON cannot hold fails the node naming its path (``data[3].when``)
+and leaves the target file as it was. Readers and writers work line by line through
+iterators (``iter_lines``, ``dump_lines``) so chunked streams can use them too.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import IO, Any
 
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
 from kailash_cli.schema.schemas import non_finite
 
+_LINES_SUFFIXES = (".jsonl", ".ndjson")
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def file_format(params: Mapping[str, Any]) -> str:
+    given = params.get("format")
+    if given:
+        return str(given)
+    return "jsonl" if str(params["file_path"]).lower().endswith(_LINES_SUFFIXES) else "json"
+
 
 class JSONReaderNode(NodeType):
     name = "JSONReaderNode"
-    summary = "Read a JSON file."
+    summary = "Read a JSON file, or a JSON Lines file (format: jsonl) into a list of values."
     declared_outputs = ("data",)
     example = """\
 load:
   type: JSONReaderNode
-  config: {file_path: data/settings.json}
+  config: {file_path: data/events.jsonl, format: jsonl}
 """
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         path = params["file_path"]
         text = ctx.files.read_text(path)
+        if file_format(params) == "jsonl":
+            return {"data": list(iter_lines(text.splitlines(), path))}
         try:
             return {"data": json.loads(text)}
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
 
 
+def iter_lines(lines: Iterable[str], path: str, first: int = 1) -> Iterator[Any]:
+    """The value of each non-blank line; a bad line fails naming ``path:line:column``."""
+    for number, line in enumerate(lines, start=first):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}:{number}:{e.colno}: invalid JSON Lines: {e.msg}") from None
+
+
 class JSONWriterNode(NodeType):
     name = "JSONWriterNode"
-    summary = "Write data to a JSON file (atomically: temporary file, then rename)."
+    summary = "Write data to a JSON or JSON Lines file (atomically: temporary file, then rename)."
     declared_outputs = ("file_path",)
     example = """\
 save:
@@ -41,26 +76,87 @@ save:
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         data = params["data"]
-        try:
-            text = json.dumps(
-                data, indent=params.get("indent", 2), ensure_ascii=False, default=str, allow_nan=False
-            )
-        except ValueError:  # "Out of range float values are not JSON compliant"
-            found = non_finite(data, "data")
-            if found is None:
-                raise
-            where, number = found
-            shown = "NaN" if math.isnan(number) else ("-Infinity" if number < 0 else "Infinity")
-            raise ValueError(
-                f"{where} is {shown}: data contains NaN or Infinity, which JSON "
-                "cannot represent; replace it (with null, say) before writing"
-            ) from None
+        if file_format(params) == "jsonl":
+            if not isinstance(data, list | tuple):
+                raise TypeError(
+                    f"format jsonl writes a list, one value a line; data is {type(data).__name__}"
+                )
+            lines = [dumps(value, f"data[{i}]", None, compact=True) for i, value in enumerate(data)]
 
-        def write(f: IO[str]) -> None:
-            f.write(text + "\n")
+            def write(f: IO[str]) -> None:
+                for line in lines:
+                    f.write(line + "\n")
+
+        else:
+            text = dumps(data, "data", params.get("indent", 2))
+
+            def write(f: IO[str]) -> None:
+                f.write(text + "\n")
 
         written = ctx.files.write_atomic(params["file_path"], write)
         return {"file_path": str(written)}
+
+
+def dumps(value: Any, where: str, indent: int | None, *, compact: bool = False) -> str:
+    """``value`` as JSON text, or ValueError/TypeError naming the path of what JSON cannot hold."""
+    separators = (",", ":") if compact else None
+    try:
+        return json.dumps(
+            value, indent=indent, ensure_ascii=False, default=_convert, allow_nan=False, separators=separators
+        )
+    except ValueError:  # "Out of range float values are not JSON compliant"
+        found = non_finite(value, where)
+        if found is None:
+            raise
+        at, number = found
+        shown = "NaN" if math.isnan(number) else ("-Infinity" if number < 0 else "Infinity")
+        raise ValueError(
+            f"{at} is {shown}: data contains NaN or Infinity, which JSON "
+            "cannot represent; replace it (with null, say) before writing"
+        ) from None
+    except TypeError:
+        bad = unserialisable(value, where)
+        if bad is None:
+            raise
+        raise TypeError(
+            f"{bad}: JSON cannot represent it and the writer does not write a lossy form; "
+            "convert it (to text or a number) before writing"
+        ) from None
+
+
+def _convert(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def unserialisable(value: Any, where: str) -> str | None:
+    """``where`` of the first value JSON cannot hold, and what it is; None when there is none."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, _PLAIN):
+                return f"{where} has a key of type {type(key).__name__}"
+            found = unserialisable(item, f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = unserialisable(item, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, _PLAIN):
+        return None
+    try:
+        _convert(value)
+    except TypeError:
+        return f"{where} is {type(value).__name__}"
+    return None
 
 
 READER = JSONReaderNode()

@@ -26,6 +26,7 @@ from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
+from kailash_cli.load.environment import resolve_runtime
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import secrets as secrets_mod
@@ -35,6 +36,7 @@ from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.setup import (
     ConfigSource,
     WorkflowSource,
+    check_environment,
     config_of,
     node_hashes,
     run_inputs,
@@ -121,9 +123,9 @@ def run_workflow(
     """
     if isinstance(param_args, str):
         raise UsageError(f"param_args is a list of KEY=VALUE texts; got one text: {param_args!r}")
-    wf = workflow_of(workflow)
-    cfg = config_of(config)
     environ = dict(os.environ) if environ is None else environ
+    wf = resolve_runtime(workflow_of(workflow), environ)  # ${env.X} in runtime: fields
+    cfg = config_of(config)
     output = Output() if output is None else output
     policy = RunPolicy.build(cfg, user)
     grace = _grace(cfg.section("runtime"), grace)
@@ -162,6 +164,7 @@ def run_workflow(
                 run_id=run_id,
                 params=values,
                 environ=environ,
+                env=check_environment(wf, environ),  # checked in run_inputs: typed values now
                 secrets=secrets,
                 prepared=prepared,
                 restored=restored,
@@ -234,12 +237,12 @@ def plan_workflow(
     can be without running; nothing is executed or recorded."""
     from kailash_cli.compile.plan import plan
 
-    wf = workflow_of(workflow)
-    RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
     environ = dict(os.environ) if environ is None else environ
+    wf = resolve_runtime(workflow_of(workflow), environ)
+    RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
     compiled = compile(wf)
     values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False)[0]
-    return plan(compiled, values, environ)
+    return plan(compiled, values, environ, check_environment(wf, environ))
 
 
 def _authorize(

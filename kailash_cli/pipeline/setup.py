@@ -16,6 +16,7 @@ from kailash_cli.compile.validation import load_workflow
 from kailash_cli.errors import KailashError, UsageError
 from kailash_cli.load import params as params_mod
 from kailash_cli.load.config import Config, load_config
+from kailash_cli.load.environment import typed_env
 from kailash_cli.model.result import SUCCEEDED, NodeResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.store import Store
@@ -37,13 +38,10 @@ def _env_needed(workflow: Workflow) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> None:
-    missing = [name for name in _env_needed(workflow) if name not in environ]
-    if missing:
-        raise UsageError(
-            f"missing environment variable(s): {', '.join(missing)}; "
-            "export them before the run (the workflow needs them)"
-        )
+def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The typed values of the workflow's env (``load/environment.py``); UsageError lists
+    every variable missing or of the wrong type."""
+    return typed_env(workflow, environ, _env_needed(workflow))
 
 
 def prepare(compiled: CompiledGraph) -> dict[str, Any]:

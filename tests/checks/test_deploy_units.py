@@ -524,3 +524,19 @@ def test_cache_keys_and_namespaces_are_not_secrets_but_credentials_are(tmp_path:
 def test_kd616_fix_names_only_the_probes() -> None:
     # there is no `kailash serve` to point the probes at
     assert CHECKS["KD616"].fix == "add livenessProbe and readinessProbe"
+
+
+def test_typed_env_needs_only_the_variables_without_a_default(tmp_path: Path) -> None:
+    workflow = (
+        "name: typed\nenv:\n  DB_URL: {type: string}\n  WORKERS: {type: integer, default: 4}\n"
+        "  REGION: {type: string, default: eu, required: true}\n"
+        "nodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    root = make(tmp_path, {"kailash.yaml": CONFIG, "wf.yaml": workflow})
+
+    problems = check(root, select=["KD201"], environ={})
+
+    assert [(p.id, p.file, p.line, p.message.split(" is ")[0]) for p in problems] == [
+        ("KD201", "wf.yaml", 3, "DB_URL"),
+        ("KD201", "wf.yaml", 5, "REGION"),
+    ]

@@ -20,19 +20,36 @@ def _draw(purpose: str, seed: int) -> float:
     return rng.random()
 
 
-def score_remote(customers: list[dict[str, str]], failure_rate: float = 0.5,
-                 seed: int = 0) -> list[dict[str, object]]:
+def score_remote(
+    customers: list[dict[str, str]], failure_rate: float = 0.5, seed: int = 0
+) -> list[dict[str, object]]:
     """Score each customer "remotely"; raises ConnectionError with probability failure_rate."""
     if _draw("score", seed) < failure_rate:
         raise ConnectionError(f"scoring service unavailable (simulated, failure_rate={failure_rate})")
-    return [{"id": int(row["id"]), "name": row["name"], "total": float(row["total"]),
-             "score": round(float(row["total"]) / 10, 1), "source": "service"} for row in customers]
+    return [
+        {
+            "id": int(row["id"]),
+            "name": row["name"],
+            "total": float(row["total"]),
+            "score": round(float(row["total"]) / 10, 1),
+            "source": "service",
+        }
+        for row in customers
+    ]
 
 
 def score_offline(customers: list[dict[str, str]]) -> list[dict[str, object]]:
     """The fallback: no service, no score, but every customer still goes through."""
-    return [{"id": int(row["id"]), "name": row["name"], "total": float(row["total"]),
-             "score": None, "source": "offline"} for row in customers]
+    return [
+        {
+            "id": int(row["id"]),
+            "name": row["name"],
+            "total": float(row["total"]),
+            "score": None,
+            "source": "offline",
+        }
+        for row in customers
+    ]
 
 
 def notify(scored: list[dict[str, object]], failure_rate: float = 0.5, seed: int = 0) -> str:
