@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
+import subprocess
 from pathlib import Path
 
 from helpers import REPO, kailash
@@ -11,17 +13,34 @@ from ruamel.yaml import YAML
 SHIPPED = ("Dockerfile", ".dockerignore", "deploy", "workflows")
 
 
+def _ignored(relative: str) -> bool:
+    """What .dockerignore keeps out of the build context (its plain patterns)."""
+    patterns = (REPO / ".dockerignore").read_text().splitlines()
+    return any(
+        fnmatch.fnmatch(relative, p.removeprefix("**/"))
+        or fnmatch.fnmatch(relative.rsplit("/", 1)[-1], p.removeprefix("**/"))
+        for p in patterns
+        if p and not p.startswith("#")
+    )
+
+
 def _project(tmp_path: Path) -> Path:
     """What the image is built from: the Dockerfile, its config and the example workflows."""
     root = tmp_path / "image"
-    root.mkdir()
     for name in SHIPPED:
         source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(".kailash", "out"))
-        else:
-            shutil.copy(source, root / name)
+        files = [source] if source.is_file() else [p for p in source.rglob("*") if p.is_file()]
+        for path in files:
+            relative = path.relative_to(REPO).as_posix()
+            if not any(_ignored(part) for part in _prefixes(relative)):
+                (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, root / relative)
     return root
+
+
+def _prefixes(relative: str) -> list[str]:
+    parts = relative.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def test_dockerfile_and_manifests_pass_check_deploy(tmp_path: Path) -> None:
@@ -58,6 +77,13 @@ def test_the_config_in_the_image_validates() -> None:
     assert (proc.returncode, proc.stderr) == (0, "1 file(s) checked, no problems\n")
 
 
+def test_the_image_leaves_out_what_it_cannot_serve(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert (root / "workflows" / "hello.yaml").is_file()
+    assert not (root / "workflows" / "secure").exists()
+    assert not list(root.rglob(".kailash"))
+
+
 def test_the_cronjob_runs_a_workflow_the_image_has() -> None:
     docs = list(YAML(typ="safe").load_all((REPO / "deploy" / "kubernetes" / "cronjob.yaml").read_text()))
     container = docs[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
@@ -66,3 +92,16 @@ def test_the_cronjob_runs_a_workflow_the_image_has() -> None:
     assert (REPO / args[1]).is_file()
     proc = kailash("run", str(REPO / args[1]), *args[2:4], "--dry-run")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_repository_itself_passes_check_deploy(tmp_path: Path) -> None:
+    """kailash's own code and schemas too: what a team vendoring it would check."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for name in filter(None, tracked):
+        if (REPO / name).is_file():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / name, tmp_path / name)
+    proc = kailash("check-deploy", ".", "-c", "deploy/kailash.yaml", "--fail-level", "info", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "")

@@ -150,7 +150,7 @@ def _literal_findings(project: Project) -> Iterator[Problem]:
 def _url_credentials(project: Project, lit: Literal) -> Problem | None:
     for match in _URL_CREDENTIALS.finditer(lit.value):
         password = match.group(3)
-        if is_reference(password) or is_placeholder(password) or re.search(r"[${}%*<>]", password):
+        if is_reference(password) or is_placeholder(password) or re.search(r"[${}%*<>\[\]]", password):
             continue
         project.sensitive_values.add(password)
         column = lit.column + match.start() if "\n" not in lit.value and lit.kind != "python" else lit.column

@@ -46,8 +46,13 @@ _IDENTIFIER_HOSTS = frozenset(
         "example.com",
         "example.org",
         "www.example.com",
+        "adaptivecards.io",
     }
 )
+#: host names that documentation writes where a real one goes (`postgresql://user@host/db`)
+_PLACEHOLDER_HOSTS = frozenset({"host", "hostname", "...", "server"})
+#: `user[:password]@host[:port]`: optional parts in brackets are usage text, not a URL
+_OPTIONAL_PART = re.compile(r"\w\[")
 _TLS_VALUES = {
     "sslmode": {"require", "verify-ca", "verify-full"},
     "ssl": {"true", "1", "require", "required", "verify-ca", "verify-full"},
@@ -62,6 +67,10 @@ def _is_local(host: str) -> bool:
     return host in _LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
 
 
+def _placeholder(host: str) -> bool:
+    return host in _PLACEHOLDER_HOSTS or bool(host) and not re.search(r"\w", host)
+
+
 def _host(url: str) -> str:
     try:
         return urlsplit(url).hostname or ""
@@ -73,7 +82,7 @@ def insecure_db_url(url: str) -> str | None:
     """Why ``url`` connects without TLS (a short text, no credentials), or None."""
     scheme = url.split("://", 1)[0].split("+")[0].lower()
     host = _host(url)
-    if _is_local(host) or "${" in host:
+    if _is_local(host) or "${" in host or _placeholder(host) or _OPTIONAL_PART.search(url):
         return None
     if scheme == "redis":
         return f"redis:// to {host or 'a remote host'} is unencrypted (use rediss://)"

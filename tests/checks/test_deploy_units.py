@@ -127,6 +127,11 @@ def test_walk_leaves_out_hidden_venv_and_build_folders(tmp_path: Path) -> None:
         ("redis://127.0.0.1:6379", None),
         ("postgresql://${DB_HOST}/app", None),
         ("postgresql://[bad/app", "postgresql URL to a remote host with no TLS parameter"),
+        ("postgresql://user@host/db", None),
+        ("mysql://...;", None),  # usage text, as in a help message
+        ("postgresql://user[:password]@host[:port]/db", None),
+        ("redis://[[user]:password@]host[:port][/db]", None),
+        ("postgresql://u@hostel.example.net/db", "postgresql URL to hostel.example.net with no TLS parameter"),
     ],
 )
 def test_insecure_db_url(url: str, why: str | None) -> None:
