@@ -32,6 +32,17 @@ class DatabaseError(Exception):
     """
 
 
+class DatabaseConnectionError(DatabaseError, ConnectionError):
+    """The database cannot be reached: refused, unknown host, lost mid-query, or no
+    connection free within the pool's ``timeout``. A ``ConnectionError``, so a node's
+    ``retry_on: [ConnectionError]`` retries it."""
+
+
+class SQLError(DatabaseError):
+    """The database refused a statement (syntax, a missing table, a constraint): the
+    driver's message, on one line. Retrying it would fail the same way."""
+
+
 @dataclass(frozen=True)
 class DatabaseURL:
     """A parsed database URL. ``path`` is the SQLite file (None: in memory); the other fields

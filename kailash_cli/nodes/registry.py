@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kailash_cli.nodes import csv_io, http, json_io, merge, python_code, switch
+from kailash_cli.nodes import csv_io, http, json_io, merge, python_code, sql, switch
 from kailash_cli.nodes.base import NodeType
 
 NODE_TYPES: dict[str, NodeType] = {
@@ -16,6 +16,7 @@ NODE_TYPES: dict[str, NodeType] = {
         http.NODE_TYPE,
         switch.NODE_TYPE,
         merge.NODE_TYPE,
+        sql.NODE_TYPE,
     )
 }
 

@@ -136,7 +136,9 @@ def run_workflow(
         store = Store.open(store_path(cfg))
         stack.callback(store.close)
         stack.enter_context(_user_code_released(wf.base_dir))
-        values, restored, prepared = run_inputs(compiled, store, resume, params, param_args, environ)
+        values, restored, prepared = run_inputs(
+            compiled, store, resume, params, param_args, environ, config=cfg
+        )
         run_id = uuid.uuid4().hex[:12]
         _authorize(policy, store, wf, run_id, values, resume)
         secrets = secrets_mod.resolve(wf.secrets, environ)
@@ -235,10 +237,11 @@ def plan_workflow(
     from kailash_cli.compile.plan import plan
 
     wf = workflow_of(workflow)
-    RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
+    cfg = config_of(config)
+    RunPolicy.build(cfg, user)  # an unknown user is refused here too
     environ = dict(os.environ) if environ is None else environ
     compiled = compile(wf)
-    values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False)[0]
+    values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False, config=cfg)[0]
     return plan(compiled, values, environ)
 
 

@@ -25,6 +25,7 @@ VALIDATE_RULES: dict[str, str] = {
     "KV211": "SwitchNode condition is incomplete or ambiguous",
     "KV212": "A fallback node has inputs or dependents of its own",
     "KV213": "retry_on names no built-in exception class (warning)",
+    "KV220": "A SQLDatabaseNode query holds a ${...} expression (values go in params)",
     "KV301": "Expression does not parse or is not allowed",
     "KV302": "Expression names an unknown param",
     "KV303": "Expression names an unknown node",
