@@ -54,7 +54,7 @@ def _one(conn: Any, kind: str, request: Request) -> dict[str, Any]:
             cursor.execute(statement.sql, request.params)
         columns = [str(d[0]) for d in cursor.description] if cursor.description else []
         if request.fetch == "none" or not columns:
-            data = None if request.fetch != "all" else []
+            data: list[Any] | None = None if request.fetch != "all" else []
             return {"data": data, "row_count": max(cursor.rowcount, 0), "columns": columns}
         if request.fetch == "one":
             row = cursor.fetchone()
