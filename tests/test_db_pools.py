@@ -88,18 +88,17 @@ def test_settings_from_the_config(tmp_path: Path) -> None:
 def test_simple_pool_waits_at_most_its_timeout_then_fails(tmp_path: Path) -> None:
     url = parse_url("sqlite:///p.db", tmp_path)
     pool = SimplePool(url, PoolSettings(0, 1, 0.05), object)
-    with pool.connection() as held:
-        with pytest.raises(
-            DatabaseConnectionError, match=r"within 0.05s \(pool timeout\).* all 1 connections"
-        ):
-            with pool.connection():
-                pass
+    with (
+        pool.connection() as held,
+        pytest.raises(DatabaseConnectionError, match=r"within 0.05s \(pool timeout\).* all 1 connections"),
+        pool.connection(),
+    ):
+        pass
     with pool.connection() as again:
         assert again is held  # given back, then reused
     pool.close()
-    with pytest.raises(DatabaseConnectionError, match="pool is closed"):
-        with pool.connection():
-            pass
+    with pytest.raises(DatabaseConnectionError, match="pool is closed"), pool.connection():
+        pass
 
 
 def test_simple_pool_hands_a_freed_connection_to_a_waiting_node(tmp_path: Path) -> None:
@@ -124,9 +123,8 @@ def test_a_failed_connect_frees_its_place(tmp_path: Path) -> None:
         return object()
 
     pool = SimplePool(url, PoolSettings(0, 1, 1), factory)
-    with pytest.raises(DatabaseConnectionError):
-        with pool.connection():
-            pass
+    with pytest.raises(DatabaseConnectionError), pool.connection():
+        pass
     with pool.connection() as conn:
         assert conn is not None
 
