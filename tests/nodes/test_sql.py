@@ -6,6 +6,8 @@ Each test works in a table of its own (tests run in parallel), dropped at its en
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -13,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import kailash, make_ctx, no_traceback, run_node, write
+from db_helpers import postgres_schema
+from helpers import REPO, kailash, make_ctx, no_traceback, run_node, write
 
 from kailash_cli.db import DatabaseConnectionError, DatabaseError, SQLError, connect, parse_url
 from kailash_cli.db.paramstyle import ParamStyleError
@@ -295,3 +298,52 @@ def test_expression_in_query_is_a_validation_error(tmp_path: Path) -> None:
     assert (finding["id"], finding["line"]) == ("KV220", 6)
     assert finding["fix"].startswith("put values in params")
     assert kailash("run", "wf.yaml", cwd=tmp_path).returncode == 2
+
+
+# -- the examples -------------------------------------------------------------------------
+
+
+def test_sqlite_etl_example_runs_twice_without_duplicates(tmp_path: Path) -> None:
+    copy = tmp_path / "workflows"
+    shutil.copytree(REPO / "workflows", copy, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    for _ in range(2):
+        proc = kailash("run", copy / "sqlite-etl.yaml", "--output", "json", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["outputs"] == {
+            "loaded": 4,
+            "summary": {"customers": 2, "revenue": 430.25},
+        }
+    assert (copy / "out" / "customers.db").is_file()
+
+
+def test_postgres_etl_example_lands_in_the_server(tmp_path: Path) -> None:
+    copy = tmp_path / "workflows"
+    shutil.copytree(REPO / "workflows", copy, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    with postgres_schema() as url:
+        proc = kailash(
+            "run",
+            copy / "postgres-etl.yaml",
+            "-p",
+            "min_total=0",
+            "--output",
+            "json",
+            cwd=tmp_path,
+            extra_env={"DATABASE_URL": url},
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["outputs"]["summary"] == {"customers": 4, "revenue": 569.75}
+        out = run_node(
+            "SQLDatabaseNode",
+            {"connection": url, "query": "SELECT name FROM kailash_example_customers ORDER BY id"},
+            base_dir=tmp_path,
+        )
+        assert [r["name"] for r in out["data"]][:2] == ["Ada Lovelace", "Grace Hopper"]
+        POOLS.close_run(None)
+    missing = kailash(
+        "run",
+        copy / "postgres-etl.yaml",
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    )
+    assert missing.returncode == 2
+    assert "DATABASE_URL" in missing.stderr
