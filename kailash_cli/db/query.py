@@ -14,7 +14,7 @@ from kailash_cli.db.connect import _reason
 from kailash_cli.db.paramstyle import ParamStyleError, Statement, check, prepare
 from kailash_cli.db.urls import DatabaseConnectionError, DatabaseURL, SQLError
 
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 5000
 _MYSQL_CONNECTION_CODES = {2003, 2006, 2013, 2055}  # can't connect, gone away, lost, lost at reading
 
 
