@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, compile
+from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
+from kailash_cli.load.config import Config
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import secrets as secrets_mod
@@ -142,7 +144,8 @@ def run_workflow(
         run_id = uuid.uuid4().hex[:12]
         _authorize(policy, store, wf, run_id, values, resume)
         secrets = secrets_mod.resolve(wf.secrets, environ)
-        redactor = Redactor(str(v) for v in secrets.values())
+        hidden = url_passwords([*environ.values(), *_database_urls(cfg)])  # DATABASE_URL's password...
+        redactor = Redactor([*(str(v) for v in secrets.values()), *hidden])
         output.add_secrets(redactor.values)
         policy = policy.with_redactor(redactor)
         recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)
@@ -242,7 +245,12 @@ def plan_workflow(
     environ = dict(os.environ) if environ is None else environ
     compiled = compile(wf)
     values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False, config=cfg)[0]
-    return plan(compiled, values, environ)
+    hidden = Redactor(url_passwords([*environ.values(), *_database_urls(cfg)]))
+    return hidden.value(plan(compiled, values, environ))  # type: ignore[no-any-return]
+
+
+def _database_urls(cfg: Config) -> list[Any]:
+    return [e.get("url") for e in cfg.section("databases").values() if isinstance(e, dict)]
 
 
 def _authorize(

@@ -347,3 +347,18 @@ def test_postgres_etl_example_lands_in_the_server(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert "DATABASE_URL" in missing.stderr
+
+
+def test_url_password_from_the_environment_never_shows(tmp_path: Path) -> None:
+    url = f"postgresql://app:Tr0ub4dor@127.0.0.1:{_closed_port()}/test"
+    write(tmp_path / "wf.yaml", WORKFLOW.replace("CONN", "${DATABASE_URL}"))
+    env = {"DATABASE_URL": url}
+    plan = kailash("run", "wf.yaml", "--dry-run", cwd=tmp_path, extra_env=env)
+    assert plan.returncode == 0, plan.stderr
+    assert "app:***@127.0.0.1" in plan.stdout
+    proc = kailash("run", "wf.yaml", "--output", "json", cwd=tmp_path, extra_env=env)
+    assert proc.returncode == 1
+    dlq = kailash("dlq", "list", "--output", "json", cwd=tmp_path, extra_env=env)
+    assert "app:***@127.0.0.1" in dlq.stdout
+    for text in (plan.stdout, plan.stderr, proc.stdout, proc.stderr, dlq.stdout, dlq.stderr):
+        assert "Tr0ub4dor" not in text
