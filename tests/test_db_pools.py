@@ -11,7 +11,7 @@ from helpers import kailash, write
 
 from kailash_cli.db import DatabaseConnectionError, DatabaseError, parse_url
 from kailash_cli.db.paramstyle import ParamStyleError, Statement, check, prepare
-from kailash_cli.db.pools import PoolRegistry, PsycopgPool, SimplePool
+from kailash_cli.db.pools import POOLS, PoolRegistry, PsycopgPool, SimplePool
 from kailash_cli.db.query import _batches
 from kailash_cli.db.settings import DatabaseSpec, PoolSettings, database_specs, resolve_env
 
@@ -165,3 +165,21 @@ def test_pool_min_size_over_max_size_is_a_finding(tmp_path: Path) -> None:
     proc = kailash("validate", "kailash.yaml", cwd=tmp_path)
     assert proc.returncode == 1
     assert "error KV104: databases.main.pool: min_size 5 is more than max_size 2" in proc.stdout
+
+
+def test_a_node_call_with_databases_pickles(tmp_path: Path) -> None:
+    import pickle
+
+    from kailash_cli.engine.executor import NodeCall
+    from kailash_cli.nodes.files import FileAccess
+
+    specs = database_specs({"main": {"url": "sqlite:///a.db", "pool": {"max_size": 2}}}, tmp_path, {})
+    call = NodeCall(
+        "q", "SQLDatabaseNode", {"connection": "main", "query": "SELECT 3 AS c"}, FileAccess(tmp_path)
+    )
+    call.databases, call.run_id = specs, "r-pickle"
+    copy = pickle.loads(pickle.dumps(call))
+    try:
+        assert copy.run() == {"data": [{"c": 3}], "row_count": 1, "columns": ["c"]}
+    finally:
+        POOLS.close_run("r-pickle")
