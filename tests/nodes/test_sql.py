@@ -362,3 +362,17 @@ def test_url_password_from_the_environment_never_shows(tmp_path: Path) -> None:
     assert "app:***@127.0.0.1" in dlq.stdout
     for text in (plan.stdout, plan.stderr, proc.stdout, proc.stderr, dlq.stdout, dlq.stderr):
         assert "Tr0ub4dor" not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "suicide"),
+    [(POSTGRES, "SELECT pg_terminate_backend(pg_backend_pid())"), (MARIADB, "KILL CONNECTION_ID()")],
+    ids=["postgresql", "mysql"],
+)
+def test_connection_lost_mid_statement_is_retryable_and_the_pool_recovers(
+    url: str, suicide: str, tmp_path: Path
+) -> None:
+    with pytest.raises(DatabaseConnectionError, match=r"^node 'node' \(.*\): connection lost: "):
+        run_node("SQLDatabaseNode", {"connection": url, "query": suicide}, base_dir=tmp_path)
+    out = run_node("SQLDatabaseNode", {"connection": url, "query": "SELECT 1 AS one"}, base_dir=tmp_path)
+    assert out["data"] == [{"one": 1}]  # the lost connection was not given out again
