@@ -26,6 +26,7 @@ VALIDATE_RULES: dict[str, str] = {
     "KV212": "A fallback node has inputs or dependents of its own",
     "KV213": "retry_on names no built-in exception class (warning)",
     "KV220": "A SQLDatabaseNode query holds a ${...} expression (values go in params)",
+    "KV221": "A SQLDatabaseNode connection names no databases: entry of the config checked with it",
     "KV301": "Expression does not parse or is not allowed",
     "KV302": "Expression names an unknown param",
     "KV303": "Expression names an unknown node",

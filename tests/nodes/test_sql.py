@@ -376,3 +376,21 @@ def test_connection_lost_mid_statement_is_retryable_and_the_pool_recovers(
         run_node("SQLDatabaseNode", {"connection": url, "query": suicide}, base_dir=tmp_path)
     out = run_node("SQLDatabaseNode", {"connection": url, "query": "SELECT 1 AS one"}, base_dir=tmp_path)
     assert out["data"] == [{"one": 1}]  # the lost connection was not given out again
+
+
+def test_validate_checks_connection_names_against_the_config_checked_with_them(tmp_path: Path) -> None:
+    write(tmp_path / "kailash.yaml", "databases:\n  main: {url: 'sqlite:///app.db'}\n")
+    write(tmp_path / "flows" / "wf.yaml", WORKFLOW.replace("CONN", "mian"))
+    write(tmp_path / "flows" / "ok.yaml", WORKFLOW.replace("CONN", "main").replace("sql-run", "ok"))
+    write(
+        tmp_path / "flows" / "url.yaml", WORKFLOW.replace("CONN", "sqlite:///x.db").replace("sql-run", "url")
+    )
+    proc = kailash("validate", ".", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "flows/wf.yaml:6:26: error KV221: node 'read': connection 'mian' is not defined under databases: "
+        "in kailash.yaml (did you mean 'main'?); fix: add it under databases: in kailash.yaml, fix the "
+        "name, or give a URL"
+    ]
+    alone = kailash("validate", "flows", cwd=tmp_path)  # no config checked with it: nothing to compare
+    assert alone.returncode == 0, alone.stdout
