@@ -141,7 +141,7 @@ health:
     - {name: b, type: tcp, host: x, port: 70000, retries: -1}
     - {name: c, type: memory, colour: red}
 databases:
-  main: {url: "sqlite:///x.db", pool: {max_size: 3}}
+  main: {url: "sqlite:///x.db", pool_size: 3}
   1st: {url: "sqlite:///y.db"}
 """
     assert [(i, line) for i, line, _ in findings(text)] == [

@@ -3,19 +3,65 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kailash_cli.compile.validation import check_document
 from kailash_cli.errors import UsageError
 from kailash_cli.load.config import check_config
 from kailash_cli.load.discovery import is_config_file, kailash_files
-from kailash_cli.load.yaml_io import load
+from kailash_cli.load.yaml_io import Document, load
 from kailash_cli.model.result import Problem
+from kailash_cli.nodes.sql import NODE_TYPE as SQL
+from kailash_cli.schema.messages import did_you_mean
+
+SQL_NODE = SQL.name
 
 
 def check_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
-    """The files ``paths`` name (directories searched) and every finding in them."""
+    """The files ``paths`` name (directories searched) and every finding in them.
+
+    A workflow below the folder of a config checked in the same call is checked against
+    it too: a SQLDatabaseNode ``connection`` must name one of its ``databases:`` (KV231).
+    """
     files = _collect(paths)
-    return files, [p for f in files for p in _check_file(f)]
+    docs = [(f, load(f, display=_display_path(f))) for f in files]
+    configs = {
+        f.resolve().parent: (f.name, doc.data.get("databases"))
+        for f, doc in docs
+        if is_config_file(f) and isinstance(doc.data, dict)
+    }
+    problems = []
+    for path, doc in docs:
+        if is_config_file(path):
+            problems.extend(check_config(doc))
+            continue
+        problems.extend(check_document(doc))
+        config = next((configs[d] for d in path.resolve().parents if d in configs), None)
+        if config is not None and isinstance(doc.data, dict):
+            problems.extend(_connections(doc, doc.data, *config))
+    return files, problems
+
+
+def _connections(doc: Document, data: dict[str, Any], config: str, databases: Any) -> list[Problem]:
+    names = databases if isinstance(databases, dict) else {}
+    nodes = data.get("nodes")
+    problems = []
+    for node_id, node in (nodes if isinstance(nodes, dict) else {}).items():
+        config_ = node.get("config") if isinstance(node, dict) and node.get("type") == SQL_NODE else None
+        name = config_.get("connection") if isinstance(config_, dict) else None
+        if not isinstance(name, str) or "://" in name or "${" in name or name in names:
+            continue
+        where = "defined under databases:" if names else "defined: it has no databases: section"
+        problems.append(
+            doc.problem(
+                "KV231",
+                f"node '{node_id}': connection '{name}' is not {where} in {config}"
+                + did_you_mean(name, names),
+                ("nodes", node_id, "config", "connection"),
+                fix=f"add it under databases: in {config}, fix the name, or give a URL",
+            )
+        )
+    return problems
 
 
 def _collect(paths: list[Path]) -> list[Path]:
@@ -35,11 +81,6 @@ def _collect(paths: list[Path]) -> list[Path]:
         else:
             raise UsageError(f"{path}: no such file or directory")
     return files
-
-
-def _check_file(path: Path) -> list[Problem]:
-    doc = load(path, display=_display_path(path))
-    return check_config(doc) if is_config_file(path) else check_document(doc)
 
 
 def _display_path(path: Path) -> str:

@@ -12,6 +12,24 @@ without the password. The drivers are optional extras, imported when a URL needs
 from __future__ import annotations
 
 from kailash_cli.db.connect import connect, ping
-from kailash_cli.db.urls import SCHEMES, DatabaseError, DatabaseURL, parse_url, redact_url
+from kailash_cli.db.urls import (
+    SCHEMES,
+    DatabaseConnectionError,
+    DatabaseError,
+    DatabaseURL,
+    SQLError,
+    parse_url,
+    redact_url,
+)
 
-__all__ = ["SCHEMES", "DatabaseError", "DatabaseURL", "connect", "parse_url", "ping", "redact_url"]
+__all__ = [
+    "SCHEMES",
+    "DatabaseConnectionError",
+    "DatabaseError",
+    "DatabaseURL",
+    "SQLError",
+    "connect",
+    "parse_url",
+    "ping",
+    "redact_url",
+]

@@ -9,23 +9,26 @@ import sqlite3
 from typing import Any
 from urllib.parse import quote
 
-from kailash_cli.db.urls import DatabaseError, DatabaseURL
+from kailash_cli.db.urls import DatabaseConnectionError, DatabaseError, DatabaseURL
 
 _EXTRAS = {"postgresql": ("psycopg", "postgres"), "mysql": ("PyMySQL", "mysql")}
 _MYSQL_PARAMS = {"unix_socket", "charset"}
 
 
-def connect(url: DatabaseURL, *, timeout: float = 5.0, read_only: bool = False) -> Any:
+def connect(url: DatabaseURL, *, timeout: float = 5.0, read_only: bool = False, queries: bool = False) -> Any:
     """An open DB-API connection (autocommit on servers); the caller closes it.
 
     ``read_only`` opens a SQLite file read-only and never creates it (for server
-    databases the connection is the same either way).
+    databases the connection is the same either way). ``timeout`` bounds connecting (and,
+    unless ``queries`` is set, MySQL reads and writes: ``queries`` is for statements of
+    any length, which the node's own timeout bounds). A server that cannot be reached
+    raises DatabaseConnectionError.
     """
     if url.kind == "sqlite":
         return _sqlite(url, timeout, read_only)
     if url.kind == "postgresql":
         return _postgres(url, timeout)
-    return _mysql(url, timeout)
+    return _mysql(url, timeout, None if queries else timeout)
 
 
 def ping(url: DatabaseURL, *, timeout: float = 5.0) -> None:
@@ -87,10 +90,10 @@ def _postgres(url: DatabaseURL, timeout: float) -> Any:
         conninfo = "postgresql://" + url.text.partition("://")[2]  # without a "+driver" of the scheme
         return psycopg.connect(conninfo, connect_timeout=max(2, math.ceil(timeout)), autocommit=True)
     except (psycopg.Error, OSError) as e:
-        raise DatabaseError(f"cannot connect to {url.redacted}: {url.hide(_reason(e))}") from None
+        raise DatabaseConnectionError(f"cannot connect to {url.redacted}: {url.hide(_reason(e))}") from None
 
 
-def _mysql(url: DatabaseURL, timeout: float) -> Any:
+def _mysql(url: DatabaseURL, timeout: float, io_timeout: float | None) -> Any:
     unknown = sorted(set(url.query) - _MYSQL_PARAMS)
     if unknown:
         raise DatabaseError(
@@ -108,9 +111,9 @@ def _mysql(url: DatabaseURL, timeout: float) -> Any:
             unix_socket=url.query.get("unix_socket"),
             charset=url.query.get("charset", "utf8mb4"),
             connect_timeout=timeout,
-            read_timeout=timeout,
-            write_timeout=timeout,
+            read_timeout=io_timeout,
+            write_timeout=io_timeout,
             autocommit=True,
         )
     except (pymysql.err.Error, OSError) as e:
-        raise DatabaseError(f"cannot connect to {url.redacted}: {url.hide(_reason(e))}") from None
+        raise DatabaseConnectionError(f"cannot connect to {url.redacted}: {url.hide(_reason(e))}") from None

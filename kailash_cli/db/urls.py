@@ -5,8 +5,10 @@ the password replaced by ``***``, for every message that names one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kailash_cli.security.redact import MASK
@@ -30,6 +32,17 @@ class DatabaseError(Exception):
 
     ``str(error)`` is one line, never holding the URL's password.
     """
+
+
+class DatabaseConnectionError(DatabaseError, ConnectionError):
+    """The database cannot be reached: refused, unknown host, lost mid-query, or no
+    connection free within the pool's ``timeout``. A ``ConnectionError``, so a node's
+    ``retry_on: [ConnectionError]`` retries it."""
+
+
+class SQLError(DatabaseError):
+    """The database refused a statement (syntax, a missing table, a constraint): the
+    driver's message, on one line. Retrying it would fail the same way."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,18 @@ def url_password(text: str) -> str | None:
     end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     userinfo, at, _ = rest[:end].rpartition("@")
     return userinfo.split(":", 1)[1] if at and ":" in userinfo else None
+
+
+def url_passwords(texts: Iterable[Any]) -> set[str]:
+    """The passwords of the URLs in ``texts`` (as written and decoded): values a run hides
+    wherever they would show (an environment's ``DATABASE_URL``, the config's databases)."""
+    found = set()
+    for text in texts:
+        for chunk in str(text).split() if isinstance(text, str) and "://" in text else ():
+            password = url_password(chunk)
+            if password:
+                found |= {password, unquote(password)}
+    return found
 
 
 def parse_url(text: str, base_dir: Path | None = None) -> DatabaseURL:

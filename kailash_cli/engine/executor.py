@@ -45,6 +45,7 @@ class NodeCall:
     prepared: Any = None  # what the type's prepare() made (a PythonCodeNode's function)
     secrets: tuple[str, ...] = ()  # values an executor that sends results over a wire must redact
     run_id: str | None = None  # the run it belongs to (where its prints go)
+    databases: Mapping[str, Any] = field(default_factory=dict)  # the config's, as DatabaseSpec data
 
     @property
     def type_(self) -> NodeType:
@@ -56,7 +57,13 @@ class NodeCall:
 
     def context(self, http: Any = None) -> NodeContext:
         return NodeContext(
-            node_id=self.node_id, files=self.files, environ=self.environ, prepared=self.prepared, http=http
+            node_id=self.node_id,
+            files=self.files,
+            environ=self.environ,
+            prepared=self.prepared,
+            http=http,
+            databases=self.databases,
+            run_id=self.run_id,
         )
 
     def run(self) -> Outputs:

@@ -39,3 +39,4 @@ class RunOptions:
     clock: Callable[[], float] = time.perf_counter  # monotonic seconds: timeouts, delays, durations
     cancel: threading.Event | None = None  # once set: no node starts; running ones get ``grace``
     grace: float = 10.0  # seconds nodes still running when ``cancel`` is set may take to finish
+    databases: Mapping[str, Any] = field(default_factory=dict)  # name -> db.settings.DatabaseSpec

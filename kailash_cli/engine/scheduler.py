@@ -171,6 +171,7 @@ class _Run(Settlement, Stopping, FailureHandlers):
             self.options.prepared.get(node.spec.id),
             self.secret_values,
             self.run_id,
+            self.options.databases,
         )
         if (
             self.may_inline

@@ -37,6 +37,17 @@ def check_health(doc: Document, data: dict[str, Any]) -> list[Problem]:
     for name, entry in (databases or {}).items():
         if isinstance(entry, dict):
             problems.extend(_url_problem(doc, entry.get("url"), ("databases", name, "url")))
+            pool = entry.get("pool")
+            low, high = (pool.get("min_size"), pool.get("max_size")) if isinstance(pool, dict) else (0, 1)
+            if isinstance(low, int) and isinstance(high, int) and low > high:
+                problems.append(
+                    doc.problem(
+                        "KV104",
+                        f"databases.{name}.pool: min_size {low} is more than max_size {high}",
+                        ("databases", name, "pool", "min_size"),
+                        fix="make min_size at most max_size",
+                    )
+                )
     health = data.get("health")
     checks = health.get("checks") if isinstance(health, dict) else None
     seen: dict[str, int] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,6 +20,7 @@ from kailash_cli.schema import schemas
 if TYPE_CHECKING:
     import httpx
 
+    from kailash_cli.db.settings import DatabaseSpec
     from kailash_cli.model.workflow import NodeSpec
 
 Outputs = dict[str, Any]
@@ -37,13 +38,16 @@ class Finding:
 
 @dataclass
 class NodeContext:
-    """Everything a node may touch: its files, the environment, the shared HTTP client."""
+    """Everything a node may touch: its files, the environment, the shared HTTP client, the
+    config's databases (``run_id`` picks the run's pools)."""
 
     node_id: str
     files: FileAccess
     environ: Mapping[str, str]
     prepared: Any = None
     http: Callable[[], httpx.AsyncClient] | None = None
+    databases: Mapping[str, DatabaseSpec] = field(default_factory=dict)
+    run_id: str | None = None
 
 
 class NodeType:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kailash_cli.nodes import csv_io, directory, http, json_io, merge, python_code, switch, webhook
+from kailash_cli.nodes import csv_io, directory, http, json_io, merge, python_code, sql, switch, webhook
 from kailash_cli.nodes.base import NodeType
 
 NODE_TYPES: dict[str, NodeType] = {
@@ -18,6 +18,7 @@ NODE_TYPES: dict[str, NodeType] = {
         merge.NODE_TYPE,
         directory.NODE_TYPE,
         webhook.NODE_TYPE,
+        sql.NODE_TYPE,
     )
 }
 

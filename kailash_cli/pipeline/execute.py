@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph
+from kailash_cli.db.pools import POOLS
+from kailash_cli.db.settings import database_specs
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.engine.scheduler import RunOptions
@@ -91,9 +93,11 @@ def execute(
         stop=watch.stop_reason if watch is not None else None,
         cancel=cancel,
         grace=grace,
+        databases=database_specs(policy.config.section("databases"), policy.config.base_dir, environ),
     )  # no node starts past the limit
     try:
         with contextlib.ExitStack() as stack:
+            stack.callback(POOLS.close_run, run_id)  # the run's database pools end with it
             if policy.command_validation:
                 stack.enter_context(CommandGuard.guarding(run_id))
 

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, compile
+from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
 from kailash_cli.load.environment import resolve_runtime
+from kailash_cli.load.config import Config
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import secrets as secrets_mod
@@ -138,11 +140,14 @@ def run_workflow(
         store = Store.open(store_path(cfg))
         stack.callback(store.close)
         stack.enter_context(_user_code_released(wf.base_dir))
-        values, restored, prepared = run_inputs(compiled, store, resume, params, param_args, environ)
+        values, restored, prepared = run_inputs(
+            compiled, store, resume, params, param_args, environ, config=cfg
+        )
         run_id = uuid.uuid4().hex[:12]
         _authorize(policy, store, wf, run_id, values, resume)
         secrets = secrets_mod.resolve(wf.secrets, environ)
-        redactor = Redactor(str(v) for v in secrets.values())
+        hidden = url_passwords([*environ.values(), *_database_urls(cfg)])  # DATABASE_URL's password...
+        redactor = Redactor([*(str(v) for v in secrets.values()), *hidden])
         output.add_secrets(redactor.values)
         policy = policy.with_redactor(redactor)
         recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)
@@ -238,11 +243,17 @@ def plan_workflow(
     from kailash_cli.compile.plan import plan
 
     environ = dict(os.environ) if environ is None else environ
+    cfg = config_of(config)
     wf = resolve_runtime(workflow_of(workflow), environ)
-    RunPolicy.build(config_of(config), user)  # an unknown user is refused here too
+    RunPolicy.build(cfg, user)  # an unknown user is refused here too
     compiled = compile(wf)
-    values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False)[0]
-    return plan(compiled, values, environ, check_environment(wf, environ))
+    values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False, config=cfg)[0]
+    hidden = Redactor(url_passwords([*environ.values(), *_database_urls(cfg)]))
+    return hidden.value(plan(compiled, values, environ, check_environment(wf, environ)))  # type: ignore[no-any-return]
+
+
+def _database_urls(cfg: Config) -> list[Any]:
+    return [e.get("url") for e in cfg.section("databases").values() if isinstance(e, dict)]
 
 
 def _authorize(

@@ -13,12 +13,15 @@ from typing import Any, TypeVar
 
 from kailash_cli.compile.compiler import CompiledGraph, node_refs
 from kailash_cli.compile.validation import load_workflow
+from kailash_cli.db.settings import database_specs
+from kailash_cli.db.urls import DatabaseError
 from kailash_cli.errors import KailashError, UsageError
 from kailash_cli.load import params as params_mod
 from kailash_cli.load.config import Config, load_config
 from kailash_cli.load.environment import typed_env
 from kailash_cli.model.result import SUCCEEDED, NodeResult
 from kailash_cli.model.workflow import Workflow
+from kailash_cli.nodes import sql
 from kailash_cli.pipeline.store import Store
 
 DEFAULT_STORE = ".kailash/kailash.db"
@@ -42,6 +45,22 @@ def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> dict[st
     """The typed values of the workflow's env (``load/environment.py``); UsageError lists
     every variable missing or of the wrong type."""
     return typed_env(workflow, environ, _env_needed(workflow))
+
+
+def check_databases(compiled: CompiledGraph, config: Config, environ: Mapping[str, str]) -> None:
+    """Every ``databases:`` name a SQLDatabaseNode's ``connection`` gives as written exists,
+    and its URL's ``${NAME}`` variables are set (names computed at run time are checked then)."""
+    specs = database_specs(config.section("databases"), config.base_dir, environ)
+    errors = []
+    for node_id, spec in compiled.workflow.nodes.items():
+        connection = spec.config.get("connection") if spec.type == sql.NODE_TYPE.name else None
+        if isinstance(connection, str) and "${" not in connection:
+            try:
+                sql.database_spec(connection, config.base_dir, specs)
+            except DatabaseError as e:
+                errors.append(f"node '{node_id}': {e}")
+    if errors:
+        raise UsageError("\n".join(errors))
 
 
 def prepare(compiled: CompiledGraph) -> dict[str, Any]:
@@ -195,11 +214,12 @@ def run_inputs(
     environ: Mapping[str, str],
     *,
     prepare_nodes: bool = True,
+    config: Config | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Params, restored nodes and prepared nodes; UsageError with every problem at once.
 
     Without ``prepare_nodes`` (a dry run) no node's code is imported; ``store`` is needed
-    only to ``resume``.
+    only to ``resume``. With ``config``, the databases SQL nodes name are checked too.
     """
     errors: list[str] = []
     nothing: dict[str, Any] = {}
@@ -208,6 +228,8 @@ def run_inputs(
     )
     collect(errors, lambda: check_environment(compiled.workflow, environ), None)
     prepared = collect(errors, lambda: prepare(compiled), nothing) if prepare_nodes else nothing
+    if config is not None:
+        collect(errors, lambda: check_databases(compiled, config, environ), None)
     if errors:
         raise UsageError("\n".join(errors))
     return values, restored, prepared

@@ -28,6 +28,8 @@ VALIDATE_RULES: dict[str, str] = {
     "KV220": "on_failure names an unknown node",
     "KV221": "An on_failure node is wired into the run's normal path",
     "KV222": "${failure...} is used outside an on_failure node",
+    "KV230": "A SQLDatabaseNode query holds a ${...} expression (values go in params)",
+    "KV231": "A SQLDatabaseNode connection names no databases: entry of the config checked with it",
     "KV301": "Expression does not parse or is not allowed",
     "KV302": "Expression names an unknown param",
     "KV303": "Expression names an unknown node",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from db_helpers import postgres_schema
 from helpers import KAILASH, REPO, http_server, kailash, kailash_e2e, no_traceback, popen_e2e, write
 
 EXAMPLES = sorted((REPO / "workflows").glob("*.y*ml"))
@@ -587,7 +588,11 @@ def data_server() -> Iterator[str]:
 def test_every_example_runs(example: Path, tmp_path: Path, data_server: str) -> None:
     copy = tmp_path / "workflows"
     shutil.copytree(REPO / "workflows", copy, ignore=shutil.ignore_patterns("out", "__pycache__"))
-    proc = kailash("run", copy / example.name, *_example_args(example.name, data_server), cwd=tmp_path)
+    with postgres_schema() as database_url:  # postgres-etl.yaml's tables, this test's own
+        args = _example_args(example.name, data_server)
+        proc = kailash(
+            "run", copy / example.name, *args, cwd=tmp_path, extra_env={"DATABASE_URL": database_url}
+        )
     assert proc.returncode == 0, proc.stderr
     assert isinstance(json.loads(proc.stdout), dict)
     assert no_traceback(proc)
