@@ -27,8 +27,8 @@ from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
-from kailash_cli.load.environment import resolve_runtime
 from kailash_cli.load.config import Config
+from kailash_cli.load.environment import resolve_runtime
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import secrets as secrets_mod

@@ -131,7 +131,10 @@ def test_walk_leaves_out_hidden_venv_and_build_folders(tmp_path: Path) -> None:
         ("mysql://...;", None),  # usage text, as in a help message
         ("postgresql://user[:password]@host[:port]/db", None),
         ("redis://[[user]:password@]host[:port][/db]", None),
-        ("postgresql://u@hostel.example.net/db", "postgresql URL to hostel.example.net with no TLS parameter"),
+        (
+            "postgresql://u@hostel.example.net/db",
+            "postgresql URL to hostel.example.net with no TLS parameter",
+        ),
     ],
 )
 def test_insecure_db_url(url: str, why: str | None) -> None:
