@@ -19,7 +19,9 @@ class Redactor:
     are still redacted: hiding the secret wins over readable output, at the price that
     a 1-3 character secret also replaces unrelated matches (``"ab"`` in ``"table"``)
     and shows by its ``***`` where it occurs.
-    Only text is searched: an int equal to a secret's digits is left as it is.
+    Only text is searched: an int equal to a secret's digits is left as it is. Other values
+    (bytes, sets, objects) are searched as their ``str()``, the form in which kailash shows
+    and stores them; one that holds a secret is replaced by that text, redacted.
     """
 
     def __init__(self, values: Iterable[str]) -> None:
@@ -51,4 +53,13 @@ class Redactor:
             return [self._walk(v, sub) for v in obj]
         if isinstance(obj, tuple):
             return tuple(self._walk(v, sub) for v in obj)
-        return obj
+        if obj is None or isinstance(obj, bool | int | float):
+            return obj
+        # bytes, sets, exceptions, objects: shown and stored as str() (json's default=str);
+        # one that holds a secret becomes that text, redacted, before anyone turns it into text
+        try:
+            text = str(obj)
+        except Exception:  # an object whose __str__ fails is written as such nowhere
+            return obj
+        redacted = sub(MASK, text)
+        return redacted if redacted != text else obj

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import json
 import time
 
@@ -111,3 +112,32 @@ def _timed(call) -> float:
 @pytest.mark.parametrize("secret", ["tok\nen", "ünïcødé-sécret"])
 def test_unusual_characters(secret: str) -> None:
     assert Redactor([secret]).text(f"<{secret}>") == "<***>"
+
+
+def test_bytes_sets_and_objects_holding_a_secret_become_redacted_text() -> None:
+    class Holder:
+        def __str__(self) -> str:
+            return "holder of s3cr3t-v4lue"
+
+    when = datetime.date(2026, 1, 2)
+    r = Redactor(["s3cr3t-v4lue"])
+    value = {
+        "raw": b"s3cr3t-v4lue",
+        "set": {"s3cr3t-v4lue"},
+        "obj": Holder(),
+        "err": ValueError("s3cr3t-v4lue"),
+    }
+    assert r.value(value) == {"raw": "b'***'", "set": "{'***'}", "obj": "holder of ***", "err": "***"}
+    # values without a secret keep their type (json's default=str turns them into text later)
+    plain = {"raw": b"abc", "set": frozenset({1}), "when": when, "n": 3, "none": None}
+    assert r.value(plain) == plain
+    assert r.value(plain)["when"] is when
+
+
+def test_an_object_whose_str_fails_is_left_as_it_is() -> None:
+    class Broken:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    broken = Broken()
+    assert Redactor(["x1y2"]).value([broken]) == [broken]
