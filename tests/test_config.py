@@ -284,3 +284,25 @@ def test_size_and_duration_findings_say_what_to_write() -> None:
         ("KV104", "Bytes, or a size like 50MB, 512KiB, 1.5GB."),
         ("KV104", "Seconds, or a duration like 30s, 5m, 1h."),
     ]
+
+
+CONFIG_SECTIONS = {"runtime", "security", "access_control", "health", "databases", "serve", "deploy"}
+
+
+def _readme_config_blocks() -> list[tuple[int, str]]:
+    """The README's ```yaml blocks that are kailash.yaml text: every top-level key a section."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = []
+    for match in re.finditer(r"```yaml\n(.*?)```", readme, re.S):
+        keys = set(re.findall(r"^([a-z_]+):", match.group(1), re.M))
+        if keys and keys <= CONFIG_SECTIONS:
+            blocks.append((readme[: match.start()].count("\n") + 1, match.group(1)))
+    return blocks
+
+
+@pytest.mark.parametrize(("line", "text"), _readme_config_blocks(), ids=lambda v: str(v)[:12])
+def test_readme_config_examples_are_valid(line: int, text: str) -> None:
+    errors = [p for p in check_config(load_text(text, "kailash.yaml")) if p.severity == "error"]
+    assert errors == [], f"README.md:{line}"
