@@ -105,3 +105,20 @@ def test_the_repository_itself_passes_check_deploy(tmp_path: Path) -> None:
             shutil.copy(REPO / name, tmp_path / name)
     proc = kailash("check-deploy", ".", "-c", "deploy/kailash.yaml", "--fail-level", "info", cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (0, "")
+
+
+def test_the_readiness_probe_checks_the_state_volume() -> None:
+    """`kailash health` as the probe tests something: the image config has checks."""
+    deployment = next(YAML(typ="safe").load_all((REPO / "deploy" / "kubernetes" / "serve.yaml").read_text()))
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["exec"]["command"] == [
+        "kailash",
+        "health",
+        "--config",
+        "/app/kailash.yaml",
+    ]
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    config = YAML(typ="safe").load((REPO / "deploy" / "kailash.yaml").read_text())
+    disk = [c for c in config["health"]["checks"] if c["type"] == "disk"]
+    assert [c["path"] for c in disk] == ["/var/lib/kailash"]
+    assert "/var/lib/kailash" in mounts
