@@ -21,7 +21,8 @@ from kailash_cli.health import CHECK_TYPES, CheckResult, HealthReport, run_check
 from kailash_cli.health import runner as health_runner
 from kailash_cli.health.network import open_socket
 from kailash_cli.health.resp import command
-from kailash_cli.load.config import Config
+from kailash_cli.load.config import Config, check_config
+from kailash_cli.load.yaml_io import load_text
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 MARIADB = "mysql://root@127.0.0.1:3306/test"
@@ -256,6 +257,19 @@ def test_env_references_resolve_at_check_time() -> None:
     )
     other = one({**check, "host": "${params.host}"}, environ={})
     assert other.detail == "host: '${params.host}' is not an environment variable; write ${NAME}"
+
+
+def test_a_port_from_the_environment() -> None:
+    check = {"type": "tcp", "host": REDIS_HOST, "port": "${REDIS_PORT}"}
+    assert one(check, environ={"REDIS_PORT": str(REDIS_PORT)}).status == "pass"
+    assert one({**check, "type": "redis"}, environ={"REDIS_PORT": str(REDIS_PORT)}).status == "pass"
+    bad = one(check, environ={"REDIS_PORT": "63x9"})
+    assert (bad.status, bad.detail) == ("fail", "port: '63x9' is not a port number (1-65535)")
+    assert (
+        one(check, environ={"REDIS_PORT": "70000"}).detail == "port: '70000' is not a port number (1-65535)"
+    )
+    text = 'health: {checks: [{name: c, type: tcp, host: h, port: "${REDIS_PORT}"}]}'
+    assert check_config(load_text(text, "kailash.yaml")) == []
 
 
 def test_the_process_environment_is_the_default(monkeypatch: Any) -> None:

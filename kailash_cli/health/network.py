@@ -34,6 +34,14 @@ def _headers(headers: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
 
 
+def port_of(value: object) -> int:
+    """A port number from the config or, through ``${NAME}``, the environment."""
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise CheckFailed(f"port: {text!r} is not a port number (1-65535)")
+    return int(text)
+
+
 def open_socket(host: str, port: int, timeout: float) -> socket.socket:
     """A connected socket; CheckFailed saying why not."""
     try:
@@ -49,6 +57,6 @@ def open_socket(host: str, port: int, timeout: float) -> socket.socket:
 
 
 def tcp(target: Target) -> str:
-    host, port = str(target.options["host"]), int(target.options["port"])
+    host, port = str(target.options["host"]), port_of(target.options["port"])
     open_socket(host, port, target.timeout).close()
     return f"{host}:{port} accepts connections"

@@ -7,7 +7,7 @@ import socket
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from kailash_cli.health.network import open_socket
+from kailash_cli.health.network import open_socket, port_of
 from kailash_cli.health.spec import CheckFailed, Target
 
 DEFAULT_PORT = 6379
@@ -22,7 +22,7 @@ def redis(target: Target) -> str:
     if "url" in options:
         host, port, user, password, db = parse_redis_url(str(options["url"]))
     else:
-        host, port = str(options["host"]), int(options.get("port", DEFAULT_PORT))
+        host, port = str(options["host"]), port_of(options.get("port", DEFAULT_PORT))
         user, password, db = None, options.get("password"), 0
     with open_socket(host, port, target.timeout) as sock:
         reader = sock.makefile("rb")
