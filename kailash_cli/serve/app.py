@@ -31,6 +31,7 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
     """The ASGI app serving ``settings.workflows``; ``ready`` is the health check of ``/ready``."""
     if ready is None:
         from kailash_cli.health import run_checks as ready
+    output.add_secrets(settings.tokens.values)
     log = ServeLog(output)
     pool = RunPool(settings.max_concurrency, on_error=lambda t, e: _run_error(log, t, e))
     users = set(settings.tokens.users)

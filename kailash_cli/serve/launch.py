@@ -37,6 +37,7 @@ async def start(server: Server, name: str, request: Request, wait: bool) -> JSON
             observers=[ticket],
             output=output,
             cancel=ticket.cancel,
+            redact=settings.tokens.values,
         )
 
     try:

@@ -1,0 +1,67 @@
+"""``kailash serve`` after review: tokens out of the runs' reach, masking for every reader,
+proxies, metrics that only go up, status codes, structured node output, a broken store,
+the text access log, and the history pushed into SQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kailash_cli.serve.settings import withdraw_tokens
+from tests.serve_helpers import TOKEN, Client, app, project, settings
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TOKX = "tokx-value-0123456789"
+TOKEN_USERS = """\
+access_control:
+  users: {u1: {roles: [reader]}}
+serve:
+  tokens: [{env: TOKX, user: u1}]
+"""
+#: node code reading the token variables straight from the process, and through a shell
+LEAK = """\
+name: leak
+nodes:
+  a:
+    type: PythonCodeNode
+    config:
+      code: |
+        import os, subprocess
+        shell = subprocess.run(
+            ["sh", "-c", "echo \\"[$KAILASH_API_TOKEN][$TOKX]\\""], capture_output=True, text=True
+        ).stdout.strip()
+        print("leak", os.environ.get("KAILASH_API_TOKEN"))
+        result = {"env": os.environ.get("KAILASH_API_TOKEN"), "tokx": os.environ.get("TOKX"), "sh": shell}
+outputs:
+  seen: "${nodes.a.result}"
+"""
+
+
+def test_token_values_are_redacted_from_what_runs_return_and_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAILASH_API_TOKEN", TOKEN)
+    monkeypatch.setenv("TOKX", TOKX)
+    root = project(tmp_path, TOKEN_USERS, leak=LEAK)
+    with Client(app(root, dict(os.environ))) as c:
+        doc = c.post("/workflows/leak/runs", headers=AUTH).json()
+        shown = c.get(f"/runs/{doc['run_id']}", headers=AUTH).text
+
+    assert doc["status"] == "succeeded", doc
+    assert doc["outputs"]["seen"] == {"env": "***", "tokx": "***", "sh": "[***][***]"}
+    stored = (root / ".kailash" / "kailash.db").read_bytes()
+    for text in (json.dumps(doc), shown, stored.decode("latin-1")):
+        assert TOKEN not in text and TOKX not in text
+
+
+def test_withdraw_tokens_takes_the_token_variables_out_of_the_environment(tmp_path: Path) -> None:
+    root = project(tmp_path, TOKEN_USERS, leak=LEAK)
+    environ = {"KAILASH_API_TOKEN": TOKEN, "TOKX": TOKX, "PATH": "/bin"}
+    loaded = settings(root, environ)
+    withdraw_tokens(loaded.config, environ)
+
+    assert environ == {"PATH": "/bin"}
+    assert loaded.tokens.caller(f"Bearer {TOKX}").user == "u1"  # type: ignore[union-attr]
