@@ -65,3 +65,30 @@ def test_withdraw_tokens_takes_the_token_variables_out_of_the_environment(tmp_pa
 
     assert environ == {"PATH": "/bin"}
     assert loaded.tokens.caller(f"Bearer {TOKX}").user == "u1"  # type: ignore[union-attr]
+
+
+def test_the_anonymous_token_reads_runs_masked_as_kailash_run_without_user(tmp_path: Path) -> None:
+    from kailash_cli.api import run_workflow
+    from kailash_cli.load.config import load_config
+    from tests.test_serve_security import ACCESS, ENV, PEOPLE
+
+    root = project(tmp_path, ACCESS, people=PEOPLE)
+    admin = {"Authorization": "Bearer admin-token-abcdef"}
+    with Client(app(root, ENV)) as c:
+        run_id = c.post("/workflows/people/runs", headers=admin).json()["run_id"]
+        anonymous_run = c.post("/workflows/people/runs", headers=AUTH).json()
+        read_by_anonymous = c.get(f"/runs/{run_id}", headers=AUTH).json()
+        read_by_admin = c.get(f"/runs/{run_id}", headers=admin).json()
+
+    cli = run_workflow(root / "workflows" / "people.yaml", config=load_config(root / "kailash.yaml"))
+    assert cli.outputs == {"person": {"ssn": "*******6789"}}
+    assert read_by_anonymous["outputs"] == cli.outputs == anonymous_run["outputs"]
+    assert read_by_admin["outputs"] == {"person": {"ssn": "123-45-6789"}}
+
+
+def test_without_access_control_nothing_is_masked(tmp_path: Path) -> None:
+    from tests.test_serve_security import PEOPLE
+
+    with Client(app(project(tmp_path, people=PEOPLE), {"KAILASH_API_TOKEN": TOKEN})) as c:
+        run_id = c.post("/workflows/people/runs", headers=AUTH).json()["run_id"]
+        assert c.get(f"/runs/{run_id}", headers=AUTH).json()["outputs"] == {"person": {"ssn": "123-45-6789"}}

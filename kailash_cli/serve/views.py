@@ -12,6 +12,7 @@ from typing import Any
 from kailash_cli.load.config import Config
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline.policy import ANONYMOUS
 from kailash_cli.pipeline.store import Store
 from kailash_cli.security.access import AccessControl, User
 
@@ -20,15 +21,22 @@ Mask = Callable[[Any], Any]
 
 
 def masks(config: Config, users: set[str | None]) -> dict[str | None, Mask]:
-    """Each caller's masking (``access_control.masking_rules`` for its user; none without one)."""
+    """Each caller's masking: ``access_control.masking_rules`` for its user, and for a caller
+    without one (``KAILASH_API_TOKEN``, or no token) the rules for the anonymous user, as
+    ``kailash run`` without ``--user`` applies them. No access_control: nothing is masked."""
     access_control = config.section("access_control")
-    access = AccessControl.from_config(access_control) if access_control else None
-    found: dict[str | None, Mask] = {None: lambda value: value}
+    if not access_control:
+        return {user_id: _unmasked for user_id in {None, *users}}
+    access = AccessControl.from_config(access_control)
+    found: dict[str | None, Mask] = {None: functools.partial(_mask, access, ANONYMOUS)}
     for user_id in users:
-        if user_id is not None and access is not None:
-            user = access.user(user_id)
-            found[user_id] = functools.partial(_mask, access, user)
+        if user_id is not None:
+            found[user_id] = functools.partial(_mask, access, access.user(user_id))
     return found
+
+
+def _unmasked(value: Any) -> Any:
+    return value
 
 
 def _mask(access: AccessControl, user: User, value: Any) -> Any:
