@@ -92,3 +92,32 @@ def test_without_access_control_nothing_is_masked(tmp_path: Path) -> None:
     with Client(app(project(tmp_path, people=PEOPLE), {"KAILASH_API_TOKEN": TOKEN})) as c:
         run_id = c.post("/workflows/people/runs", headers=AUTH).json()["run_id"]
         assert c.get(f"/runs/{run_id}", headers=AUTH).json()["outputs"] == {"person": {"ssn": "123-45-6789"}}
+
+
+def test_uvicorn_believes_no_proxy_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import httpx
+
+    from kailash_cli.serve.server import uvicorn_config
+
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    served = app(project(tmp_path))
+    config = uvicorn_config(served, served.state.server)
+    config.load()  # the app as uvicorn calls it, its middleware included
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "6.6.6.6"}
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=config.loaded_app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.get("/health", headers=forwarded)
+
+    output = served.state.server.output
+    lines: list[str] = []
+    monkeypatch.setattr(output, "_write", lines.append)
+    response = asyncio.run(get())
+    served.state.server.stop()
+
+    assert response.status_code == 200
+    assert "strict-transport-security" not in response.headers
+    assert lines and lines[0].startswith('127.0.0.1 "GET /health" 200'), lines
