@@ -121,3 +121,33 @@ def test_uvicorn_believes_no_proxy_header(tmp_path: Path, monkeypatch: pytest.Mo
     assert response.status_code == 200
     assert "strict-transport-security" not in response.headers
     assert lines and lines[0].startswith('127.0.0.1 "GET /health" 200'), lines
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_runs_total_counts_only_finished_runs_and_a_gauge_the_running_ones(tmp_path: Path) -> None:
+    from tests.serve_helpers import until
+
+    flag = tmp_path / "go"
+    with Client(app(project(tmp_path))) as c:
+        c.post("/workflows/hello/runs")
+        started = c.post("/workflows/block/runs?wait=false", json={"params": {"flag": str(flag)}})
+        during = _samples(c.get("/metrics").text)
+        flag.touch()
+        until(lambda: c.get(f"/runs/{started.json()['run_id']}").json()["status"] == "succeeded")
+        after = _samples(c.get("/metrics").text)
+
+    totals = {k: v for k, v in during.items() if k[0] == "kailash_runs_total"}
+    assert totals == {("kailash_runs_total", (("status", "succeeded"), ("workflow", "hello"))): 1}
+    assert during["kailash_runs_in_progress", (("workflow", "block"),)] == 1
+    assert during["kailash_runs_in_progress", (("workflow", "hello"),)] == 0
+    assert after["kailash_runs_total", (("status", "succeeded"), ("workflow", "block"))] == 1
+    assert after["kailash_runs_in_progress", (("workflow", "block"),)] == 0
