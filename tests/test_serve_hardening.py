@@ -151,3 +151,35 @@ def test_runs_total_counts_only_finished_runs_and_a_gauge_the_running_ones(tmp_p
     assert during["kailash_runs_in_progress", (("workflow", "hello"),)] == 0
     assert after["kailash_runs_total", (("status", "succeeded"), ("workflow", "block"))] == 1
     assert after["kailash_runs_in_progress", (("workflow", "block"),)] == 0
+
+
+def _logged(monkeypatch: pytest.MonkeyPatch, served: object) -> list[str]:
+    lines: list[str] = []
+    monkeypatch.setattr(served.state.server.output, "_write", lines.append)  # type: ignore[attr-defined]
+    return lines
+
+
+def test_a_server_configuration_problem_is_500_without_server_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_serve_security import GUARDED
+
+    needs_env = "name: needs-env\nenv: [NOT_SET_ANYWHERE_X]\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    served = app(project(tmp_path, guarded=GUARDED, **{"needs-env": needs_env}))
+    lines = _logged(monkeypatch, served)
+    with Client(served) as c:
+        guarded = c.post("/workflows/guarded/runs", headers={"X-Request-ID": "t-guarded"})
+        env = c.post("/workflows/needs-env/runs", headers={"X-Request-ID": "t-env"})
+        bad_param = c.post("/workflows/guarded/runs", json={"params": {"x": 1}})
+
+    for response, trace in ((guarded, "t-guarded"), (env, "t-env")):
+        assert response.status_code == 500
+        message = response.json()["error"]["message"]
+        assert message.endswith(f"the server log has trace id {trace}")
+        assert str(tmp_path) not in response.text
+    assert "cannot run on this server" in guarded.json()["error"]["message"]
+    log = "\n".join(lines)
+    assert "nodes have permissions but the config has no access_control" in log
+    assert f"{tmp_path}" in log and "(trace_id=t-guarded)" in log
+    assert "missing environment variable(s): NOT_SET_ANYWHERE_X" in log and "(trace_id=t-env)" in log
+    assert bad_param.status_code == 400 and bad_param.json()["error"]["field"] == "params.x"

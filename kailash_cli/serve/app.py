@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from kailash_cli import __version__
-from kailash_cli.errors import KailashError
+from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted
 from kailash_cli.report.output import Output
 from kailash_cli.serve import views
 from kailash_cli.serve.auth import Caller
@@ -84,7 +84,9 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
 
 def _run_error(log: ServeLog, ticket: RunTicket, e: BaseException) -> None:
     if isinstance(e, KailashError):
-        log.event("run_error", "warning", run_id=ticket.run_id, message=str(e))
+        level = "warning" if isinstance(e, RunInterrupted | AccessDeniedError) else "error"
+        where = {"run_id": ticket.run_id, "workflow": ticket.workflow, "trace_id": ticket.trace_id}
+        log.event("run_error", level, message=str(e), **{k: v for k, v in where.items() if v})
     elif isinstance(e, Exception):
         log.error("run failed", e, run_id=ticket.run_id)
 
@@ -158,5 +160,6 @@ def _routes(app: FastAPI, server: Server) -> None:
     async def start_run(name: str, request: Request, wait: bool = True) -> JSON:
         """Run a workflow with `{"params": {...}}`: the run document (200 whether it succeeded
         or failed), or with `?wait=false` 202 and its id. 400 bad params, 403 access denied,
-        404 unknown workflow, 413 body too large, 503 too many runs or stopping."""
+        404 unknown workflow, 413 body too large, 503 too many runs or stopping, 500 the
+        server's configuration keeps the run from starting."""
         return await start(server, name, request, wait)

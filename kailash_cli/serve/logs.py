@@ -27,6 +27,8 @@ class ServeLog:
         if level == "debug" and not self.output.verbose:
             return
         line = f"{level}: {fields.get('message', event)}"
+        if fields.get("trace_id"):
+            line += f" (trace_id={fields['trace_id']})"
         if fields.get("traceback") and self.output.verbose:
             line += "\n" + str(fields["traceback"]).rstrip()
         self.output.err(line, level)
