@@ -164,7 +164,8 @@ def test_a_server_configuration_problem_is_500_without_server_paths(
 ) -> None:
     from tests.test_serve_security import GUARDED
 
-    needs_env = "name: needs-env\nenv: [NOT_SET_ANYWHERE_X]\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    node = "{type: PythonCodeNode, config: {code: 'result = 1'}}"
+    needs_env = f"name: needs-env\nenv: [NOT_SET_ANYWHERE_X]\nnodes:\n  a: {node}\n"
     served = app(project(tmp_path, guarded=GUARDED, **{"needs-env": needs_env}))
     lines = _logged(monkeypatch, served)
     with Client(served) as c:
