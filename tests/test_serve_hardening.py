@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kailash_cli.load.config import Config
 from kailash_cli.serve.settings import withdraw_tokens
 from tests.serve_helpers import TOKEN, Client, app, project, settings
 
@@ -184,3 +185,59 @@ def test_a_server_configuration_problem_is_500_without_server_paths(
     assert f"{tmp_path}" in log and "(trace_id=t-guarded)" in log
     assert "missing environment variable(s): NOT_SET_ANYWHERE_X" in log and "(trace_id=t-env)" in log
     assert bad_param.status_code == 400 and bad_param.json()["error"]["field"] == "params.x"
+
+
+def test_node_prints_are_node_output_events_in_the_json_log(tmp_path: Path) -> None:
+    import io
+
+    from kailash_cli.report.output import Output
+
+    printer = """\
+name: printer
+nodes:
+  talk:
+    type: PythonCodeNode
+    config:
+      code: |
+        import sys
+        print("to stdout")
+        print("to stderr", file=sys.stderr)
+        result = 1
+"""
+    err = io.StringIO()
+    with Client(app(project(tmp_path, printer=printer), output=Output(stderr=err, log_format="json"))) as c:
+        run_id = c.post("/workflows/printer/runs", headers={"X-Request-ID": "t-print"}).json()["run_id"]
+
+    events = [json.loads(line) for line in err.getvalue().splitlines()]
+    printed = [e for e in events if e.get("node") == "talk"]
+    expected = {
+        "event": "node_output",
+        "run_id": run_id,
+        "workflow": "printer",
+        "node": "talk",
+        "trace_id": "t-print",
+    }
+    assert [(e["level"], e["line"]) for e in printed] == [("info", "to stdout"), ("warning", "to stderr")]
+    assert all(expected.items() <= e.items() for e in printed)
+    assert [e for e in events if e["event"] == "message"] == []
+
+
+def test_node_prints_stay_node_prefixed_text_without_json(tmp_path: Path) -> None:
+    import io
+
+    from kailash_cli.api import run_workflow
+    from kailash_cli.report.output import Output
+
+    wf = "name: p\nnodes:\n  talk: {type: PythonCodeNode, config: {code: \"print('hi'); result = 1\"}}\n"
+    (tmp_path / "p.yaml").write_text(wf)
+    err = io.StringIO()
+    run_workflow(tmp_path / "p.yaml", config=load_config_in(tmp_path), output=Output(stderr=err))
+
+    assert err.getvalue() == "[talk] hi\n"
+
+
+def load_config_in(root: Path) -> Config:
+    from kailash_cli.load.config import load_config
+
+    (root / "kailash.yaml").write_text("runtime: {store: .kailash/kailash.db}\n")
+    return load_config(root / "kailash.yaml")
