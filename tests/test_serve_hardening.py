@@ -241,3 +241,35 @@ def load_config_in(root: Path) -> Config:
 
     (root / "kailash.yaml").write_text("runtime: {store: .kailash/kailash.db}\n")
     return load_config(root / "kailash.yaml")
+
+
+def test_a_broken_store_is_503_on_every_route_that_reads_it_and_not_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_serve import Report
+
+    root = project(tmp_path)
+    store = root / ".kailash" / "kailash.db"
+    store.parent.mkdir(parents=True)
+    store.write_bytes(bytes(range(256)) * 64)
+    served = app(root, ready=lambda config, environ: Report(True))
+    lines = _logged(monkeypatch, served)
+    with Client(served) as c:
+        answers = {
+            "list": c.get("/runs", headers={"X-Request-ID": "t-list"}),
+            "show": c.get("/runs/abc"),
+            "post": c.post("/workflows/hello/runs"),
+        }
+        ready = c.get("/ready")
+        store.unlink()  # moved away: a new store
+        recovered = c.get("/runs")
+
+    for name, response in answers.items():
+        assert response.status_code == 503, name
+        assert response.json()["error"]["message"].startswith("the run store cannot be"), name
+        assert str(tmp_path) not in response.text
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unhealthy"
+    assert [(c["name"], c["status"]) for c in ready.json()["checks"]] == [("store", "fail")]
+    assert any("file is not a database" in line and "(trace_id=t-list)" in line for line in lines)
+    assert recovered.status_code == 200 and recovered.json() == []

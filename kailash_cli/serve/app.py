@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from kailash_cli import __version__
-from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted
+from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, StoreError
 from kailash_cli.report.output import Output
 from kailash_cli.serve import views
 from kailash_cli.serve.auth import Caller
@@ -24,7 +24,16 @@ from kailash_cli.serve.logs import ServeLog
 from kailash_cli.serve.metrics import ServeMetrics
 from kailash_cli.serve.runs import RunPool, RunTicket
 from kailash_cli.serve.settings import Settings
-from kailash_cli.serve.state import JSON, Server, error
+from kailash_cli.serve.state import JSON, RETRY_AFTER, Server, error
+
+STORE_DOWN = {
+    "name": "store",
+    "type": "store",
+    "status": "fail",
+    "duration_ms": 0.0,
+    "attempts": 1,
+    "detail": "the run store cannot be read (runtime.store); the server log says why",
+}
 
 
 def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI:
@@ -96,6 +105,13 @@ def _handlers(app: FastAPI) -> None:
     async def bad_request(request: Request, e: BadRequest) -> JSON:
         return JSON(e.document(), status_code=e.status)
 
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, e: StoreError) -> JSON:
+        trace = getattr(request.state, "trace_id", None)
+        app.state.server.log.event("store_error", "error", message=str(e), trace_id=trace)
+        message = f"the run store cannot be read; the server log has trace id {trace}"
+        return error(503, message, {"Retry-After": RETRY_AFTER})
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> JSON:
         return error(e.status_code, str(e.detail), dict(e.headers or {}))
@@ -121,12 +137,19 @@ def _routes(app: FastAPI, server: Server) -> None:
         return {"status": "ok"}
 
     @app.get("/ready")
-    async def ready() -> JSON:
-        """Readiness: the config's health checks (200 healthy, 503 not), 503 while stopping."""
+    async def ready(request: Request) -> JSON:
+        """Readiness: the config's health checks and the run store (200 healthy, 503 not),
+        503 while stopping."""
         if not server.pool.accepting:
             return JSON({"status": "stopping", "checks": []}, status_code=503)
         report = await run_in_threadpool(server.ready, settings.config, settings.environ)
-        return JSON(report.to_dict(), status_code=200 if report.healthy else 503)
+        body, healthy = report.to_dict(), report.healthy
+        broken = await run_in_threadpool(server.history.check)
+        if broken is not None:
+            server.log.event("store_error", "error", message=broken, trace_id=request.state.trace_id)
+            body = {**body, "status": "unhealthy", "checks": [*body["checks"], STORE_DOWN]}
+            healthy = False
+        return JSON(body, status_code=200 if healthy else 503)
 
     @app.get("/metrics")
     async def metrics() -> Response:
