@@ -273,3 +273,27 @@ def test_a_broken_store_is_503_on_every_route_that_reads_it_and_not_ready(
     assert [(c["name"], c["status"]) for c in ready.json()["checks"]] == [("store", "fail")]
     assert any("file is not a database" in line and "(trace_id=t-list)" in line for line in lines)
     assert recovered.status_code == 200 and recovered.json() == []
+
+
+@pytest.mark.parametrize("environ", [{}, {"KAILASH_API_TOKEN": TOKEN}])
+def test_a_request_cannot_forge_lines_of_the_text_access_log(tmp_path: Path, environ: dict[str, str]) -> None:
+    import io
+
+    from kailash_cli.report.output import Output
+
+    err = io.StringIO()
+    with Client(app(project(tmp_path), environ, output=Output(stderr=err))) as c:
+        c.get("/x%0aerror:%20FORGED%20LINE%1b[31m%e2%80%a8%22%20200%20user=admin_001")
+
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        '127.0.0.1 "GET /x\\nerror: FORGED LINE\\x1b[31m\\u2028\\" 200 user=admin_001" 40'
+    ), lines
+
+
+def test_escaped_keeps_printable_text_and_escapes_the_rest() -> None:
+    from kailash_cli.serve.logs import escaped
+
+    assert escaped("/runs/é日本?a=1") == "/runs/é日本?a=1"
+    assert escaped('a\\b"c\r\n\t\x00\x85\udcff') == 'a\\\\b\\"c\\r\\n\\t\\x00\\x85\\udcff'
