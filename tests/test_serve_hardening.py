@@ -297,3 +297,57 @@ def test_escaped_keeps_printable_text_and_escapes_the_rest() -> None:
 
     assert escaped("/runs/é日本?a=1") == "/runs/é日本?a=1"
     assert escaped('a\\b"c\r\n\t\x00\x85\udcff') == 'a\\\\b\\"c\\r\\n\\t\\x00\\x85\\udcff'
+
+
+def test_openapi_describes_the_run_body_the_token_and_400s(tmp_path: Path) -> None:
+    with Client(app(project(tmp_path), {"KAILASH_API_TOKEN": TOKEN})) as c:
+        spec = c.get("/openapi.json", headers=AUTH).json()
+
+    post = spec["paths"]["/workflows/{name}/runs"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["params"]["type"] == "object" and body["additionalProperties"] is False
+    assert spec["components"]["securitySchemes"] == {"bearer": {"type": "http", "scheme": "bearer"}}
+    assert spec["security"] == [{"bearer": []}]
+    assert spec["paths"]["/health"]["get"]["security"] == []
+    every = [op["responses"] for ops in spec["paths"].values() for op in ops.values()]
+    assert all("422" not in responses for responses in every)
+    assert {"200", "202", "400", "401", "403", "404", "413", "500", "503"} <= set(post["responses"])
+    assert post["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_head_health_is_200_without_a_token(tmp_path: Path) -> None:
+    with Client(app(project(tmp_path), {"KAILASH_API_TOKEN": TOKEN})) as c:
+        response = c.request("HEAD", "/health")
+
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_preflight_from_a_refused_origin_is_a_json_400(tmp_path: Path) -> None:
+    root = project(tmp_path, "serve: {cors_origins: ['https://ui.example.com']}\n")
+    with Client(app(root)) as c:
+        refused = c.request(
+            "OPTIONS",
+            "/workflows/hello/runs",
+            headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"},
+        )
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": {"message": "CORS preflight refused: disallowed CORS origin; see serve.cors_origins"}
+    }
+    assert "access-control-allow-origin" not in refused.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/workflows/..%2Fhello/runs", "/workflows/a%2Fb/runs", "/workflows/a/b/runs"]
+)
+def test_a_name_with_a_slash_is_400_not_404(tmp_path: Path, path: str) -> None:
+    with Client(app(project(tmp_path))) as c:
+        response = c.post(path)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "name"

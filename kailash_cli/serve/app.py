@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -22,6 +21,7 @@ from kailash_cli.serve.gateway import Auth, Gateway
 from kailash_cli.serve.launch import start
 from kailash_cli.serve.logs import ServeLog
 from kailash_cli.serve.metrics import ServeMetrics
+from kailash_cli.serve.openapi import Cors, describe
 from kailash_cli.serve.runs import RunPool, RunTicket
 from kailash_cli.serve.settings import Settings
 from kailash_cli.serve.state import JSON, RETRY_AFTER, Server, error
@@ -70,12 +70,13 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.server = server
+    app.openapi = lambda: describe(app)  # type: ignore[method-assign]
     _handlers(app)
     _routes(app, server)
     app.add_middleware(Auth, tokens=settings.tokens)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
@@ -136,6 +137,8 @@ def _routes(app: FastAPI, server: Server) -> None:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
+
     @app.get("/ready")
     async def ready(request: Request) -> JSON:
         """Readiness: the config's health checks and the run store (200 healthy, 503 not),
@@ -179,7 +182,7 @@ def _routes(app: FastAPI, server: Server) -> None:
             return error(404, f"unknown run id '{run_id}'; GET /runs lists the runs")
         return JSON(document)
 
-    @app.post("/workflows/{name}/runs", status_code=200)
+    @app.post("/workflows/{name:path}/runs", status_code=200)  # `a/b`, `../x`: 400, not 404
     async def start_run(name: str, request: Request, wait: bool = True) -> JSON:
         """Run a workflow with `{"params": {...}}`: the run document (200 whether it succeeded
         or failed), or with `?wait=false` 202 and its id. 400 bad params, 403 access denied,
