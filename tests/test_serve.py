@@ -242,7 +242,8 @@ def test_quiet_keeps_only_errors(tmp_path: Path) -> None:
         c.get("/health")
         c.get("/ready")
 
-    assert err.getvalue() == "error: request failed: RuntimeError: checker broke\n"
+    assert err.getvalue().startswith("error: request failed: RuntimeError: checker broke (trace_id=")
+    assert err.getvalue().count("\n") == 1
 
 
 def test_a_runs_log_events_carry_the_requests_trace_id(tmp_path: Path) -> None:

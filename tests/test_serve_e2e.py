@@ -188,3 +188,19 @@ def test_the_benchmark_runs_with_tiny_numbers() -> None:
     figures = json.loads(proc.stdout.splitlines()[-1])
     assert set(figures) == {"health", "runs", "baseline", "ratio"}
     assert figures["runs"]["rps"] > 0
+
+
+def test_runs_of_the_real_server_cannot_read_the_tokens(tmp_path: Path) -> None:
+    from tests.test_serve_hardening import LEAK, TOKEN_USERS, TOKX
+
+    root = project(tmp_path, TOKEN_USERS, leak=LEAK)
+    with (
+        served(root, {"KAILASH_API_TOKEN": TOKEN, "TOKX": TOKX}) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        doc = http.post("/workflows/leak/runs", headers={"Authorization": f"Bearer {TOKX}"}).json()
+        assert server.stop() == 0
+
+    assert doc["outputs"]["seen"] == {"env": None, "tokx": None, "sh": "[][]"}
+    stderr = "".join(server.raw)
+    assert TOKEN not in stderr and TOKX not in stderr

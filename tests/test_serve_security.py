@@ -105,9 +105,9 @@ def test_a_mapped_token_runs_as_its_user_and_sees_masked_outputs(secured: Client
         secured.get(f"/runs/{admin['run_id']}", headers=analyst).json()["outputs"]["person"]["ssn"]
         == "*******6789"
     )
-    assert (
+    assert (  # the anonymous token gets the rules of `kailash run` without --user
         secured.get(f"/runs/{admin['run_id']}", headers=AUTH).json()["outputs"]["person"]["ssn"]
-        == "123-45-6789"
+        == "*******6789"
     )
 
 
@@ -159,8 +159,8 @@ def test_runs_do_not_see_the_token_variables(tmp_path: Path) -> None:
     with Client(app(root, {"KAILASH_API_TOKEN": TOKEN})) as c:
         response = c.post("/workflows/peek/runs", headers=AUTH)
 
-    assert response.status_code == 400
-    assert "missing environment variable(s): KAILASH_API_TOKEN" in response.json()["error"]["message"]
+    assert response.status_code == 500  # the server's configuration, not the request
+    assert "cannot run on this server" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

@@ -333,3 +333,29 @@ def test_two_threads_can_share_one_store(store: Store) -> None:
 
     assert errors == []
     assert len(store.run("r1")["nodes"]) == 300  # type: ignore[index]
+
+
+def test_runs_decode_only_the_rows_they_return(store: Store) -> None:
+    for i in range(5):
+        _start(store, f"r{i}", "etl" if i % 2 else "other", f"2026-01-0{i + 1}T00:00:00.000+00:00")
+        store.finish_run(f"r{i}", "failed" if i == 4 else "succeeded", "x", 1.0, {})
+    store.db.execute("UPDATE runs SET params = 'not json' WHERE run_id IN ('r0', 'r1', 'r2')")
+
+    assert [r["run_id"] for r in store.runs(limit=2)] == ["r4", "r3"]
+    assert [r["run_id"] for r in store.runs(workflow="etl", limit=1)] == ["r3"]
+    assert [r["run_id"] for r in store.runs(status="failed", limit=1)] == ["r4"]
+    assert [r["run_id"] for r in store.runs(status="failed", workflow="other", limit=1)] == ["r4"]
+
+
+def test_runs_filter_running_and_interrupted_by_the_process_with_a_limit(store: Store) -> None:
+    for i, pid in enumerate([None, 2147483646, None, 2147483646]):
+        _start(store, f"dead{i}", started_at=f"2026-01-0{i + 1}T00:00:00.000+00:00")
+        store.db.execute("UPDATE runs SET pid = ? WHERE run_id = ?", (pid, f"dead{i}"))
+    _start(store, "mine", started_at="2026-01-05T00:00:00.000+00:00")
+    _start(store, "old", started_at="2025-01-01T00:00:00.000+00:00")
+    store.finish_run("old", "interrupted", "x", 1.0, {})
+
+    assert [r["run_id"] for r in store.runs(status="interrupted", limit=2)] == ["dead3", "dead2"]
+    assert [r["run_id"] for r in store.runs(status="interrupted", limit=9)][-1] == "old"
+    assert [r["run_id"] for r in store.runs(status="running", limit=5)] == ["mine"]
+    assert [r["status"] for r in store.runs(limit=2)] == ["running", "interrupted"]

@@ -38,14 +38,14 @@ def serve(
     require_extra()
     from kailash_cli.serve.app import create_app
     from kailash_cli.serve.server import bind, run
-    from kailash_cli.serve.settings import load_settings
+    from kailash_cli.serve.settings import load_settings, withdraw_tokens
 
-    settings, warnings = load_settings(
-        load_config(config_path), directory, os.environ if environ is None else environ
-    )
+    config = load_config(config_path)
+    settings, warnings = load_settings(config, directory, os.environ if environ is None else environ)
+    if environ is None:
+        withdraw_tokens(config, os.environ)  # runs and their child processes never see them
     for warning in warnings:
         output.finding(warning)
-    output.add_secrets(settings.tokens.values)
     sock = bind(host, port)
     if not settings.tokens.required and not _loopback(host):
         output.err(

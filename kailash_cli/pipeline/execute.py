@@ -29,7 +29,11 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
     keep their level (as JSON events; as text, stderr lines and records go to stderr as is)."""
 
     def sink(node: str | None, line: str) -> None:
-        if not observer.node_output(node, line):
+        if observer.node_output(node, line):
+            return
+        if output.json_logs:  # structured without a progress observer too (serve, the API)
+            output.event("node_output", "info", run_id=run_id, workflow=workflow, node=node, line=line)
+        else:
             output.note(f"[{node}] {line}" if node else line)
 
     def stderr_sink(node: str | None, line: str) -> None:
@@ -66,8 +70,8 @@ def execute(
 ) -> RunResult:
     """Run the graph; the memory limit, the command guard and the capture of node output on.
 
-    What node code prints goes to ``output``'s stderr as ``[node] text`` (or to an observer
-    that takes it, such as the JSON log), with the run's secrets redacted. Once ``cancel``
+    What node code prints goes to ``output``'s stderr as ``[node] text`` (to an observer
+    that takes it; with JSON logs a ``node_output`` event), with the run's secrets redacted. Once ``cancel``
     is set no node starts; nodes still running ``grace`` seconds later are abandoned, and
     the result's status is ``interrupted``.
     """

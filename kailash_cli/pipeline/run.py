@@ -16,7 +16,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,7 @@ def run_workflow(
     output: Output | None = None,
     cancel: threading.Event | None = None,
     grace: float | None = None,
+    redact: Iterable[str] = (),
 ) -> RunResult:
     """Validate, compile and execute ``workflow``; the record of the run, as ``run --output json``.
 
@@ -116,7 +117,8 @@ def run_workflow(
     (resumable), and so does setting ``cancel`` (from any thread): no node starts after it,
     nodes still running get ``grace`` seconds (default: the config's
     ``runtime.shutdown_grace``, 10) and are then abandoned; the error's ``.result`` is the
-    partial record (status ``interrupted``). A memory limit gives a failed result
+    partial record (status ``interrupted``). ``redact`` are more values to replace by
+    ``***`` wherever the run's secrets are (tokens the caller holds). A memory limit gives a failed result
     (``RunStopped`` if it trips between nodes). A failed node is not an exception: the
     result's ``status`` says ``failed``.
     Outputs and errors are masked for the user and have secrets replaced by ``***``. What
@@ -147,7 +149,7 @@ def run_workflow(
         _authorize(policy, store, wf, run_id, values, resume)
         secrets = secrets_mod.resolve(wf.secrets, environ)
         hidden = url_passwords([*environ.values(), *_database_urls(cfg)])  # DATABASE_URL's password...
-        redactor = Redactor([*(str(v) for v in secrets.values()), *hidden])
+        redactor = Redactor([*(str(v) for v in secrets.values()), *hidden, *redact])
         output.add_secrets(redactor.values)
         policy = policy.with_redactor(redactor)
         recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)

@@ -12,6 +12,7 @@ tables and migrations, locking, transactions) is ``pipeline/database.py``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import time
@@ -32,6 +33,12 @@ def _alive(pid: int | None) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
+
+
+def _read_status(row: sqlite3.Row) -> str:
+    """The status as read back: ``running`` whose process is gone is ``interrupted``."""
+    status = str(row["status"])
+    return "interrupted" if status == "running" and not _alive(row["pid"]) else status
 
 
 class Store(Database):
@@ -115,8 +122,7 @@ class Store(Database):
 
     def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
         run = dict(row)
-        if run["status"] == "running" and not _alive(run["pid"]):
-            run["status"] = "interrupted"
+        run["status"] = _read_status(row)
         for key in ("params", "outputs", "node_hashes"):
             run[key] = loads(run[key])
         return run
@@ -125,15 +131,27 @@ class Store(Database):
     def runs(
         self, *, workflow: str | None = None, status: str | None = None, limit: int = 20
     ) -> list[dict[str, Any]]:
+        """Newest first, at most ``limit``, of ``workflow`` and ``status`` when given (as read
+        back: a run recorded running whose process is gone is interrupted). The filters and
+        the limit are SQL's; only the rows returned are decoded. Recorded ``running`` rows
+        are the one case checked here (their process), read one by one until ``limit``."""
         self.db.row_factory = sqlite3.Row
-        query, args = "SELECT * FROM runs", []
+        where: list[str] = ["1"]
+        args: list[Any] = []
         if workflow:
-            query, args = query + " WHERE workflow = ?", [workflow]
-        query += " ORDER BY started_at DESC, rowid DESC"
-        rows = [self._run_dict(r) for r in self.db.execute(query, args)]
+            where.append("workflow = ?")
+            args.append(workflow)
+        live = status in ("running", "interrupted")  # decided by the process, not the column
         if status:
-            rows = [r for r in rows if r["status"] == status]
-        return rows[:limit]
+            stored = ("running", "interrupted") if status == "interrupted" else (status,)
+            where.append(f"status IN ({', '.join('?' * len(stored))})")
+            args += stored
+        query = f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY started_at DESC, rowid DESC"
+        if not live:
+            query += " LIMIT ?"
+            args.append(max(limit, 0))
+        rows = (r for r in self.db.execute(query, args) if not live or _read_status(r) == status)
+        return [self._run_dict(r) for r in itertools.islice(rows, max(limit, 0))]
 
     @guarded
     def run(self, run_id: str) -> dict[str, Any] | None:

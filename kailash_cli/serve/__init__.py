@@ -4,6 +4,7 @@
 bearer tokens to callers; ``runs`` runs them on threads, bounded, and drains them on stop;
 ``gateway`` is the ASGI middleware every request goes through (trace id, security headers,
 auth, size limit, access log); ``metrics`` the Prometheus exposition; ``app`` the routes;
-``server`` uvicorn and its signals. Nothing here is imported unless ``serve`` runs, and
-FastAPI, uvicorn and prometheus_client (the ``serve`` extra) only inside it.
+``openapi`` their description and CORS; ``server`` uvicorn and its signals. Nothing here
+is imported unless ``serve`` runs, and FastAPI, uvicorn and prometheus_client (the
+``serve`` extra) only inside it.
 """

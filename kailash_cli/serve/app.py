@@ -8,12 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from kailash_cli import __version__
-from kailash_cli.errors import KailashError
+from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, StoreError
 from kailash_cli.report.output import Output
 from kailash_cli.serve import views
 from kailash_cli.serve.auth import Caller
@@ -22,15 +21,26 @@ from kailash_cli.serve.gateway import Auth, Gateway
 from kailash_cli.serve.launch import start
 from kailash_cli.serve.logs import ServeLog
 from kailash_cli.serve.metrics import ServeMetrics
+from kailash_cli.serve.openapi import Cors, describe
 from kailash_cli.serve.runs import RunPool, RunTicket
 from kailash_cli.serve.settings import Settings
-from kailash_cli.serve.state import JSON, Server, error
+from kailash_cli.serve.state import JSON, RETRY_AFTER, Server, error
+
+STORE_DOWN = {
+    "name": "store",
+    "type": "store",
+    "status": "fail",
+    "duration_ms": 0.0,
+    "attempts": 1,
+    "detail": "the run store cannot be read (runtime.store); the server log says why",
+}
 
 
 def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI:
     """The ASGI app serving ``settings.workflows``; ``ready`` is the health check of ``/ready``."""
     if ready is None:
         from kailash_cli.health import run_checks as ready
+    output.add_secrets(settings.tokens.values)
     log = ServeLog(output)
     pool = RunPool(settings.max_concurrency, on_error=lambda t, e: _run_error(log, t, e))
     users = set(settings.tokens.users)
@@ -60,12 +70,13 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.server = server
+    app.openapi = lambda: describe(app)  # type: ignore[method-assign]
     _handlers(app)
     _routes(app, server)
     app.add_middleware(Auth, tokens=settings.tokens)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
@@ -83,7 +94,9 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
 
 def _run_error(log: ServeLog, ticket: RunTicket, e: BaseException) -> None:
     if isinstance(e, KailashError):
-        log.event("run_error", "warning", run_id=ticket.run_id, message=str(e))
+        level = "warning" if isinstance(e, RunInterrupted | AccessDeniedError) else "error"
+        where = {"run_id": ticket.run_id, "workflow": ticket.workflow, "trace_id": ticket.trace_id}
+        log.event("run_error", level, message=str(e), **{k: v for k, v in where.items() if v})
     elif isinstance(e, Exception):
         log.error("run failed", e, run_id=ticket.run_id)
 
@@ -92,6 +105,13 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, e: BadRequest) -> JSON:
         return JSON(e.document(), status_code=e.status)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, e: StoreError) -> JSON:
+        trace = getattr(request.state, "trace_id", None)
+        app.state.server.log.event("store_error", "error", message=str(e), trace_id=trace)
+        message = f"the run store cannot be read; the server log has trace id {trace}"
+        return error(503, message, {"Retry-After": RETRY_AFTER})
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> JSON:
@@ -117,13 +137,22 @@ def _routes(app: FastAPI, server: Server) -> None:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
+
     @app.get("/ready")
-    async def ready() -> JSON:
-        """Readiness: the config's health checks (200 healthy, 503 not), 503 while stopping."""
+    async def ready(request: Request) -> JSON:
+        """Readiness: the config's health checks and the run store (200 healthy, 503 not),
+        503 while stopping."""
         if not server.pool.accepting:
             return JSON({"status": "stopping", "checks": []}, status_code=503)
         report = await run_in_threadpool(server.ready, settings.config, settings.environ)
-        return JSON(report.to_dict(), status_code=200 if report.healthy else 503)
+        body, healthy = report.to_dict(), report.healthy
+        broken = await run_in_threadpool(server.history.check)
+        if broken is not None:
+            server.log.event("store_error", "error", message=broken, trace_id=request.state.trace_id)
+            body = {**body, "status": "unhealthy", "checks": [*body["checks"], STORE_DOWN]}
+            healthy = False
+        return JSON(body, status_code=200 if healthy else 503)
 
     @app.get("/metrics")
     async def metrics() -> Response:
@@ -153,9 +182,10 @@ def _routes(app: FastAPI, server: Server) -> None:
             return error(404, f"unknown run id '{run_id}'; GET /runs lists the runs")
         return JSON(document)
 
-    @app.post("/workflows/{name}/runs", status_code=200)
+    @app.post("/workflows/{name:path}/runs", status_code=200)  # `a/b`, `../x`: 400, not 404
     async def start_run(name: str, request: Request, wait: bool = True) -> JSON:
         """Run a workflow with `{"params": {...}}`: the run document (200 whether it succeeded
         or failed), or with `?wait=false` 202 and its id. 400 bad params, 403 access denied,
-        404 unknown workflow, 413 body too large, 503 too many runs or stopping."""
+        404 unknown workflow, 413 body too large, 503 too many runs or stopping, 500 the
+        server's configuration keeps the run from starting."""
         return await start(server, name, request, wait)

@@ -133,7 +133,8 @@ class Gateway:
 
     def _done(self, scope: Scope, state: dict[str, Any], status: int, started: float, trace: str) -> None:
         seconds = time.perf_counter() - started
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        matched = scope.get("route")  # its path as written: /workflows/{name}/runs
+        route = getattr(matched, "path_format", None) or getattr(matched, "path", None) or "unmatched"
         if self.on_request is not None:
             self.on_request(scope["method"], route, status, seconds)
         caller = state.get("caller")

@@ -7,7 +7,17 @@ from typing import Any
 
 from fastapi import Request
 
-from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, StoreError, UsageError
+from kailash_cli.errors import (
+    AccessDeniedError,
+    ExpressionError,
+    FileAccessError,
+    KailashError,
+    PathDeniedError,
+    RunInterrupted,
+    StoreError,
+    UsageError,
+    WorkflowValidationError,
+)
 from kailash_cli.model.result import RunResult
 from kailash_cli.pipeline.run import run_workflow
 from kailash_cli.serve.auth import Caller
@@ -25,9 +35,11 @@ async def start(server: Server, name: str, request: Request, wait: bool) -> JSON
     params = parse_params(await read_body(request.stream(), settings.max_body))
     check_params(workflow, params)
     caller = getattr(request.state, "caller", None) or Caller()
-    output = server.output.bind(trace_id=getattr(request.state, "trace_id", None), user=caller.user)
+    trace = getattr(request.state, "trace_id", None)
+    output = server.output.bind(trace_id=trace, user=caller.user)
 
     def call(ticket: RunTicket) -> RunResult:
+        ticket.trace_id, ticket.workflow = trace, name  # for the log of an error
         return run_workflow(
             workflow,
             params=params,
@@ -37,6 +49,7 @@ async def start(server: Server, name: str, request: Request, wait: bool) -> JSON
             observers=[ticket],
             output=output,
             cancel=ticket.cancel,
+            redact=settings.tokens.values,
         )
 
     try:
@@ -61,22 +74,34 @@ async def start(server: Server, name: str, request: Request, wait: bool) -> JSON
     return JSON(result.to_dict())
 
 
+#: what keeps a run from starting once its params were checked: the server's configuration
+#: (environment, access_control, files, the workflow itself), never the client's request
+SERVER_PROBLEMS = (UsageError, WorkflowValidationError, PathDeniedError, FileAccessError, ExpressionError)
+
+
 def _refused(server: Server, e: KailashError, ticket: RunTicket) -> JSON:
-    """A run that could not start, was refused or was interrupted: its status and why."""
-    message = server.output.redact(str(e))
+    """A run that could not start, was refused or was interrupted: its status and why.
+
+    The params were checked before (400, naming the field): a problem left is the server's,
+    a 500 whose message names no server path; the log has the full message (``run_error``)."""
     extra: dict[str, Any] = {}
-    if isinstance(e, RunInterrupted):
-        message = f"run {ticket.run_id} was interrupted: the server is stopping; it is recorded interrupted"
     if isinstance(e, AccessDeniedError):
         if e.result is not None:
             extra["run"] = e.result.to_dict()
-        return error(403, message, **extra)
+        return error(403, server.output.redact(str(e)), **extra)
     if isinstance(e, RunInterrupted):
+        message = f"run {ticket.run_id} was interrupted: the server is stopping; it is recorded interrupted"
         partial = getattr(e, "result", None)
         if partial is not None:
             extra["run"] = partial.to_dict()
         return error(503, message, {"Retry-After": RETRY_AFTER}, run_id=ticket.run_id, **extra)
-    if isinstance(e, UsageError | StoreError):
-        status = 400 if isinstance(e, UsageError) else 503
-        return error(status, message)
-    return error(500, message, run_id=ticket.run_id)
+    trace = f"the server log has trace id {ticket.trace_id}"
+    if isinstance(e, StoreError):
+        return error(503, f"the run store cannot be opened; {trace}", {"Retry-After": RETRY_AFTER})
+    if isinstance(e, SERVER_PROBLEMS):
+        message = (
+            f"workflow '{ticket.workflow}' cannot run on this server: its configuration is "
+            f"incomplete (environment, access_control or files); {trace}"
+        )
+        return error(500, message)
+    return error(500, server.output.redact(str(e)), run_id=ticket.run_id)

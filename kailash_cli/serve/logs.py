@@ -14,6 +14,21 @@ from kailash_cli.report.output import Output
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
 
 
+def escaped(text: str) -> str:
+    """``text`` as one piece of a text log line: control and other non-printable characters
+    as Python escapes (``\\n``, ``\\x1b``, ``\\u2028``), ``"`` and ``\\`` escaped, so
+    what a request sends can neither start a line of its own nor end the quoted field."""
+    return "".join(map(_escaped_char, text))
+
+
+def _escaped_char(ch: str) -> str:
+    if ch == '"':
+        return '\\"'
+    if ch == "\\" or not ch.isprintable():
+        return ch.encode("unicode_escape").decode("ascii")
+    return ch
+
+
 class ServeLog:
     """Events of the server: ``event(name, level, message=..., **fields)``; secrets redacted."""
 
@@ -27,6 +42,8 @@ class ServeLog:
         if level == "debug" and not self.output.verbose:
             return
         line = f"{level}: {fields.get('message', event)}"
+        if fields.get("trace_id"):
+            line += f" (trace_id={fields['trace_id']})"
         if fields.get("traceback") and self.output.verbose:
             line += "\n" + str(fields["traceback"]).rstrip()
         self.output.err(line, level)
@@ -36,10 +53,10 @@ class ServeLog:
         if self.output.json_logs:
             self.output.event("http_request", "info", **fields)
             return
-        user = f" user={fields['user']}" if fields.get("user") else ""
+        user = f" user={escaped(str(fields['user']))}" if fields.get("user") else ""
         self.output.err(
-            f'{fields["client"]} "{fields["method"]} {fields["path"]}" {fields["status"]} '
-            f"{fields['duration_ms']:.1f}ms trace_id={fields['trace_id']}{user}",
+            f'{escaped(str(fields["client"]))} "{escaped(fields["method"])} {escaped(fields["path"])}" '
+            f"{fields['status']} {fields['duration_ms']:.1f}ms trace_id={fields['trace_id']}{user}",
             "info",
         )
 

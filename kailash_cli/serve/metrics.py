@@ -74,17 +74,7 @@ class StoreCollector(Collector):
         yield from families
 
     def _families(self, db: sqlite3.Connection) -> Iterator[Metric]:
-        runs = CounterMetricFamily(
-            "kailash_runs", "Runs in the store, by workflow and status.", labels=["workflow", "status"]
-        )
-        counts: dict[tuple[str, str], int] = {}
-        for workflow, status, pid, count in db.execute(_LIVE):
-            if status == "running" and not _alive(pid):
-                status = "interrupted"  # its process is gone: as `kailash runs` shows it
-            counts[workflow, status] = counts.get((workflow, status), 0) + count
-        for labels, count in sorted(counts.items()):
-            runs.add_metric(list(labels), count)
-        yield runs
+        yield from _run_counts(db)
         yield self._histogram(
             db,
             HistogramMetricFamily(
@@ -143,6 +133,37 @@ class StoreCollector(Collector):
             ]
             family.add_metric(labels, [*buckets, ("+Inf", count)], total)
         return family
+
+
+def _run_counts(db: sqlite3.Connection) -> Iterator[Metric]:
+    """Finished runs (a counter: it never goes down) and runs going on (a gauge, 0 for every
+    workflow in the store with none). A run recorded running whose process is gone is
+    finished: interrupted, as `kailash runs` shows it."""
+    runs = CounterMetricFamily(
+        "kailash_runs",
+        "Finished runs in the store (succeeded, failed, interrupted), by workflow and status.",
+        labels=["workflow", "status"],
+    )
+    going = GaugeMetricFamily(
+        "kailash_runs_in_progress",
+        "Runs recorded running by a live process, by workflow.",
+        labels=["workflow"],
+    )
+    counts: dict[tuple[str, str], int] = {}
+    live: dict[str, int] = {}
+    for workflow, status, pid, count in db.execute(_LIVE):
+        live.setdefault(workflow, 0)
+        if status == "running" and _alive(pid):
+            live[workflow] += count
+            continue
+        status = "interrupted" if status == "running" else status
+        counts[workflow, status] = counts.get((workflow, status), 0) + count
+    for labels, count in sorted(counts.items()):
+        runs.add_metric(list(labels), count)
+    for workflow, count in sorted(live.items()):
+        going.add_metric([workflow], count)
+    yield runs
+    yield going
 
 
 def _last_times(db: sqlite3.Connection) -> Iterator[Metric]:

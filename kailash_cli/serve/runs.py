@@ -29,6 +29,8 @@ class RunTicket(RunObserver):
         self.first: Future[str | None] = Future()
         self.result: Future[RunResult] = Future()
         self.run_id: str | None = None
+        self.trace_id: str | None = None  # of the request that started it
+        self.workflow: str | None = None
 
     def run_started(self, run: RunInfo) -> None:
         self.run_id = run.run_id

@@ -71,6 +71,23 @@ class _Uvicorn(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+def uvicorn_config(app: object, server: Server) -> uvicorn.Config:
+    """uvicorn's settings. Its proxy headers are off: uvicorn would otherwise believe
+    ``X-Forwarded-Proto``/``-For`` from 127.0.0.1 (or ``FORWARDED_ALLOW_IPS``) and rewrite the
+    scheme and client before the gateway looks; ``serve.trusted_proxies`` alone decides."""
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        log_config=None,
+        access_log=False,  # Gateway writes the access log, with the trace id
+        timeout_graceful_shutdown=int(server.settings.grace_period + STOP_WAIT),
+        server_header=False,
+        ws="none",
+        lifespan="on",
+        proxy_headers=False,
+        forwarded_allow_ips=[],
+    )
+
+
 def run(app: object, server: Server, sock: socket.socket, url: str) -> int:
     """Serve until SIGTERM (exit 0) or SIGINT (exit 130), draining the runs first."""
     log, settings = server.log, server.settings
@@ -85,16 +102,7 @@ def run(app: object, server: Server, sock: socket.socket, url: str) -> int:
         )
         threading.Thread(target=server.stop, name="kailash-serve-drain", daemon=True).start()
 
-    config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        log_config=None,
-        access_log=False,  # Gateway writes the access log, with the trace id
-        timeout_graceful_shutdown=int(settings.grace_period + STOP_WAIT),
-        server_header=False,
-        ws="none",
-        lifespan="on",
-    )
-    uv = _Uvicorn(config, on_stop)
+    uv = _Uvicorn(uvicorn_config(app, server), on_stop)
     log.event(
         "serve_started",
         message=f"serving {len(settings.workflows)} workflow(s) from {settings.folder} on {url}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,14 @@ def load_settings(
         trusted_proxies=tuple(_network(p) for p in serve.get("trusted_proxies") or ()),
     )
     return settings, warnings
+
+
+def withdraw_tokens(config: Config, environ: MutableMapping[str, str]) -> None:
+    """Take the token variables out of ``environ`` (the process's, once the tokens are read):
+    node code and the processes it starts cannot read them; the values live on only in the
+    ``TokenBook``, and are redacted from what runs show and store."""
+    for name in token_variables(config.section("serve")):
+        environ.pop(name, None)
 
 
 def _checked(key: str, parse: object, value: object) -> float | int:

@@ -3,32 +3,44 @@ caller, and the workflows served."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from kailash_cli.errors import StoreError
 from kailash_cli.load.config import Config
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline.policy import ANONYMOUS
 from kailash_cli.pipeline.store import Store
 from kailash_cli.security.access import AccessControl, User
 
 RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
 Mask = Callable[[Any], Any]
+T = TypeVar("T")
+NO_ROWS: list[dict[str, Any]] = []
 
 
 def masks(config: Config, users: set[str | None]) -> dict[str | None, Mask]:
-    """Each caller's masking (``access_control.masking_rules`` for its user; none without one)."""
+    """Each caller's masking: ``access_control.masking_rules`` for its user, and for a caller
+    without one (``KAILASH_API_TOKEN``, or no token) the rules for the anonymous user, as
+    ``kailash run`` without ``--user`` applies them. No access_control: nothing is masked."""
     access_control = config.section("access_control")
-    access = AccessControl.from_config(access_control) if access_control else None
-    found: dict[str | None, Mask] = {None: lambda value: value}
+    if not access_control:
+        return {user_id: _unmasked for user_id in {None, *users}}
+    access = AccessControl.from_config(access_control)
+    found: dict[str | None, Mask] = {None: functools.partial(_mask, access, ANONYMOUS)}
     for user_id in users:
-        if user_id is not None and access is not None:
-            user = access.user(user_id)
-            found[user_id] = functools.partial(_mask, access, user)
+        if user_id is not None:
+            found[user_id] = functools.partial(_mask, access, access.user(user_id))
     return found
+
+
+def _unmasked(value: Any) -> Any:
+    return value
 
 
 def _mask(access: AccessControl, user: User, value: Any) -> Any:
@@ -56,21 +68,38 @@ class History:
 
     def close(self) -> None:
         with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+            store, self._store = self._store, None
+        if store is not None:
+            with contextlib.suppress(StoreError):
+                store.close()
+
+    def _read(self, read: Callable[[Store], T], default: T) -> T:
+        """``read`` on the store (``default`` before there is one); a StoreError passes on
+        and drops the connection, so a store moved away or repaired is opened afresh."""
+        try:
+            store = self._open()
+            return read(store) if store is not None else default
+        except StoreError:
+            self.close()
+            raise
+
+    def check(self) -> str | None:
+        """Why the store cannot be read (the full message, for the log); None when it can."""
+        try:
+            self._read(lambda store: store.runs(limit=1), NO_ROWS)
+        except StoreError as e:
+            return str(e)
+        return None
 
     def runs(self, workflow: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
-        """``kailash runs list --output json``: newest first."""
-        store = self._open()
-        rows = store.runs(workflow=workflow, status=status, limit=limit) if store else []
+        """``kailash runs list --output json``: newest first; StoreError when it cannot be read."""
+        rows = self._read(lambda store: store.runs(workflow=workflow, status=status, limit=limit), NO_ROWS)
         keys = ("run_id", "workflow", "status", "started_at")
         return [{**{k: r[k] for k in keys}, "duration_ms": _rounded(r["duration_ms"])} for r in rows]
 
     def run(self, run_id: str, mask: Mask) -> dict[str, Any] | None:
         """``kailash runs show ID --output json``, outputs and params masked for the caller."""
-        store = self._open()
-        run = store.run(run_id) if store else None
+        run = self._read(lambda store: store.run(run_id), None)
         if run is None:
             return None
         document = RunResult.from_record(run).to_dict()
