@@ -71,17 +71,21 @@ def _placeholder(host: str) -> bool:
     return host in _PLACEHOLDER_HOSTS or bool(host) and not re.search(r"\w", host)
 
 
-def _host(url: str) -> str:
+def _host(url: str) -> str | None:
+    """The host of ``url``: "" for none (a Unix socket), None when the URL does not parse."""
     try:
         return urlsplit(url).hostname or ""
     except ValueError:
-        return ""
+        return None
 
 
 def insecure_db_url(url: str) -> str | None:
     """Why ``url`` connects without TLS (a short text, no credentials), or None."""
     scheme = url.split("://", 1)[0].split("+")[0].lower()
-    host = _host(url)
+    parsed = _host(url)
+    if parsed == "":  # scheme:///db or user@/db: the server's local socket
+        return None
+    host = parsed or ""
     if _is_local(host) or "${" in host or _placeholder(host) or _OPTIONAL_PART.search(url):
         return None
     if scheme == "redis":

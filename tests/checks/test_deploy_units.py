@@ -128,7 +128,9 @@ def test_walk_leaves_out_hidden_venv_and_build_folders(tmp_path: Path) -> None:
         ("postgresql://${DB_HOST}/app", None),
         ("postgresql://[bad/app", "postgresql URL to a remote host with no TLS parameter"),
         ("postgresql://user@host/db", None),
-        ("mysql://...;", None),  # usage text, as in a help message
+        ("mysql://...;", None),
+        ("postgresql:///app", None),  # the server's Unix socket: local
+        ("postgresql://u@/app", None),  # usage text, as in a help message
         ("postgresql://user[:password]@host[:port]/db", None),
         ("redis://[[user]:password@]host[:port][/db]", None),
         (
