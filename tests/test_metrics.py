@@ -216,14 +216,17 @@ def test_a_run_stopped_by_sigterm_writes_its_metrics_and_exits_143(tmp_path: Pat
 class _Gateway(BaseHTTPRequestHandler):
     received: list[tuple[str, str, bytes, dict[str, str]]]
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def _take(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.received.append(("PUT", self.path, body, dict(self.headers)))
+        self.received.append((method, self.path, body, dict(self.headers)))
         self.send_response(200)
         self.end_headers()
 
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        self._take("PUT")
+
     def do_POST(self) -> None:  # noqa: N802
-        self.do_PUT()
+        self._take("POST")
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -243,7 +246,10 @@ def test_push_gateway_gets_the_runs_metrics(tmp_path: Path, gateway: Any) -> Non
     proc = kailash("run", "wf.yaml", "--push-gateway", url, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     [(method, path, body, _)] = received
-    assert (method, path) == ("PUT", "/metrics/job/kailash/workflow/m")
+    assert (method, path) == (
+        "POST",
+        "/metrics/job/kailash/workflow/m",
+    )  # a failed run keeps the last success
     found = series(body.decode())
     assert value(found, "kailash_runs_total", workflow="m", status="succeeded") == 1
     assert value(found, "kailash_dead_letters_total", workflow="m", node="b") == 1

@@ -131,11 +131,13 @@ def _shown_url(url: str) -> str:
 
 
 def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
-    """PUT the workflow's series to a Pushgateway (grouping key job=kailash, workflow=<name>).
+    """POST the workflow's series to a Pushgateway (grouping key job=kailash, workflow=<name>):
+    the metrics sent replace theirs in the group, the others (a failed run sends no
+    ``kailash_last_success_timestamp_seconds``) keep their last pushed value.
 
     A failure is a warning (the run's outcome does not change); True when it was pushed.
     """
-    from prometheus_client import CollectorRegistry, push_to_gateway
+    from prometheus_client import CollectorRegistry, pushadd_to_gateway
     from prometheus_client.exposition import basic_auth_handler, default_handler
 
     parts = urlsplit(url)
@@ -155,7 +157,7 @@ def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Collector(of_workflow(samples, workflow), {}))  # type: ignore[arg-type]
     try:
-        push_to_gateway(
+        pushadd_to_gateway(  # POST: metrics this run has not (last success) keep their value
             bare,
             job="kailash",
             registry=registry,
