@@ -351,3 +351,20 @@ def test_a_name_with_a_slash_is_400_not_404(tmp_path: Path, path: str) -> None:
 
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "name"
+
+
+def test_a_store_moved_away_or_replaced_while_serving_is_read_afresh(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    store = root / ".kailash" / "kailash.db"
+    with Client(app(root)) as c:
+        first = c.post("/workflows/hello/runs").json()["run_id"]
+        assert [r["run_id"] for r in c.get("/runs").json()] == [first]
+        for name in os.listdir(store.parent):  # moved away, as the 503 message advises
+            os.rename(store.parent / name, tmp_path / name)
+        assert c.get("/runs").json() == []
+        second = c.post("/workflows/hello/runs").json()["run_id"]
+        listed = [r["run_id"] for r in c.get("/runs").json()]
+        shown = c.get(f"/runs/{second}")
+
+    assert listed == [second]
+    assert shown.status_code == 200 and shown.json()["run_id"] == second

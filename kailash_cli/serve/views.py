@@ -58,12 +58,23 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._store: Store | None = None
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
         self._lock = threading.Lock()
 
     def _open(self) -> Store | None:
         with self._lock:
-            if self._store is None and self.path.is_file():
+            try:
+                found = self.path.stat()
+                identity: tuple[int, int] | None = (found.st_dev, found.st_ino)
+            except OSError:
+                identity = None
+            if self._store is not None and identity != self._identity:  # moved away or replaced
+                stale, self._store = self._store, None
+                with contextlib.suppress(StoreError):
+                    stale.close()
+            if self._store is None and identity is not None:
                 self._store = Store.open(self.path)
+                self._identity = identity
             return self._store
 
     def close(self) -> None:
