@@ -178,6 +178,9 @@ def test_runs_do_not_see_the_token_variables(tmp_path: Path) -> None:
         (b'{"params": {"times": "many"}}', "param 'times': ", "params.times"),
         (b'{"params": {"times": 0}}', "param 'times': ", "params.times"),
         (b'{"params": {"times": NaN}}', "the body is not valid JSON: NaN is not a JSON number", None),
+        (b'{"params": {"who": "\\ud800"}}', "a string holds a lone surrogate", "params.who"),
+        (b'{"params": {"who": ["a", "x\\udfff"]}}', "a string holds a lone surrogate", "params.who[1]"),
+        (b'{"params": {"\\ud800": 1}}', "a string holds a lone surrogate", "params"),
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(

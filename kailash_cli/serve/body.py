@@ -85,6 +85,12 @@ def parse_params(raw: bytes) -> dict[str, Any]:
         raise bad(f'the body is not valid JSON: {reason}{where}; send {{"params": {{...}}}}') from None
     if not isinstance(body, dict):
         raise bad(f'the body must be a JSON object like {{"params": {{...}}}}, not {_kind(body)}')
+    broken = _lone_surrogate(body, "")
+    if broken is not None:
+        raise bad(
+            "a string holds a lone surrogate (\\ud800-\\udfff), which is not text; send valid Unicode",
+            broken or None,
+        )
     for key in body:
         if key not in FIELDS:
             raise bad(
@@ -94,6 +100,29 @@ def parse_params(raw: bytes) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise bad(f"params must be a JSON object of param names to values, not {_kind(params)}", "params")
     return params
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """The path of the first string (key or value) that cannot be UTF-8, else None."""
+
+    def bad_text(text: str) -> bool:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+
+    if isinstance(value, str):
+        return path if bad_text(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        where = f"{path}.{key}" if isinstance(key, str) and path else f"{path}[{key}]" if path else str(key)
+        if isinstance(key, str) and bad_text(key):
+            return path or "params"
+        found = _lone_surrogate(item, where)
+        if found is not None:
+            return found
+    return None
 
 
 def _kind(value: Any) -> str:
