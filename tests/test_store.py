@@ -359,3 +359,38 @@ def test_runs_filter_running_and_interrupted_by_the_process_with_a_limit(store: 
     assert [r["run_id"] for r in store.runs(status="interrupted", limit=9)][-1] == "old"
     assert [r["run_id"] for r in store.runs(status="running", limit=5)] == ["mine"]
     assert [r["status"] for r in store.runs(limit=2)] == ["running", "interrupted"]
+
+
+def test_a_pid_says_a_run_is_alive_only_for_the_process_that_recorded_it(
+    store: Store, tmp_path: Path
+) -> None:
+    """In containers every kailash is process 1: a run recorded by an earlier container with
+    this process's pid, or by a pid now held by a younger process, was not seen to end."""
+    import os
+    import subprocess
+    import sys
+
+    _start(store, "mine", started_at="2026-01-05T00:00:00.000+00:00")  # this process, still going
+    _start(store, "earlier_container", started_at="2026-01-04T00:00:00.000+00:00")
+    _start(store, "pid_reused", started_at="2000-01-01T00:00:00.000+00:00")
+    _start(store, "other_alive", started_at="2999-01-01T00:00:00.000+00:00")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        store.db.execute(
+            "UPDATE runs SET pid = ? WHERE run_id IN ('pid_reused', 'other_alive')", (child.pid,)
+        )
+        from kailash_cli.pipeline import store as store_module
+
+        store_module._OWN_RUNS.discard("earlier_container")  # recorded by another process with our pid
+        statuses = {r["run_id"]: r["status"] for r in store.runs()}
+    finally:
+        child.kill()
+        child.wait()
+
+    assert statuses == {
+        "mine": "running",
+        "earlier_container": "interrupted",
+        "pid_reused": "interrupted",  # the child began long after the run: not its process
+        "other_alive": "running",  # the child began before the run: it may be running it
+    }
+    assert os.getpid() == store.run("earlier_container")["pid"]  # type: ignore[index]

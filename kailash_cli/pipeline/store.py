@@ -16,29 +16,48 @@ import itertools
 import os
 import sqlite3
 import time
+from datetime import datetime
 from typing import Any
 
 from kailash_cli.pipeline.database import Database, dumps, guarded, loads
 
+#: runs this process started and has not finished: the one sure answer for its own pid
+#: (in containers every kailash is process 1, so a pid alone says little)
+_OWN_RUNS: set[str] = set()
 
-def _alive(pid: int | None) -> bool:
+
+def run_alive(pid: int | None, run_id: str, started_at: str | None) -> bool:
+    """Whether the process that recorded ``run_id`` as running still runs it."""
     if not pid:
         return False
     if pid == os.getpid():
-        return True
+        return run_id in _OWN_RUNS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+        pass
+    return not _started_after(pid, started_at)
+
+
+def _started_after(pid: int, started_at: str | None) -> bool:
+    """True when process ``pid`` began after the run did: another process got the pid."""
+    import psutil
+
+    try:
+        created = psutil.Process(pid).create_time()
+        began = datetime.fromisoformat(str(started_at)).timestamp()
+    except (psutil.Error, ValueError, TypeError, OverflowError):
+        return False
+    return created > began + 1.0
 
 
 def _read_status(row: sqlite3.Row) -> str:
     """The status as read back: ``running`` whose process is gone is ``interrupted``."""
     status = str(row["status"])
-    return "interrupted" if status == "running" and not _alive(row["pid"]) else status
+    alive = status == "running" and run_alive(row["pid"], row["run_id"], row["started_at"])
+    return "interrupted" if status == "running" and not alive else status
 
 
 class Store(Database):
@@ -76,6 +95,7 @@ class Store(Database):
                     dumps(node_hashes),
                 ),
             )
+        _OWN_RUNS.add(run_id)
 
     @guarded
     def record_nodes(self, run_id: str, rows: list[dict[str, Any]]) -> None:
@@ -119,6 +139,7 @@ class Store(Database):
                 "started_at=COALESCE(?, started_at) WHERE run_id=?",
                 (status, finished_at, duration_ms, dumps(outputs), error, started_at, run_id),
             )
+        _OWN_RUNS.discard(run_id)
 
     def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
         run = dict(row)

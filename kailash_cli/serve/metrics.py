@@ -4,7 +4,6 @@ letters: every run the store holds, this server's and others') and from this pro
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,21 +20,14 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from kailash_cli.pipeline.store import run_alive
 from kailash_cli.report.metrics import BUCKETS
 
-_LIVE = "SELECT workflow, status, pid, COUNT(*) FROM runs GROUP BY workflow, status, pid"
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+_LIVE = (
+    "SELECT workflow, status, pid, COUNT(*), NULL, NULL FROM runs WHERE status != 'running' "
+    "GROUP BY workflow, status UNION ALL "
+    "SELECT workflow, status, pid, 1, run_id, started_at FROM runs WHERE status = 'running'"
+)
 
 
 def _histogram_sql(table: str, keys: str, where: str = "") -> str:
@@ -151,9 +143,9 @@ def _run_counts(db: sqlite3.Connection) -> Iterator[Metric]:
     )
     counts: dict[tuple[str, str], int] = {}
     live: dict[str, int] = {}
-    for workflow, status, pid, count in db.execute(_LIVE):
+    for workflow, status, pid, count, run_id, started_at in db.execute(_LIVE):
         live.setdefault(workflow, 0)
-        if status == "running" and _alive(pid):
+        if status == "running" and run_alive(pid, run_id, started_at):
             live[workflow] += count
             continue
         status = "interrupted" if status == "running" else status
