@@ -1,0 +1,306 @@
+"""foreach, batch, rate_limit and store_outputs: engine-level runs, validation, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import kailash, run_workflow, write
+
+from kailash_cli.compile.compiler import compile
+from kailash_cli.compile.validation import check_document, load_workflow
+from kailash_cli.engine.local import LocalExecutor
+from kailash_cli.engine.observer import RunObserver
+from kailash_cli.engine.options import RunOptions
+from kailash_cli.engine.scheduler import run
+from kailash_cli.load.yaml_io import load_text
+from kailash_cli.model.foreach import BatchPolicy, TokenBucket, parse_rate
+from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult
+from kailash_cli.nodes.files import FileAccess
+from kailash_cli.pipeline.setup import prepare
+
+FUNCTIONS = """
+calls = []
+
+def double(x):
+    calls.append(x)
+    return x * 2
+
+def boom(x):
+    calls.append(x)
+    if x % 3 == 2:
+        raise ValueError(f"bad {x}")
+    return {"value": x, "half": x / 2}
+
+def total(rows):
+    return sum(rows)
+"""
+
+HEAD = """\
+name: fe
+nodes:
+  src:
+    type: PythonCodeNode
+    config: {code: "result = list(range(7))"}
+"""
+
+
+def _run(tmp_path: Path, nodes: str, **kwargs: Any) -> Any:
+    write(tmp_path / "fns.py", FUNCTIONS)
+    return run_workflow(tmp_path, HEAD + nodes, **kwargs)
+
+
+def test_foreach_runs_once_per_item_in_input_order(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {max_concurrency: 3}
+    config: {function: "./fns.py:double", x: "${item + item_index}"}
+  after:
+    type: PythonCodeNode
+    config: {function: "./fns.py:total", rows: "${nodes.each.result}"}
+""",
+    )
+    assert result.nodes["each"].status == SUCCEEDED
+    assert result.outputs["each"]["result"] == [4 * i for i in range(7)]
+    assert result.outputs["after"]["result"] == sum(4 * i for i in range(7))
+    assert result.nodes["each"].items == {"total": 7, "succeeded": 7, "failed": 0, "errors": []}
+    assert result.nodes["each"].attempts == 7
+
+
+def test_on_item_error_fail_fails_the_node_and_starts_no_more_items(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {max_concurrency: 1}
+    config: {function: "./fns.py:boom", x: "${item}"}
+""",
+    )
+    node = result.nodes["each"]
+    assert node.status == FAILED
+    assert node.error == "item 2: ValueError: bad 2"
+    assert node.items is not None and node.items["failed"] == 1
+    assert node.items["errors"] == [{"index": 2, "error": "item 2: ValueError: bad 2"}]
+    assert result.status == FAILED
+
+
+def test_on_item_error_continue_keeps_null_and_counts_the_items(tmp_path: Path) -> None:
+    seen: list[tuple[int, int, int | None]] = []
+
+    class Counts(RunObserver):
+        def items_progress(self, node_id: str, done: int, failed: int, total: int | None) -> None:
+            seen.append((done, failed, total))
+
+    result = _run(
+        tmp_path,
+        """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {on_item_error: continue}
+    retry: {max_attempts: 2, strategy: immediate}
+    config: {function: "./fns.py:boom", x: "${item}"}
+""",
+        observer=Counts(),
+    )
+    assert result.status == SUCCEEDED
+    outputs = result.outputs["each"]
+    assert [r and r["value"] for r in outputs["result"]] == [0, 1, None, 3, 4, None, 6]
+    assert outputs["result"][1]["half"] == 0.5
+    items = result.nodes["each"].items
+    assert items is not None
+    assert (items["succeeded"], items["failed"]) == (5, 2)
+    assert [e["index"] for e in items["errors"]] == [2, 5]
+    assert result.nodes["each"].attempts == 9  # 5 + 2 items x 2 attempts
+    assert sorted(seen)[-1] == (7, 2, 7)
+
+
+def test_dead_letter_sends_the_item_with_its_input(tmp_path: Path) -> None:
+    letters: list[tuple[str, dict[str, Any]]] = []
+
+    class Letters(RunObserver):
+        def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+            letters.append((node_id, params))
+
+    result = _run(
+        tmp_path,
+        """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {on_item_error: dead_letter}
+    config: {function: "./fns.py:boom", x: "${item}"}
+""",
+        observer=Letters(),
+    )
+    assert result.status == SUCCEEDED
+    assert [(n, p["x"]) for n, p in letters] == [("each", 2), ("each", 5)]
+
+
+def test_batch_size_gives_lists_and_concatenates_list_results(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {size: 3}
+    config: {code: "result = [r * 10 + i for r in rows]", rows: "${item}", i: "${item_index}"}
+""",
+    )
+    assert result.outputs["each"]["result"] == [0, 10, 20, 31, 41, 51, 62]
+    assert result.nodes["each"].attempts == 3
+    assert result.nodes["each"].items["total"] == 7  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [("${params.n}", "foreach must give a list, got int"), ("${params.s}", "foreach must give a list, got str")],
+)
+def test_foreach_over_a_non_list_fails_the_node_naming_the_type(tmp_path: Path, expr: str, message: str) -> None:
+    text = f"""\
+name: fe
+params: {{n: {{type: integer, default: 3}}, s: {{type: string, default: abc}}}}
+nodes:
+  each:
+    type: PythonCodeNode
+    foreach: "{expr}"
+    config: {{code: "result = x", x: "${{item}}"}}
+"""
+    result = run_workflow(tmp_path, text)
+    assert result.nodes["each"].status == FAILED
+    assert result.nodes["each"].error == message
+
+
+def test_an_empty_list_gives_empty_outputs(tmp_path: Path) -> None:
+    text = HEAD.replace("range(7)", "range(0)") + (
+        '  each: {type: PythonCodeNode, foreach: "${nodes.src.result}", config: {code: "result = x", x: "${item}"}}\n'
+    )
+    result = run_workflow(tmp_path, text)
+    assert result.outputs["each"] == {"result": []}
+
+
+class StepClock:
+    """The run's clock: each read moves it on by ``step`` seconds (no sleeping)."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_rate_limit_spaces_calls_on_the_injected_clock(tmp_path: Path) -> None:
+    write(tmp_path / "fns.py", FUNCTIONS)
+    path = write(
+        tmp_path / "wf.yaml",
+        HEAD
+        + """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    rate_limit: 10/s
+    config: {function: "./fns.py:double", x: "${item}"}
+""",
+    )
+    workflow, problems = load_workflow(path)
+    assert problems == []
+    compiled = compile(workflow)
+    clock = StepClock(0.001)
+    started: list[float] = []
+
+    class Clocked(RunObserver):
+        def items_progress(self, node_id: str, done: int, failed: int, total: int | None) -> None:
+            started.append(clock.now)
+
+    with LocalExecutor(4) as executor:
+        options = RunOptions(
+            executor=executor,
+            files=FileAccess(tmp_path),
+            prepared=prepare(compiled),
+            clock=clock,
+            observer=Clocked(),
+        )
+        result = run(compiled, options)
+    assert result.outputs["each"]["result"] == [2 * i for i in range(7)]
+    assert clock.now >= 0.6  # 7 calls at 10 a second: the last one at least 0.6 s after the first
+    assert len(started) == 7
+
+
+def test_token_bucket_and_rates() -> None:
+    bucket = TokenBucket(2.0)
+    assert bucket.wait(10.0) == 0.0
+    assert bucket.wait(10.1) == pytest.approx(0.4)
+    assert bucket.wait(10.5) == 0.0
+    assert parse_rate("300/min") == 5.0
+    assert parse_rate("50/s") == 50.0
+    for bad in ("0/s", "fast", "5/h", 5, "-1/s"):
+        assert parse_rate(bad) is None
+    assert BatchPolicy.from_spec(None) == BatchPolicy()
+
+
+def check(text: str) -> list[str]:
+    return [f"{p.line}:{p.column}: {p.id}: {p.message}" for p in check_document(load_text(text, "wf.yaml"))]
+
+
+def test_validation_findings() -> None:
+    text = """\
+name: wf
+nodes:
+  a: {type: PythonCodeNode, foreach: "items", config: {code: "result = 1"}}
+  b: {type: PythonCodeNode, batch: {size: 2}, config: {code: "result = x", x: "${item}"}}
+  c: {type: PythonCodeNode, rate_limit: 0/s, config: {code: "result = 1"}}
+  d: {type: PythonCodeNode, foreach: "${params.x}", batch: {rate_limit: 5/h}, config: {code: "result = 1"}}
+params: {x: {type: array, default: [1]}}
+"""
+    assert check(text) == [
+        "3:38: KV240: node 'a': foreach must be one expression giving a list, got 'items'",
+        "4:29: KV241: node 'b': batch applies only to a node with foreach:",
+        "4:79: KV242: ${item}: item is known only in the config of a node with foreach:",
+        "5:41: KV243: node 'c': rate_limit '0/s' is not a rate above zero",
+        "6:73: KV243: node 'd': rate_limit '5/h' is not a rate above zero",
+    ]
+
+
+def test_foreach_reference_makes_a_dependency_and_is_checked() -> None:
+    text = """\
+name: wf
+nodes:
+  a: {type: PythonCodeNode, foreach: "${nodes.src.result}", config: {code: "result = x", x: "${item}"}}
+"""
+    assert check(text) == ["3:38: KV303: ${nodes.src.result} names unknown node 'src'"]
+
+
+def test_cli_store_outputs_false_keeps_outputs_out_of_the_store(tmp_path: Path) -> None:
+    write(tmp_path / "fns.py", FUNCTIONS)
+    wf = write(
+        tmp_path / "wf.yaml",
+        HEAD
+        + """\
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    store_outputs: false
+    batch: {on_item_error: continue}
+    config: {function: "./fns.py:boom", x: "${item}"}
+""",
+    )
+    proc = kailash("run", wf, "--output", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["nodes"]["each"]["items"]["failed"] == 2
+    assert "7/7 items, 2 failed" in proc.stderr
+    shown = kailash("runs", "show", doc["run_id"], "--output", "json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    stored = json.loads(shown.stdout)
+    assert "each" not in stored["outputs"] and "src" in stored["outputs"]
+    assert stored["nodes"]["each"]["unstored"] is True
