@@ -304,3 +304,31 @@ def test_cli_store_outputs_false_keeps_outputs_out_of_the_store(tmp_path: Path) 
     stored = json.loads(shown.stdout)
     assert "each" not in stored["outputs"] and "src" in stored["outputs"]
     assert stored["nodes"]["each"]["unstored"] is True
+
+
+def test_live_view_counts_items_and_json_log_carries_them() -> None:
+    import io
+
+    from rich.console import Console
+
+    from kailash_cli.report.output import Output
+    from kailash_cli.report.progress import JsonLogObserver, LiveObserver, items_text
+
+    observer = LiveObserver(Output())
+    observer.types = {"clean": "PythonCodeNode", "more": "PythonCodeNode"}
+    observer.node_started("clean")
+    observer.items_progress("clean", 4210, 0, 10000)
+    observer.node_started("more")
+    observer.items_progress("more", 12, 2, None)
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(observer._table())
+    rows = [line.split() for line in buffer.getvalue().splitlines()]
+    assert rows[1][-1] == "4,210/10,000"
+    assert rows[2][-3:] == ["12,", "2", "failed"]
+    observer.node_finished("clean", NodeResult(SUCCEEDED, 3, 5.0, items={"total": 3, "succeeded": 3, "failed": 0}))
+    assert observer.state["clean"][2] == "3/3 items"
+    assert items_text({"total": None, "succeeded": 1, "failed": 1}) == "2 items, 1 failed"
+    err = io.StringIO()
+    log = JsonLogObserver(Output(stderr=err, log_format="json"))
+    log.node_finished("clean", NodeResult(SUCCEEDED, 3, 5.0, items={"total": 3, "succeeded": 3, "failed": 0}))
+    assert json.loads(err.getvalue().splitlines()[-1])["items"]["total"] == 3
