@@ -127,7 +127,9 @@ def test_dead_letter_sends_the_item_with_its_input(tmp_path: Path) -> None:
     letters: list[tuple[str, dict[str, Any]]] = []
 
     class Letters(RunObserver):
-        def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        def dead_letter(
+            self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult
+        ) -> None:
             letters.append((node_id, params))
 
     result = _run(
@@ -163,9 +165,14 @@ def test_batch_size_gives_lists_and_concatenates_list_results(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("expr", "message"),
-    [("${params.n}", "foreach must give a list, got int"), ("${params.s}", "foreach must give a list, got str")],
+    [
+        ("${params.n}", "foreach must give a list, got int"),
+        ("${params.s}", "foreach must give a list, got str"),
+    ],
 )
-def test_foreach_over_a_non_list_fails_the_node_naming_the_type(tmp_path: Path, expr: str, message: str) -> None:
+def test_foreach_over_a_non_list_fails_the_node_naming_the_type(
+    tmp_path: Path, expr: str, message: str
+) -> None:
     text = f"""\
 name: fe
 params: {{n: {{type: integer, default: 3}}, s: {{type: string, default: abc}}}}
@@ -325,7 +332,9 @@ def test_live_view_counts_items_and_json_log_carries_them() -> None:
     rows = [line.split() for line in buffer.getvalue().splitlines()]
     assert rows[1][-1] == "4,210/10,000"
     assert rows[2][-3:] == ["12,", "2", "failed"]
-    observer.node_finished("clean", NodeResult(SUCCEEDED, 3, 5.0, items={"total": 3, "succeeded": 3, "failed": 0}))
+    observer.node_finished(
+        "clean", NodeResult(SUCCEEDED, 3, 5.0, items={"total": 3, "succeeded": 3, "failed": 0})
+    )
     assert observer.state["clean"][2] == "3/3 items"
     assert items_text({"total": None, "succeeded": 1, "failed": 1}) == "2 items, 1 failed"
     err = io.StringIO()

@@ -87,7 +87,7 @@ def replay_letter(
     """Run a dead letter's node again, alone, with its recorded inputs: a new run in the store.
 
     Exit 0 when it succeeded, 2 when it could not run or failed again. The dead letter stays
-    (``kailash dlq clear`` removes it)."""
+    in the queue."""
     output = output or Output()
     if not letter_id.isdigit():
         raise UsageError(f"dead letter id must be a number, got '{letter_id}'")

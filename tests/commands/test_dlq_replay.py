@@ -36,7 +36,12 @@ def _project(tmp_path: Path) -> Path:
     write(tmp_path / "wf.yaml", WORKFLOW)
     proc = kailash("run", "wf.yaml", "-o", "json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["outputs"]["each"]["result"] == ["1 ${kept} 0", "2 ${kept} 1", None, "4 ${kept} 3"]
+    assert json.loads(proc.stdout)["outputs"]["each"]["result"] == [
+        "1 ${kept} 0",
+        "2 ${kept} 1",
+        None,
+        "4 ${kept} 3",
+    ]
     return tmp_path
 
 
