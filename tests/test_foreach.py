@@ -189,7 +189,8 @@ nodes:
 
 def test_an_empty_list_gives_empty_outputs(tmp_path: Path) -> None:
     text = HEAD.replace("range(7)", "range(0)") + (
-        '  each: {type: PythonCodeNode, foreach: "${nodes.src.result}", config: {code: "result = x", x: "${item}"}}\n'
+        '  each: {type: PythonCodeNode, foreach: "${nodes.src.result}",\n'
+        '         config: {code: "result = x", x: "${item}"}}\n'
     )
     result = run_workflow(tmp_path, text)
     assert result.outputs["each"] == {"result": []}
