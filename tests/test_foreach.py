@@ -342,3 +342,77 @@ def test_live_view_counts_items_and_json_log_carries_them() -> None:
     log = JsonLogObserver(Output(stderr=err, log_format="json"))
     log.node_finished("clean", NodeResult(SUCCEEDED, 3, 5.0, items={"total": 3, "succeeded": 3, "failed": 0}))
     assert json.loads(err.getvalue().splitlines()[-1])["items"]["total"] == 3
+
+
+@pytest.mark.parametrize("mode", ["fail", "continue"])
+def test_an_item_whose_params_cannot_be_made(tmp_path: Path, mode: str) -> None:
+    text = f"""\
+name: fe
+nodes:
+  src: {{type: PythonCodeNode, config: {{code: "result = [{{'a': 1}}, {{'b': 2}}, {{'a': 3}}]"}}}}
+  each:
+    type: PythonCodeNode
+    foreach: "${{nodes.src.result}}"
+    batch: {{on_item_error: {mode}, max_concurrency: 1}}
+    config: {{code: "result = a", a: "${{item.a}}"}}
+"""
+    result = run_workflow(tmp_path, text)
+    node = result.nodes["each"]
+    if mode == "fail":
+        assert node.status == FAILED
+        assert node.error == "item 1: ${item.a}: 'item' has no key 'a' (keys: b)"
+    else:
+        assert node.status == SUCCEEDED
+        assert result.outputs["each"]["result"] == [1, None, 3]
+        assert node.items is not None and node.items["errors"][0]["index"] == 1
+
+
+def test_a_run_timeout_fails_the_foreach_node_once(tmp_path: Path) -> None:
+    text = """\
+name: fe
+runtime: {timeout: 0.5}
+nodes:
+  src: {type: PythonCodeNode, config: {code: "result = list(range(50))"}}
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {max_concurrency: 1}
+    config: {code: "import time; time.sleep(0.2); result = x", x: "${item}"}
+  after: {type: PythonCodeNode, config: {code: "result = x", x: "${nodes.each.result}"}}
+"""
+    finished: list[str] = []
+
+    class Seen(RunObserver):
+        def node_finished(self, node_id: str, result: NodeResult) -> None:
+            finished.append(node_id)
+
+    result = run_workflow(tmp_path, text, observer=Seen())
+    assert result.nodes["each"].status == FAILED
+    assert "run timed out" in (result.nodes["each"].error or "")
+    assert finished.count("each") == 1
+    assert result.nodes["after"].status == "skipped"
+
+
+def test_node_rate_limit_counts_retries(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "wf.yaml",
+        """\
+name: rl
+nodes:
+  flaky:
+    type: PythonCodeNode
+    rate_limit: 120/min
+    retry: {max_attempts: 3, strategy: immediate}
+    config: {code: "raise ConnectionError('down')"}
+""",
+    )
+    workflow, _ = load_workflow(path)
+    compiled = compile(workflow)
+    clock = StepClock(0.001)
+    with LocalExecutor(2) as executor:
+        options = RunOptions(
+            executor=executor, files=FileAccess(tmp_path), prepared=prepare(compiled), clock=clock
+        )
+        result = run(compiled, options)
+    assert result.nodes["flaky"].attempts == 3
+    assert clock.now >= 1.0  # 3 calls at 2 a second: the third at least 1 s after the first
