@@ -416,3 +416,42 @@ nodes:
         result = run(compiled, options)
     assert result.nodes["flaky"].attempts == 3
     assert clock.now >= 1.0  # 3 calls at 2 a second: the third at least 1 s after the first
+
+
+def test_foreach_http_requests_against_a_real_server(tmp_path: Path) -> None:
+    from http.server import BaseHTTPRequestHandler
+
+    from helpers import http_server
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            status = 503 if self.path == "/down" else 200
+            body = json.dumps({"path": self.path}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with http_server(Echo) as base:
+        text = f"""\
+name: fe
+nodes:
+  src: {{type: PythonCodeNode, config: {{code: "result = ['a', 'down', 'c']"}}}}
+  get:
+    type: HTTPRequestNode
+    foreach: "${{nodes.src.result}}"
+    batch: {{on_item_error: continue}}
+    config: {{url: "{base}/${{item}}"}}
+  paths:
+    type: PythonCodeNode
+    config: {{code: "result = [r and r['response']['path'] for r in calls]", calls: "${{nodes.get.result}}"}}
+"""
+        assert check(text) == []
+        result = run_workflow(tmp_path, text)
+    assert result.outputs["paths"]["result"] == ["/a", None, "/c"]
+    assert result.outputs["get"]["status_code"] == [200, None, 200]
+    assert result.nodes["get"].items["failed"] == 1  # type: ignore[index]

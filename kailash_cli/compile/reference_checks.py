@@ -92,6 +92,8 @@ class ReferenceChecks:
         if node_type is None or spec is None:
             return
         outputs = node_type.outputs(spec.config)
+        if outputs is not None and spec.foreach is not None:  # result: the per-item results
+            outputs = ("result", *(o for o in outputs if o != "result"))
         if outputs is not None and output not in outputs:
             self.add(
                 "KV203",

@@ -255,13 +255,17 @@ class ForEachRuns(Settlement):
 
 
 def _combine(results: dict[int, tuple[Outputs | None, int]], batched: bool) -> Outputs:
-    """Each output as the list of the per-call values, in input order (a failed call: null)."""
+    """Each output as the list of the per-call values, in input order (a failed call: null).
+
+    A type without a ``result`` output (HTTPRequestNode) gets one: each call's outputs."""
     ordered = [results[i] for i in sorted(results)]
-    keys: dict[str, None] = {"result": None}
+    keys: dict[str, None] = {}
     for outputs, _ in ordered:
         if outputs:
             keys.update(dict.fromkeys(outputs))
     combined: Outputs = {}
+    if "result" not in keys:
+        combined["result"] = [outputs for outputs, _ in ordered]
     for key in keys:
         values: list[Any] = []
         for outputs, size in ordered:
