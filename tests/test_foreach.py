@@ -455,3 +455,11 @@ nodes:
     assert result.outputs["paths"]["result"] == ["/a", None, "/c"]
     assert result.outputs["get"]["status_code"] == [200, None, 200]
     assert result.nodes["get"].items["failed"] == 1  # type: ignore[index]
+
+
+def test_dry_run_shows_foreach_batch_and_rate_limit() -> None:
+    examples = Path(__file__).resolve().parents[1] / "workflows"
+    proc = kailash("run", examples / "foreach-batch.yaml", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "    foreach: ${nodes.orders.result}" in proc.stdout
+    assert '    batch: {"max_concurrency": 4, "rate_limit": "50/s", "on_item_error": "continue"}' in proc.stdout
