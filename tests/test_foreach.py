@@ -462,4 +462,6 @@ def test_dry_run_shows_foreach_batch_and_rate_limit() -> None:
     proc = kailash("run", examples / "foreach-batch.yaml", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert "    foreach: ${nodes.orders.result}" in proc.stdout
-    assert '    batch: {"max_concurrency": 4, "rate_limit": "50/s", "on_item_error": "continue"}' in proc.stdout
+    assert (
+        '    batch: {"max_concurrency": 4, "rate_limit": "50/s", "on_item_error": "continue"}' in proc.stdout
+    )
