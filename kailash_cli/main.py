@@ -498,6 +498,21 @@ def dlq_show(
     _run(ctx, lambda out: show_letter(letter_id, config_path=config, output_format=output.value, output=out))
 
 
+@dlq_app.command("replay")
+def dlq_replay(
+    ctx: typer.Context,
+    letter_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    config: ConfigOption = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Run a dead letter's node again with its recorded inputs (a new run). Exit 0, or 2 if it fails."""
+    from kailash_cli.commands.dlq import replay_letter
+
+    _run(
+        ctx, lambda out: replay_letter(letter_id, config_path=config, output_format=output.value, output=out)
+    )
+
+
 @app.command()
 def serve(
     ctx: typer.Context,

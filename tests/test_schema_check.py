@@ -116,6 +116,19 @@ def _instance(schema: Any, root: dict[str, Any], rng: random.Random, depth: int 
     return rng.choice(choices.get(kind, ATOMS))
 
 
+def _examples(path: Any) -> list[Any]:
+    """The example workflows, for the workflow schema: valid instances the generator rarely makes
+    (a node has many optional fields, each one more chance of a random invalid value)."""
+    if path.name != "workflow.schema.json":
+        return []
+    from pathlib import Path
+
+    from kailash_cli.load.yaml_io import load
+
+    folder = Path(__file__).resolve().parents[1] / "workflows"
+    return [load(p).data for p in sorted(folder.glob("*.yaml"))]
+
+
 @pytest.mark.parametrize("path", SCHEMAS, ids=lambda p: p.name)
 def test_fast_check_agrees_with_jsonschema(path: Any) -> None:
     schema = json.loads(path.read_text())
@@ -126,8 +139,7 @@ def test_fast_check_agrees_with_jsonschema(path: Any) -> None:
     rng = random.Random(path.name)
     disagreements = []
     seen_valid = 0
-    for _ in range(1500):
-        instance = _instance(schema, schema, rng)
+    for instance in [*(_instance(schema, schema, rng) for _ in range(1500)), *_examples(path)]:
         errors = list(validator.iter_errors(instance))
         valid = not errors
         seen_valid += valid

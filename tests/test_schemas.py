@@ -110,8 +110,8 @@ def test_kv101_missing_required_field() -> None:
 
 def test_kv102_unknown_field_with_suggestion_located_at_the_key() -> None:
     fix = (
-        "remove 'retries' or use one of: circuit_breaker, config, continue_on_error, depends_on, "
-        "description, fallback, permissions, retry, timeout, type, when"
+        "remove 'retries' or use one of: batch, circuit_breaker, config, continue_on_error, depends_on, "
+        "description, fallback, foreach, permissions, rate_limit, retry, store_outputs, timeout, type, when"
     )
     assert findings("name: ok\nnodes:\n  a:\n    type: X\n    retries: 2\n") == [
         Problem(

@@ -16,6 +16,7 @@ from kailash_cli.compile.graph import node_refs as node_refs
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.model.evaluation import Scope, compile_value
 from kailash_cli.model.expressions import Template, parse_template
+from kailash_cli.model.foreach import BatchPolicy, parse_rate
 from kailash_cli.model.resilience import BreakerPolicy, RetryPolicy
 from kailash_cli.model.workflow import Edge, NodeSpec, Workflow
 from kailash_cli.nodes.base import NodeType
@@ -42,6 +43,9 @@ class CompiledNode:
     retry: RetryPolicy | None = None
     breaker: BreakerPolicy | None = None
     on_failure: bool = False  # runs only when the run has failed (engine/handlers.py)
+    foreach: Template | None = None  # the items, one call each (engine/foreach.py)
+    batch: BatchPolicy | None = None  # how the items are called (set with foreach)
+    rate: float | None = None  # rate_limit: calls a second, retries included
 
     @property
     def deps(self) -> frozenset[str]:
@@ -101,5 +105,15 @@ def compile(workflow: Workflow) -> CompiledGraph:
             retry=RetryPolicy.from_spec(spec.retry),
             breaker=BreakerPolicy.from_spec(spec.circuit_breaker),
             on_failure=node_id in workflow.on_failure,
+            foreach=_foreach(spec),
+            batch=BatchPolicy.from_spec(spec.batch) if spec.foreach is not None else None,
+            rate=parse_rate(spec.rate_limit),
         )
     return CompiledGraph(workflow=workflow, deps=deps, nodes=nodes, order=deps.order())
+
+
+def _foreach(spec: NodeSpec) -> Template | None:
+    if spec.foreach is None:
+        return None
+    parsed = parse_template(spec.foreach)
+    return parsed if isinstance(parsed, Template) and parsed.whole else None  # else: KV240

@@ -160,14 +160,14 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
 
 def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
     """Every name chain the node's expressions read (``("nodes", "read", "data")``, ...):
-    those in its config (less the parameters its type takes as written) and its ``when``."""
+    those in its config (less the parameters its type takes as written), ``when`` and ``foreach``."""
     config = _field(node, "config")
     texts = _strings(config)
     type_ = _field(node, "type")
     node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
     if texts and node_type is not None and isinstance(config, dict):
         texts = _strings(node_type.templated(config))
-    for text in (*texts, *_strings(_field(node, "when"))):
+    for text in (*texts, *_strings(_field(node, "when")), *_strings(_field(node, "foreach"))):
         try:
             parsed = parse_template(text)
         except ExpressionError:  # reported by validation (KV301)

@@ -86,6 +86,11 @@ def plan(
                 "when": node.spec.when,
                 "fallback_only": node.fallback_only,
                 **({"on_failure": True} if node.on_failure else {}),
+                **{
+                    k: v
+                    for k in ("foreach", "batch", "rate_limit")
+                    if (v := getattr(node.spec, k)) is not None
+                },
             }
         )
     return {"workflow": compiled.workflow.name, "params": params, "nodes": nodes}
@@ -106,6 +111,9 @@ def render_plan(document: dict[str, Any], output_format: str) -> str:
             lines.append(f"    after:  {', '.join(node['after'])}")
         if node["when"] is not None:
             lines.append(f"    when:   {node['when']}")
+        for key in ("foreach", "batch", "rate_limit"):
+            if key in node:
+                lines.append(f"    {key}: {node[key] if key != 'batch' else json.dumps(node[key])}")
         for name, value in node["params"].items():
             lines.append(f"    {name} = {json.dumps(value, default=str)}")
         for name, source in node["inputs"].items():

@@ -92,6 +92,8 @@ class ReferenceChecks:
         if node_type is None or spec is None:
             return
         outputs = node_type.outputs(spec.config)
+        if outputs is not None and spec.foreach is not None:  # result: the per-item results
+            outputs = ("result", *(o for o in outputs if o != "result"))
         if outputs is not None and output not in outputs:
             self.add(
                 "KV203",
@@ -193,8 +195,10 @@ class ReferenceChecks:
                 )
         elif root == "failure":
             self._failure_reference(ref, text, path)
+        elif root in ("item", "item_index"):
+            self._item_reference(text, path)
         else:
-            roots = ("params", "env", "secrets", "nodes", "run", "failure")
+            roots = ("params", "env", "secrets", "nodes", "run", "failure", "item")
             self.add(
                 "KV305",
                 f"${{{text}}} names unknown '{root}'{did_you_mean(root, roots)}",
@@ -220,6 +224,16 @@ class ReferenceChecks:
                 f"use one of: {', '.join('failure.' + f for f in FAILURE_FIELDS)}",
             )
 
+    def _item_reference(self, text: str, path: JsonPath) -> None:
+        node = self.nodes.get(str(path[1])) if len(path) > 2 and path[0] == "nodes" else None
+        if not isinstance(node, dict) or "foreach" not in node or path[2] != "config":
+            self.add(
+                "KV242",
+                f"${{{text}}}: item is known only in the config of a node with foreach:",
+                path,
+                "add foreach: to this node, or move the expression into the config of a foreach node",
+            )
+
     def _node_reference(self, ref: tuple[str, ...], text: str, path: JsonPath) -> None:
         if len(ref) < 2:
             return
@@ -242,7 +256,7 @@ def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
         if not isinstance(node, dict):
             continue
         node_type = NODE_TYPES.get(node["type"]) if isinstance(node.get("type"), str) else None
-        for key in ("config", "when", "permissions"):
+        for key in ("config", "when", "permissions", "foreach"):
             value = node.get(key)
             if key == "config" and node_type is not None and isinstance(value, dict):
                 value = node_type.templated(value)

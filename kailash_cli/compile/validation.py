@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.compile.failure_checks import handler_problems
+from kailash_cli.compile.foreach_checks import foreach_problems
 from kailash_cli.compile.graph import build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
@@ -101,6 +102,7 @@ class _Checker(ReferenceChecks):
                         f"name another node id in {field}",
                     )
         self._retry_on(node_id, node.get("retry"), (*base, "retry", "retry_on"))
+        self.problems.extend(foreach_problems(self.doc, node_id, node))
         node_type = NODE_TYPES.get(type_name) if isinstance(type_name, str) else None
         config = node.get("config", {})
         if node_type is None or not isinstance(config, dict):

@@ -53,14 +53,15 @@ class InputResolver:
         self._check_dependencies(node)
         if node.when is not None and not self._when(node.when):
             raise Skip("when is false")
-        params = self._own_params(node)
+        params = self._own_params(node) if node.foreach is None else {}  # items: engine/foreach.py
         arrived = 0
         for edge in node.inputs:
             if self._arrive(node, edge, params):
                 arrived += 1
         if node.node_type.partial_inputs and node.inputs and not arrived:
             raise Skip("no input arrived")
-        check_params(node, params)
+        if node.foreach is None:
+            check_params(node, params)
         return params
 
     def fallback(

@@ -47,6 +47,9 @@ class RunObserver:
         """A line node code printed; True when this observer took care of it."""
         return False
 
+    def items_progress(self, node_id: str, done: int, failed: int, total: int | None) -> None:
+        """A foreach node finished an item call: items done so far (``failed`` of them), of ``total``."""
+
     def run_finished(self, result: RunResult) -> None:
         pass
 
@@ -79,6 +82,10 @@ class Observers(RunObserver):
 
     def node_output(self, node_id: str | None, line: str) -> bool:
         return any([observer.node_output(node_id, line) for observer in self.observers])
+
+    def items_progress(self, node_id: str, done: int, failed: int, total: int | None) -> None:
+        for observer in self.observers:
+            observer.items_progress(node_id, done, failed, total)
 
     def run_finished(self, result: RunResult) -> None:
         for observer in self.observers:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.engine.executor import Completions, NodeCall
+from kailash_cli.engine.foreach import ForEachRuns, Items
 from kailash_cli.engine.handlers import FailureHandlers
 from kailash_cli.engine.inputs import Fail, InputResolver, Skip
 from kailash_cli.engine.options import INTERRUPTED, RunOptions
@@ -35,13 +36,14 @@ from kailash_cli.engine.stopping import GraceWatch, Stopping, on_main_thread
 from kailash_cli.errors import RunStopped
 from kailash_cli.model.evaluation import Scope
 from kailash_cli.model.expressions import ExpressionError
+from kailash_cli.model.foreach import TokenBucket
 from kailash_cli.model.result import FAILED, SKIPPED, NodeResult, RunResult
 from kailash_cli.nodes.base import Outputs
 
 _TICK = 0.2
 
 
-class _Run(Settlement, Stopping, FailureHandlers):
+class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
     def __init__(self, compiled: CompiledGraph, options: RunOptions) -> None:
         self.compiled = compiled
         self.options = options
@@ -78,6 +80,8 @@ class _Run(Settlement, Stopping, FailureHandlers):
         self.timers: list[tuple[float, int, Attempts]] = []
         self.in_flight: dict[tuple[str, int], tuple[Attempts, float, float | None]] = {}
         self.completions: Completions = queue.SimpleQueue()
+        self.groups: list[Items] = []  # foreach nodes with items still to call
+        self.buckets: dict[str, list[TokenBucket]] = {}  # rate limits, by node
         self._seq = 0
         self.cancelled_at: float | None = None  # the run's clock when the stop was seen
         self.inline_call: Attempts | None = None  # the node running on this thread, if any
@@ -128,7 +132,7 @@ class _Run(Settlement, Stopping, FailureHandlers):
         return result
 
     def _loop(self, deadline: float | None) -> None:
-        while self.ready or self.calls or self.in_flight or self.timers:
+        while self.ready or self.calls or self.in_flight or self.timers or self.groups:
             if not self._cancelled():
                 self._dispatch_ready()
             if self.in_flight or self.timers:
@@ -138,9 +142,12 @@ class _Run(Settlement, Stopping, FailureHandlers):
 
     def _dispatch_ready(self) -> None:
         limit = self.options.max_concurrency
-        while (self.calls or self.ready) and len(self.in_flight) < limit and not self._cancelled():
-            self._check_stop()
-            call = self.calls.popleft() if self.calls else self._first_call(self.ready.popleft())
+        while len(self.in_flight) < limit and not self._cancelled():
+            if self.calls or self.ready:
+                self._check_stop()
+                call = self.calls.popleft() if self.calls else self._first_call(self.ready.popleft())
+            elif (call := self._next_item()) is None:
+                break
             if call is not None:
                 self._launch(call)
 
@@ -154,12 +161,15 @@ class _Run(Settlement, Stopping, FailureHandlers):
         except (Fail, ExpressionError) as e:
             self._settle(node_id, NodeResult(FAILED, error=str(e)))
             return None
+        if node.foreach is not None:
+            self._start_items(node, params)
+            return None
         self.observer.node_started(node_id)
         return Attempts(node, params, node_id, began=self.clock())
 
     def _launch(self, call: Attempts) -> None:
         node = call.node
-        if not self._admitted(call):
+        if self._held(call) or not self._admitted(call):
             return
         call.attempt += 1
         node_call = NodeCall(
@@ -178,6 +188,7 @@ class _Run(Settlement, Stopping, FailureHandlers):
             and not self.ready
             and not self.calls
             and not self.in_flight
+            and not self._items_waiting()
             and self._timeout(node) is None
             and not node.node_type.is_async(node_call.prepared)
         ):
@@ -255,6 +266,7 @@ class _Run(Settlement, Stopping, FailureHandlers):
             self.executor.cancel(token)
         stuck = [c for c, _, _ in self.in_flight.values()] + [c for _, _, c in self.timers]
         stuck += list(self.calls)
+        stuck = self._drop_items(stuck, why)
         self.in_flight.clear()
         self.timers.clear()
         self.calls.clear()

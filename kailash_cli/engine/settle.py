@@ -11,7 +11,7 @@ import heapq
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.engine.inputs import Fail, InputResolver
@@ -34,6 +34,8 @@ class Attempts:
     attempt: int = 0
     began: float = 0.0
     last_error: str | None = None
+    group: Any = None  # a foreach item call: its node's Items (engine/foreach.py)
+    index: int = 0  # the item's index (${item_index})
 
 
 class Settlement:
@@ -52,6 +54,11 @@ class Settlement:
     timers: list[tuple[float, int, Attempts]]
     failed_order: list[str]  # settled failures, in the order they happened
     _seq: int
+
+    if TYPE_CHECKING:  # ForEachRuns'
+
+        def _item_succeeded(self, call: Attempts, value: Outputs) -> None: ...
+        def _item_failed(self, call: Attempts, result: NodeResult) -> NodeResult | None: ...
 
     def _admitted(self, call: Attempts) -> bool:
         """Ask the node's circuit breaker; an open one fails the call without making it."""
@@ -76,6 +83,9 @@ class Settlement:
                 self.options.breakers.get(node_id), ok, self.options.breakers.now()
             )
             self.options.breakers.put(node_id, state)
+        if ok and call.group is not None:
+            self._item_succeeded(call, value)
+            return
         if ok:
             result = NodeResult(SUCCEEDED, call.attempt, self._elapsed(call), outputs=value)
             if call.primary != node_id:  # a fallback stood in for the primary
@@ -99,6 +109,11 @@ class Settlement:
 
     def _final_failure(self, call: Attempts, result: NodeResult, *, dead_letter: bool) -> None:
         node_id = call.node.spec.id
+        if call.group is not None:  # an item: the node may go on
+            node_result = self._item_failed(call, result)
+            if node_result is None:
+                return
+            result = node_result
         if dead_letter:
             self.observer.dead_letter(node_id, call.node.spec.type, call.params, result)
         if call.primary == node_id:

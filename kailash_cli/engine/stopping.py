@@ -102,6 +102,7 @@ class Stopping:
         def _record(self, node_id: str, result: NodeResult) -> None: ...
 
         def _elapsed(self, call: Attempts) -> float: ...
+        def _drop_groups(self) -> list[str]: ...
 
     def _cancelled(self) -> bool:
         """Whether the run was cancelled; the first time: what has not started never will."""
@@ -112,6 +113,7 @@ class Stopping:
             self.cancelled_at = self.clock()
             for waiting in (self.ready, self.calls, self.timers, self.pending):
                 waiting.clear()
+            self._drop_groups()
         return True
 
     def _grace_over(self) -> bool:

@@ -66,12 +66,14 @@ class NodeResult:
     fallback: str | None = None  # the node whose outputs stood in after this one failed
     restored: bool = False  # taken from the run being resumed, not executed again
     extra: dict[str, Any] | None = None  # a stored result: what the store kept beside it
+    items: dict[str, Any] | None = None  # a foreach node: total, succeeded, failed, errors
 
     def extras(self) -> dict[str, Any]:
-        """What only some results carry: the fallback that stood in, a restored node."""
+        """What only some results carry: the fallback that stood in, a restored node, items."""
         if self.extra is not None:
             return dict(self.extra)
-        return {k: v for k, v in (("fallback", self.fallback), ("restored", self.restored)) if v}
+        pairs = (("fallback", self.fallback), ("restored", self.restored), ("items", self.items))
+        return {k: v for k, v in pairs if v}
 
     def to_dict(self) -> dict[str, Any]:
         return {

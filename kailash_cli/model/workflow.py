@@ -50,6 +50,10 @@ class NodeSpec:
     fallback: str | None = None
     continue_on_error: bool = False
     permissions: dict[str, Any] | None = None
+    foreach: str | None = None  # expression: the node runs once per item
+    batch: dict[str, Any] | None = None  # with foreach: size, max_concurrency, rate_limit, on_item_error
+    rate_limit: str | None = None  # calls per second or minute (50/s, 300/min)
+    store_outputs: bool = True  # false: outputs stay out of the store (a resume runs it again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,4 +145,8 @@ def node_spec(node_id: str, spec: dict[str, Any]) -> NodeSpec:
         fallback=spec.get("fallback"),
         continue_on_error=bool(spec.get("continue_on_error", False)),
         permissions=spec.get("permissions"),
+        foreach=spec.get("foreach"),
+        batch=spec.get("batch"),
+        rate_limit=spec.get("rate_limit"),
+        store_outputs=spec.get("store_outputs", True) is not False,
     )

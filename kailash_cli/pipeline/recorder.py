@@ -38,8 +38,10 @@ class RunRecorder(RunObserver):
         redact: Redact = _same,
         batch_size: int = 500,
         interval: float = 0.5,
+        unstored: frozenset[str] = frozenset(),  # store_outputs: false
     ) -> None:
         self.store = store
+        self.unstored = unstored
         self.position = {node_id: i for i, node_id in enumerate(order)}
         self.run_id = run_id
         self.workflow = workflow
@@ -69,8 +71,10 @@ class RunRecorder(RunObserver):
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         extra = result.extras()
-        outputs = self.redact(result.outputs)
-        if outputs is not result.outputs and outputs != result.outputs:
+        outputs = self.redact(result.outputs) if node_id not in self.unstored else None
+        if node_id in self.unstored and result.outputs is not None:
+            extra["unstored"] = True  # store_outputs: false; a resume runs it again
+        elif outputs is not result.outputs and outputs != result.outputs:
             extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs
         row = {
             "node_id": node_id,
@@ -140,7 +144,7 @@ class RunRecorder(RunObserver):
             result.status,
             now_iso(),
             result.duration_ms,
-            self.redact(result.outputs),
+            self.redact({k: v for k, v in result.outputs.items() if k not in self.unstored}),
             started_at=result.started_at,
         )
 

@@ -152,7 +152,8 @@ def run_workflow(
         redactor = Redactor([*(str(v) for v in secrets.values()), *hidden, *redact])
         output.add_secrets(redactor.values)
         policy = policy.with_redactor(redactor)
-        recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask)
+        unstored = frozenset(n for n, spec in wf.nodes.items() if not spec.store_outputs)
+        recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask, unstored=unstored)
         audit = {"user": policy.user.id or None, "run_id": run_id, "workflow": wf.name}
         for name in secrets:
             policy.log("secret_accessed", **audit, secret=name)

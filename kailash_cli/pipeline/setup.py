@@ -143,6 +143,8 @@ def resume_state(
         if current.get(node_id) != recorded.get(node_id):
             changed.append(node_id)
             continue
+        if (row["extra"] or {}).get("unstored"):
+            continue  # store_outputs: false: it runs again
         if (row["extra"] or {}).get("altered"):
             altered.append(node_id)
             continue

@@ -12,6 +12,13 @@ from kailash_cli.report.output import Output
 _MARK = {SUCCEEDED: "ok  ", FAILED: "FAIL", SKIPPED: "skip"}
 
 
+def items_text(items: dict[str, Any]) -> str:
+    """``4,210/10,000 items`` (``, 3 failed``) of a foreach node."""
+    total = f"/{items['total']:,}" if items.get("total") is not None else ""
+    failed = f", {items['failed']:,} failed" if items.get("failed") else ""
+    return f"{items['succeeded'] + items.get('failed', 0):,}{total} items{failed}"
+
+
 def display(output: Output) -> RunObserver:
     """What stderr shows of a run: JSON lines, a live table on a terminal, else a line per node."""
     if output.json_logs:
@@ -36,7 +43,9 @@ class LineObserver(RunObserver):
             self.output.note(f"{_MARK[SKIPPED]} {node_id:<{self.width}}  skipped: {result.error}")
             return
         line = f"{_MARK[result.status]} {node_id:<{self.width}}  {result.duration_ms:9.1f} ms"
-        if result.attempts > 1:
+        if result.items:
+            line += f"  {items_text(result.items)}"
+        elif result.attempts > 1:
             line += f"  after {result.attempts} attempts"
         if result.restored:
             line += "  (restored from the resumed run, not run again)"
@@ -177,7 +186,13 @@ class LiveObserver(RunObserver):
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         note = result.error or ("restored" if result.restored else "")
+        if result.items and not result.error:
+            note = items_text(result.items)
         self.state[node_id] = (result.status, result.duration_ms, note)
+
+    def items_progress(self, node_id: str, done: int, failed: int, total: int | None) -> None:
+        count = f"{done:,}/{total:,}" if total is not None else f"{done:,}"
+        self.state[node_id] = ("running", 0.0, count + (f", {failed:,} failed" if failed else ""))
 
     def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
         self.state[node_id] = ("running", 0.0, f"attempt {attempt} failed, retry in {delay:.1f}s: {error}")

@@ -1,0 +1,280 @@
+"""``foreach`` nodes: one call per item (or per ``batch.size`` items), results in input order.
+
+A foreach node starts as any node (its ``when``, its inputs); then its items are taken
+from an iterator one at a time, only when a call may start (``batch.max_concurrency``,
+default the run's), so a lazy source is never read ahead. Each item call is an
+``Attempts`` with the item bound as ``${item}`` / ``${item_index}``: it goes through the
+executor, the node's retry policy, timeout, breaker and rate limit like any call. When
+an item fails for good, ``on_item_error`` decides: ``fail`` fails the node (items not
+started never start), ``continue`` keeps null as its result, ``dead_letter`` also sends
+it to the dead letters. Each output of the node becomes the list of the per-call values
+(with ``batch.size``, a call's list values are concatenated).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sized
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from kailash_cli.compile.compiler import CompiledNode
+from kailash_cli.engine.inputs import Fail, check_params
+from kailash_cli.engine.settle import Attempts, Settlement
+from kailash_cli.model.evaluation import render
+from kailash_cli.model.expressions import ExpressionError
+from kailash_cli.model.foreach import BatchPolicy, TokenBucket
+from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult
+from kailash_cli.nodes.base import Outputs
+
+MAX_ERRORS = 100  # item errors kept in the run document (the counts hold them all)
+FAST = 0.001  # an item call quicker than this (seconds) may run inline while items wait
+
+
+@dataclass(eq=False)
+class Items:
+    """One foreach node's execution: the items still to call and what came back."""
+
+    node: CompiledNode
+    base: dict[str, Any]  # params that arrived through connections
+    source: Iterator[tuple[int, Any]]
+    total: int | None
+    began: float
+    limit: int
+    policy: BatchPolicy
+    results: dict[int, tuple[Outputs | None, int]] = field(default_factory=dict)  # index -> (outputs, items)
+    sizes: dict[int, int] = field(default_factory=dict)  # items in each call going on
+    running: int = 0
+    exhausted: bool = False
+    closed: bool = False
+    done: int = 0
+    failed: int = 0
+    attempts: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    fast: bool = True  # every item so far ran in under FAST seconds
+
+
+def _calls(values: Iterable[Any], size: int | None) -> Iterator[Any]:
+    if size is None:
+        yield from values
+        return
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def items_of(value: Any) -> Iterable[Any]:
+    """The items of a foreach value: a list (a stream later); anything else fails the node."""
+    if isinstance(value, list | tuple):
+        return value
+    kind = "null" if value is None else type(value).__name__
+    raise Fail(f"foreach must give a list, got {kind}")
+
+
+class ForEachRuns(Settlement):
+    """The scheduler's foreach side (``_Run`` in ``scheduler.py`` mixes it in)."""
+
+    groups: list[Items]
+    buckets: dict[str, list[TokenBucket]]
+
+    def _start_items(self, node: CompiledNode, base: dict[str, Any]) -> None:
+        node_id = node.spec.id
+        assert node.foreach is not None and node.batch is not None
+        try:
+            values = items_of(render(node.foreach, self.inputs.scope))
+        except (Fail, ExpressionError) as e:
+            self._settle(node_id, NodeResult(FAILED, error=str(e)))
+            return
+        policy = node.batch
+        total = len(values) if isinstance(values, Sized) else None
+        limit = policy.max_concurrency or self.options.max_concurrency
+        group = Items(node, base, enumerate(_calls(values, policy.size)), total, self.clock(), limit, policy)
+        self.observer.node_started(node_id)
+        self.groups.append(group)
+
+    def _next_item(self) -> Attempts | None:
+        """The next item call of a foreach node that may start one now; None: none may."""
+        for group in list(self.groups):
+            while not group.closed and not group.exhausted and group.running < group.limit:
+                try:
+                    index, item = next(group.source)
+                except StopIteration:
+                    group.exhausted = True
+                    self._items_maybe_done(group)
+                    break
+                group.running += 1
+                group.sizes[index] = len(item) if group.policy.size else 1
+                try:
+                    params = self._item_params(group, index, item)
+                except (Fail, ExpressionError) as e:
+                    self._item_ended(group, index, None, NodeResult(FAILED, error=str(e)), item)
+                    continue
+                return Attempts(
+                    group.node, params, group.node.spec.id, began=self.clock(), group=group, index=index
+                )
+        return None
+
+    def _item_params(self, group: Items, index: int, item: Any) -> dict[str, Any]:
+        node, scope = group.node, self.inputs.scope
+        scope["item"], scope["item_index"] = item, index
+        try:
+            params = dict(node.defaults)
+            params.update(node.config)
+            if node.resolve:
+                params.update(node.resolve(scope))
+        finally:
+            del scope["item"], scope["item_index"]
+        params.update(group.base)
+        check_params(node, params)
+        return params
+
+    def _items_waiting(self) -> bool:
+        """Whether a foreach node has items it could hand to other workers than this thread."""
+        return any(not g.fast and not g.exhausted and g.running < g.limit for g in self.groups)
+
+    def _item_succeeded(self, call: Attempts, value: Outputs) -> None:
+        group = call.group
+        assert group is not None
+        if self._elapsed(call) > FAST * 1000:
+            group.fast = False
+        self._item_ended(group, call.index, value, None, call.params, call.attempt)
+
+    def _item_failed(self, call: Attempts, result: NodeResult) -> NodeResult | None:
+        """A final failure of an item: None when the node goes on, else the node's failure."""
+        group = call.group
+        assert group is not None
+        if group.closed:
+            return None
+        if group.policy.on_item_error != "fail":
+            if group.policy.on_item_error == "dead_letter":
+                self.observer.dead_letter(group.node.spec.id, group.node.spec.type, call.params, result)
+            self._item_ended(group, call.index, None, result, call.params, call.attempt)
+            return None
+        self._close_items(group)
+        result.error = f"item {call.index}: {result.error}"
+        result.attempts = group.attempts + call.attempt
+        result.items = self._summary(group, call.index, result.error)
+        return result
+
+    def _item_ended(
+        self,
+        group: Items,
+        index: int,
+        value: Outputs | None,
+        error: NodeResult | None,
+        item: Any,
+        attempts: int = 0,
+    ) -> None:
+        if group.closed:
+            return
+        group.running -= 1
+        group.attempts += attempts
+        size = group.sizes.pop(index, 1)
+        if error is None:
+            group.results[index] = (value, size)
+        elif group.policy.on_item_error == "fail":  # an item whose params could not be made
+            group.running += 1
+            group.sizes[index] = size
+            call = Attempts(group.node, {}, group.node.spec.id, began=group.began, group=group, index=index)
+            self._final_failure(call, error, dead_letter=False)
+            return
+        else:
+            group.results[index] = (None, size)
+            group.failed += size
+            if len(group.errors) < MAX_ERRORS:
+                group.errors.append({"index": index, "error": error.error})
+        group.done += size
+        self.observer.items_progress(group.node.spec.id, group.done, group.failed, group.total)
+        self._items_maybe_done(group)
+
+    def _items_maybe_done(self, group: Items) -> None:
+        if not group.exhausted or group.running or group.closed:
+            return
+        self._close_items(group)
+        outputs = _combine(group.results, bool(group.policy.size))
+        duration = (self.clock() - group.began) * 1000
+        result = NodeResult(SUCCEEDED, group.attempts, duration, outputs=outputs, items=self._summary(group))
+        self._settle(group.node.spec.id, result)
+
+    def _summary(self, group: Items, index: int | None = None, error: str | None = None) -> dict[str, Any]:
+        errors = list(group.errors)
+        failed = group.failed
+        if index is not None:
+            errors.append({"index": index, "error": error})
+            failed += group.sizes.get(index, 1)
+        total = group.total if group.total is not None else group.done + failed
+        return {"total": total, "succeeded": group.done - group.failed, "failed": failed, "errors": errors}
+
+    def _close_items(self, group: Items) -> None:
+        group.closed = True
+        if group in self.groups:
+            self.groups.remove(group)
+
+    def _drop_groups(self) -> list[str]:
+        """The run stops: every foreach node still going is closed; their ids."""
+        ids = [g.node.spec.id for g in self.groups]
+        for group in list(self.groups):
+            self._close_items(group)
+        return ids
+
+    def _held(self, call: Attempts) -> bool:
+        """Whether the call may not start now: its foreach node has ended, or its rate limit
+        makes it wait (a timer, as a retry waits for its delay)."""
+        if call.group is not None and call.group.closed:
+            return True
+        wait = self._rate_wait(call)
+        if wait > 0:
+            self._seq += 1
+            heapq.heappush(self.timers, (self.clock() + wait, self._seq, call))
+        return wait > 0
+
+    def _drop_items(self, stuck: list[Attempts], why: str) -> list[Attempts]:
+        """The run is aborted: each foreach node going on fails once (not once an item)."""
+        for node_id in self._drop_groups():
+            self._settle(node_id, NodeResult(FAILED, error=why))
+        return [c for c in stuck if c.group is None]
+
+    def _rate_wait(self, call: Attempts) -> float:
+        """0.0 when the node's rate limits let the call go now (the tokens are taken), else
+        the seconds to wait."""
+        buckets = self.buckets.get(call.node.spec.id)
+        if buckets is None:
+            node = call.node
+            rates = [node.rate, node.batch.rate if node.batch else None]
+            buckets = self.buckets[node.spec.id] = [TokenBucket(r) for r in rates if r]
+        if not buckets:
+            return 0.0
+        now = self.clock()
+        wait = max(b.next_at - now if b.next_at is not None else 0.0 for b in buckets)
+        if wait > 0:
+            return wait
+        for bucket in buckets:
+            bucket.wait(now)
+        return 0.0
+
+
+def _combine(results: dict[int, tuple[Outputs | None, int]], batched: bool) -> Outputs:
+    """Each output as the list of the per-call values, in input order (a failed call: null).
+
+    A type without a ``result`` output (HTTPRequestNode) gets one: each call's outputs."""
+    ordered = [results[i] for i in sorted(results)]
+    keys: dict[str, None] = {}
+    for outputs, _ in ordered:
+        if outputs:
+            keys.update(dict.fromkeys(outputs))
+    combined: Outputs = {}
+    if "result" not in keys:
+        combined["result"] = [outputs for outputs, _ in ordered]
+    for key in keys:
+        values: list[Any] = []
+        for outputs, size in ordered:
+            value = outputs.get(key) if outputs else None
+            if batched and isinstance(value, list):
+                values.extend(value)
+            elif batched and outputs is None:
+                values.extend([None] * size)
+            else:
+                values.append(value)
+        combined[key] = values
+    return combined

@@ -1,0 +1,66 @@
+"""``foreach``, ``batch`` and ``rate_limit`` of a node as plain data, and the token bucket.
+
+``rate_limit`` reads ``50/s`` or ``300/min`` (a positive number of calls per second or
+minute). The bucket holds one token and refills at that rate, so calls are spaced evenly
+and no window of any length sees more than the rate allows; it reads the run's injected
+clock, so tests advance time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
+ON_ITEM_ERROR = ("fail", "continue", "dead_letter")
+
+
+def parse_rate(text: Any) -> float | None:
+    """Calls per second of ``50/s`` or ``300/min``; None when the form is wrong or the rate is 0."""
+    if not isinstance(text, str):
+        return None
+    match = _RATE.match(text)
+    if not match:
+        return None
+    calls = float(match.group(1))
+    per_second = calls if match.group(2).startswith("s") else calls / 60.0
+    return per_second if per_second > 0 else None
+
+
+class TokenBucket:
+    """One token, refilled at ``rate`` a second on the clock the caller passes in."""
+
+    __slots__ = ("interval", "next_at")
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_at: float | None = None  # when the next token is there (None: now)
+
+    def wait(self, now: float) -> float:
+        """0.0 (and the token is taken) or the seconds until one is there (nothing taken)."""
+        if self.next_at is None or now >= self.next_at:
+            self.next_at = now + self.interval
+            return 0.0
+        return self.next_at - now
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPolicy:
+    """``batch:`` of a foreach node (defaults when the node has none)."""
+
+    size: int | None = None  # items a call; ${item} is then a list
+    max_concurrency: int | None = None  # calls at once for this node (None: the run's)
+    rate: float | None = None  # item calls a second (batch.rate_limit)
+    on_item_error: str = "fail"
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any] | None) -> BatchPolicy:
+        spec = spec or {}
+        return cls(
+            size=spec.get("size"),
+            max_concurrency=spec.get("max_concurrency"),
+            rate=parse_rate(spec.get("rate_limit")),
+            on_item_error=spec.get("on_item_error", "fail"),
+        )

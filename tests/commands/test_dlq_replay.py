@@ -1,0 +1,79 @@
+"""``kailash dlq replay ID``: a dead letter's node again with its recorded inputs (in-process)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from helpers import kailash, write
+
+FUNCTIONS = """
+from pathlib import Path
+
+def check(x, note=""):
+    if x == 3 and not Path(__file__).with_name("fixed").exists():
+        raise ValueError(f"bad {x}")
+    return f"{x} {note}"
+"""
+
+WORKFLOW = """\
+name: letters
+nodes:
+  src:
+    type: PythonCodeNode
+    config: {code: "result = [1, 2, 3, 4]"}
+  each:
+    type: PythonCodeNode
+    foreach: "${nodes.src.result}"
+    batch: {on_item_error: dead_letter}
+    config: {function: "./fns.py:check", x: "${item}", note: "$${kept} ${item_index}"}
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    write(tmp_path / "fns.py", FUNCTIONS)
+    write(tmp_path / "wf.yaml", WORKFLOW)
+    proc = kailash("run", "wf.yaml", "-o", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outputs"]["each"]["result"] == [
+        "1 ${kept} 0",
+        "2 ${kept} 1",
+        None,
+        "4 ${kept} 3",
+    ]
+    return tmp_path
+
+
+def test_replay_fails_again_then_succeeds_once_fixed(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    letters = json.loads(kailash("dlq", "list", "-o", "json", cwd=project).stdout)
+    assert [(d["node_id"], d["inputs"]["x"]) for d in letters] == [("each", 3)]
+    again = kailash("dlq", "replay", str(letters[0]["id"]), cwd=project)
+    assert again.returncode == 2
+    assert "node each ran again in run" in again.stdout and "failed: ValueError: bad 3" in again.stdout
+    (project / "fixed").write_text("")
+    fixed = kailash("dlq", "replay", str(letters[0]["id"]), "-o", "json", cwd=project)
+    assert fixed.returncode == 0, fixed.stderr
+    doc = json.loads(fixed.stdout)
+    assert doc["status"] == "succeeded"
+    assert doc["outputs"]["each"]["result"] == "3 ${kept} 2"  # recorded text is not an expression again
+    runs = json.loads(kailash("runs", "list", "-o", "json", cwd=project).stdout)
+    assert doc["run_id"] in [r["run_id"] for r in (runs["runs"] if isinstance(runs, dict) else runs)]
+
+
+def test_replay_refuses_what_it_cannot_run(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    for arg, message in (("x1", "must be a number"), ("99", "no dead letter 99")):
+        proc = kailash("dlq", "replay", arg, cwd=project)
+        assert proc.returncode == 2
+        assert message in proc.stderr and "Traceback" not in proc.stderr
+    db = sqlite3.connect(project / ".kailash" / "kailash.db")
+    db.execute("""UPDATE dead_letters SET inputs = '{"x": "***"}'""")
+    db.commit()
+    db.close()
+    masked = kailash("dlq", "replay", "1", cwd=project)
+    assert masked.returncode == 2 and "masked values" in masked.stderr
+    (project / "wf.yaml").unlink()
+    gone = kailash("dlq", "replay", "1", cwd=project)
+    assert gone.returncode == 2 and "is gone" in gone.stderr
