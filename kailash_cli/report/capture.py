@@ -209,7 +209,7 @@ class _Lines(io.TextIOBase):
         node = key[1]
         route, known = self.capture.route(key[0])
         if not known:  # a thread's, or a run's that ended: hide every secret ever seen
-            line = self.capture.redact_all(line)
+            line = self.capture.redact_all(line if route is None else route.redact(line))
         if route is None:
             self.real_err.write(self.capture.text(node, line) + "\n")
         elif self.is_stderr and route.stderr_sink is not None:
