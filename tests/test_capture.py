@@ -201,3 +201,17 @@ def test_lingering_keeps_redacting_what_threads_print_once_the_runs_are_over(
     assert err.splitlines()[:1] + err.splitlines()[-1:] == ["late ***", "unfinished ***"]
     assert "sk-linger-77" not in err
     assert [r.getMessage() for r in caplog.records] == ["late log ***"]  # the program's own handler
+
+
+def test_a_servers_stray_route_outlives_it_in_the_console_script() -> None:
+    strays: list[tuple[str | None, str]] = []
+    before = sys.stdout, sys.stderr
+    linger()
+    try:
+        with serving(collecting(strays)):
+            pass
+        in_a_thread(lambda: print("after the server s3cr3t"))  # still its format (JSON logs)
+    finally:
+        release()
+    assert strays == [(None, "after the server ***")]
+    assert (sys.stdout, sys.stderr) == before

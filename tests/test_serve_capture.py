@@ -111,3 +111,27 @@ def test_no_line_node_code_writes_reads_as_an_access_line(
     assert len(node) == 3  # stderr, stdout, logging: each a line of its own, labelled
     assert all(line.startswith("[talk] ") and '\\"POST' in line for line in node)
     assert not any("\x1b" in line for line in lines)
+
+
+@pytest.mark.e2e
+def test_the_server_process_logs_late_node_lines_as_redacted_json(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.test_serve_e2e import served
+
+    with served(project(tmp_path, late=LATE), {"SEC_KEY": SECRET}) as server:
+        answer = httpx.post(
+            f"{server.url}/workflows/late/runs", json={"params": {"flag": str(tmp_path / "go")}}, timeout=60
+        )
+        assert answer.status_code == 200, answer.text
+        (tmp_path / "go").touch()  # no run goes on when the thread prints
+        logged = [server.wait_for("output"), server.wait_for("output")]
+        assert server.stop() == 0
+
+    assert [(e["level"], e["line"]) for e in logged] == [
+        ("info", "late print ***"),
+        ("warning", "late log ***"),
+    ]
+    assert all("run_id" not in e for e in logged)
+    assert len(server.lines) == len(server.raw)  # every line JSON
+    assert SECRET not in "".join(server.raw)

@@ -5,18 +5,17 @@ the one place that replaces them: while at least one run is registered (``routed
 are routers. A line node code writes is given to its run's ``Route`` (the run is known
 from ``CURRENT_RUN``, which ``NodeCall.run`` sets): stdout lines go to the route's sink
 (``[node] text`` on stderr, or a JSON event); stderr lines are redacted with the run's
-secrets (or, with JSON logs, become events too). A line whose run is not known (a thread
-node code started itself, or a run that ended) is redacted with every secret of every run
-the process has had; it goes to the stray route when one is installed (``serving``: a
-server's whole life, where several runs may go on), else to the only run going on, else
-to the route kept for after the runs (``lingering``: the console script, whose node
-threads may still print), else to stderr. File descriptor 1 points at stderr while any
-run (or a server) goes on, so subprocesses of node code keep stdout clean too. Streams
-are put back when nothing needs them any more. Records node code logs through ``logging``
-are routed the same way, with their level: a handler on the root logger gives each
-record to its route's ``log`` (a JSON event at the record's level), else writes it as a
-stderr line, as Python's last-resort handler would (only when no other handler is
-configured: a program's own logging setup keeps writing what it writes).
+secrets (or, with JSON logs, become events too). A line of no known run (a thread node
+code started, a run that ended) is redacted with every secret of every run the process
+has had, and goes to the stray route if any (``serving``: a server, where several runs
+may go on), else to the only run going on, else to the route kept for after the runs
+(``linger``: the console script, whose node threads may print late), else to stderr.
+File descriptor 1 points at stderr while a run (or a server) goes on, so subprocesses of
+node code keep stdout clean too. Streams are put back when nothing needs them any more.
+Records node code logs through ``logging`` are routed the same way, with their level
+(``capture_logs``): a handler on the root logger gives each record to its route's ``log``
+(a JSON event), else writes it as a stderr line, as Python's last-resort handler would
+(only when no other handler is configured: a program's own logging setup writes it).
 """
 
 from __future__ import annotations
@@ -124,7 +123,7 @@ class _Capture:
     def keep(
         self, stray: Route | None = None, after: Route | None = None, label: Label | None = None
     ) -> None:
-        """Install the stray route (a server) or the one for after the runs (the console script)."""
+        """Install the stray route (a server), or the one for after the runs (the console script)."""
         with self.lock:
             self.stray, self.after = stray or self.stray, after or self.after
             self.label = label or self.label
@@ -132,11 +131,12 @@ class _Capture:
                 self._take()
 
     def drop(self, *, stray: bool = False, after: bool = False) -> None:
+        """Uninstall them; a server's stray route stays the one for after the runs, if any."""
         with self.lock:
-            self.stray = None if stray else self.stray
+            if stray:
+                self.after = None if self.after is None else self.stray or self.after
+                self.stray = self.label = None
             self.after = None if after else self.after
-            if self.stray is None:
-                self.label = None
             self._release()
 
     def _take(self) -> None:
