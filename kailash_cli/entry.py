@@ -14,10 +14,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from kailash_cli.main import main as cli_main
 
+    if argv is not None:
+        return cli_main(args)
+    from kailash_cli.report import capture
+
+    capture.linger()  # threads node code started may print after the run: redacted then too
     code = cli_main(args)
-    if argv is None and _busy_workers():
+    if _busy_workers():
         _exit_now(code)
+    if _user_threads():  # they print until the interpreter joins them: keep the guard till then
+        import atexit
+
+        atexit.register(capture.CAPTURE.flush)
+    else:
+        capture.release()
     return code
+
+
+def _user_threads() -> bool:
+    import threading
+
+    return any(t is not threading.current_thread() and t.is_alive() for t in threading.enumerate())
 
 
 def _busy_workers() -> bool:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
-from kailash_cli.report.capture import Route, original_streams, routed
+from kailash_cli.report.capture import Route, linger, original_streams, release, routed, serving
+from tests.helpers import kailash_e2e, write
 
 
 @contextmanager
@@ -102,4 +105,113 @@ def test_overlapping_runs_that_end_out_of_order_restore_the_streams() -> None:
     a.__exit__(None, None, None)  # the first to start ends first
     assert sys.stdout is not before[0]  # b is still going on
     b.__exit__(None, None, None)
+    assert (sys.stdout, sys.stderr) == before
+
+
+LATE = """\
+name: late
+secrets: {k: {env: SEC_KEY}}
+nodes:
+  spawn:
+    type: PythonCodeNode
+    config:
+      key: "${secrets.k}"
+      code: |
+        import logging, threading, time
+        def late(key):
+            time.sleep(0.5)
+            print("late print", key)
+            logging.warning("late log %s", key)
+        threading.Thread(target=late, args=(key,)).start()
+        result = 1
+"""
+SECRET = "sk-late-0123456789"
+
+
+@pytest.mark.e2e
+def test_what_a_node_thread_prints_after_the_run_is_redacted_too(tmp_path: Path) -> None:
+    write(tmp_path / "wf.yaml", LATE, dedent=False)
+    proc = kailash_e2e("run", "wf.yaml", "-q", cwd=tmp_path, extra_env={"SEC_KEY": SECRET})
+
+    assert proc.returncode == 0, proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert "late print ***" in proc.stderr.splitlines()
+    assert "late log ***" in proc.stderr
+
+
+def remembering(seen: list[tuple[str | None, str]], secret: str) -> Route:
+    return Route(
+        lambda node, line: seen.append((node, line)),
+        lambda text: text.replace(secret, "***"),
+        secrets=lambda: [secret],
+    )
+
+
+def in_a_thread(work: Callable[[], object]) -> None:
+    """``work`` on a thread of its own, as node code starts one: no run known there."""
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+
+
+def test_a_stray_line_goes_to_the_stray_route_with_every_secret_ever_seen_redacted() -> None:
+    first: list[tuple[str | None, str]] = []
+    going: list[tuple[str | None, str]] = []
+    strays: list[tuple[str | None, str]] = []
+    with routed("gone", remembering(first, "old-secret-1")):
+        pass
+    stray = collecting(strays)
+    logged = Route(
+        stray.sink, stray.redact, log=lambda node, level, text: bool(strays.append((level, text))) or True
+    )
+    with serving(logged), routed("going", remembering(going, "new-secret-2")):
+        with inside("going", "n"):
+            print("mine")
+        in_a_thread(lambda: print("late old-secret-1 new-secret-2 s3cr3t"))
+        in_a_thread(lambda: logging.getLogger("x").warning("log old-secret-1"))
+    assert going == [("n", "mine")]  # never the stray line, though it is the only run
+    assert strays == [(None, "late *** *** ***"), ("warning", "log ***")]
+
+
+def test_a_server_labels_the_stderr_lines_of_its_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    label = lambda node, line: f"<{node}> {line!r}"  # noqa: E731
+    with serving(collecting([]), label), routed("r", collecting([])), inside("r", "n"):
+        sys.stderr.write("forged\nline s3cr3t\n")
+    assert capsys.readouterr().err == "<n> 'forged'\n<n> 'line ***'\n"
+
+
+def test_lingering_keeps_redacting_what_threads_print_once_the_runs_are_over(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    before = sys.stdout, sys.stderr
+    linger()
+    try:
+        with routed("r", remembering([], "sk-linger-77")):
+            pass
+        assert sys.stdout is not before[0]  # still taken
+        print("main thread sk-linger-77")  # the program's own: stdout still
+        in_a_thread(lambda: print("late", "sk-linger-77"))
+        in_a_thread(lambda: logging.getLogger("y").error("late log %s", "sk-linger-77"))
+        sys.stderr.write("unfinished sk-linger-77")
+    finally:
+        release()
+    assert (sys.stdout, sys.stderr) == before
+    out, err = capsys.readouterr()
+    assert out == "main thread ***\n"
+    assert err.splitlines()[:1] + err.splitlines()[-1:] == ["late ***", "unfinished ***"]
+    assert "sk-linger-77" not in err
+    assert [r.getMessage() for r in caplog.records] == ["late log ***"]  # the program's own handler
+
+
+def test_a_servers_stray_route_outlives_it_in_the_console_script() -> None:
+    strays: list[tuple[str | None, str]] = []
+    before = sys.stdout, sys.stderr
+    linger()
+    try:
+        with serving(collecting(strays)):
+            pass
+        in_a_thread(lambda: print("after the server s3cr3t"))  # still its format (JSON logs)
+    finally:
+        release()
+    assert strays == [(None, "after the server ***")]
     assert (sys.stdout, sys.stderr) == before

@@ -20,7 +20,7 @@ from kailash_cli.model.resilience import BreakerBook
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.pipeline.policy import CommandGuard, RunPolicy
 from kailash_cli.pipeline.store import Store
-from kailash_cli.report.capture import Route, routed
+from kailash_cli.report.capture import Route, node_line, routed
 from kailash_cli.report.output import Output
 
 
@@ -34,7 +34,7 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
         if output.json_logs:  # structured without a progress observer too (serve, the API)
             output.event("node_output", "info", run_id=run_id, workflow=workflow, node=node, line=line)
         else:
-            output.note(f"[{node}] {line}" if node else line)
+            output.note(node_line(node, output.redact(line)))
 
     def stderr_sink(node: str | None, line: str) -> None:
         output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
@@ -46,7 +46,8 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
         return True
 
     json_logs = output.json_logs
-    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log)
+    secrets = lambda: output.redactor.values  # noqa: E731 - remembered by the capture for good
+    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log, secrets)
 
 
 def execute(

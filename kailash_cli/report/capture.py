@@ -5,15 +5,17 @@ the one place that replaces them: while at least one run is registered (``routed
 are routers. A line node code writes is given to its run's ``Route`` (the run is known
 from ``CURRENT_RUN``, which ``NodeCall.run`` sets): stdout lines go to the route's sink
 (``[node] text`` on stderr, or a JSON event); stderr lines are redacted with the run's
-secrets (or, with JSON logs, become events too). A line from a thread that node code
-started itself carries no run: with one run going on it is that run's; with several it
-goes to stderr with every run's secrets redacted. File descriptor 1 points at stderr for
-as long as any run is registered, so subprocesses of node code keep stdout clean too.
-Streams are put back when the last run ends. Records node code logs through ``logging``
-are routed the same way, with their level: while runs go on a handler on the root logger
-gives each record to its run's ``log`` (a JSON event at the record's level), else writes
-it as a stderr line, as Python's last-resort handler would (only when no other handler
-is configured: a program's own logging setup keeps writing what it writes).
+secrets (or, with JSON logs, become events too). A line of no known run (a thread node
+code started, a run that ended) is redacted with every secret of every run the process
+has had, and goes to the stray route if any (``serving``: a server, where several runs
+may go on), else to the only run going on, else to the route kept for after the runs
+(``linger``: the console script, whose node threads may print late), else to stderr.
+File descriptor 1 points at stderr while a run (or a server) goes on, so subprocesses of
+node code keep stdout clean too. Streams are put back when nothing needs them any more.
+Records node code logs through ``logging`` are routed the same way, with their level
+(``capture_logs``): a handler on the root logger gives each record to its route's ``log``
+(a JSON event), else writes it as a stderr line, as Python's last-resort handler would
+(only when no other handler is configured: a program's own logging setup writes it).
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
+from kailash_cli.report.capture_logs import RedactingRecords, RunLogHandler
+from kailash_cli.security.redact import Redactor
 
 LineSink = Callable[[str | None, str], None]  # (node id or None, one line it printed)
 LogSink = Callable[[str | None, str, str], bool]  # (node, level, message): True when it took it
+Label = Callable[[str | None, str], str]  # (node, line): the line as a text log shows it
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class Route:
     stderr_to_sink: bool = False  # JSON logs: stderr lines are events too
     stderr_sink: LineSink | None = None  # stderr lines, when they go elsewhere than ``sink``
     log: LogSink | None = None  # logging records of node code (else: stderr lines)
+    secrets: Callable[[], Iterable[str]] = tuple  # the run's secret values, remembered for good
+
+
+def plain_label(node: str | None, line: str) -> str:
+    return f"[{node}] {line}" if node else line
 
 
 class _Capture:
@@ -51,38 +61,53 @@ class _Capture:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.routes: dict[str, Route] = {}
-        self.saved: tuple[TextIO, TextIO, int | None] | None = None
+        self.stray: Route | None = None  # a server's: every line of no known run
+        self.after: Route | None = None  # the console script's: lines once no run goes on
+        self.label: Label | None = None  # a server's: how text lines of node output read
+        self.saved: tuple[TextIO, TextIO] | None = None
+        self.saved_fd: int | None = None
+        self.seen: set[str] = set()
+        self.everything = Redactor(())
 
     def original(self) -> tuple[TextIO, TextIO]:
         """The streams as they were before the first run took them (or as they are now)."""
         with self.lock:
             if self.saved is not None:
-                return self.saved[0], self.saved[1]
+                return self.saved
         return sys.stdout, sys.stderr
 
-    def route(self, run: str | None) -> Route | None:
-        """The route of ``run``; the only run's when the line's run is not known."""
+    def route(self, run: str | None) -> tuple[Route | None, bool]:
+        """The route of ``run`` and True; for a line of no known run (see the module docstring)
+        the stray route, the only run's, or the one for after the runs, and False."""
         with self.lock:
             if run is not None and run in self.routes:
-                return self.routes[run]
-            return next(iter(self.routes.values())) if len(self.routes) == 1 else None
+                return self.routes[run], True
+            if self.stray is not None:
+                return self.stray, False
+            if len(self.routes) == 1:
+                return next(iter(self.routes.values())), False
+            return (self.after if not self.routes else None), False
+
+    def remember(self, route: Route) -> None:
+        with self.lock:
+            values = set(route.secrets()) - self.seen
+            if values:
+                self.seen |= values
+                self.everything = Redactor(self.seen)
 
     def redact_all(self, text: str) -> str:
+        """``text`` without any secret of any run the process has had."""
         with self.lock:
             routes = list(self.routes.values())
+            everything = self.everything
         for route in routes:
             text = route.redact(text)
-        return text
+        return everything.text(text)
 
     def add(self, run_id: str, route: Route) -> None:
         with self.lock:
-            if not self.routes:
-                out, err = sys.stdout, sys.stderr
-                self.saved = (out, err, _redirect_fd1(out))
-                sys.stdout = _Lines(self, out, err, is_stderr=False)  # type: ignore[assignment]
-                sys.stderr = _Lines(self, out, err, is_stderr=True)  # type: ignore[assignment]
-                logging.getLogger().addHandler(_LOG_HANDLER)
-                _REDACTING.install()
+            self.remember(route)
+            self._take()
             self.routes[run_id] = route
 
     def remove(self, run_id: str) -> None:
@@ -90,25 +115,73 @@ class _Capture:
             for stream in (sys.stdout, sys.stderr):  # the run's last partial lines
                 if isinstance(stream, _Lines):
                     stream.flush(run_id)
-            self.routes.pop(run_id, None)
-            if self.routes or self.saved is None:
-                return
-            for stream in (sys.stdout, sys.stderr):
-                if isinstance(stream, _Lines):
-                    stream.flush()
-            logging.getLogger().removeHandler(_LOG_HANDLER)
-            _REDACTING.uninstall()
-            out, err, saved_fd = self.saved
-            sys.stdout, sys.stderr, self.saved = out, err, None
-            if saved_fd is not None:
-                os.dup2(saved_fd, 1)
-                os.close(saved_fd)
+            route = self.routes.pop(run_id, None)
+            if route is not None:
+                self.remember(route)
+            self._release()
+
+    def keep(
+        self, stray: Route | None = None, after: Route | None = None, label: Label | None = None
+    ) -> None:
+        """Install the stray route (a server), or the one for after the runs (the console script)."""
+        with self.lock:
+            self.stray, self.after = stray or self.stray, after or self.after
+            self.label = label or self.label
+            if stray is not None:
+                self._take()
+
+    def drop(self, *, stray: bool = False, after: bool = False) -> None:
+        """Uninstall them; a server's stray route stays the one for after the runs, if any."""
+        with self.lock:
+            if stray:
+                self.after = None if self.after is None else self.stray or self.after
+                self.stray = self.label = None
+            self.after = None if after else self.after
+            self._release()
+
+    def _take(self) -> None:
+        """The streams (and file descriptor 1) taken, if they are not yet."""
+        if self.saved is None:
+            self.saved = sys.stdout, sys.stderr
+            out, err = self.saved
+            sys.stdout = _Lines(self, err, is_stderr=False)  # type: ignore[assignment]
+            sys.stderr = _Lines(self, err, is_stderr=True)  # type: ignore[assignment]
+            logging.getLogger().addHandler(_LOG_HANDLER)
+            _REDACTING.install()
+        if self.saved_fd is None:
+            self.saved_fd = _redirect_fd1(self.saved[0])
+
+    def _release(self) -> None:
+        """Give back what no run or kept route needs any more."""
+        if self.routes or self.stray is not None or self.saved is None:
+            return
+        self.flush()
+        if self.saved_fd is not None:  # results are written once the runs are over
+            os.dup2(self.saved_fd, 1)
+            os.close(self.saved_fd)
+            self.saved_fd = None
+        if self.after is not None:
+            return
+        logging.getLogger().removeHandler(_LOG_HANDLER)
+        _REDACTING.uninstall()
+        sys.stdout, sys.stderr = self.saved
+        self.saved = None
+
+    def text(self, node: str | None, line: str) -> str:
+        """A stderr line of node code as written to stderr: as it is, unless a server labels it."""
+        return line if self.label is None else self.label(node, line)
+
+    def flush(self) -> None:
+        """Write out every partial line."""
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, _Lines):
+                stream.flush()
 
 
 class _Lines(io.TextIOBase):
     """Stands in for sys.stdout or sys.stderr: complete lines are routed, per run and node."""
 
-    def __init__(self, capture: _Capture, out: TextIO, err: TextIO, *, is_stderr: bool) -> None:
+    def __init__(self, capture: _Capture, err: TextIO, *, is_stderr: bool) -> None:
         self.capture = capture
         self.real_err = err
         self.is_stderr = is_stderr
@@ -134,15 +207,17 @@ class _Lines(io.TextIOBase):
 
     def _emit(self, key: tuple[str | None, str | None], line: str) -> None:
         node = key[1]
-        route = self.capture.route(key[0])
-        if route is None:  # several runs and none known here: hide every run's secrets
-            self.real_err.write(self.capture.redact_all(line) + "\n")
+        route, known = self.capture.route(key[0])
+        if not known:  # a thread's, or a run's that ended: hide every secret ever seen
+            line = self.capture.redact_all(line if route is None else route.redact(line))
+        if route is None:
+            self.real_err.write(self.capture.text(node, line) + "\n")
         elif self.is_stderr and route.stderr_sink is not None:
             route.stderr_sink(node, line)
         elif not self.is_stderr or route.stderr_to_sink:
             route.sink(node, line)
         else:
-            self.real_err.write(route.redact(line) + "\n")
+            self.real_err.write(self.capture.text(node, route.redact(line)) + "\n")
         self.real_err.flush()
 
     def flush(self, run: str | None = None) -> None:
@@ -167,63 +242,9 @@ def _redirect_fd1(stdout: TextIO) -> int | None:
         return None
 
 
-class _RunLogHandler(logging.Handler):
-    """On the root logger while runs go on: a record goes to its run's ``log``, with its level."""
-
-    LEVELS = {"WARNING": "warning", "ERROR": "error", "CRITICAL": "error", "INFO": "info", "DEBUG": "debug"}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = self.format(record)
-        except Exception:  # logging's own contract: a handler never raises
-            self.handleError(record)
-            return
-        route = CAPTURE.route(CURRENT_RUN.get())
-        level = self.LEVELS.get(record.levelname, "info")
-        if route is not None and route.log is not None and route.log(CURRENT_NODE.get(), level, message):
-            return
-        if record.levelno < logging.WARNING or any(h is not self for h in logging.getLogger().handlers):
-            return  # what Python's last-resort handler would do: the program's own handlers write it
-        for line in message.splitlines() or [""]:  # a stderr line, routed to its run (redacted)
-            sys.stderr.write(line + "\n")
-
-
-class _RedactingRecords:
-    """While runs go on, every log record is made with the secrets of its run (of every run,
-    when it has none) taken out of its message and traceback, so no handler, the program's
-    own included, can write them."""
-
-    def __init__(self) -> None:
-        self.previous: Callable[..., logging.LogRecord] | None = None
-
-    def install(self) -> None:
-        self.previous = logging.getLogRecordFactory()
-        logging.setLogRecordFactory(self.make)
-
-    def uninstall(self) -> None:
-        if self.previous is not None and logging.getLogRecordFactory() == self.make:
-            logging.setLogRecordFactory(self.previous)
-        self.previous = None
-
-    def make(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = (self.previous or logging.LogRecord)(*args, **kwargs)
-        route = CAPTURE.route(CURRENT_RUN.get())
-        redact = route.redact if route is not None else CAPTURE.redact_all
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # a bad format: logging reports it when it is written
-            return record
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return record
-
-
 CAPTURE = _Capture()
-_LOG_HANDLER = _RunLogHandler()
-_REDACTING = _RedactingRecords()
+_LOG_HANDLER = RunLogHandler(CAPTURE)
+_REDACTING = RedactingRecords(CAPTURE)
 
 
 @contextlib.contextmanager
@@ -236,6 +257,44 @@ def routed(run_id: str, route: Route) -> Iterator[None]:
         CAPTURE.remove(run_id)
 
 
+@contextlib.contextmanager
+def serving(stray: Route, label: Label = plain_label) -> Iterator[None]:
+    """While the block runs (a server), the streams stay taken: a line of no known run goes
+    to ``stray`` (never to a run that happens to go on), and text lines of node output read
+    as ``label`` makes them."""
+    CAPTURE.keep(stray=stray, label=label)
+    try:
+        yield
+    finally:
+        CAPTURE.drop(stray=True)
+
+
+def node_line(node: str | None, line: str) -> str:
+    """A line node code printed, as the text log shows it (``[node] text``, or as a server labels it)."""
+    return (CAPTURE.label or plain_label)(node, line)
+
+
 def original_streams() -> tuple[TextIO, TextIO]:
     """stdout and stderr as they are outside any run (what ``Output`` writes to)."""
     return CAPTURE.original()
+
+
+def linger() -> None:
+    """The console script: once its runs are over the streams stay taken until ``release``,
+    so what threads node code started print late is redacted with every secret seen (stdout
+    lines of the main thread go to stdout, all else to stderr)."""
+
+    def write(line: str, to_stdout: bool = False) -> None:
+        stream = CAPTURE.original()[0 if to_stdout else 1]
+        stream.write(line + "\n")
+        stream.flush()
+
+    def sink(node: str | None, line: str) -> None:
+        write(line, threading.current_thread() is threading.main_thread())
+
+    CAPTURE.keep(after=Route(sink, CAPTURE.redact_all, stderr_sink=lambda node, line: write(line)))
+
+
+def release() -> None:
+    """The streams given back (what a thread left unfinished written out), as before ``linger``."""
+    CAPTURE.drop(after=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kailash_cli.report.capture import Route, serving
 from kailash_cli.report.output import Output
 
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
@@ -99,3 +100,32 @@ def uvicorn_logs(log: ServeLog) -> Iterator[None]:
         for logger, handlers, level, propagate in saved:
             logger.handlers, logger.propagate = handlers, propagate
             logger.setLevel(level)
+
+
+def node_label(node: str | None, line: str) -> str:
+    """A line node code wrote, as the text log shows it: ``[node id] text`` (``[node]`` when
+    its node is not known), escaped as the access log is, so it never reads as a server line."""
+    return f"[{escaped(node) if node else 'node'}] {escaped(line)}"
+
+
+@contextmanager
+def node_output(log: ServeLog) -> Iterator[None]:
+    """For the server's whole life the streams stay captured: node output no run claims
+    (threads node code started, late lines) is never given to another run but logged as
+    ``output`` (JSON: an event without run id), with every secret ever seen redacted."""
+    output = log.output
+
+    def sink(node: str | None, line: str, level: str = "info") -> None:
+        if output.json_logs:
+            output.event("output", level, **({"node": node} if node else {}), line=line)
+        else:
+            output.err(node_label(node, line), level)
+
+    def logged(node: str | None, level: str, message: str) -> bool:
+        if output.json_logs:
+            sink(node, message, level)
+        return output.json_logs
+
+    route = Route(sink, output.redact, stderr_sink=lambda node, line: sink(node, line, "warning"), log=logged)
+    with serving(route, node_label):
+        yield

@@ -15,7 +15,7 @@ import uvicorn
 
 from kailash_cli.constants import EXIT_INTERRUPTED, EXIT_OK
 from kailash_cli.errors import UsageError
-from kailash_cli.serve.logs import uvicorn_logs
+from kailash_cli.serve.logs import node_output, uvicorn_logs
 from kailash_cli.serve.state import STOP_WAIT, Server
 
 
@@ -109,7 +109,7 @@ def run(app: object, server: Server, sock: socket.socket, url: str) -> int:
         url=url,
         workflows=sorted(settings.workflows),
     )
-    with uvicorn_logs(log):
+    with uvicorn_logs(log), node_output(log):
         uv.run(sockets=[sock])
     log.event("serve_stopped", message="stopped", runs_left=server.pool.in_progress())
     return EXIT_INTERRUPTED if uv.stopped_by == signal.SIGINT else EXIT_OK
