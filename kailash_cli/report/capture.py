@@ -282,17 +282,17 @@ def original_streams() -> tuple[TextIO, TextIO]:
 def linger() -> None:
     """The console script: once its runs are over the streams stay taken until ``release``,
     so what threads node code started print late is redacted with every secret seen (stdout
-    lines of the main thread go to stdout, all else to stderr)."""
+    lines of the main thread go to stdout, all else to stderr, as ``[node] text``)."""
 
-    def write(line: str, to_stdout: bool = False) -> None:
+    def write(node: str | None, line: str, to_stdout: bool = False) -> None:
         stream = CAPTURE.original()[0 if to_stdout else 1]
-        stream.write(line + "\n")
+        stream.write((line if to_stdout or node is None else node_line(node, line)) + "\n")
         stream.flush()
 
     def sink(node: str | None, line: str) -> None:
-        write(line, threading.current_thread() is threading.main_thread())
+        write(node, line, threading.current_thread() is threading.main_thread())
 
-    CAPTURE.keep(after=Route(sink, CAPTURE.redact_all, stderr_sink=lambda node, line: write(line)))
+    CAPTURE.keep(after=Route(sink, CAPTURE.redact_all, stderr_sink=write))
 
 
 def release() -> None:
