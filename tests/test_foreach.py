@@ -206,6 +206,10 @@ class StepClock:
         self.now += self.step
         return self.now
 
+    def sleep(self, seconds: float) -> None:
+        """The run's waiting for a timer: time passes at once."""
+        self.now += seconds
+
 
 def test_rate_limit_spaces_calls_on_the_injected_clock(tmp_path: Path) -> None:
     write(tmp_path / "fns.py", FUNCTIONS)
@@ -236,6 +240,7 @@ def test_rate_limit_spaces_calls_on_the_injected_clock(tmp_path: Path) -> None:
             files=FileAccess(tmp_path),
             prepared=prepare(compiled),
             clock=clock,
+            sleep=clock.sleep,
             observer=Clocked(),
         )
         result = run(compiled, options)
@@ -411,7 +416,11 @@ nodes:
     clock = StepClock(0.001)
     with LocalExecutor(2) as executor:
         options = RunOptions(
-            executor=executor, files=FileAccess(tmp_path), prepared=prepare(compiled), clock=clock
+            executor=executor,
+            files=FileAccess(tmp_path),
+            prepared=prepare(compiled),
+            clock=clock,
+            sleep=clock.sleep,
         )
         result = run(compiled, options)
     assert result.nodes["flaky"].attempts == 3

@@ -37,6 +37,7 @@ class RunOptions:
     breakers: BreakerBook = field(default_factory=BreakerBook)
     stop: Callable[[], str | None] | None = None  # a reason to stop starting nodes (memory limit)
     clock: Callable[[], float] = time.perf_counter  # monotonic seconds: timeouts, delays, durations
+    sleep: Callable[[float], None] = time.sleep  # waiting for a timer (a retry's delay, a rate limit)
     cancel: threading.Event | None = None  # once set: no node starts; running ones get ``grace``
     grace: float = 10.0  # seconds nodes still running when ``cancel`` is set may take to finish
     databases: Mapping[str, Any] = field(default_factory=dict)  # name -> db.settings.DatabaseSpec

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import queue
-import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime
@@ -224,7 +223,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
         # thread, and the main thread only runs Python's handler once it stops waiting.
         wait = min(_TICK, max(0.0, min(deadlines) - self.clock())) if deadlines else _TICK
         if not self.in_flight:  # only retries are waiting for their time
-            time.sleep(wait)
+            self.options.sleep(wait)
             self._expire(run_deadline)
             return
         try:
