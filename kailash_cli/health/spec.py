@@ -3,13 +3,13 @@ inputs with ``${NAME}`` / ``${env.NAME}`` resolved from the environment."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from kailash_cli.db.settings import resolve_env
 from kailash_cli.db.urls import redact_url, url_password
 from kailash_cli.load.config import Config
 from kailash_cli.security.limits import parse_duration
@@ -17,8 +17,6 @@ from kailash_cli.security.redact import Redactor
 
 DEFAULT_TIMEOUT = 5.0
 RETRY_DELAY = 0.2  # seconds between the attempts of one check
-_REFERENCE = re.compile(r"\$\{([^}]*)\}")
-_ENV_NAME = re.compile(r"\s*(?:env\.)?([A-Za-z_][A-Za-z0-9_]*)\s*")
 
 
 class CheckFailed(Exception):
@@ -97,21 +95,15 @@ def target(spec: CheckSpec, config: Config, environ: Mapping[str, str]) -> Targe
 
 def _resolve(value: Any, where: str, environ: Mapping[str, str]) -> Any:
     if isinstance(value, str):
-        return _REFERENCE.sub(lambda m: _variable(m, where, environ), value)
+        try:
+            return resolve_env(value, environ)
+        except KeyError as e:
+            raise CheckFailed(f"{where}: {e.args[0]}") from None
     if isinstance(value, dict):
         return {k: _resolve(v, f"{where}.{k}", environ) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve(v, where, environ) for v in value]
     return value
-
-
-def _variable(match: re.Match[str], where: str, environ: Mapping[str, str]) -> str:
-    name = _ENV_NAME.fullmatch(match[1])
-    if name is None:
-        raise CheckFailed(f"{where}: '{match[0]}' is not an environment variable; write ${{NAME}}")
-    if name[1] not in environ:
-        raise CheckFailed(f"{where}: environment variable {name[1]} is not set")
-    return environ[name[1]]
 
 
 def _secrets(options: Mapping[str, Any]) -> list[str]:
