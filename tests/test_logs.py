@@ -187,20 +187,6 @@ def test_quiet_and_verbose_work_after_any_command(tmp_path: Path) -> None:
     assert [e["event"] for e in events(missing.stderr)] == ["traceback", "error"]
 
 
-def test_quiet_drops_what_node_code_writes_to_stderr_and_keeps_errors(tmp_path: Path) -> None:
-    code = "import sys; print('to err', file=sys.stderr); print('to out'); result = 1 / 0"
-    write(
-        tmp_path / "wf.yaml", f'name: q\nnodes:\n  a: {{type: PythonCodeNode, config: {{code: "{code}"}}}}\n'
-    )
-    loud = kailash("run", "wf.yaml", cwd=tmp_path)
-    quiet = kailash("run", "wf.yaml", "-q", cwd=tmp_path)
-
-    assert loud.stderr.splitlines()[:2] == ["[a] to err", "[a] to out"]
-    assert quiet.returncode == loud.returncode == 1
-    assert "to err" not in quiet.stderr and "to out" not in quiet.stderr
-    assert "ZeroDivisionError" in quiet.stderr
-
-
 def test_every_command_writes_json_lines_with_json_logs(tmp_path: Path) -> None:
     write(
         tmp_path / "wf.yaml", "name: q\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"

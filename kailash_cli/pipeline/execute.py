@@ -36,11 +36,8 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
         else:
             output.note(node_line(node, output.redact(line)))
 
-    def stderr_sink(node: str | None, line: str) -> None:  # warnings: -q drops them
-        if output.json_logs:
-            output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
-        else:
-            output.err(node_line(node, output.redact(line)), "warning")
+    def stderr_sink(node: str | None, line: str) -> None:
+        output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
 
     def log(node: str | None, level: str, message: str) -> bool:
         if not output.json_logs:
@@ -50,7 +47,7 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
 
     json_logs = output.json_logs
     secrets = lambda: output.redactor.values  # noqa: E731 - remembered by the capture for good
-    return Route(sink, output.redact, json_logs, stderr_sink, log, secrets)
+    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log, secrets)
 
 
 def execute(
