@@ -38,7 +38,6 @@ from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.setup import (
     ConfigSource,
     WorkflowSource,
-    check_environment,
     config_of,
     node_hashes,
     run_inputs,
@@ -142,7 +141,7 @@ def run_workflow(
         store = Store.open(store_path(cfg))
         stack.callback(store.close)
         stack.enter_context(_user_code_released(wf.base_dir))
-        values, restored, prepared = run_inputs(
+        values, restored, prepared, env = run_inputs(
             compiled, store, resume, params, param_args, environ, config=cfg
         )
         run_id = uuid.uuid4().hex[:12]
@@ -172,7 +171,7 @@ def run_workflow(
                 run_id=run_id,
                 params=values,
                 environ=environ,
-                env=check_environment(wf, environ),  # checked in run_inputs: typed values now
+                env=env,
                 secrets=secrets,
                 prepared=prepared,
                 restored=restored,
@@ -250,9 +249,11 @@ def plan_workflow(
     wf = resolve_runtime(workflow_of(workflow), environ)
     RunPolicy.build(cfg, user)  # an unknown user is refused here too
     compiled = compile(wf)
-    values = run_inputs(compiled, None, None, params, param_args, environ, prepare_nodes=False, config=cfg)[0]
+    values, _, _, env = run_inputs(
+        compiled, None, None, params, param_args, environ, prepare_nodes=False, config=cfg
+    )
     hidden = Redactor(url_passwords([*environ.values(), *_database_urls(cfg)]))
-    return hidden.value(plan(compiled, values, environ, check_environment(wf, environ)))  # type: ignore[no-any-return]
+    return hidden.value(plan(compiled, values, environ, env))  # type: ignore[no-any-return]
 
 
 def _database_urls(cfg: Config) -> list[Any]:

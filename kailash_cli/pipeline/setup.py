@@ -217,8 +217,9 @@ def run_inputs(
     *,
     prepare_nodes: bool = True,
     config: Config | None = None,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Params, restored nodes and prepared nodes; UsageError with every problem at once.
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Params, restored nodes, prepared nodes and the typed env; UsageError with every
+    problem at once.
 
     Without ``prepare_nodes`` (a dry run) no node's code is imported; ``store`` is needed
     only to ``resume``. With ``config``, the databases SQL nodes name are checked too.
@@ -228,13 +229,13 @@ def run_inputs(
     values, restored = collect(
         errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
     )
-    collect(errors, lambda: check_environment(compiled.workflow, environ), None)
+    env = collect(errors, lambda: check_environment(compiled.workflow, environ), nothing)
     prepared = collect(errors, lambda: prepare(compiled), nothing) if prepare_nodes else nothing
     if config is not None:
         collect(errors, lambda: check_databases(compiled, config, environ), None)
     if errors:
         raise UsageError("\n".join(errors))
-    return values, restored, prepared
+    return values, restored, prepared, env
 
 
 def _values(
