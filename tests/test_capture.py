@@ -50,6 +50,29 @@ def test_prints_of_a_run_go_to_its_sink_line_by_line(capsys: pytest.CaptureFixtu
     assert capsys.readouterr() == ("", "")
 
 
+def test_a_flush_writes_out_only_the_callers_own_half_line() -> None:
+    """print(flush=True) in one node must not cut the line another node is half way through."""
+    seen: list[tuple[str | None, str]] = []
+    with routed("r1", collecting(seen)):
+        with inside("r1", "a"):
+            sys.stdout.write("started")  # print() writes the text, then the newline
+        with inside("r1", "b"):
+            print("other", flush=True)
+        with inside("r1", "a"):
+            sys.stdout.write("\n")
+    assert seen == [("b", "other"), ("a", "started")]
+
+
+def test_a_newline_after_a_flushed_half_line_adds_no_empty_line() -> None:
+    seen: list[tuple[str | None, str]] = []
+    with routed("r1", collecting(seen)), inside("r1", "a"):
+        sys.stdout.write("progress")
+        sys.stdout.flush()
+        sys.stdout.write(" done\nnext\n")
+        sys.stdout.write("\n")
+    assert seen == [("a", "progress"), ("a", " done"), ("a", "next"), ("a", "")]
+
+
 def test_stderr_lines_are_redacted_with_the_runs_secrets(capsys: pytest.CaptureFixture[str]) -> None:
     with routed("r1", collecting([])), inside("r1", "a"):
         sys.stderr.write("token s3cr3t\n")

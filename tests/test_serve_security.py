@@ -323,6 +323,8 @@ def test_runs_beyond_max_concurrency_are_503_with_retry_after(tmp_path: Path) ->
         refused = c.post("/workflows/hello/runs")
         flag.touch()
         until(lambda: c.get(f"/runs/{first.json()['run_id']}").json()["status"] == "succeeded")
+        # the run is recorded a moment before its thread gives the slot back
+        until(lambda: "kailash_serve_runs_in_progress 0.0" in c.get("/metrics").text)
         later = c.post("/workflows/hello/runs")
         metrics = c.get("/metrics").text
 

@@ -21,34 +21,16 @@ Records node code logs through ``logging`` are routed the same way, with their l
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import TextIO
 
-from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
+from kailash_cli.report.capture_lines import Label, Lines, Route, redirect_fd1
 from kailash_cli.report.capture_logs import RedactingRecords, RunLogHandler
 from kailash_cli.security.redact import Redactor
-
-LineSink = Callable[[str | None, str], None]  # (node id or None, one line it printed)
-LogSink = Callable[[str | None, str, str], bool]  # (node, level, message): True when it took it
-Label = Callable[[str | None, str], str]  # (node, line): the line as a text log shows it
-
-
-@dataclass(frozen=True)
-class Route:
-    """Where one run's node output goes."""
-
-    sink: LineSink  # stdout lines
-    redact: Callable[[str], str]  # the run's secrets out of text
-    stderr_to_sink: bool = False  # JSON logs: stderr lines are events too
-    stderr_sink: LineSink | None = None  # stderr lines, when they go elsewhere than ``sink``
-    log: LogSink | None = None  # logging records of node code (else: stderr lines)
-    secrets: Callable[[], Iterable[str]] = tuple  # the run's secret values, remembered for good
 
 
 def plain_label(node: str | None, line: str) -> str:
@@ -113,8 +95,8 @@ class _Capture:
     def remove(self, run_id: str) -> None:
         with self.lock:
             for stream in (sys.stdout, sys.stderr):  # the run's last partial lines
-                if isinstance(stream, _Lines):
-                    stream.flush(run_id)
+                if isinstance(stream, Lines):
+                    stream.drain(run_id)
             route = self.routes.pop(run_id, None)
             if route is not None:
                 self.remember(route)
@@ -144,12 +126,12 @@ class _Capture:
         if self.saved is None:
             self.saved = sys.stdout, sys.stderr
             out, err = self.saved
-            sys.stdout = _Lines(self, err, is_stderr=False)  # type: ignore[assignment]
-            sys.stderr = _Lines(self, err, is_stderr=True)  # type: ignore[assignment]
+            sys.stdout = Lines(self, err, is_stderr=False)  # type: ignore[assignment]
+            sys.stderr = Lines(self, err, is_stderr=True)  # type: ignore[assignment]
             logging.getLogger().addHandler(_LOG_HANDLER)
             _REDACTING.install()
         if self.saved_fd is None:
-            self.saved_fd = _redirect_fd1(self.saved[0])
+            self.saved_fd = redirect_fd1(self.saved[0])
 
     def _release(self) -> None:
         """Give back what no run or kept route needs any more."""
@@ -174,72 +156,8 @@ class _Capture:
     def flush(self) -> None:
         """Write out every partial line."""
         for stream in (sys.stdout, sys.stderr):
-            if isinstance(stream, _Lines):
-                stream.flush()
-
-
-class _Lines(io.TextIOBase):
-    """Stands in for sys.stdout or sys.stderr: complete lines are routed, per run and node."""
-
-    def __init__(self, capture: _Capture, err: TextIO, *, is_stderr: bool) -> None:
-        self.capture = capture
-        self.real_err = err
-        self.is_stderr = is_stderr
-        self.partial: dict[tuple[str | None, str | None], str] = {}
-        self.lock = threading.Lock()
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def write(self, text: str) -> int:
-        key = (CURRENT_RUN.get(), CURRENT_NODE.get())
-        with self.lock:
-            buffered = self.partial.pop(key, "") + text
-            *lines, rest = buffered.split("\n")
-            if rest:
-                self.partial[key] = rest
-        for line in lines:
-            self._emit(key, line)
-        return len(text)
-
-    def _emit(self, key: tuple[str | None, str | None], line: str) -> None:
-        node = key[1]
-        route, known = self.capture.route(key[0])
-        if not known:  # a thread's, or a run's that ended: hide every secret ever seen
-            line = self.capture.redact_all(line if route is None else route.redact(line))
-        if route is None:
-            self.real_err.write(self.capture.text(node, line) + "\n")
-        elif self.is_stderr and route.stderr_sink is not None:
-            route.stderr_sink(node, line)
-        elif not self.is_stderr or route.stderr_to_sink:
-            route.sink(node, line)
-        else:
-            self.real_err.write(self.capture.text(node, route.redact(line)) + "\n")
-        self.real_err.flush()
-
-    def flush(self, run: str | None = None) -> None:
-        """Write out partial lines: every run's, or only ``run``'s (and its threads')."""
-        with self.lock:
-            keys = [k for k in self.partial if run is None or k[0] in (run, None)]
-            pending = [(k, self.partial.pop(k)) for k in keys]
-        for key, rest in pending:
-            self._emit(key, rest)
-
-
-def _redirect_fd1(stdout: TextIO) -> int | None:
-    """Point file descriptor 1 at stderr (subprocesses of node code); the saved copy, or None."""
-    try:
-        if stdout.fileno() != 1:
-            return None
-        stdout.flush()
-        saved = os.dup(1)
-        os.dup2(2, 1)
-        return saved
-    except (AttributeError, OSError, io.UnsupportedOperation):  # stdout is not a real file
-        return None
+            if isinstance(stream, Lines):
+                stream.drain()
 
 
 CAPTURE = _Capture()
