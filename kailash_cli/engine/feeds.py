@@ -64,7 +64,7 @@ class StreamFeeds:
     def _feed_has_room(group: Items) -> bool:
         if group.feed is None or group.discarding:
             return True
-        return group.feed.room() and group.started - group.emitted < 2 * group.limit
+        return group.feed.room() and group.started - group.emitted < group.limit
 
     @staticmethod
     def _emit(group: Items) -> None:

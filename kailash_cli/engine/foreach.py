@@ -88,8 +88,9 @@ class ForEachRuns(StreamFeeds, Settlement):
         policy = node.batch
         total = len(values) if isinstance(values, Sized) else None
         limit = policy.max_concurrency or self.options.max_concurrency
-        source = values.items() if isinstance(values, Stream) else values
-        group = Items(node, base, enumerate(calls(source, policy.size)), total, self.clock(), limit, policy)
+        stream = values if isinstance(values, Stream) else None
+        source = calls(stream.items() if stream else values, policy.size, stream)
+        group = Items(node, base, enumerate(source), total, self.clock(), limit, policy)
         self.observer.node_started(node_id)
         self.groups.append(group)
         if isinstance(values, Stream):

@@ -69,9 +69,26 @@ class BatchPolicy:
         )
 
 
-def calls(values: Iterable[Any], size: int | None) -> Iterator[Any]:
+def calls(
+    values: Iterable[Any], size: int | None, chunks: Iterable[list[Any]] | None = None
+) -> Iterator[Any]:
+    """What each call is given: an item, or with ``size`` a list of up to ``size`` items.
+    ``chunks`` (a stream's) are cut into such lists directly, not item by item."""
     if size is None:
         yield from values
+        return
+    if chunks is not None:
+        held: list[Any] = []
+        for chunk in chunks:
+            if not held and len(chunk) == size:
+                yield chunk
+                continue
+            held.extend(chunk)
+            while len(held) >= size:
+                yield held[:size]
+                held = held[size:]
+        if held:
+            yield held
         return
     it = iter(values)
     while chunk := list(islice(it, size)):

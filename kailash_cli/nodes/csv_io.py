@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
-from kailash_cli.model.stream import Stream, chunked, decoded
+from kailash_cli.model.stream import Stream, decoded
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
 
 
@@ -28,8 +29,12 @@ read:
         size = params.get("chunk_size")
         if size is not None:  # a stream: the file is opened (and checked) now, read as it is consumed
             source = ctx.files.open_text(path, encoding, newline="")
-            rows = _rows(source, delimiter, header)
-            chunks = decoded(chunked(rows, size), path, encoding)
+            reader = (
+                csv.DictReader(source, delimiter=delimiter)
+                if header
+                else csv.reader(source, delimiter=delimiter)
+            )
+            chunks = decoded(_chunks(reader, size), path, encoding)
             return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
         stream = io.StringIO(ctx.files.read_text(path, encoding), newline="")
         if header:
@@ -37,10 +42,9 @@ read:
         return {"data": [row for row in csv.reader(stream, delimiter=delimiter)]}
 
 
-def _rows(source: Iterable[str], delimiter: str, header: bool) -> Iterator[Any]:
-    if header:
-        return (dict(row) for row in csv.DictReader(source, delimiter=delimiter))
-    return csv.reader(source, delimiter=delimiter)
+def _chunks(reader: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(islice(reader, size)):
+        yield chunk
 
 
 class CSVWriterNode(NodeType):
