@@ -539,6 +539,20 @@ def serve(
     )
 
 
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Argument(metavar="[DIR]", help="A new or empty folder (default .).", show_default=False)
+    ] = Path("."),
+) -> None:
+    """Scaffold a project: kailash.yaml, a workflow and its data, a Dockerfile, a Kubernetes \
+CronJob, pre-commit and GitHub configs (exit 2 if DIR is not empty)."""
+    from kailash_cli.commands.init import init as init_command
+
+    _run(ctx, lambda out: init_command(directory, output=out))
+
+
 def main(argv: list[str] | None = None) -> int:
     from kailash_cli.report.logs import global_options_first
 
