@@ -14,6 +14,7 @@ from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
 from kailash_cli.load.params import read_params_file
+from kailash_cli.load.yaml_io import is_stdin
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
@@ -40,6 +41,8 @@ def run(
     push_gateway: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
+    if is_stdin(path) and params_file is not None and is_stdin(params_file):
+        raise UsageError("the workflow and --params-file both read - (standard input); give one a file")
     workflow = _load(path, output)
     if metrics_file is not None:
         check_target(metrics_file)

@@ -10,6 +10,7 @@ reported.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,10 @@ from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooLarge
 from kailash_cli.model.result import Problem
 
+#: the path that means standard input (``validate -``, ``run -``, ``--params-file -``)
+STDIN = "-"
+#: how findings name standard input
+STDIN_NAME = "<stdin>"
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
@@ -164,10 +169,12 @@ def _marked_problem(e: MarkedYAMLError, file: str, what: str, fix: str) -> Probl
 
 
 def load(path: Path, display: str | None = None) -> Document:
-    """Read and parse one YAML file; every problem is recorded on the Document."""
-    file = display or str(path)
+    """Read and parse one YAML file (``-``: standard input); every problem is recorded on
+    the Document."""
+    stdin = is_stdin(path)
+    file = display or (STDIN_NAME if stdin else str(path))
     try:
-        raw = path.read_bytes()
+        raw = sys.stdin.buffer.read() if stdin else path.read_bytes()
     except OSError as e:
         doc = Document(file=file, data=None)
         doc.problems.append(
@@ -188,3 +195,7 @@ def load(path: Path, display: str | None = None) -> Document:
         doc.problems.append(problem)  # type: ignore[arg-type]
         return doc
     return load_text(text, file)
+
+
+def is_stdin(path: Path) -> bool:
+    return str(path) == STDIN
