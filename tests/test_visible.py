@@ -54,7 +54,7 @@ def test_text_findings_are_one_line_without_control_characters() -> None:
 
 def test_github_annotations_escape_control_characters() -> None:
     assert render([HOSTILE], "github") == (
-        "::error file=dir\\nname/wf.yaml,line=4,col=11,title=KV202::node 'x\\x1b]0;pwned\\x07': "
+        "::error file=dir%0Aname/wf.yaml,line=4,col=11,title=KV202::node 'x\\x1b]0;pwned\\x07': "
         "unknown node type 'Foo\\x1b[2JNode'; fix: see \\u202etxt.exe\n"
     )
 

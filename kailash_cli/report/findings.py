@@ -69,7 +69,7 @@ class GithubReporter:
 
     def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
         lines = []
-        for p in map(visible_problem, problems):
+        for p in (visible_problem(p, keep="\r\n") for p in problems):  # line breaks: %0D%0A below
             level = {"error": "error", "warning": "warning"}.get(p.severity, "notice")
             props = [f"file={_escape_property(p.file or '')}"]
             if p.line is not None:

@@ -20,12 +20,12 @@ def visible(text: str, keep: str = "") -> str:
     )
 
 
-def visible_problem(problem: Problem) -> Problem:
-    """The finding with its text fields made :func:`visible`: one finding, one line."""
+def visible_problem(problem: Problem, keep: str = "") -> Problem:
+    """The finding with its text fields made :func:`visible` (by default one finding, one line)."""
     return dataclasses.replace(
         problem,
-        id=visible(problem.id),
-        message=visible(problem.message),
-        file=None if problem.file is None else visible(problem.file),
-        fix=None if problem.fix is None else visible(problem.fix),
+        id=visible(problem.id, keep),
+        message=visible(problem.message, keep),
+        file=None if problem.file is None else visible(problem.file, keep),
+        fix=None if problem.fix is None else visible(problem.fix, keep),
     )
