@@ -46,6 +46,8 @@ def run(
     workflow = _load(path, output)
     if metrics_file is not None:
         check_target(metrics_file)
+    if resume is not None:
+        resume = _resumed_run(resume, config_path)
     given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
     given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
     if dry_run:
@@ -124,6 +126,14 @@ def _breakers(workflow: Workflow, config_path: Path | None) -> dict[str, str]:
         return {}
     with existing_store(config_path) as store:
         return {n: str(store.breaker(workflow.name, n)["state"]) for n in guarded} if store else {}
+
+
+def _resumed_run(given: str, config_path: Path | None) -> str:
+    """``--resume`` takes a unique prefix of the run id, as ``runs show`` does."""
+    from kailash_cli.commands.runs import full_run_id
+
+    with existing_store(config_path) as store:
+        return full_run_id(store, given) if store else given
 
 
 def _peak_memory() -> int | None:

@@ -61,7 +61,10 @@ def test_a_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path, run_cli: 
 
     result = run_cli("init", "file/demo", cwd=tmp_path)
 
-    assert (result.returncode, result.stderr) == (2, "error: file/demo/kailash.yaml: cannot write: Not a directory\n")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: file/demo/kailash.yaml: cannot write: Not a directory\n",
+    )
 
 
 @pytest.mark.parametrize(
