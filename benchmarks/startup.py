@@ -82,7 +82,9 @@ def run_all(repeats: int) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="kailash-startup-") as tmp:
         folder = Path(tmp)
         (folder / "small.yaml").write_text(SMALL_WORKFLOW, encoding="utf-8")
-        figures = [measure("python -c pass (baseline)", [sys.executable, "-c", "pass"], None, folder, repeats)]
+        figures = [
+            measure("python -c pass (baseline)", [sys.executable, "-c", "pass"], None, folder, repeats)
+        ]
         figures += [measure(what, [KAILASH, *args], limit, folder, repeats) for what, args, limit in TARGETS]
     return figures
 
@@ -103,7 +105,9 @@ def table(figures: list[Figure]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=15, help="runs of each command (default 15)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
@@ -111,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps([{**asdict(f), "passed": f.passed} for f in figures], indent=2))
     else:
-        print(f"kailash start-up CPU: Python {sys.version.split()[0]}, {sys.platform}, {args.repeats} runs each")
+        print(
+            f"kailash start-up CPU: Python {sys.version.split()[0]}, {sys.platform}, {args.repeats} runs each"
+        )
         print(table(figures))
     return 0 if all(f.passed for f in figures) else 1
 
