@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from kailash_cli import __version__
-from kailash_cli.completion import node_types, run_ids, yaml_files
+from kailash_cli.commands.completion import node_types, run_ids, yaml_files
 from kailash_cli.error_handler import handle
 from kailash_cli.report.findings import REPORTER_BY_NAME
 from kailash_cli.report.graph import RENDERERS

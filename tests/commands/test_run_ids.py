@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import RunCli, write
 
-from kailash_cli.completion import MAX_OFFERED, node_types, run_ids, yaml_files
+from kailash_cli.commands.completion import MAX_OFFERED, node_types, run_ids, yaml_files
 from kailash_cli.pipeline.store import Store
 
 IDS = ("abc123000001", "abc456000002", "def789000003")
