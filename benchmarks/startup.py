@@ -21,14 +21,9 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from run import SMALL_WORKFLOW  # the file `make bench` measures too (benchmarks/run.py)
+
 KAILASH = str(Path(sys.executable).with_name("kailash"))
-SMALL_WORKFLOW = """\
-name: small
-nodes:
-  hello:
-    type: PythonCodeNode
-    config: {code: "result = 'hello'"}
-"""
 #: (what, argv after the program, CPU limit in seconds or None for information only)
 TARGETS = (
     ("kailash --version", ["--version"], None),

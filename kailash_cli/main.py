@@ -106,6 +106,16 @@ def _run(ctx: typer.Context, command: Callable[[Output], int]) -> None:
     raise typer.Exit(handle(lambda: command(output), output))
 
 
+ProjectConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="CONFIG",
+        autocompletion=yaml_files,
+        help="Project config (default ./kailash.yaml).",
+    ),
+]
 WorkflowArg = Annotated[
     Path,
     typer.Argument(
@@ -133,16 +143,7 @@ def run(
             help="YAML or JSON file of params (- for stdin).",
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            metavar="CONFIG",
-            autocompletion=yaml_files,
-            help="Project config (default ./kailash.yaml).",
-        ),
-    ] = None,
+    config: ProjectConfig = None,
     output: Annotated[
         OutputFormat, typer.Option("--output", "-o", metavar="text|json", help="Result format on stdout.")
     ] = OutputFormat.text,
@@ -362,16 +363,7 @@ def schema(
 @app.command(cls=Command)
 def health(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            metavar="CONFIG",
-            autocompletion=yaml_files,
-            help="Project config (default ./kailash.yaml).",
-        ),
-    ] = None,
+    config: ProjectConfig = None,
     output: Annotated[
         OutputFormat,
         typer.Option("--output", "-o", metavar="text|json", help="A table, or the JSON document."),
@@ -646,16 +638,7 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port (0: any free one).")
     ] = 8000,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            metavar="CONFIG",
-            autocompletion=yaml_files,
-            help="Project config (default ./kailash.yaml).",
-        ),
-    ] = None,
+    config: ProjectConfig = None,
 ) -> None:
     """Serve the workflows of DIR over HTTP.
 

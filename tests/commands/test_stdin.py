@@ -6,19 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import RunCli, kailash_e2e, write_file
+from helpers import REPO, RunCli, kailash_e2e, write_file
 
-HELLO = """\
-name: hello
-params:
-  who: {type: string, default: world}
-nodes:
-  greet:
-    type: PythonCodeNode
-    config: {code: "result = {'greeting': 'Hello, ' + who}", who: "${params.who}"}
-outputs:
-  greeting: "${nodes.greet.greeting}"
-"""
+HELLO = (REPO / "workflows/hello.yaml").read_text(encoding="utf-8")
 BAD = "name: bad\nnodes:\n  a: {type: PythonCodeNod}\n"
 
 
@@ -56,7 +46,7 @@ def test_run_reads_the_workflow_from_stdin(tmp_path: Path, run_cli: RunCli) -> N
     result = run_cli("run", "-", "-p", "who=Ada", cwd=tmp_path, input=HELLO)
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"greeting": "Hello, Ada"}
+    assert json.loads(result.stdout) == {"greeting": "Hello, Ada!"}
 
 
 def test_params_file_from_stdin(tmp_path: Path, run_cli: RunCli) -> None:
@@ -65,7 +55,7 @@ def test_params_file_from_stdin(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("run", workflow, "--params-file", "-", input='{"who": "Grace"}')
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"greeting": "Hello, Grace"}
+    assert json.loads(result.stdout) == {"greeting": "Hello, Grace!"}
 
 
 def test_params_file_errors_name_stdin(tmp_path: Path, run_cli: RunCli) -> None:
