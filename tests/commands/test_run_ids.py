@@ -3,10 +3,12 @@ and the shell completion that offers them, with files and node types."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import RunCli, write
+from helpers import KAILASH, RunCli, write
 
 from kailash_cli.commands.completion import MAX_OFFERED, node_types, run_ids, yaml_files
 from kailash_cli.pipeline.store import Store
@@ -129,3 +131,25 @@ def test_bash_completion_end_to_end(project: Path, run_cli: RunCli) -> None:
     )
 
     assert (result.returncode, result.stdout) == (0, "def789000003\n")
+
+
+@pytest.mark.e2e
+def test_installed_cli_completes_in_a_real_bash(project: Path) -> None:
+    """The script `kailash --show-completion bash` prints, sourced in bash, as a user installs it."""
+    script = (
+        'eval "$(kailash --show-completion bash)"\n'
+        'for words in "kailash nodes CSVR" "kailash va" "kailash runs show de" "kailash run fl"; do\n'
+        '  read -ra COMP_WORDS <<< "$words"; COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n'
+        '  _kailash_completion kailash; echo "${COMPREPLY[*]}"\n'
+        "done\n"
+    )
+    env = {**os.environ, "PATH": f"{Path(KAILASH).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert (proc.returncode, proc.stdout.splitlines()) == (
+        0,
+        ["CSVReaderNode", "validate", "def789000003", "flaky.yaml"],
+    ), proc.stderr
