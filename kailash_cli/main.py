@@ -680,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except typer.TyperException as e:  # the parser's errors: usage, bad values (typer vendors click)
         return _parser_error(e)
-    except typer.Abort:  # end of input at a prompt
+    except typer.Abort:  # pragma: no cover - typer's end of input at a prompt; kailash has no prompt
         Output().err("error: aborted")
         return 1
     return code if isinstance(code, int) else 0

@@ -96,3 +96,11 @@ def test_validate_escapes_a_key_in_every_text_format(tmp_path: Path, run_cli: Ru
         assert result.returncode == 1
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
         assert "x\\x1b[2J" in result.stdout
+
+
+def test_stdout_results_escape_control_characters_but_keep_layout() -> None:
+    stdout = io.StringIO()
+
+    Output(stdout=stdout).out("node a failed: \x1b]0;owned\x07\n\tindented")
+
+    assert stdout.getvalue() == "node a failed: \\x1b]0;owned\\x07\n\tindented\n"

@@ -76,12 +76,12 @@ def full_run_id(store: Store, given: str) -> str:
     """The run id ``given`` names: itself, or the one run id it is a prefix of (as git and
     docker take ids); UsageError when it is a prefix of several."""
     found = store.run_ids_starting(given, limit=6)
-    if given in found or len(found) != 1:
-        if len(found) > 1 and given not in found:
-            shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
-            raise UsageError(f"run id '{given}' is ambiguous: runs {shown} start with it; give more of it")
-        return given
-    return found[0]
+    if given in found or not found:
+        return given  # an unknown id is the caller's to report
+    if len(found) == 1:
+        return found[0]
+    shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+    raise UsageError(f"run id '{given}' is ambiguous: runs {shown} start with it; give more of it")
 
 
 def show_run(

@@ -79,8 +79,8 @@ class Output:
         return self.redactor.text(text)
 
     def out(self, text: str) -> None:
-        """Write a result to stdout."""
-        text = self.redact(text)
+        """Write a result to stdout (user text in it cannot drive the terminal)."""
+        text = visible(self.redact(text), keep="\n\t")
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
@@ -101,7 +101,7 @@ class Output:
             self._write(text)
 
     def _write(self, text: str) -> None:
-        text = visible(self.redact(text), keep="\n")  # user text must not drive the terminal
+        text = visible(self.redact(text), keep="\n\t")  # user text must not drive the terminal
         self.stderr.write(text if text.endswith("\n") else text + "\n")
         self.stderr.flush()
 

@@ -13,7 +13,10 @@ from kailash_cli.model.result import Problem
 def visible(text: str, keep: str = "") -> str:
     """``text`` with every character that is not printable (control, format, line and
     paragraph separator; a plain space is printable) written as its escape, except ``keep``."""
-    if text.isprintable():  # the common case, checked at C speed
+    probe = text
+    for ch in keep:
+        probe = probe.replace(ch, "")
+    if probe.isprintable():  # the common case, checked at C speed (a large JSON result too)
         return text
     return "".join(
         ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape").decode("ascii") for ch in text

@@ -153,3 +153,23 @@ def test_installed_cli_completes_in_a_real_bash(project: Path) -> None:
         0,
         ["CSVReaderNode", "validate", "def789000003", "flaky.yaml"],
     ), proc.stderr
+
+
+def test_many_candidates_are_cut_short(tmp_path: Path) -> None:
+    from kailash_cli.commands.runs import full_run_id
+    from kailash_cli.errors import UsageError
+
+    store = Store.open(tmp_path / "runs.db")
+    for i in range(7):
+        store.start_run(f"aa{i:010d}", "wf", "wf.yaml", "2026-11-30T10:00:00+00:00", {}, {}, None, None)
+    try:
+        with pytest.raises(UsageError) as caught:
+            full_run_id(store, "aa")
+        assert full_run_id(store, "aa0000000003") == "aa0000000003"
+    finally:
+        store.close()
+
+    assert str(caught.value) == (
+        "run id 'aa' is ambiguous: runs aa0000000000, aa0000000001, aa0000000002, aa0000000003, "
+        "aa0000000004, ... start with it; give more of it"
+    )
