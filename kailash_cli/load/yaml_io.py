@@ -173,20 +173,13 @@ def load(path: Path, display: str | None = None) -> Document:
     the Document."""
     stdin = is_stdin(path)
     file = display or (STDIN_NAME if stdin else str(path))
+    fix = "pipe a file in (- < wf.yaml)" if stdin else "check the path and its permissions"
     try:
-        raw = sys.stdin.buffer.read() if stdin else path.read_bytes()
+        raw = _read_stdin() if stdin else path.read_bytes()
     except OSError as e:
         doc = Document(file=file, data=None)
         doc.problems.append(
-            Problem(
-                "KV001",
-                "error",
-                f"cannot read file: {e.strerror}",
-                file,
-                None,
-                None,
-                "check the path and its permissions",
-            )
+            Problem("KV001", "error", f"cannot read file: {e.strerror}", file, None, None, fix)
         )
         return doc
     text, problem = _decode(raw, file)
@@ -199,3 +192,12 @@ def load(path: Path, display: str | None = None) -> Document:
 
 def is_stdin(path: Path) -> bool:
     return str(path) == STDIN
+
+
+def _read_stdin() -> bytes:
+    """Standard input, all of it; a terminal is refused (kailash would wait for typing)."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise OSError(0, "there is no standard input")
+    if sys.stdin.isatty():
+        raise OSError(0, "standard input is a terminal, not a file")
+    return sys.stdin.buffer.read()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from helpers import REPO, RunCli, kailash_e2e, write_file
+
+from kailash_cli.load.yaml_io import load
 
 HELLO = (REPO / "workflows/hello.yaml").read_text(encoding="utf-8")
 BAD = "name: bad\nnodes:\n  a: {type: PythonCodeNod}\n"
@@ -85,3 +89,27 @@ def test_installed_cli_reads_stdin(tmp_path: Path) -> None:
         "<stdin>:3:13: error KV202: node 'a': unknown node type 'PythonCodeNod' (did you mean "
         "'PythonCodeNode'?); fix: run `kailash nodes` to list the node types\n",
     )
+
+
+class _Terminal(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stdin", "reason"),
+    [
+        (_Terminal(io.BytesIO(b"")), "standard input is a terminal, not a file"),
+        (None, "there is no standard input"),
+    ],
+)
+def test_a_terminal_or_no_stdin_is_refused_not_waited_on(
+    stdin: object, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", stdin)
+
+    doc = load(Path("-"))
+
+    assert [(p.file, p.message, p.fix) for p in doc.problems] == [
+        ("<stdin>", f"cannot read file: {reason}", "pipe a file in (- < wf.yaml)")
+    ]
