@@ -14,6 +14,7 @@ from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
 from kailash_cli.load.params import read_params_file
+from kailash_cli.load.yaml_io import is_stdin
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
@@ -40,9 +41,13 @@ def run(
     push_gateway: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> int:
+    if is_stdin(path) and params_file is not None and is_stdin(params_file):
+        raise UsageError("the workflow and --params-file both read - (standard input); give one a file")
     workflow = _load(path, output)
     if metrics_file is not None:
         check_target(metrics_file)
+    if resume is not None:
+        resume = _resumed_run(resume, config_path)
     given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
     given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
     if dry_run:
@@ -121,6 +126,14 @@ def _breakers(workflow: Workflow, config_path: Path | None) -> dict[str, str]:
         return {}
     with existing_store(config_path) as store:
         return {n: str(store.breaker(workflow.name, n)["state"]) for n in guarded} if store else {}
+
+
+def _resumed_run(given: str, config_path: Path | None) -> str:
+    """``--resume`` takes a unique prefix of the run id, as ``runs show`` does."""
+    from kailash_cli.commands.runs import full_run_id
+
+    with existing_store(config_path) as store:
+        return full_run_id(store, given) if store else given
 
 
 def _peak_memory() -> int | None:

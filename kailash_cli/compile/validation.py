@@ -21,7 +21,7 @@ from kailash_cli.compile.stream_checks import stream_problems
 from kailash_cli.errors import WorkflowValidationError
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.params import check_declarations
-from kailash_cli.load.yaml_io import Document, JsonPath, load
+from kailash_cli.load.yaml_io import Document, JsonPath, is_stdin, load
 from kailash_cli.model.result import Problem, has_errors
 from kailash_cli.model.workflow import Edge, NodeSpec, Workflow, node_spec
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -205,4 +205,4 @@ def load_workflow(path: Path) -> tuple[Workflow, list[Problem]]:
     problems = check_document(doc)
     if has_errors(problems):
         raise WorkflowValidationError(tuple(problems))
-    return Workflow.from_dict(doc.data, path=path.resolve()), problems
+    return Workflow.from_dict(doc.data, path=None if is_stdin(path) else path.resolve()), problems

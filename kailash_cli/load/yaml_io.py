@@ -10,6 +10,7 @@ reported.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,10 @@ from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooLarge
 from kailash_cli.model.result import Problem
 
+#: the path that means standard input (``validate -``, ``run -``, ``--params-file -``)
+STDIN = "-"
+#: how findings name standard input
+STDIN_NAME = "<stdin>"
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
@@ -164,22 +169,17 @@ def _marked_problem(e: MarkedYAMLError, file: str, what: str, fix: str) -> Probl
 
 
 def load(path: Path, display: str | None = None) -> Document:
-    """Read and parse one YAML file; every problem is recorded on the Document."""
-    file = display or str(path)
+    """Read and parse one YAML file (``-``: standard input); every problem is recorded on
+    the Document."""
+    stdin = is_stdin(path)
+    file = display or (STDIN_NAME if stdin else str(path))
+    fix = "pipe a file in (- < wf.yaml)" if stdin else "check the path and its permissions"
     try:
-        raw = path.read_bytes()
+        raw = _read_stdin() if stdin else path.read_bytes()
     except OSError as e:
         doc = Document(file=file, data=None)
         doc.problems.append(
-            Problem(
-                "KV001",
-                "error",
-                f"cannot read file: {e.strerror}",
-                file,
-                None,
-                None,
-                "check the path and its permissions",
-            )
+            Problem("KV001", "error", f"cannot read file: {e.strerror}", file, None, None, fix)
         )
         return doc
     text, problem = _decode(raw, file)
@@ -188,3 +188,16 @@ def load(path: Path, display: str | None = None) -> Document:
         doc.problems.append(problem)  # type: ignore[arg-type]
         return doc
     return load_text(text, file)
+
+
+def is_stdin(path: Path) -> bool:
+    return str(path) == STDIN
+
+
+def _read_stdin() -> bytes:
+    """Standard input, all of it; a terminal is refused (kailash would wait for typing)."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise OSError(0, "there is no standard input")
+    if sys.stdin.isatty():
+        raise OSError(0, "standard input is a terminal, not a file")
+    return sys.stdin.buffer.read()

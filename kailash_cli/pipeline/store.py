@@ -175,6 +175,15 @@ class Store(Database):
         return [self._run_dict(r) for r in itertools.islice(rows, max(limit, 0))]
 
     @guarded
+    def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to ``limit`` run ids that start with ``prefix``, in order (an index range scan)."""
+        rows = self.db.execute(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [row[0] for row in rows]
+
+    @guarded
     def run(self, run_id: str) -> dict[str, Any] | None:
         self.db.row_factory = sqlite3.Row
         row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

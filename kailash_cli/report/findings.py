@@ -15,6 +15,7 @@ from typing import Protocol
 
 from kailash_cli import __version__
 from kailash_cli.model.result import SEVERITIES, Problem, location, text_line
+from kailash_cli.report.visible import visible_problem
 
 #: a rule is its title, or a mapping with ``title`` and optionally ``rationale``, ``fix``, ``tags``
 SarifRule = str | Mapping[str, object]
@@ -41,10 +42,11 @@ class Reporter(Protocol):
 
 
 class TextReporter:
-    """``PATH:LINE:COL: severity ID: message; fix: ...``, one finding a line."""
+    """``PATH:LINE:COL: severity ID: message; fix: ...``, one finding a line (control
+    characters escaped: ``report/visible.py``)."""
 
     def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
-        return "".join(text_line(p) + "\n" for p in problems)
+        return "".join(text_line(visible_problem(p)) + "\n" for p in problems)
 
 
 class JsonReporter:
@@ -67,7 +69,7 @@ class GithubReporter:
 
     def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
         lines = []
-        for p in problems:
+        for p in (visible_problem(p, keep="\r\n") for p in problems):  # line breaks: %0D%0A below
             level = {"error": "error", "warning": "warning"}.get(p.severity, "notice")
             props = [f"file={_escape_property(p.file or '')}"]
             if p.line is not None:
@@ -174,7 +176,7 @@ class JunitReporter:
         from xml.sax.saxutils import escape, quoteattr
 
         cases = []
-        for p in problems:
+        for p in map(visible_problem, problems):  # XML 1.0 cannot hold most control characters
             name = quoteattr(f"{p.id} {location(p)}")
             message = quoteattr(p.message)
             body = escape(text_line(p))

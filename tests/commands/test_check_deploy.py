@@ -111,7 +111,7 @@ def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("check-deploy", "--format", "xml", cwd=tmp_path, env=NO_CI)
 
     assert (result.returncode, result.stdout) == (2, "")
-    assert "Invalid value for '--format'" in result.stderr
+    assert result.stderr.startswith("error: kailash check-deploy: --format: 'xml' is not one of 'text'")
     assert "'xml' is not one of 'text', 'json', 'github', 'sarif', 'junit'" in result.stderr
 
 

@@ -144,6 +144,6 @@ def test_unknown_schema_kind_is_a_usage_error(run_cli: RunCli) -> None:
 
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.endswith(
-        "Error: Invalid value for 'kind': 'pipeline' is not one of 'workflow', 'config'.\n"
+    assert result.stderr == (
+        "error: kailash schema: 'pipeline' is not one of 'workflow', 'config'; see kailash schema -h\n"
     )

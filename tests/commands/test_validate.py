@@ -163,8 +163,10 @@ def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
 
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "Invalid value for '--format'" in result.stderr
-    assert "'xml' is not one of 'text', 'json', 'github', 'sarif', 'junit'" in result.stderr
+    assert result.stderr == (
+        "error: kailash validate: --format: 'xml' is not one of 'text', 'json', 'github', 'sarif', "
+        "'junit'; see kailash validate -h\n"
+    )
 
 
 def test_junit_format(tmp_path: Path, run_cli: RunCli) -> None:
@@ -180,7 +182,7 @@ def test_no_path_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("validate", cwd=tmp_path)
 
     assert result.returncode == 2
-    assert "Missing argument" in result.stderr
+    assert result.stderr == "error: kailash validate: missing argument PATH...; see kailash validate -h\n"
 
 
 @pytest.mark.parametrize("files", [{}, {"mkdocs.yml": "site_name: x\n", "notes.txt": "nodes: {}\n"}])
