@@ -292,11 +292,17 @@ def nodes(
 def schema(
     ctx: typer.Context,
     kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")] = SchemaKind.workflow,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write both schemas into --dir for editors instead of printing.")
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Folder --write writes to.", show_default=True)
+    ] = Path(".kailash/schemas"),
 ) -> None:
     """Print the JSON Schema of workflows or of kailash.yaml (for editors and CI)."""
     from kailash_cli.commands.schema import schema as schema_command
 
-    _run(ctx, lambda out: schema_command(kind.value, output=out))
+    _run(ctx, lambda out: schema_command(kind.value, write=write, folder=folder, output=out))
 
 
 @app.command()
