@@ -350,6 +350,12 @@ def schema(
     kind: Annotated[
         SchemaKind, typer.Argument(metavar="[workflow|config]", help="Which schema.", show_default=False)
     ] = SchemaKind.workflow,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write both schemas into --dir for editors instead of printing.")
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option("--dir", metavar="DIR", help="Folder --write writes to.", show_default=True)
+    ] = Path(".kailash/schemas"),
 ) -> None:
     """Print the JSON Schema of workflows or configs.
 
@@ -357,7 +363,7 @@ def schema(
     """
     from kailash_cli.commands.schema import schema as schema_command
 
-    _run(ctx, lambda out: schema_command(kind.value, output=out))
+    _run(ctx, lambda out: schema_command(kind.value, write=write, folder=folder, output=out))
 
 
 @app.command(cls=Command)

@@ -66,7 +66,11 @@ def _report(
     environ: Mapping[str, str],
     output: Output,
 ) -> None:
-    rendered = render(problems, output_format, ReportContext(rules=sarif_rules(), root=project.root))
+    rendered = render(
+        problems,
+        output_format,
+        ReportContext(rules=sarif_rules(), root=project.root, category="kailash-check-deploy"),
+    )
     if rendered:
         output.out(scrub(rendered, project).rstrip("\n"))
     if environ.get("GITHUB_ACTIONS") == "true" and output_format != "github" and problems:

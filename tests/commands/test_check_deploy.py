@@ -370,17 +370,25 @@ def test_sarif_rules_carry_rationale_fix_and_family(run_cli: RunCli) -> None:
     )
 
     rules = {r["id"]: r for r in json.loads(result.stdout)["runs"][0]["tool"]["driver"]["rules"]}
-    assert rules["KD601"] == {
+    assert rules["KD601"] | {"help": None} == {
         "id": "KD601",
-        "name": "KD601",
+        "name": "ContainerRunsAsRoot",
         "shortDescription": {"text": "container runs as root"},
         "fullDescription": {
             "text": "A process running as root in the container turns any code execution bug into "
             "root on the container and a step away from the host."
         },
-        "help": {"text": "add a user and switch to it: RUN useradd --uid 10001 app, then USER app"},
-        "properties": {"tags": ["KD6xx", "Containers"]},
+        "help": None,
+        "helpUri": "https://github.com/kailash-cli/kailash/blob/main/README.md#kd6xx-containers",
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["KD6xx", "Containers", "security"], "security-severity": "8.0"},
     }
+    assert rules["KD601"]["help"]["text"].startswith(
+        "container runs as root. A process running as root"
+    ) and rules["KD601"]["help"]["text"].endswith(
+        "Fix: add a user and switch to it: RUN useradd --uid 10001 app, then USER app\n\n"
+        "Documentation: https://github.com/kailash-cli/kailash/blob/main/README.md#kd6xx-containers"
+    )
     assert all(r["fullDescription"]["text"] and r["help"]["text"] for r in rules.values())
 
 
