@@ -17,16 +17,19 @@ the README says how for a scheduler of your own): a lost worker is a failed atte
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
+import sys
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kailash_cli.db.urls import url_passwords
-from kailash_cli.engine.dask_remote import Failure, RemoteCall, recipe_of, run_remote
+from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
+from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, recipe_of, run_remote
 from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.errors import UsageError
 from kailash_cli.nodes.python_code import Prepared
@@ -117,8 +120,10 @@ class DaskExecutor:
                 return  # cancelled: the engine gave up on it
         ok, value = False, None
         try:
-            ok, value, worker = future.result()
-            self._place(call, worker)
+            outcome: Outcome = future.result()
+            ok, value = outcome.ok, outcome.value
+            self._place(call, outcome.worker)
+            _replay(call, outcome.printed)
         except BaseException as e:  # the task itself failed: its worker died, or it never ran
             value = _task_error(e, future)
         if not ok and isinstance(value, Failure):
@@ -168,7 +173,7 @@ class DaskExecutor:
 def _local_cluster(distributed: Any, workers: int) -> Any:
     import dask
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), _stdout_to_stderr():
         return distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=1,  # a blocking call holds its worker's one thread: CPU work scales
@@ -180,6 +185,20 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
         )
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Worker processes started in the block get stderr as their file descriptor 1: nothing
+    they write reaches this process's stdout, which holds the run's results."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _task_error(error: BaseException, future: Any) -> BaseException:
     name = type(error).__name__
     if name == "KilledWorker":
@@ -187,6 +206,23 @@ def _task_error(error: BaseException, future: Any) -> BaseException:
     if name == "CancelledError" or future.cancelled():
         return WorkerLostError("the Dask task was cancelled by the cluster")
     return error
+
+
+def _replay(call: NodeCall, printed: tuple[str, str]) -> None:
+    """What the call printed on the worker, printed here as the node's (the run's capture
+    routes it: ``[node] text`` on stderr, or a JSON event)."""
+    if not any(printed):
+        return
+
+    def write() -> None:
+        CURRENT_RUN.set(call.run_id)
+        CURRENT_NODE.set(call.node_id)
+        for stream, text in zip((sys.stdout, sys.stderr), printed, strict=True):
+            if text:
+                stream.write(text if text.endswith("\n") else text + "\n")
+                stream.flush()
+
+    contextvars.Context().run(write)
 
 
 def _close_pools(run_id: str) -> None:  # on each worker, when the executor shuts down

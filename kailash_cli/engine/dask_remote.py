@@ -17,9 +17,12 @@ import contextlib
 import hashlib
 import importlib
 import inspect
+import io
 import sys
+import threading
 import traceback
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,18 +81,69 @@ def _same_class(module: str, qualname: str, message: str) -> BaseException | Non
         return None
 
 
-def run_remote(remote: RemoteCall) -> tuple[bool, Any, str]:
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What comes back from a worker: the outputs or a ``Failure``, where it ran, what the
+    call printed (redacted; the driver shows it as the local executor would)."""
+
+    ok: bool
+    value: Any
+    worker: str
+    printed: tuple[str, str] = ("", "")  # (stdout, stderr)
+
+
+def run_remote(remote: RemoteCall) -> Outcome:
     """Run the call here, on a worker; never raises for the call's own failure."""
     call = remote.call
     redactor = Redactor(call.secrets)
     worker = _worker_address()
+    value: Any
+    with _printed() as printed:
+        try:
+            if remote.recipe is not None:
+                call.prepared = make_prepared(remote.recipe)
+            ok, value = True, asyncio.run(_arun(call)) if call.is_async else call.run()
+        except BaseException as e:  # the node's failure (sys.exit() too): the driver decides
+            ok, value = False, _failure(e, redactor)
+    text = (redactor.text(printed[0].getvalue()), redactor.text(printed[1].getvalue()))
+    return Outcome(ok, redactor.value(value) if ok else value, worker, text)
+
+
+class _ThreadStream:
+    """A worker's ``sys.stdout``/``sys.stderr``: what a call prints goes to that call's buffer
+    (calls run at once on a worker's threads keep theirs apart), anything else through."""
+
+    def __init__(self, original: Any, index: int) -> None:
+        self.original, self.index = original, index
+
+    def write(self, text: str) -> int:
+        buffers = getattr(_CALL, "buffers", None)
+        return (buffers[self.index] if buffers else self.original).write(text)  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        if not getattr(_CALL, "buffers", None):
+            self.original.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
+
+
+_CALL = threading.local()
+_INSTALL = threading.Lock()
+
+
+@contextlib.contextmanager
+def _printed() -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    with _INSTALL:
+        if not isinstance(sys.stdout, _ThreadStream):
+            sys.stdout = _ThreadStream(sys.stdout, 0)
+        if not isinstance(sys.stderr, _ThreadStream):
+            sys.stderr = _ThreadStream(sys.stderr, 1)
+    _CALL.buffers = buffers = (io.StringIO(), io.StringIO())
     try:
-        if remote.recipe is not None:
-            call.prepared = make_prepared(remote.recipe)
-        outputs = asyncio.run(_arun(call)) if call.is_async else call.run()
-    except BaseException as e:  # the node's failure (sys.exit() too): the driver decides
-        return False, _failure(e, redactor), worker
-    return True, redactor.value(outputs), worker
+        yield buffers
+    finally:
+        _CALL.buffers = None
 
 
 async def _arun(call: NodeCall) -> Outputs:
