@@ -22,7 +22,7 @@ import sys
 import threading
 import traceback
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,49 @@ class Outcome:
 
 
 def run_remote(remote: RemoteCall) -> Outcome:
-    """Run the call here, on a worker; never raises for the call's own failure."""
+    """Run the call on a worker; never raises for the call's own failure.
+
+    The call runs on a thread of its own while the task's thread watches its Dask state:
+    once the driver gives up on it (a timeout, the run stopped: the future is cancelled) the
+    task returns at once and frees the worker for the next call, as the local executor
+    gives a timed-out call's thread up (the call itself cannot be stopped, and is left to
+    end on its daemon thread)."""
+    outcomes: list[Outcome] = []
+    done = threading.Event()
+
+    def call() -> None:
+        outcomes.append(_run(remote))
+        done.set()
+
+    threading.Thread(target=call, name=f"kailash-{remote.call.node_id}", daemon=True).start()
+    cancelled = _cancellation()
+    while not done.wait(_POLL):
+        if cancelled():
+            return Outcome(False, None, _worker_address())
+    return outcomes[0]
+
+
+_POLL = 0.05  # seconds between two looks at whether the driver gave the call up
+
+
+def _cancellation() -> Callable[[], bool]:
+    """Whether this task was cancelled by the client (a no-op off a Dask worker)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        key = worker.get_current_task()
+    except Exception:  # not on a worker (a test calling it directly): never cancelled
+        return lambda: False
+
+    def cancelled() -> bool:
+        task = worker.state.tasks.get(key)
+        return task is None or task.state != "executing"
+
+    return cancelled
+
+
+def _run(remote: RemoteCall) -> Outcome:
     call = remote.call
     redactor = Redactor(call.secrets)
     worker = _worker_address()
