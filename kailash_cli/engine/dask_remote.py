@@ -102,16 +102,17 @@ def run_remote(remote: RemoteCall) -> Outcome:
     end on its daemon thread)."""
     outcomes: list[Outcome] = []
     done = threading.Event()
+    worker = _worker_address()  # here: the call's own thread is not the task's
 
     def call() -> None:
-        outcomes.append(_run(remote))
+        outcomes.append(_run(remote, worker))
         done.set()
 
     threading.Thread(target=call, name=f"kailash-{remote.call.node_id}", daemon=True).start()
     cancelled = _cancellation()
     while not done.wait(_POLL):
         if cancelled():
-            return Outcome(False, None, _worker_address())
+            return Outcome(False, None, worker)
     return outcomes[0]
 
 
@@ -135,10 +136,9 @@ def _cancellation() -> Callable[[], bool]:
     return cancelled
 
 
-def _run(remote: RemoteCall) -> Outcome:
+def _run(remote: RemoteCall, worker: str) -> Outcome:
     call = remote.call
     redactor = Redactor(call.secrets)
-    worker = _worker_address()
     value: Any
     with _printed() as printed:
         try:

@@ -153,7 +153,7 @@ def run_workflow(
             AuditObserver(policy, run_id, wf.name) if policy.audit else None,
         )
         try:  # from here on the run is recorded: whatever ends it, the record says how
-            observer.run_started(_info(compiled, run_id, redactor.value(values), resume))
+            observer.run_started(_info(compiled, run_id, redactor.value(values), resume, where))
             result = execute(
                 compiled,
                 policy,
@@ -282,7 +282,14 @@ def _path_text(wf: Workflow) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _info(compiled: CompiledGraph, run_id: str, params: dict[str, Any], resume: str | None) -> RunInfo:
+def _info(
+    compiled: CompiledGraph,
+    run_id: str,
+    params: dict[str, Any],
+    resume: str | None,
+    executor: dict[str, Any] | None,
+) -> RunInfo:
     wf = compiled.workflow
     hidden = frozenset(n for n, node in compiled.nodes.items() if node.fallback_only)
-    return RunInfo(run_id, wf.name, {n: s.type for n, s in wf.nodes.items()}, hidden, params, resume)
+    types = {n: s.type for n, s in wf.nodes.items()}
+    return RunInfo(run_id, wf.name, types, hidden, params, resume, executor)
