@@ -213,11 +213,12 @@ def _failure(error: BaseException, redactor: Redactor) -> Failure:
 
 
 def _worker_address() -> str:
-    with contextlib.suppress(Exception):  # not on a Dask worker (a test calling it directly)
+    try:
         from distributed import get_worker
 
         return str(get_worker().address)
-    return "local"
+    except (ImportError, ValueError):  # not on a Dask worker (a test calling it directly)
+        return "local"
 
 
 # -- code on workers ------------------------------------------------------------------
