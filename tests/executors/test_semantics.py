@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import threading
+import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from helpers import REPO, http_server, write
 from executors.compare import comparable
 from kailash_cli import run_workflow
 from kailash_cli.engine.dask_executor import DaskExecutor
+from kailash_cli.errors import RunInterrupted
 from kailash_cli.report.output import Output
 
 EXAMPLES: list[tuple[str, dict[str, Any]]] = [
@@ -262,3 +265,42 @@ def test_what_a_node_prints_on_a_worker_reaches_the_run_output(
         path, config=_config(tmp_path / "dask"), executor=dask_executor, output=Output(stderr=stderr)
     )
     assert stderr.getvalue() == "[talk] hello from the worker\n"
+
+
+def test_a_stopped_run_cancels_its_calls_on_the_cluster(tmp_path: Path, dask_executor: DaskExecutor) -> None:
+    marker = tmp_path / "started"
+    path = write(
+        tmp_path / "wf.yaml",
+        f"""\
+        name: stopped
+        nodes:
+          sleeper:
+            type: PythonCodeNode
+            config:
+              code: |
+                import time
+                from pathlib import Path
+                Path({str(marker)!r}).write_text("started")
+                time.sleep(60)
+        """,
+    )
+    cancel = threading.Event()
+
+    def stop_once_started() -> None:
+        _wait_for(marker.exists)
+        cancel.set()  # what SIGTERM does to `kailash run`
+
+    threading.Thread(target=stop_once_started, daemon=True).start()
+    with pytest.raises(RunInterrupted) as caught:
+        run_workflow(path, config=_config(tmp_path / "dask"), executor=dask_executor, cancel=cancel, grace=0)
+    assert caught.value.result is not None
+    assert caught.value.result.nodes["sleeper"].status == "failed"
+    assert dask_executor._futures == {}
+    _wait_for(lambda: not any(dask_executor.client.processing().values()))  # the worker is free again
+
+
+def _wait_for(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
