@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import textwrap
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -88,9 +89,13 @@ def test_examples_give_the_same_run_document_on_both_executors(
     assert ran and len(workers) >= len(ran) and all(w.startswith("tcp://127.0.0.1:") for w in workers)
 
 
-def _both(tmp_path: Path, dask_executor: DaskExecutor, text: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """The workflow run on each executor; ``${params.folder}`` is a folder of each run's own."""
-    path = write(tmp_path / "wf.yaml", text)
+def _both(
+    tmp_path: Path, dask_executor: DaskExecutor, name: str, text: str, **kwargs: Any
+) -> list[dict[str, Any]]:
+    """Workflow ``name`` (``text``: its nodes and more) run on each executor, the run documents;
+    ``${params.folder}`` is a folder of each run's own."""
+    header = f"name: {name}\nparams: {{folder: {{type: string}}}}\n"
+    path = write(tmp_path / "wf.yaml", header + textwrap.dedent(text))
     documents = []
     for name, executor in (("local", "local"), ("dask", dask_executor)):
         folder = {"folder": str(tmp_path / name)}
@@ -107,9 +112,8 @@ def test_a_call_that_overruns_its_timeout_fails_alike_and_its_retry_runs(
     local, dask = _both(
         tmp_path,
         dask_executor,
+        "slow",
         """\
-        name: slow
-        params: {folder: {type: string}}
         nodes:
           slow:
             type: PythonCodeNode
@@ -146,9 +150,8 @@ def test_failures_keep_their_class_for_retry_on_and_their_text(
     local, dask = _both(
         tmp_path,
         dask_executor,
+        "failing",
         """\
-        name: failing
-        params: {folder: {type: string}}
         nodes:
           refused:
             type: PythonCodeNode
@@ -215,9 +218,8 @@ def test_secrets_are_redacted_in_what_comes_back_from_the_worker(
     local, dask = _both(
         tmp_path,
         dask_executor,
+        "secretive",
         """\
-        name: secretive
-        params: {folder: {type: string}}
         secrets:
           token: {env: API_TOKEN}
         nodes:
