@@ -306,3 +306,45 @@ def _wait_for(condition: Any, timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "gave up waiting"
         time.sleep(0.05)
+
+
+def test_foreach_items_spread_over_the_workers_within_max_concurrency(
+    tmp_path: Path, dask_executor: DaskExecutor
+) -> None:
+    def counting(limit: int, folder: Path) -> str:
+        folder.mkdir()
+        return f"""\
+          type: PythonCodeNode
+          foreach: "${{nodes.items.result}}"
+          batch: {{max_concurrency: {limit}}}
+          config:
+            code: |
+              import os, time
+              from pathlib import Path
+              here = Path(folder)
+              mine = here / f"{{os.getpid()}}-{{index}}"
+              mine.touch()
+              time.sleep(0.3)
+              result = len(list(here.iterdir()))  # items running at this moment
+              mine.unlink()
+            index: "${{item_index}}"
+            folder: {folder}
+        """
+
+    path = write(
+        tmp_path / "wf.yaml",
+        f"""\
+        name: spread
+        nodes:
+          items: {{type: PythonCodeNode, config: {{code: 'result = list(range(6))'}}}}
+          pairs:
+{textwrap.indent(textwrap.dedent(counting(2, tmp_path / "pairs")), " " * 12)}
+          single:
+{textwrap.indent(textwrap.dedent(counting(1, tmp_path / "single")), " " * 12)}
+        """,
+    )
+    result = run_workflow(path, config=_config(tmp_path / "dask"), executor=dask_executor)
+    assert result.succeeded, result.nodes
+    assert result.outputs["single"]["result"] == [1] * 6  # max_concurrency: 1 honoured
+    assert max(result.outputs["pairs"]["result"]) <= 2
+    assert len(result.nodes["pairs"].workers or []) == 2  # both workers took items
