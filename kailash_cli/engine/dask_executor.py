@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import pickle
 import sys
 import threading
 import uuid
@@ -29,7 +30,7 @@ from typing import Any
 
 from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
-from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, recipe_of, run_remote
+from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, recipe_of, run_pickled
 from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.errors import UsageError
 from kailash_cli.nodes.python_code import Prepared
@@ -91,7 +92,13 @@ class DaskExecutor:
     def submit(self, token: Any, call: NodeCall, completions: Completions) -> None:
         remote = self._for_worker(call)
         key = f"kailash-{call.node_id}-{uuid.uuid4().hex}"
-        future = self.client.submit(run_remote, remote, key=key, pure=False)
+        try:  # pickled here, so a call that cannot travel fails with a message of its own
+            payload = dumps(remote)
+        except Exception as e:  # its params hold what cannot be pickled (an open file, a lock...)
+            error = TypeError(f"node '{call.node_id}': its call cannot be sent to a Dask worker: {e}")
+            completions.put((token, False, error))
+            return
+        future = self.client.submit(run_pickled, payload, key=key, pure=False)
         with self._lock:
             self._futures[token] = future
         future.add_done_callback(lambda done: self._done(token, call, done, completions))
@@ -121,7 +128,7 @@ class DaskExecutor:
         ok, value = False, None
         try:
             outcome: Outcome = future.result()
-            ok, value = outcome.ok, outcome.value
+            ok, value = outcome.ok, pickle.loads(outcome.value) if outcome.ok else outcome.value
             self._place(call, outcome.worker)
             _replay(call, outcome.printed)
         except BaseException as e:  # the task itself failed: its worker died, or it never ran

@@ -18,6 +18,7 @@ import hashlib
 import importlib
 import inspect
 import io
+import pickle
 import sys
 import threading
 import traceback
@@ -83,13 +84,23 @@ def _same_class(module: str, qualname: str, message: str) -> BaseException | Non
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What comes back from a worker: the outputs or a ``Failure``, where it ran, what the
-    call printed (redacted; the driver shows it as the local executor would)."""
+    """What comes back from a worker: the outputs (pickled on the worker) or a ``Failure``,
+    where it ran, what the call printed (redacted; the driver shows it as the local
+    executor would)."""
 
     ok: bool
-    value: Any
+    value: Any  # ok: bytes, the pickled outputs; else a Failure
     worker: str
     printed: tuple[str, str] = ("", "")  # (stdout, stderr)
+
+
+def run_pickled(payload: bytes) -> Outcome:
+    """``run_remote`` of a call the driver pickled itself (see ``DaskExecutor.submit``)."""
+    try:
+        remote = pickle.loads(payload)
+    except Exception as e:  # a class of its params cannot be imported here
+        return Outcome(False, _failure(e, Redactor(())), _worker_address())
+    return run_remote(remote)
 
 
 def run_remote(remote: RemoteCall) -> Outcome:
@@ -148,7 +159,21 @@ def _run(remote: RemoteCall, worker: str) -> Outcome:
         except BaseException as e:  # the node's failure (sys.exit() too): the driver decides
             ok, value = False, _failure(e, redactor)
     text = (redactor.text(printed[0].getvalue()), redactor.text(printed[1].getvalue()))
-    return Outcome(ok, redactor.value(value) if ok else value, worker, text)
+    if ok:
+        try:  # pickled here, so outputs that cannot travel fail the call, not Dask's transport
+            value = dumps(redactor.value(value))
+        except Exception as e:
+            message = f"the outputs of node '{call.node_id}' cannot be sent back from the worker: {e}"
+            ok, value = False, _failure(TypeError(message), redactor)
+    return Outcome(ok, value, worker, text)
+
+
+def dumps(value: Any) -> bytes:
+    try:
+        import cloudpickle  # what Dask itself falls back on: functions and classes by value
+    except ImportError:  # pragma: no cover - dask[distributed] brings cloudpickle
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
 
 
 class _ThreadStream:

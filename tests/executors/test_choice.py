@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import socket
 import sys
 from pathlib import Path
@@ -14,7 +15,14 @@ from helpers import write
 from kailash_cli import run_workflow
 from kailash_cli.engine import dask_executor
 from kailash_cli.engine.dask_executor import DaskExecutor, WorkerLostError, _task_error
-from kailash_cli.engine.dask_remote import Failure, RemoteCall, make_prepared, recipe_of, run_remote
+from kailash_cli.engine.dask_remote import (
+    Failure,
+    RemoteCall,
+    make_prepared,
+    recipe_of,
+    run_pickled,
+    run_remote,
+)
 from kailash_cli.engine.executor import NodeCall
 from kailash_cli.errors import UsageError
 from kailash_cli.nodes.files import FileAccess
@@ -159,7 +167,7 @@ def test_a_file_function_travels_as_its_source(tmp_path: Path) -> None:
     assert prepared.function is not None and prepared.function(x=4) == {"twice": 8}
     call = NodeCall("d", "PythonCodeNode", {"x": 5}, FileAccess(tmp_path), {}, None, (), "run1")
     outcome = run_remote(RemoteCall(call, recipe))
-    assert (outcome.ok, outcome.value, outcome.worker) == (
+    assert (outcome.ok, pickle.loads(outcome.value), outcome.worker) == (
         True,
         {"twice": 10, "result": {"twice": 10}},
         "local",
@@ -192,3 +200,32 @@ def test_the_local_executor_is_not_described_in_the_run_document() -> None:
     with LocalExecutor(1) as local:
         assert describe(local) is None
     assert describe(type("Mine", (), {})()) == {"type": "Mine"}  # type: ignore[arg-type]
+
+
+def test_outputs_that_cannot_travel_fail_the_call_with_a_message(tmp_path: Path) -> None:
+    call = NodeCall("lock", "PythonCodeNode", {}, FileAccess(tmp_path), {}, None, (), "run1")
+    recipe = ("code", "import threading\nresult = threading.Lock()", "<node lock>", "")
+    outcome = run_remote(RemoteCall(call, recipe))
+    assert not outcome.ok
+    error = outcome.value.exception()
+    assert isinstance(error, TypeError)
+    assert str(error).startswith("the outputs of node 'lock' cannot be sent back from the worker: ")
+
+
+def test_a_call_that_cannot_travel_fails_with_a_message_of_its_own(tmp_path: Path) -> None:
+    import queue
+    import threading
+
+    completions: queue.SimpleQueue = queue.SimpleQueue()
+    call = NodeCall(
+        "a", "PythonCodeNode", {"lock": threading.Lock()}, FileAccess(tmp_path), {}, None, (), "r"
+    )
+    _bare().submit("token", call, completions)
+    token, ok, error = completions.get_nowait()
+    assert (token, ok, str(error)) == (
+        "token",
+        False,
+        "node 'a': its call cannot be sent to a Dask worker: cannot pickle '_thread.lock' object",
+    )
+    garbled = run_pickled(b"not a pickle")
+    assert not garbled.ok and garbled.value.exception().__class__.__name__ == "UnpicklingError"
