@@ -532,6 +532,18 @@ def dlq_replay(
     )
 
 
+@dlq_app.command("clear")
+def dlq_clear(
+    ctx: typer.Context,
+    node: Annotated[str | None, typer.Option("--node", help="Only this node's dead letters.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Delete dead letters (all, or one node's): `kailash dlq clear --node load`."""
+    from kailash_cli.commands.dlq import clear_letters
+
+    _run(ctx, lambda out: clear_letters(node_id=node, config_path=config, output=out))
+
+
 @app.command()
 def serve(
     ctx: typer.Context,

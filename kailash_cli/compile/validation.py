@@ -17,6 +17,7 @@ from kailash_cli.compile.foreach_checks import foreach_problems
 from kailash_cli.compile.graph import build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
+from kailash_cli.compile.stream_checks import stream_problems
 from kailash_cli.errors import WorkflowValidationError
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.params import check_declarations
@@ -70,6 +71,7 @@ class _Checker(ReferenceChecks):
         self._connections()
         self._required_params()
         self._expressions()
+        self.problems.extend(stream_problems(self.doc, self.nodes, self.edges, self.data.get("outputs")))
         deps = build("", self.nodes, self.edges)
         self.problems.extend(graph_problems(self.doc, self.nodes, deps))
         self.problems.extend(handler_problems(self.doc, self.data.get("on_failure"), self.nodes, deps))

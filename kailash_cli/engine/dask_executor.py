@@ -32,7 +32,9 @@ from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, recipe_of, run_pickled
 from kailash_cli.engine.executor import Completions, NodeCall
+from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.errors import UsageError
+from kailash_cli.model.stream import Stream
 from kailash_cli.nodes.python_code import Prepared
 
 INSTALL_HINT = "pip install 'kailash-cli[dask]'"
@@ -70,6 +72,8 @@ class DaskExecutor:
         self._sql_runs: set[str] = set()  # runs whose SQL calls opened pools on workers
         self._sources: dict[Path, str] = {}  # ./file.py sources shipped with the calls
         self._lock = threading.Lock()
+        self._here: set[Any] = set()  # tokens of calls run in this process (streams)
+        self._here_executor: LocalExecutor | None = None
         if address:
             try:
                 self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
@@ -90,6 +94,12 @@ class DaskExecutor:
         return {"type": "dask", "address": self.address, "cluster": kind, "workers": workers}
 
     def submit(self, token: Any, call: NodeCall, completions: Completions) -> None:
+        if _stays_local(call):
+            with self._lock:
+                self._here.add(token)
+            self._place(call, "local")  # the run's own process
+            self._local().submit(token, call, completions)
+            return
         remote = self._for_worker(call)
         key = f"kailash-{call.node_id}-{uuid.uuid4().hex}"
         try:  # pickled here, so a call that cannot travel fails with a message of its own
@@ -146,8 +156,20 @@ class DaskExecutor:
         with self._lock:
             return list(self._placed.get((run_id, node_id), ()))
 
+    def _local(self) -> LocalExecutor:
+        """The executor of the calls that stay in this process (streams), made on first use."""
+        with self._lock:
+            if self._here_executor is None:
+                self._here_executor = LocalExecutor()
+            return self._here_executor
+
     def cancel(self, token: Any) -> None:
         with self._lock:
+            if token in self._here:
+                self._here.discard(token)
+                assert self._here_executor is not None
+                self._here_executor.cancel(token)
+                return
             future = self._futures.pop(token, None)
         if future is not None:
             with contextlib.suppress(Exception):  # the cluster may be gone already
@@ -164,6 +186,8 @@ class DaskExecutor:
                 self.client.cancel(futures)
             for run_id in runs:
                 self.client.run(_close_pools, run_id)
+        if self._here_executor is not None:
+            self._here_executor.shutdown()
         with contextlib.suppress(Exception):
             self.client.close()
         if self._cluster is not None:
@@ -236,6 +260,14 @@ def _close_pools(run_id: str) -> None:  # on each worker, when the executor shut
     from kailash_cli.db.pools import POOLS
 
     POOLS.close_run(run_id)
+
+
+def _stays_local(call: NodeCall) -> bool:
+    """Streams stay in this process for now: a reader making one (``chunk_size``: its chunks
+    are read lazily from a file opened here) and a node given one (a writer consuming it).
+    ``foreach`` items and batches of a stream are plain lists and do go to the workers."""
+    params = call.params
+    return bool(params.get("chunk_size")) or any(isinstance(v, Stream) for v in params.values())
 
 
 def _holds(value: Any, secret: str) -> bool:

@@ -10,6 +10,7 @@ from kailash_cli.engine.handlers import fails_run
 from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, compile_value
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
+from kailash_cli.model.stream import Stream
 from kailash_cli.nodes.base import Outputs
 
 
@@ -49,7 +50,7 @@ def _outputs(compiled: CompiledGraph, outputs: dict[str, Outputs], scope: Scope)
     declared = compiled.workflow.outputs
     if declared is None:
         return {
-            nid: compiled.nodes[nid].node_type.visible_outputs(outputs[nid])
+            nid: _shown(compiled.nodes[nid].node_type.visible_outputs(outputs[nid]))
             for nid in compiled.workflow.nodes
             if nid in outputs
         }  # file order
@@ -61,3 +62,10 @@ def _outputs(compiled: CompiledGraph, outputs: dict[str, Outputs], scope: Scope)
         except ExpressionError:
             values[name] = None
     return values
+
+
+def _shown(outputs: Outputs) -> Outputs:
+    """A stream as its summary (it is read once, by the nodes that consume it)."""
+    if not any(isinstance(v, Stream) for v in outputs.values()):
+        return outputs
+    return {k: v.summary() if isinstance(v, Stream) else v for k, v in outputs.items()}

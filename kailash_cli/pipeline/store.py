@@ -225,6 +225,14 @@ class Store(Database):
         row = self.db.execute("SELECT * FROM dead_letters WHERE id = ?", (letter_id,)).fetchone()
         return None if row is None else {**dict(row), "inputs": loads(row["inputs"])}
 
+    @guarded
+    def clear_dead_letters(self, node_id: str | None = None) -> int:
+        """Delete the dead letters (of ``node_id`` only, when given); how many went."""
+        with self._tx() as db:
+            if node_id is None:
+                return db.execute("DELETE FROM dead_letters").rowcount
+            return db.execute("DELETE FROM dead_letters WHERE node_id = ?", (node_id,)).rowcount
+
     # -- circuit breakers -------------------------------------------------------------
 
     @guarded
