@@ -30,7 +30,8 @@ from typing import Any
 
 from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
-from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, recipe_of, run_pickled
+from kailash_cli.engine.dask_code import recipe_of
+from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, run_pickled
 from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.errors import UsageError
