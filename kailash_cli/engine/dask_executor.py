@@ -211,8 +211,8 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
             threads_per_worker=1,  # a blocking call holds its worker's one thread: CPU work scales
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
-            worker_dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # its HTTP server (health, metrics): any free port
+            worker_dashboard_address="127.0.0.1:0",
             silence_logs=40,  # errors only: the run's own output stays readable
         )
 

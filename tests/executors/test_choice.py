@@ -14,15 +14,9 @@ from helpers import write
 
 from kailash_cli import run_workflow
 from kailash_cli.engine import dask_executor
+from kailash_cli.engine.dask_code import make_prepared, recipe_of
 from kailash_cli.engine.dask_executor import DaskExecutor, WorkerLostError, _task_error
-from kailash_cli.engine.dask_remote import (
-    Failure,
-    RemoteCall,
-    make_prepared,
-    recipe_of,
-    run_pickled,
-    run_remote,
-)
+from kailash_cli.engine.dask_remote import Failure, RemoteCall, run_pickled, run_remote
 from kailash_cli.engine.executor import NodeCall
 from kailash_cli.errors import UsageError
 from kailash_cli.nodes.files import FileAccess
