@@ -185,6 +185,23 @@ def run(
             help="Push the run's metrics to this Prometheus Pushgateway (job=kailash, workflow=NAME).",
         ),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="local|dask",
+            help="Where node calls run (default: executor.type of the config, else local).",
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            metavar="ADDRESS",
+            help="Dask scheduler (tcp://host:8786) for --executor dask; none: DASK_SCHEDULER_ADDRESS, "
+            "else a LocalCluster.",
+        ),
+    ] = None,
 ) -> None:
     """Validate, compile and execute a workflow.
 
@@ -207,6 +224,8 @@ def run(
             metrics_file=metrics_file,
             push_gateway=push_gateway,
             output=out,
+            executor=executor,
+            dask_address=dask_address,
         ),
     )
 

@@ -117,6 +117,7 @@ def test_config_schema(run_cli: RunCli) -> None:
         "access_control",
         "databases",
         "deploy",
+        "executor",
         "health",
         "runtime",
         "security",
