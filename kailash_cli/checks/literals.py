@@ -65,7 +65,9 @@ def dockerfile_instructions(text: str) -> list[Instruction]:
 
 
 def env_pairs(args: str) -> list[tuple[str, str]]:
-    """``ENV``/``ARG`` arguments: ``K=V K2="V 2"`` or the legacy ``K V`` form."""
+    """``ENV``/``ARG`` arguments: ``K=V K2="V 2"`` or the legacy ``K V`` form (a bare ``ENV``: none)."""
+    if not args.strip():
+        return []
     if "=" not in args.split(None, 1)[0]:
         parts = args.split(None, 1)
         return [(parts[0], parts[1].strip() if len(parts) > 1 else "")] if parts else []

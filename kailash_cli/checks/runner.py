@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
+from kailash_cli.checks import deploy_settings
+from kailash_cli.checks.kailash_config import UNKNOWN_ID
 from kailash_cli.checks.precedence import drop_superseded
 from kailash_cli.checks.project import Project
 from kailash_cli.checks.registry import CHECKS, FAMILIES
 from kailash_cli.errors import UsageError
-from kailash_cli.model.result import SEVERITIES, Problem
+from kailash_cli.model.result import Problem
 
 _INLINE_IGNORE = re.compile(r"kailash:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
 
@@ -35,18 +37,29 @@ def select_ids(values: Iterable[str], option: str) -> set[str]:
 
 def run_checks(project: Project, selected: set[str]) -> list[Problem]:
     """Findings of the selected checks, after ignores, severity overrides and precedence, sorted."""
-    deploy = project.section("deploy")
-    ignored = {str(i).upper() for i in deploy.get("ignore", []) or []}
-    overrides = {str(k).upper(): v for k, v in (deploy.get("severity") or {}).items() if v in SEVERITIES}
+    ignored, table = deploy_settings.ignored(project), deploy_settings.overrides(project)
     found: list[Problem] = []
     for family in FAMILIES.values():
         ids = {check.id for check in family.checks} & selected
         if not ids:
             continue
-        for p in family.run(project):
-            if p.id in ids and p.id not in ignored and not _ignored_inline(project, p):
-                found.append(replace(p, severity=overrides[p.id]) if p.id in overrides else p)
+        for p in [*family.run(project), *(_unknown_ids(project) if UNKNOWN_ID.id in ids else ())]:
+            if (
+                p.id in ids
+                and not any(p.id.startswith(w) for w in ignored)
+                and not _ignored_inline(project, p)
+            ):
+                severity = deploy_settings.override_for(p.id, table)
+                found.append(replace(p, severity=severity) if severity else p)
     return sorted(drop_superseded(set(found)), key=lambda p: (*p.sort_key(), p.message))
+
+
+def _unknown_ids(project: Project) -> Iterator[Problem]:
+    doc = project.config_doc
+    for value, path, key in deploy_settings.unknown_ids(project, CHECKS) if doc else ():
+        assert doc is not None
+        line, column = doc.position(path, key=key) or (None, None)
+        yield UNKNOWN_ID.at(f"'{value}' in deploy.{path[1]} names no check", doc.file, line, column)
 
 
 def _ignored_inline(project: Project, p: Problem) -> bool:

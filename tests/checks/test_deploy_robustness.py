@@ -1,0 +1,116 @@
+"""check-deploy never crashes on a project file: what does not parse is a finding (KD707, KD104,
+KD705), and the config's deploy section is checked before the runner uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_file
+from deploy_helpers import check, located
+
+CONFIG = "security: {allowed_directories: [./data], enable_audit_logging: true}\n"
+
+
+def make(tmp_path: Path, files: dict[str, str], config: str = CONFIG) -> Path:
+    write_file(tmp_path, "kailash.yaml", config)
+    for name, text in files.items():
+        write_file(tmp_path, name, text)
+    return tmp_path
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_yaml_nested_thousands_deep_is_kd707_in_any_file(tmp_path: Path) -> None:
+    root = make(
+        tmp_path,
+        {
+            "k8s/deep.yaml": f"a: {nested(2000)}\n",
+            "huge.yaml": f"a: {nested(200_000)}\n",  # composing this would crash the process
+            "wf.yaml": "name: deep\nnodes:\n  a:\n    type: PythonCodeNode\n"
+            f"    config: {{code: x, v: {nested(2000)}}}\n",
+            "block.yaml": "".join(f"{' ' * i}k{i}:\n" for i in range(150)) + f"{' ' * 150}v: 1\n",
+            "ok.yaml": f"a: {nested(90)}\n",
+        },
+    )
+
+    problems = check(root, select=["KD"])
+
+    assert [(p.id, p.file, p.line, p.message) for p in problems] == [
+        ("KD707", "block.yaml", 101, "this file was not checked: it nests deeper than 100 levels"),
+        ("KD707", "huge.yaml", 1, "this file was not checked: it nests deeper than 100 levels"),
+        ("KD707", "k8s/deep.yaml", 1, "this file was not checked: it nests deeper than 100 levels"),
+        ("KD707", "wf.yaml", 5, "this file was not checked: it nests deeper than 100 levels"),
+    ]
+
+
+def test_a_config_nested_too_deep_is_kd707_not_a_crash(tmp_path: Path) -> None:
+    root = make(tmp_path, {}, config=CONFIG + f"deploy: {{required_env: {nested(3000)}}}\n")
+
+    assert located(check(root, select=["KD"])) == [("KD707", "kailash.yaml", 2)]
+
+
+def test_python_too_deep_for_the_parser_is_kd104(tmp_path: Path) -> None:
+    root = make(
+        tmp_path,
+        {"app/deep.py": "x = " + "1+" * 100_000 + "1\n", "app/neg.py": "x = " + "-" * 100_000 + "1\n"},
+    )
+
+    problems = check(root, select=["KD104"])
+
+    assert [(p.file, p.message) for p in problems] == [
+        ("app/deep.py", "syntax error: too deeply nested for the Python parser"),
+        ("app/neg.py", "syntax error: too deeply nested for the Python parser"),
+    ]
+
+
+def test_pyproject_that_does_not_parse_is_kd707(tmp_path: Path) -> None:
+    root = make(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "x"\ndependencies = ["requests==2.32.3",\n  nope\n]\n',
+            "sub/pyproject.toml": "a = " + nested(5000) + "\n",
+            "app/main.py": "import requests\n",
+        },
+    )
+
+    problems = check(root, select=["KD707"])
+
+    assert [(p.file, p.line, p.message) for p in problems] == [
+        ("pyproject.toml", 4, "this file was not checked: it is not valid TOML (Invalid value)"),
+        ("sub/pyproject.toml", None, "this file was not checked: it is not valid TOML (nested too deep)"),
+    ]
+
+
+def test_bare_env_and_arg_in_a_dockerfile(tmp_path: Path) -> None:
+    root = make(
+        tmp_path, {"Dockerfile": "FROM python:3.12-slim\nENV\nARG\nUSER 10001\nHEALTHCHECK CMD true\n"}
+    )
+
+    assert check(root, select=["KD"]) == []
+
+
+@pytest.mark.parametrize(
+    ("deploy", "expected"),
+    [
+        ("ignore: 603", ["KD707", "KD705"]),
+        ("ignore: [KD7]", []),
+        ("ignore: [kd70]", []),
+        ("ignore: [KD6, KD999]", ["KD707", "KD708"]),
+        ("ignore: [KD6, 603]", ["KD707", "KD705"]),
+        ("severity: [KD707]", ["KD707", "KD705"]),
+        ("severity: {KD7: info, KQ1: info}", ["KD707", "KD708"]),
+    ],
+)
+def test_deploy_section_is_validated_before_use(tmp_path: Path, deploy: str, expected: list[str]) -> None:
+    root = make(tmp_path, {}, config=CONFIG + f"deploy:\n  {deploy}\n")
+    (root / "data.yaml").write_bytes(b"\xff\xfe")  # a KD707 to silence or re-rank
+
+    problems = check(root, select=["KD7"])
+
+    assert [p.id for p in problems] == expected
+    assert all(p.line == 3 for p in problems if p.id != "KD707")
+    if "info" in deploy:
+        assert problems[0].severity == "info"
