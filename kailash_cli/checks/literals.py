@@ -82,20 +82,19 @@ def env_pairs(args: str) -> list[tuple[str, str]]:
 
 def literals(project: Project, *, include_env_files: bool = False) -> list[Literal]:
     """Strings of every non-test text file; the ``--env-file`` files only when asked for (cached)."""
-    key = f"literals:{include_env_files}"
-    if key not in project.cache:
-        project.cache[key] = list(_literals(project, include_env_files))
-    return project.cache[key]  # type: ignore[no-any-return]
+    if "literals" not in project.cache:
+        project.cache["literals"] = list(_literals(project))
+    found: list[Literal] = project.cache["literals"]
+    if include_env_files:
+        found = found + [
+            Literal(e.file, e.line, e.column, e.value, e.key, "env") for e in project.env_entries
+        ]
+    return found
 
 
-def _literals(project: Project, include_env_files: bool) -> Iterator[Literal]:
-    env_files = {p.resolve() for p in project.env_files}
-    seen: set[Path] = set()
+def _literals(project: Project) -> Iterator[Literal]:
     for path in project.text_files:
-        seen.add(path.resolve())
-        if is_test_path(path.relative_to(project.root)):
-            continue
-        if path.resolve() in env_files and not include_env_files:
+        if is_test_path(path.relative_to(project.root)) or project.is_env_file_given(path):
             continue
         if path.suffix == ".py":
             yield from _python(project, path)
@@ -108,10 +107,6 @@ def _literals(project: Project, include_env_files: bool) -> Iterator[Literal]:
             yield from _dockerfile(project, path)
         else:
             yield from _text(project, path)
-    if include_env_files:
-        for e in project.env_entries:
-            if e.file.resolve() not in seen:
-                yield Literal(e.file, e.line, e.column, e.value, e.key, "env")
 
 
 def _python(project: Project, path: Path) -> Iterator[Literal]:

@@ -79,6 +79,15 @@ class Project:
         return value if isinstance(value, dict) else {}
 
     @cached_property
+    def _given_env_files(self) -> frozenset[Path]:
+        return frozenset(p.resolve() for p in self.env_files)
+
+    def is_env_file_given(self, path: Path) -> bool:
+        """``path`` (a file of the walk) is one of the ``--env-file`` files."""
+        given = self._given_env_files
+        return bool(given) and (path in given or (path.is_symlink() and path.resolve() in given))
+
+    @cached_property
     def env_entries(self) -> list[EnvEntry]:
         entries: list[EnvEntry] = []
         for path in self.env_files:
@@ -171,9 +180,7 @@ class Project:
         return [load(p, display=self.display(p)) for p in self.yaml_files if self.is_workflow(p)]
 
     def is_workflow(self, path: Path) -> bool:
-        return (
-            path != self.config_path and not self.nested_too_deep(path) and self.sources.is_workflow(path)
-        )
+        return path != self.config_path and not self.nested_too_deep(path) and self.sources.is_workflow(path)
 
     def is_helm_template(self, path: Path) -> bool:
         """A file under the ``templates/`` folder of a Helm chart (a folder holding Chart.yaml):

@@ -80,6 +80,7 @@ _PLACEHOLDERS = frozenset(
 )
 
 
+@lru_cache(maxsize=8192)
 def snake_upper(name: str) -> str:
     """``secretName`` / ``secret-name`` -> ``SECRET_NAME``."""
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)

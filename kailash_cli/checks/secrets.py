@@ -123,9 +123,8 @@ def run(project: Project) -> Iterator[Problem]:
 
 
 def _provider_keys(project: Project) -> Iterator[Problem]:
-    env_files = {p.resolve() for p in project.env_files}
     for path in project.text_files:
-        if is_test_path(path.relative_to(project.root)) or path.resolve() in env_files:
+        if is_test_path(path.relative_to(project.root)) or project.is_env_file_given(path):
             continue
         text = project.text(path) or ""
         if not _ANY_PROVIDER.search(text):
