@@ -21,7 +21,7 @@ from kailash_cli.checks.env_files import EnvEntry, parse_env
 from kailash_cli.checks.file_kinds import is_text_file
 from kailash_cli.checks.python_sources import parse_python
 from kailash_cli.checks.yaml_depth import MAX_DEPTH, too_deep
-from kailash_cli.checks.yaml_nodes import mapping_get, scalar
+from kailash_cli.checks.yaml_nodes import items, mapping_get, scalar
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError
 from kailash_cli.load.discovery import SourceFiles, Unread, is_test_path, is_yaml_file, walk
@@ -168,11 +168,17 @@ class Project:
         return self._ast[path]
 
     def manifests(self) -> Iterator[tuple[Path, MappingNode]]:
-        """Kubernetes-style documents: mappings with ``apiVersion`` and ``kind``."""
+        """Kubernetes-style documents: mappings with ``apiVersion`` and ``kind``, and the items of
+        a ``kind: List`` (what ``kubectl get -o yaml`` writes)."""
         for path in self.yaml_files:
             for doc in self.yaml_documents(path) or []:
-                if scalar(mapping_get(doc, "apiVersion")) and scalar(mapping_get(doc, "kind")):
+                kind = scalar(mapping_get(doc, "kind")) or ""
+                if scalar(mapping_get(doc, "apiVersion")) and kind:
                     yield path, doc  # type: ignore[misc]
+                    if kind.endswith("List"):
+                        for item in items(mapping_get(doc, "items")):
+                            if scalar(mapping_get(item, "apiVersion")) and scalar(mapping_get(item, "kind")):
+                                yield path, item  # type: ignore[misc]
 
     @cached_property
     def workflows(self) -> list[Document]:

@@ -103,6 +103,25 @@ CASES = {
             ("KD612", "k8s/pod.yaml", 9),
         ],
     ),
+    # kind: List items, runAsUser 0 under a pod's runAsNonRoot, image tags in manifests and compose
+    # files, and a CronJob / run-once Pod held to no probe
+    "manifests": (
+        "KD6",
+        (),
+        [
+            ("KD621", "compose.yaml", 3),
+            ("KD621", "compose.yaml", 5),
+            ("KD617", "k8s/jobs.yaml", 14),
+            ("KD617", "k8s/list.yaml", 13),
+            ("KD611", "k8s/list.yaml", 14),
+            ("KD611", "k8s/list.yaml", 34),
+            ("KD612", "k8s/list.yaml", 34),
+            ("KD613", "k8s/list.yaml", 34),
+            ("KD614", "k8s/list.yaml", 34),
+            ("KD616", "k8s/list.yaml", 34),
+            ("KD617", "k8s/list.yaml", 35),
+        ],
+    ),
     "kailash_config": (
         "KD7",
         (),

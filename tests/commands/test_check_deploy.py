@@ -149,7 +149,7 @@ def test_list_prints_the_catalogue(run_cli: RunCli) -> None:
     assert text.stdout.startswith("KD1xx  Imports\n  KD101  error    relative import in production code\n")
     checks = json.loads(as_json.stdout)
     assert [c["id"] for c in checks][:4] == ["KD101", "KD102", "KD103", "KD104"]
-    assert len(checks) == 37
+    assert len(checks) == 39
     assert all(c["title"] and c["rationale"] and c["fix"] for c in checks)
 
 
