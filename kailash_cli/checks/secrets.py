@@ -16,6 +16,7 @@ from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.literals import Literal, literals
 from kailash_cli.checks.project import Project
 from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name, snake_upper
+from kailash_cli.checks.secret_patterns import ANY_PROVIDER, PROVIDER_PATTERNS, is_filler
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
@@ -23,8 +24,9 @@ PROVIDER_KEY = Check(
     "KD301",
     "error",
     "provider credential in a file",
-    "AWS, GitHub and Slack keys and private keys in the repository are found by scanners "
-    "within minutes of a push and stay in the git history.",
+    "Provider keys (AWS, Google, Azure, GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, OpenAI, "
+    "npm, PyPI, JWTs, private keys, ...) in the repository are found by scanners within minutes "
+    "of a push and stay in the git history.",
     "revoke the credential, remove it from the file and its history, and load it from a secret store",
     sensitive=True,
 )
@@ -54,18 +56,6 @@ HIGH_ENTROPY = Check(
 )
 CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY)
 
-PROVIDER_PATTERNS = (
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
-    ("GitHub fine-grained token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    (
-        "Slack webhook",
-        re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"),
-    ),
-    ("private key block", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
-)
-_ANY_PROVIDER = re.compile("|".join(f"(?:{p.pattern})" for _, p in PROVIDER_PATTERNS))
 _URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]+):([^\s@/'\"]+)@")
 _CREDENTIAL_PLACES = (
     "AUTH",
@@ -127,12 +117,12 @@ def _provider_keys(project: Project) -> Iterator[Problem]:
         if is_test_path(path.relative_to(project.root)) or project.is_env_file_given(path):
             continue
         text = project.text(path) or ""
-        if not _ANY_PROVIDER.search(text):
+        if not ANY_PROVIDER.search(text):
             continue  # fast path: one search over the whole file, most hold no key
         for index, line in enumerate(text.splitlines()):
             for kind, pattern in PROVIDER_PATTERNS:
                 match = pattern.search(line)
-                if match:
+                if match and not is_filler(match.group(0)):
                     project.sensitive_values.add(match.group(0))
                     yield PROVIDER_KEY.at(
                         f"{kind} in {path.name}", project.display(path), index + 1, match.start() + 1

@@ -524,7 +524,7 @@ def test_cache_keys_and_namespaces_are_not_secrets_but_credentials_are(tmp_path:
     )
 
     assert located(check(root, select=["KD3"])) == [
-        ("KD302", "app/cache.py", 4),
+        ("KD301", "app/cache.py", 4),  # a Stripe live key: its provider pattern says more
         ("KD302", "app/cache.py", 5),
         ("KD302", "app/cache.py", 6),
         ("KD302", "app/cache.py", 7),
