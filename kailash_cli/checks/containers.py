@@ -7,16 +7,17 @@ instruction is missing); Kubernetes findings point at the container, or at its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from kailash_cli.checks import compose, kubernetes
+from kailash_cli.checks import compose, kubernetes, systemd
 from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.file_kinds import is_dockerfile
 from kailash_cli.checks.images import unpinned_image
 from kailash_cli.checks.literals import Instruction, dockerfile_instructions, env_pairs
 from kailash_cli.checks.project import Project
-from kailash_cli.checks.secret_names import is_reference, is_secret_name
+from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
@@ -57,6 +58,7 @@ CHECKS = (
     DOCKER_SECRET,
     *kubernetes.CHECKS,
     *compose.CHECKS,
+    *systemd.CHECKS,
 )
 
 
@@ -66,6 +68,7 @@ def run(project: Project) -> Iterator[Problem]:
             yield from _dockerfile(project, path)
     yield from kubernetes.run(project)
     yield from compose.run(project)
+    yield from systemd.run(project)
 
 
 # --- Dockerfile ----------------------------------------------------------------------------------
@@ -75,6 +78,7 @@ def _dockerfile(project: Project, path: Path) -> Iterator[Problem]:
     file = project.display(path)
     instructions = dockerfile_instructions(project.text(path) or "")
     stages: list[str] = []
+    build_args: set[str] = set()
     final: list[Instruction] = []
     for ins in instructions:
         if ins.keyword == "FROM":
@@ -83,12 +87,13 @@ def _dockerfile(project: Project, path: Path) -> Iterator[Problem]:
         final.append(ins)
         if ins.keyword in ("ENV", "ARG"):
             for key, value in env_pairs(ins.args):
-                if is_secret_name(key) and (ins.keyword == "ARG" or (value and not is_reference(value))):
-                    if value:
+                message = _docker_secret(ins.keyword, key, value, build_args)
+                if ins.keyword == "ARG":
+                    build_args.add(key)
+                if message:
+                    if value and not is_reference(value) and not is_placeholder(value):
                         project.sensitive_values.add(value)
-                    yield DOCKER_SECRET.at(
-                        f"{ins.keyword} {key} puts a secret into the image", file, ins.line, ins.column
-                    )
+                    yield DOCKER_SECRET.at(message, file, ins.line, ins.column)
     if not final or final[0].keyword != "FROM":
         return
     users = [ins for ins in final if ins.keyword == "USER"]
@@ -111,6 +116,20 @@ def _dockerfile(project: Project, path: Path) -> Iterator[Problem]:
         yield NO_HEALTHCHECK.at(
             "HEALTHCHECK NONE disables the health check", file, checks[-1].line, checks[-1].column
         )
+
+
+def _docker_secret(keyword: str, key: str, value: str, build_args: set[str]) -> str | None:
+    """Why ``ENV``/``ARG key=value`` bakes a secret into the image, or None. ``ENV TOKEN=$TOKEN``
+    copies a build argument into every container's environment: the ARG's value, in the image."""
+    copied = [n for n in _REFERENCED.findall(value) if n in build_args]
+    if keyword == "ENV" and copied and (is_secret_name(key) or any(is_secret_name(n) for n in copied)):
+        return f"ENV {key} copies build argument {copied[0]} into the image"
+    if is_secret_name(key) and (keyword == "ARG" or (value and not is_reference(value))):
+        return f"{keyword} {key} puts a secret into the image"
+    return None
+
+
+_REFERENCED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _base_image(ins: Instruction, stages: list[str], file: str) -> Iterator[Problem]:

@@ -17,8 +17,9 @@ from pathlib import Path
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kailash_cli.checks.env_files import parse_env
-from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file
+from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file, is_systemd_unit
 from kailash_cli.checks.project import Project
+from kailash_cli.checks.systemd_units import systemd_environment
 from kailash_cli.checks.yaml_nodes import pos, scalar
 from kailash_cli.load.discovery import is_test_path
 
@@ -30,7 +31,9 @@ class Literal:
     column: int
     value: str
     name: str | None  # the variable, key or argument it is assigned to
-    kind: str  # python | yaml | env | docker | text
+    kind: str  # python | yaml | env | docker | systemd | text
+    #: the default of a lookup (``os.environ.get("JWT_SECRET", "<this>")``): used when unset
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def _literals(project: Project) -> Iterator[Literal]:
                 yield Literal(path, e.line, e.column, e.value, e.key, "env")
         elif is_dockerfile(path):
             yield from _dockerfile(project, path)
+        elif is_systemd_unit(path):
+            yield from _systemd(project, path)
         else:
             yield from _text(project, path)
 
@@ -115,14 +120,17 @@ def _python(project: Project, path: Path) -> Iterator[Literal]:
         return
     names: dict[int, str] = {}
     skipped: set[int] = set()
+    fallbacks: set[int] = set()
     for node in ast.walk(tree):  # breadth first: a parent names its values before they are seen
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str) and id(node) not in skipped:
-                yield Literal(
-                    path, node.lineno, node.col_offset + 1, node.value, names.get(id(node)), "python"
-                )
+                name = names.get(id(node))
+                fallback = id(node) in fallbacks
+                yield Literal(path, node.lineno, node.col_offset + 1, node.value, name, "python", fallback)
         else:
             _name_values(node, names, skipped)
+            if isinstance(node, ast.Call):
+                _name_call(node, names, fallbacks)
 
 
 def _target_name(target: ast.expr) -> str | None:
@@ -151,12 +159,12 @@ def _name_values(node: ast.AST, names: dict[int, str], skipped: set[int]) -> Non
             names[id(node.value)] = name
     elif isinstance(node, ast.keyword) and node.arg:
         names[id(node.value)] = node.arg
+        if node.arg == "auth" and isinstance(node.value, ast.Tuple | ast.List) and len(node.value.elts) == 2:
+            names[id(node.value.elts[1])] = "auth=(user, password)"  # requests, httpx
     elif isinstance(node, ast.Dict):
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 names[id(value)] = key.value
-    elif isinstance(node, ast.Call) and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
-        names[id(node.args[1])] = str(node.args[0].value)  # os.getenv("API_KEY", "default")
     elif isinstance(node, ast.arguments):
         positional = [*node.posonlyargs, *node.args]
         for arg, default in zip(
@@ -166,6 +174,21 @@ def _name_values(node: ast.AST, names: dict[int, str], skipped: set[int]) -> Non
         for arg, kw_default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
             if kw_default is not None:
                 names[id(kw_default)] = arg.arg
+
+
+_LOOKUPS = frozenset({"get", "getenv", "setdefault", "environ_get", "env"})
+
+
+def _name_call(node: ast.Call, names: dict[int, str], fallbacks: set[int]) -> None:
+    """``os.getenv("API_KEY", "default")`` names its default (a fallback); ``HTTPBasicAuth("u",
+    "pw")`` names its password."""
+    func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    if func.endswith("Auth") and len(node.args) >= 2:
+        names[id(node.args[1])] = f"{func}(user, password)"
+    elif len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
+        names[id(node.args[1])] = str(node.args[0].value)
+        if func in _LOOKUPS:
+            fallbacks.add(id(node.args[1]))
 
 
 def _yaml(project: Project, path: Path) -> Iterator[Literal]:
@@ -180,13 +203,29 @@ def _yaml_node(path: Path, node: Node, name: str | None) -> Iterator[Literal]:
             yield Literal(path, line, column, str(node.value), name, "yaml")
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            yield from _yaml_node(path, item, name)
+            assignment = _ASSIGNMENT.match(str(item.value)) if isinstance(item, ScalarNode) else None
+            if assignment:  # compose's list-form environment: - API_TOKEN=...
+                line, column = pos(item)
+                value = assignment.group(2)
+                yield Literal(
+                    path, line, column + len(assignment.group(1)) + 1, value, assignment.group(1), "yaml"
+                )
+            else:
+                yield from _yaml_node(path, item, name)
     elif isinstance(node, MappingNode):
         keys = {scalar(k): v for k, v in node.value if isinstance(k, ScalarNode)}
         env_name = scalar(keys.get("name")) if "value" in keys else None  # Kubernetes env entries
         for key_node, value_node in node.value:
             key = scalar(key_node)
             yield from _yaml_node(path, value_node, env_name if key == "value" and env_name else key)
+
+
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _systemd(project: Project, path: Path) -> Iterator[Literal]:
+    for line, column, key, value in systemd_environment(project.lines(path)):
+        yield Literal(path, line, column, value, key, "systemd")
 
 
 def _dockerfile(project: Project, path: Path) -> Iterator[Literal]:

@@ -18,6 +18,7 @@ from kailash_cli.errors import UsageError
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.model.result import Problem
 
+MIN_SCRUBBED = 6
 _INLINE_IGNORE = re.compile(r"kailash:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
 
 
@@ -80,9 +81,11 @@ def _ignored_inline(project: Project, p: Problem) -> bool:
 
 
 def scrub(text: str, project: Project) -> str:
-    """Last line of defence: no value a check saw as secret leaves the process."""
+    """Last line of defence: no value a check saw as secret leaves the process. Values shorter
+    than ``MIN_SCRUBBED`` are left alone: they turn ordinary words into ``***`` and no message
+    holds a value anyway."""
     for value in sorted(project.sensitive_values, key=len, reverse=True):
-        if len(value) >= 4:
+        if len(value) >= MIN_SCRUBBED:
             text = text.replace(value, "***")
             text = text.replace(json.dumps(value)[1:-1], "***")
     return text

@@ -39,7 +39,25 @@ _NOT_SECRET_SUFFIXES = (
     "_LABEL",
     "_MESSAGE",
     "_HELP",
+    "_HINT",
+    "_TEXT",
+    "_PLACEHOLDER",
+    "_DESCRIPTION",
+    "_TITLE",
+    "_ERROR",
+    "_CAPTION",
+    "_TOOLTIP",
+    "_POLICY",
 )
+#: the last word of a name that holds the secret itself (``db_password``), not something about
+#: secrets (``secret_store``, ``token_audience``)
+_SECRET_HEADS = frozenset(
+    {"SECRET", "SECRETS", "TOKEN", "TOKENS", "PASSWORD", "PASSWD", "PWD", "PASS", "PASSPHRASE", "KEY", "KEYS"}
+)
+_WORD = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+)*")
+_PROSE = re.compile(r"[A-Za-z][A-Za-z',.!?:()-]*(?:\s+[A-Za-z0-9][A-Za-z0-9',.!?:()/-]*)+")
+_TEMPLATE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*(?:![rsa])?(?::[^{}]*)?\}|\{\d*\}|%\(?[A-Za-z_]*\)?[sdr]")
+_FILLER = re.compile(r"(?i)x{4,}|\*{3,}|\.{3}|<[^>]*>")
 _PLACEHOLDERS = frozenset(
     {
         "changeme",
@@ -100,6 +118,7 @@ def is_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return (
         lowered in _PLACEHOLDERS
+        or _FILLER.search(lowered) is not None
         or bool(re.fullmatch(r"x{3,}|\*+|\.{3}|<[^>]*>|\[[^\]]*\]", lowered))
         or lowered.startswith(("your-", "your_", "change-me", "changeme", "change_me", "replace"))
         or "change-in-production" in lowered
@@ -117,3 +136,14 @@ def is_reference(value: str) -> bool:
             text,
         )
     )
+
+
+def is_not_a_secret_value(name: str, value: str) -> bool:
+    """Text that a secret-like name holds without holding a secret: prose and UI text
+    (``password_hint = "Enter your password"``), a format template (``"orders:{order_id}"``),
+    or one word under a name about secrets rather than one (``secret_store: vault``)."""
+    text = value.strip()
+    if _PROSE.fullmatch(text) or _TEMPLATE.search(text):
+        return True
+    head = snake_upper(name).rsplit("_", 1)[-1]
+    return head not in _SECRET_HEADS and _WORD.fullmatch(text) is not None

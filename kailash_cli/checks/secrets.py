@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.literals import Literal, literals
 from kailash_cli.checks.project import Project
-from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name, snake_upper
+from kailash_cli.checks.secret_forms import connection_string_password, shell_defaults
+from kailash_cli.checks.secret_names import (
+    is_not_a_secret_value,
+    is_placeholder,
+    is_reference,
+    is_secret_name,
+    snake_upper,
+)
 from kailash_cli.checks.secret_patterns import ANY_PROVIDER, PROVIDER_PATTERNS, is_filler
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
@@ -54,9 +61,17 @@ HIGH_ENTROPY = Check(
     "move it to an environment variable or a secret store",
     sensitive=True,
 )
-CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY)
+PLACEHOLDER_FALLBACK = Check(
+    "KD305",
+    "error",
+    "secret falls back to a placeholder",
+    "os.environ.get('JWT_SECRET', 'change-me') or ${JWT_SECRET:-change-me} starts the service "
+    "with a secret everybody knows as soon as the variable is missing from one deployment.",
+    "give no default, so a missing secret stops the start (os.environ['JWT_SECRET'], ${JWT_SECRET:?})",
+)
+CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY, PLACEHOLDER_FALLBACK)
 
-_URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]+):([^\s@/'\"]+)@")
+_URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]*):([^\s@/'\"]+)@")
 _CREDENTIAL_PLACES = (
     "AUTH",
     "CREDENTIAL",
@@ -75,7 +90,7 @@ _CREDENTIAL_PLACES = (
     "DSN",
     "WEBHOOK",
 )
-_PRIORITY = {"KD301": 0, "KD303": 1, "KD302": 2, "KD304": 3}
+_PRIORITY = {"KD301": 0, "KD303": 1, "KD305": 2, "KD302": 3, "KD304": 4}
 MIN_NAMED_LENGTH = 4
 
 
@@ -131,7 +146,12 @@ def _provider_keys(project: Project) -> Iterator[Problem]:
 
 def _literal_findings(project: Project) -> Iterator[Problem]:
     for lit in literals(project):
-        problem = _url_credentials(project, lit) or _named(project, lit) or _entropy(project, lit)
+        problem = (
+            _url_credentials(project, lit)
+            or _fallback(project, lit)
+            or _named(project, lit)
+            or _entropy(project, lit)
+        )
         if problem:
             yield problem
 
@@ -143,12 +163,47 @@ def _url_credentials(project: Project, lit: Literal) -> Problem | None:
             continue
         project.sensitive_values.add(password)
         column = lit.column + match.start() if "\n" not in lit.value and lit.kind != "python" else lit.column
+        user = f"for user '{match.group(2)}'" if match.group(2) else "and no user name"
         return URL_CREDENTIALS.at(
-            f"{match.group(1)} URL with a password for user '{match.group(2)}'",
+            f"{match.group(1)} URL with a password {user}", project.display(lit.file), lit.line, column
+        )
+    password = connection_string_password(lit.value)
+    if password:
+        project.sensitive_values.add(password)
+        return URL_CREDENTIALS.at(
+            "connection string with a password (password=...)",
             project.display(lit.file),
             lit.line,
-            column,
+            lit.column,
         )
+    return None
+
+
+def _fallback(project: Project, lit: Literal) -> Problem | None:
+    """A default used when a secret variable is unset: KD305 when it is a placeholder, else the
+    hard-coded secret it is (KD302)."""
+    if lit.fallback:
+        found = [(lit.name or "", lit.value.strip())]
+    else:  # ${NAME:-default}: compose files, env templates, shell lines (Python uses getenv)
+        found = list(shell_defaults(lit.value)) if lit.kind != "python" else []
+    for name, value in found:
+        if not is_secret_name(name) or is_reference(value):
+            continue
+        if is_placeholder(value):
+            return PLACEHOLDER_FALLBACK.at(
+                f"'{name}' falls back to a placeholder when it is not set",
+                project.display(lit.file),
+                lit.line,
+                lit.column,
+            )
+        if lit.fallback is False and len(value) >= MIN_NAMED_LENGTH:
+            project.sensitive_values.add(value)
+            return NAMED_SECRET.at(
+                f"hard-coded fallback for the secret '{name}'",
+                project.display(lit.file),
+                lit.line,
+                lit.column,
+            )
     return None
 
 
@@ -156,13 +211,14 @@ def _named(project: Project, lit: Literal) -> Problem | None:
     value = lit.value.strip()
     if (
         lit.name is None
-        or lit.kind == "docker"
+        or lit.kind in ("docker", "systemd")  # KD604, KD631
         or not is_secret_name(lit.name)
         or len(value) < MIN_NAMED_LENGTH
         or is_placeholder(value)
         or is_reference(value)
         or len(value.split()) > 3
         or "\n" in value
+        or is_not_a_secret_value(lit.name, value)
         or _key_name_only(lit.name, value)
     ):
         return None
