@@ -28,6 +28,13 @@ SECRETS = [
     "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5",
     "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
     "short-token-123",
+    "Tr0ub4dor-and-3",
+    "Wd9-pLx2qR7z",
+    "Rk8w-Zq3p-Lm5x",
+    "Zx81-QmP4-Tr7k-Lw2c",
+    "Pk7-Wq2-Zr9x-Mm4v",
+    "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",
+    "sk-proj-UW5xcJ6MV8YWkGP1mxFyp9yIJX6uF68NcpP7BEXvfqZgimdS",
     "abc123def456ghi",
     "multi\nline value",
 ]
@@ -240,6 +247,7 @@ def test_no_output_format_contains_a_secret(tmp_path: Path, run_cli: RunCli, fmt
     outputs = []
     for name, args in (
         ("secrets/bad", []),
+        ("secret_forms/bad", []),
         ("env_vars/bad", ["--env-file", "deploy/prod.env"]),
         ("containers/bad", []),
         ("transport/bad", ["--env-file", "deploy/prod.env"]),
