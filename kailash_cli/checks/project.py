@@ -39,6 +39,8 @@ class Project:
     config_path: Path | None = None
     config_doc: Document | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    #: the project's interpreter (``--python``): its packages resolve imports (KD102)
+    python: Path | None = None
     sources: SourceFiles = field(default_factory=SourceFiles, repr=False)
     _ast: dict[Path, ast.Module | SyntaxError] = field(default_factory=dict, repr=False)
     #: every value a check saw as secret: scrubbed from the output (see ``checks.runner.scrub``)

@@ -31,7 +31,8 @@ CHECKS = (DB_WITHOUT_TLS, PLAIN_HTTP)
 
 _DB_URL = re.compile(r"\b(postgres(?:ql)?|mysql|mariadb|mongodb|redis)(\+[a-z0-9]+)?://[^\s'\"<>]+", re.I)
 _HTTP_URL = re.compile(
-    r"\bhttp://(?:[^\s/@'\"]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]|\$\{[^}\s]+\}|\$[A-Za-z_][A-Za-z0-9_]*)", re.I
+    r"\bhttp://(?:[^\s/@'\"]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]|\$\{[^}\s]+\}|\$[A-Za-z_][A-Za-z0-9_]*)",
+    re.I,
 )
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "[::1]", "::1", "host.docker.internal"})
 #: hosts whose http:// URLs are identifiers (XML namespaces, schema ids, licences), not endpoints

@@ -148,6 +148,13 @@ CASES = {
         (),
         [("KD401", "config/services.yaml", 2), ("KD402", "workflows/fetch.yaml", 6)],
     ),
+    # distributions named unlike their modules (PyGithub, google-cloud-*, opentelemetry-api), no
+    # invented distribution name in a fix, importlib.import_module(".x", __package__)
+    "imports_meta": (
+        "KD1",
+        (),
+        [("KD102", "app/main.py", 6), ("KD102", "app/main.py", 7), ("KD101", "app/main.py", 9)],
+    ),
     "kailash_config": (
         "KD7",
         (),

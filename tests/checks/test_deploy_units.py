@@ -9,7 +9,7 @@ from conftest import write_file
 from deploy_helpers import check, located
 
 from kailash_cli.checks.dependencies import is_pinned
-from kailash_cli.checks.distributions import distributions_for
+from kailash_cli.checks.distributions import Resolver
 from kailash_cli.checks.env_files import parse_env
 from kailash_cli.checks.literals import dockerfile_instructions, env_pairs
 from kailash_cli.checks.registry import CHECKS
@@ -160,8 +160,14 @@ def test_is_pinned(spec: str, pinned: bool) -> None:
 
 
 def test_distribution_names_for_imports() -> None:
-    assert distributions_for("yaml")[0] == "PyYAML"
-    assert distributions_for("google.cloud.storage")[:3] == ["google-cloud-storage", "google-cloud", "google"]
+    resolver = Resolver()
+    assert resolver.candidates("yaml") == ["PyYAML"]
+    assert resolver.candidates("werkzeug.security") == ["Werkzeug"]
+    assert resolver.candidates("acme_internal.client") == []  # no name is made up
+    assert resolver.provided_by("google.cloud.storage", {"google-cloud-storage"})
+    assert resolver.provided_by("opentelemetry.trace", {"opentelemetry-api"})
+    assert resolver.provided_by("github", {"pygithub"})
+    assert not resolver.provided_by("flask", {"flask-cors"})
 
 
 def test_looks_random() -> None:
