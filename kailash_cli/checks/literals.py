@@ -8,7 +8,6 @@ text files (``key = value`` lines keep their key).
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from kailash_cli.checks.env_files import parse_env
 from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file, is_systemd_unit
 from kailash_cli.checks.project import Project
+from kailash_cli.checks.python_strings import python_strings
 from kailash_cli.checks.systemd_units import systemd_environment
 from kailash_cli.checks.yaml_nodes import pos, scalar
 from kailash_cli.load.discovery import is_test_path
@@ -116,79 +116,9 @@ def _literals(project: Project) -> Iterator[Literal]:
 
 def _python(project: Project, path: Path) -> Iterator[Literal]:
     tree = project.python_ast(path)
-    if isinstance(tree, SyntaxError):
-        return
-    names: dict[int, str] = {}
-    skipped: set[int] = set()
-    fallbacks: set[int] = set()
-    for node in ast.walk(tree):  # breadth first: a parent names its values before they are seen
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and id(node) not in skipped:
-                name = names.get(id(node))
-                fallback = id(node) in fallbacks
-                yield Literal(path, node.lineno, node.col_offset + 1, node.value, name, "python", fallback)
-        else:
-            _name_values(node, names, skipped)
-            if isinstance(node, ast.Call):
-                _name_call(node, names, fallbacks)
-
-
-def _target_name(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
-        return str(target.slice.value)
-    return None
-
-
-def _name_values(node: ast.AST, names: dict[int, str], skipped: set[int]) -> None:
-    if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-        first = node.body[0] if node.body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-            skipped.add(id(first.value))  # docstring
-    if isinstance(node, ast.Assign):
-        for target in node.targets:
-            name = _target_name(target)
-            if name:
-                names[id(node.value)] = name
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        name = _target_name(node.target)
-        if name:
-            names[id(node.value)] = name
-    elif isinstance(node, ast.keyword) and node.arg:
-        names[id(node.value)] = node.arg
-        if node.arg == "auth" and isinstance(node.value, ast.Tuple | ast.List) and len(node.value.elts) == 2:
-            names[id(node.value.elts[1])] = "auth=(user, password)"  # requests, httpx
-    elif isinstance(node, ast.Dict):
-        for key, value in zip(node.keys, node.values, strict=True):
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                names[id(value)] = key.value
-    elif isinstance(node, ast.arguments):
-        positional = [*node.posonlyargs, *node.args]
-        for arg, default in zip(
-            positional[len(positional) - len(node.defaults) :], node.defaults, strict=True
-        ):
-            names[id(default)] = arg.arg
-        for arg, kw_default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
-            if kw_default is not None:
-                names[id(kw_default)] = arg.arg
-
-
-_LOOKUPS = frozenset({"get", "getenv", "setdefault", "environ_get", "env"})
-
-
-def _name_call(node: ast.Call, names: dict[int, str], fallbacks: set[int]) -> None:
-    """``os.getenv("API_KEY", "default")`` names its default (a fallback); ``HTTPBasicAuth("u",
-    "pw")`` names its password."""
-    func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-    if func.endswith("Auth") and len(node.args) >= 2:
-        names[id(node.args[1])] = f"{func}(user, password)"
-    elif len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
-        names[id(node.args[1])] = str(node.args[0].value)
-        if func in _LOOKUPS:
-            fallbacks.add(id(node.args[1]))
+    if not isinstance(tree, SyntaxError):
+        for line, column, value, name, fallback in python_strings(tree):
+            yield Literal(path, line, column, value, name, "python", fallback)
 
 
 def _yaml(project: Project, path: Path) -> Iterator[Literal]:

@@ -24,6 +24,8 @@ _SHELL_DEFAULT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^}]*)\}")
 
 def connection_string_password(value: str) -> str | None:
     """The password of a key-value connection string, unless it is a reference or placeholder."""
+    if "=" not in value:
+        return None  # fast path: most strings assign nothing
     match = _PASSWORD_KEY.search(value)
     if not match or not _OTHER_KEYS.search(value):
         return None
@@ -35,6 +37,6 @@ def connection_string_password(value: str) -> str | None:
 
 def shell_defaults(value: str) -> Iterator[tuple[str, str]]:
     """``${NAME:-default}`` / ``${NAME-default}`` of secret-like names: (name, default)."""
-    for match in _SHELL_DEFAULT.finditer(value):
+    for match in _SHELL_DEFAULT.finditer(value) if "${" in value else ():
         if match.group(2).strip() and is_secret_name(match.group(1)):
             yield match.group(1), match.group(2).strip()

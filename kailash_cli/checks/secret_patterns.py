@@ -74,7 +74,14 @@ PROVIDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("private key block", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
     )
 )
-ANY_PROVIDER = re.compile("|".join(f"(?:{p.pattern})" for _, p in PROVIDER_PATTERNS))
+#: a piece every pattern above contains, searched first: one alternation of 45 patterns with
+#: look-behinds is several times slower than this over a file that holds no key (most files)
+ANCHORS = re.compile(
+    r"A3T|ABIA|ACCA|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|amzn\.|AccountKey|AIza|GOCSPX|gh[pousr]_|github_pat"
+    r"|gl[a-z]{1,5}[-_]|GR1348941|xox|xapp-|hooks\.slack|SG\.|AC[0-9a-f]|SK[0-9a-fA-F]|key-|-us\d"
+    r"|xkeysib|[sr]k[-_]|hf_|npm_|_authToken|pypi-|rubygems_|sq0|EAAA|shp|do[opr]_|hv[sb]\.|atlasv1"
+    r"|dapi|dp\.|PMAK|lin_api|NRAK|AKCp|AGE-SECRET|eyJ|PRIVATE KEY|:AA|\.[\w-]{6}\."
+)
 #: what a documentation example puts where the key goes: XXXX, ****, <...>, 00000000
 _FILLER = re.compile(r"(?i)x{4,}|\*{3,}|\.{3}|<[^>]*>|([0-9A-Za-z])\1{7,}")
 

@@ -23,7 +23,7 @@ from kailash_cli.checks.secret_names import (
     is_secret_name,
     snake_upper,
 )
-from kailash_cli.checks.secret_patterns import ANY_PROVIDER, PROVIDER_PATTERNS, is_filler
+from kailash_cli.checks.secret_patterns import ANCHORS, PROVIDER_PATTERNS, is_filler
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
@@ -92,6 +92,7 @@ _CREDENTIAL_PLACES = (
 )
 _PRIORITY = {"KD301": 0, "KD303": 1, "KD305": 2, "KD302": 3, "KD304": 4}
 MIN_NAMED_LENGTH = 4
+_AUTHORIZATION = re.compile(r"(?i)(?:bearer|basic|token)\s+(\S+)$")
 
 
 def shannon_entropy(text: str) -> float:
@@ -132,9 +133,11 @@ def _provider_keys(project: Project) -> Iterator[Problem]:
         if is_test_path(path.relative_to(project.root)) or project.is_env_file_given(path):
             continue
         text = project.text(path) or ""
-        if not ANY_PROVIDER.search(text):
+        if not ANCHORS.search(text):
             continue  # fast path: one search over the whole file, most hold no key
         for index, line in enumerate(text.splitlines()):
+            if not ANCHORS.search(line):
+                continue
             for kind, pattern in PROVIDER_PATTERNS:
                 match = pattern.search(line)
                 if match and not is_filler(match.group(0)):
@@ -157,7 +160,7 @@ def _literal_findings(project: Project) -> Iterator[Problem]:
 
 
 def _url_credentials(project: Project, lit: Literal) -> Problem | None:
-    for match in _URL_CREDENTIALS.finditer(lit.value):
+    for match in _URL_CREDENTIALS.finditer(lit.value) if "@" in lit.value else ():
         password = match.group(3)
         if is_reference(password) or is_placeholder(password) or re.search(r"[${}%*<>\[\]]", password):
             continue
@@ -257,7 +260,7 @@ def looks_like_identifier(value: str) -> bool:
 
 def _entropy(project: Project, lit: Literal) -> Problem | None:
     value = lit.value.strip()
-    bearer = re.match(r"(?i)(?:bearer|basic|token)\s+(\S+)$", value)
+    bearer = _AUTHORIZATION.match(value)
     place = lit.name is not None and any(word in snake_upper(lit.name) for word in _CREDENTIAL_PLACES)
     candidate = bearer.group(1) if bearer else value
     if not (bearer or place) or not looks_random(candidate) or is_reference(candidate):
