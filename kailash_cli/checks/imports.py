@@ -242,8 +242,11 @@ def _unresolved(
     top = site.module.split(".")[0]
     if top in sys.stdlib_module_names or top == "__future__" or top in _siblings(path.parent, siblings):
         return None
-    modules = [site.module, *(f"{site.module}.{name}" for name in site.names)]
-    if any(resolver.provided_by(m, dists) for m in modules):
+    key = f"provided:{site.module}:{','.join(site.names)}"  # the same imports repeat in every module
+    if key not in project.cache:
+        modules = [site.module, *(f"{site.module}.{name}" for name in site.names)]
+        project.cache[key] = any(resolver.provided_by(m, dists) for m in modules)
+    if project.cache[key]:
         return None
     where = next((dev_only[d] for d in dev_only if resolver.provided_by(site.module, {d})), None)
     known = resolver.candidates(site.module)

@@ -48,8 +48,9 @@ NAMED_SECRET = Check(
 URL_CREDENTIALS = Check(
     "KD303",
     "error",
-    "credentials inside a URL",
-    "user:password@host URLs leak the password into logs, error messages and process lists.",
+    "credentials inside a URL or connection string",
+    "user:password@host URLs and password=... connection strings leak the password into logs, "
+    "error messages and process lists.",
     "put the URL in an environment variable, or pass the password separately",
     sensitive=True,
 )

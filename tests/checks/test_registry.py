@@ -21,6 +21,15 @@ def test_families_are_listed_in_catalogue_order_and_own_their_prefix() -> None:
     assert family_of("KD601").title == "Containers"
 
 
+def test_the_readme_catalogue_lists_every_check_as_the_code_defines_it() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split(" | ")[0][2:]: line for line in readme.splitlines() if line.startswith("| KD")}
+
+    for check_id, c in CHECKS.items():
+        assert rows[check_id].startswith(f"| {check_id} | {c.severity} | {c.title} | {c.rationale} |")
+    assert set(rows) == set(CHECKS)
+
+
 def test_precedence_rows_name_known_checks() -> None:
     for rule in PRECEDENCE:
         assert rule.winner.split(":")[0] in CHECKS and rule.loser in CHECKS and rule.why
