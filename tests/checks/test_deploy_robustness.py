@@ -114,3 +114,38 @@ def test_deploy_section_is_validated_before_use(tmp_path: Path, deploy: str, exp
     assert all(p.line == 3 for p in problems if p.id != "KD707")
     if "info" in deploy:
         assert problems[0].severity == "info"
+
+
+def test_yaml_that_is_not_yaml_with_many_openers_is_left_to_the_parser(tmp_path: Path) -> None:
+    root = make(tmp_path, {"odd.yaml": "a: [" + "-:" * 80 + "\n  b: ]]]\n"})
+
+    (problem,) = check(root, select=["KD707"])
+
+    assert problem.message.startswith("this file was not checked: it is not valid YAML")
+
+
+def test_systemd_units_quotes_continuations_and_root(tmp_path: Path) -> None:
+    root = make(
+        tmp_path,
+        {
+            "deploy/a.service": '[Service]\nUser=root\nEnvironment="A=1" \\\n  API_TOKEN=Qx7-Lp2-Zr8-Wm4\n',
+            "deploy/b.service": '[Service]\nUser=app\nEnvironment="BROKEN=unclosed\n'
+            "# Environment=PASSWORD=x\n",
+            "deploy/c.socket": "[Socket]\nListenStream=8080\nEnvironment=DB_PASSWORD=${DB_PASSWORD}\n",
+        },
+    )
+
+    problems = check(root, select=["KD63"])
+
+    assert [(p.id, p.file, p.line) for p in problems] == [
+        ("KD632", "deploy/a.service", 2),
+        ("KD631", "deploy/a.service", 3),
+    ]
+
+
+def test_a_real_looking_shell_fallback_is_a_hard_coded_secret(tmp_path: Path) -> None:
+    root = make(tmp_path, {"deploy/compose.yaml": "x:\n  env: ${API_TOKEN:-Qx7-Lp2-Zr8-Wm4}\n"})
+
+    (problem,) = check(root, select=["KD3"])
+
+    assert (problem.id, problem.message) == ("KD302", "hard-coded fallback for the secret 'API_TOKEN'")

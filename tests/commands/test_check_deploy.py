@@ -432,3 +432,18 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
     )
     results = json.loads(inside.stdout)["runs"][0]["results"]
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == uris
+
+
+def test_placeholders_are_not_scrubbed_out_of_ordinary_words(tmp_path: Path, run_cli: RunCli) -> None:
+    root = project(tmp_path, "clean")
+    write_file(root, "prod.env", "JWT_SECRET=secret\nAPI_TOKEN=test\nDATABASE_URL=sqlite:///data/app.db\n")
+
+    result = run_cli(
+        "check-deploy", ".", "--env-file", "prod.env", "--select", "KD2", cwd=root, extra_env=NO_CI
+    )
+
+    fix = "fix: generate a real value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    assert result.stdout.splitlines() == [
+        f"prod.env:1:12: error KD202: JWT_SECRET holds a placeholder value, not a real secret; {fix}",
+        f"prod.env:2:11: error KD202: API_TOKEN holds a placeholder value, not a real secret; {fix}",
+    ]
