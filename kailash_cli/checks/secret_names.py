@@ -58,6 +58,10 @@ _WORD = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+)*")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z',.!?:()-]*(?:\s+[A-Za-z0-9][A-Za-z0-9',.!?:()/-]*)+")
 _TEMPLATE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*(?:![rsa])?(?::[^{}]*)?\}|\{\d*\}|%\(?[A-Za-z_]*\)?[sdr]")
 _FILLER = re.compile(r"(?i)x{4,}|\*{3,}|\.{3}|<[^>]*>")
+#: a regular expression (lexers call their patterns tokens): \w \d \s, (?=...), [^...]
+_REGEX = re.compile(r"\\[wdsbWDSB]|\(\?[:=!<P]|\[\^|\][*+?{]")
+#: a module path or entry point (``keyring.backends.SecretService``, ``pkg.mod:func``)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
 _PLACEHOLDERS = frozenset(
     {
         "changeme",
@@ -140,10 +144,14 @@ def is_reference(value: str) -> bool:
 
 def is_not_a_secret_value(name: str, value: str) -> bool:
     """Text that a secret-like name holds without holding a secret: prose and UI text
-    (``password_hint = "Enter your password"``), a format template (``"orders:{order_id}"``),
-    or one word under a name about secrets rather than one (``secret_store: vault``)."""
+    (``password_hint = "Enter your password"``), a format template (``"orders:{order_id}"``), a
+    regular expression (``word_token = r"[^\\W\\d]\\w*"``), a module path, the name itself
+    (``apiKey = "apiKey"``), or one word under a name about secrets rather than one
+    (``secret_store: vault``)."""
     text = value.strip()
-    if _PROSE.fullmatch(text) or _TEMPLATE.search(text):
+    if _PROSE.fullmatch(text) or _TEMPLATE.search(text) or _REGEX.search(text) or _DOTTED.fullmatch(text):
         return True
+    if snake_upper(text) == snake_upper(name):
+        return True  # apiKey = "apiKey": a constant naming itself
     head = snake_upper(name).rsplit("_", 1)[-1]
     return head not in _SECRET_HEADS and _WORD.fullmatch(text) is not None

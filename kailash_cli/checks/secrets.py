@@ -136,16 +136,34 @@ def _provider_keys(project: Project) -> Iterator[Problem]:
         text = project.text(path) or ""
         if not ANCHORS.search(text):
             continue  # fast path: one search over the whole file, most hold no key
-        for index, line in enumerate(text.splitlines()):
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
             if not ANCHORS.search(line):
                 continue
             for kind, pattern in PROVIDER_PATTERNS:
                 match = pattern.search(line)
-                if match and not is_filler(match.group(0)):
+                if (
+                    match
+                    and not is_filler(match.group(0))
+                    and _key_body_follows(kind, lines, index, match.end())
+                ):
                     project.sensitive_values.add(match.group(0))
                     yield PROVIDER_KEY.at(
                         f"{kind} in {path.name}", project.display(path), index + 1, match.start() + 1
                     )
+
+
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def _key_body_follows(kind: str, lines: list[str], index: int, end: int) -> bool:
+    """A private key block is a key only with its base64 body after the header (on the same
+    line in a string with \\n escapes, or on the next lines): a header alone is a constant,
+    as in every library that parses keys."""
+    if kind != "private key block":
+        return True
+    after = " ".join([lines[index][end:], *lines[index + 1 : index + 3]])
+    return _KEY_BODY.search(after.replace("\\n", " ")) is not None
 
 
 def _literal_findings(project: Project) -> Iterator[Problem]:
@@ -237,9 +255,10 @@ def _key_name_only(name: str, value: str) -> bool:
     """``CACHE_KEY = "session"``, ``cache_key = "orders:v1:list"``: a name ending in _KEY that
     holds an identifier is a lookup key (cache key, namespace, setting name), not a secret."""
     upper = snake_upper(name)
+    words = upper.split("_")  # word by word: _FASTAPI_SCOPE_KEY names no API key
     return (
         upper.endswith("_KEY")
-        and not any(word in upper for word in ("SECRET", "TOKEN", "PASSW", "API", "PRIVATE", "ACCESS"))
+        and not any(w in ("SECRET", "TOKEN", "API", "PRIVATE", "ACCESS") or "PASSW" in w for w in words)
         and looks_like_identifier(value)
     )
 
@@ -266,6 +285,8 @@ def _entropy(project: Project, lit: Literal) -> Problem | None:
     candidate = bearer.group(1) if bearer else value
     if not (bearer or place) or not looks_random(candidate) or is_reference(candidate):
         return None
+    if is_not_a_secret_value(lit.name or "", candidate):
+        return None  # a regular expression or a template is random-looking text, not a key
     if lit.kind == "docker" and lit.name is not None and is_secret_name(lit.name):
         return None  # KD604 reports a secret-like ENV/ARG already
     project.sensitive_values.add(candidate)

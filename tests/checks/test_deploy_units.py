@@ -402,9 +402,21 @@ def test_pyproject_of_a_test_fixture_is_not_a_production_declaration(tmp_path: P
 
 
 def test_private_key_file_without_suffix_is_scanned(tmp_path: Path) -> None:
-    root = make(tmp_path, {"deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n"})
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    root = make(
+        tmp_path,
+        {
+            "deploy/id_rsa": f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n",
+            "app/inline.py": f'KEY = "-----BEGIN EC PRIVATE KEY-----\\n{body}\\n"\n',
+            # a header alone is a constant, as in every library that parses keys
+            "app/ssh.py": '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n_SK_END = b"-----END"\n',
+        },
+    )
 
-    assert located(check(root, select=["KD3"])) == [("KD301", "deploy/id_rsa", 1)]
+    assert located(check(root, select=["KD301"])) == [
+        ("KD301", "app/inline.py", 1),
+        ("KD301", "deploy/id_rsa", 1),
+    ]
 
 
 def test_secret_in_docker_env_is_reported_once(tmp_path: Path) -> None:
