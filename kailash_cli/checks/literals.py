@@ -19,7 +19,7 @@ from kailash_cli.checks.env_files import parse_env
 from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file, is_systemd_unit
 from kailash_cli.checks.project import Project
 from kailash_cli.checks.python_strings import python_strings
-from kailash_cli.checks.systemd_units import systemd_environment
+from kailash_cli.checks.systemd_units import directives, systemd_environment
 from kailash_cli.checks.yaml_nodes import pos, scalar
 from kailash_cli.load.discovery import is_test_path
 
@@ -154,8 +154,14 @@ _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
 
 def _systemd(project: Project, path: Path) -> Iterator[Literal]:
-    for line, column, key, value in systemd_environment(project.lines(path)):
+    """``Environment=`` assignments by variable name, every other directive by its own name
+    (``ExecStart=curl http://...`` is an endpoint all the same)."""
+    lines = project.lines(path)
+    for line, column, key, value in systemd_environment(lines):
         yield Literal(path, line, column, value, key, "systemd")
+    for line, column, _, key, value in directives(lines):
+        if key != "Environment":
+            yield Literal(path, line, column, value, key, "systemd")
 
 
 def _dockerfile(project: Project, path: Path) -> Iterator[Literal]:

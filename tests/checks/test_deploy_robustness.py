@@ -132,14 +132,16 @@ def test_systemd_units_quotes_continuations_and_root(tmp_path: Path) -> None:
             "deploy/b.service": '[Service]\nUser=app\nEnvironment="BROKEN=unclosed\n'
             "# Environment=PASSWORD=x\n",
             "deploy/c.socket": "[Socket]\nListenStream=8080\nEnvironment=DB_PASSWORD=${DB_PASSWORD}\n",
+            "deploy/d.service": "[Service]\nDynamicUser=yes\nExecStart=/usr/bin/curl http://api.example.com/ping\n",
         },
     )
 
-    problems = check(root, select=["KD63"])
+    problems = check(root, select=["KD63", "KD402"])
 
     assert [(p.id, p.file, p.line) for p in problems] == [
         ("KD632", "deploy/a.service", 2),
         ("KD631", "deploy/a.service", 3),
+        ("KD402", "deploy/d.service", 3),
     ]
 
 
