@@ -5,29 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_file
-from deploy_helpers import check, located
-
-CONFIG = "security: {allowed_directories: [./data], enable_audit_logging: true}\n"
+from deploy_helpers import check, located, make_project
 
 
 def test_library_constants_under_secret_like_names_are_not_secrets(tmp_path: Path) -> None:
-    write_file(tmp_path, "kailash.yaml", CONFIG)
-    write_file(
+    make_project(
         tmp_path,
-        "lib/lexer.py",
-        "jsonnet_token = r'[^\\W\\d]\\w*'\n"  # a regular expression (lexers call patterns tokens)
-        "_token_end = r'(?=\\s|#|[)\\]]|$)'\n"
-        'token = r"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+"\n'
-        "_FASTAPI_SCOPE_KEY = 'fastapi'\n"  # FASTAPI is not the word API
-        "apiKey = 'apiKey'\n"  # an enum member naming itself
-        "_KEY_FORMAT = '^(?:[a-z][_0-9a-z-]{0,255}|[a-z0-9][_0-9a-z-]{0,240}@[a-z][_0-9a-z-]{0,13})$'\n"
-        "password = 'Pr0duction!Pass'\n",  # and the real thing, in the same file
-    )
-    write_file(
-        tmp_path,
-        "lib/entry_points.txt",
-        "[keyring.backends]\nSecretService = keyring.backends.SecretService\n",
+        {
+            # a regular expression (lexers call their patterns tokens)
+            "lib/lexer.py": "jsonnet_token = r'[^\\W\\d]\\w*'\n"
+            "_token_end = r'(?=\\s|#|[)\\]]|$)'\n"
+            'token = r"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+"\n'
+            "_FASTAPI_SCOPE_KEY = 'fastapi'\n"  # FASTAPI is not the word API
+            "apiKey = 'apiKey'\n"  # an enum member naming itself
+            "_KEY_FORMAT = '^(?:[a-z][_0-9a-z-]{0,255}|[a-z0-9][_0-9a-z-]{0,240}@[a-z][_0-9a-z-]{0,13})$'\n"
+            "password = 'Pr0duction!Pass'\n",  # and the real thing, in the same file
+            "lib/entry_points.txt": "[keyring.backends]\nSecretService = keyring.backends.SecretService\n",
+        },
     )
 
     assert located(check(tmp_path, select=["KD3"])) == [("KD302", "lib/lexer.py", 7)]

@@ -6,17 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_file
-from deploy_helpers import check, located
-
-CONFIG = "security: {allowed_directories: [./data], enable_audit_logging: true}\n"
-
-
-def make(tmp_path: Path, files: dict[str, str], config: str = CONFIG) -> Path:
-    write_file(tmp_path, "kailash.yaml", config)
-    for name, text in files.items():
-        write_file(tmp_path, name, text)
-    return tmp_path
+from deploy_helpers import CONFIG, check, located
+from deploy_helpers import make_project as make
 
 
 def nested(depth: int) -> str:
