@@ -89,3 +89,16 @@ _FILLER = re.compile(r"(?i)x{4,}|\*{3,}|\.{3}|<[^>]*>|([0-9A-Za-z])\1{7,}")
 def is_filler(text: str) -> bool:
     """``sk_test_XXXXXXXX``, ``AKIA0000000000000000``: a key's shape around a placeholder."""
     return _FILLER.search(text) is not None
+
+
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def key_body_follows(kind: str, lines: list[str], index: int, end: int) -> bool:
+    """A private key block is a key only with its base64 body after the header (on the same
+    line in a string with \\n escapes, or on the next lines): a header alone is a constant,
+    as in every library that parses keys."""
+    if kind != "private key block":
+        return True
+    after = " ".join([lines[index][end:], *lines[index + 1 : index + 3]])
+    return _KEY_BODY.search(after.replace("\\n", " ")) is not None

@@ -23,7 +23,7 @@ from kailash_cli.checks.secret_names import (
     is_secret_name,
     snake_upper,
 )
-from kailash_cli.checks.secret_patterns import ANCHORS, PROVIDER_PATTERNS, is_filler
+from kailash_cli.checks.secret_patterns import ANCHORS, PROVIDER_PATTERNS, is_filler, key_body_follows
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
@@ -145,25 +145,12 @@ def _provider_keys(project: Project) -> Iterator[Problem]:
                 if (
                     match
                     and not is_filler(match.group(0))
-                    and _key_body_follows(kind, lines, index, match.end())
+                    and key_body_follows(kind, lines, index, match.end())
                 ):
                     project.sensitive_values.add(match.group(0))
                     yield PROVIDER_KEY.at(
                         f"{kind} in {path.name}", project.display(path), index + 1, match.start() + 1
                     )
-
-
-_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}")
-
-
-def _key_body_follows(kind: str, lines: list[str], index: int, end: int) -> bool:
-    """A private key block is a key only with its base64 body after the header (on the same
-    line in a string with \\n escapes, or on the next lines): a header alone is a constant,
-    as in every library that parses keys."""
-    if kind != "private key block":
-        return True
-    after = " ".join([lines[index][end:], *lines[index + 1 : index + 3]])
-    return _KEY_BODY.search(after.replace("\\n", " ")) is not None
 
 
 def _literal_findings(project: Project) -> Iterator[Problem]:
