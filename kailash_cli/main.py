@@ -301,6 +301,14 @@ def check_deploy(
         Path | None,
         typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in this file."),
     ] = None,
+    python: Annotated[
+        Path | None,
+        typer.Option(
+            "--python",
+            metavar="PATH",
+            help="The project's interpreter: its installed packages resolve imports (default DIR/.venv).",
+        ),
+    ] = None,
 ) -> None:
     """Pre-deployment checklist over a project.
 
@@ -322,6 +330,7 @@ def check_deploy(
             list_checks=list_,
             baseline=baseline,
             write_baseline=write_baseline,
+            python=python,
             output=out,
         ),
     )

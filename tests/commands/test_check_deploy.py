@@ -13,7 +13,8 @@ from helpers import RunCli, write_file
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
 CLEAN_ENV = {"DATABASE_URL": "postgresql://db.example.com/app?sslmode=verify-full", "GITHUB_ACTIONS": ""}
 NO_CI = {"GITHUB_ACTIONS": ""}
-#: every secret value written in the fixtures
+#: every secret value written in the fixtures (placeholders such as change-in-production are
+#: public knowledge: the catalogue names them, and scrubbing them would garble its text)
 SECRETS = [
     "AKIAIOSFODNN7EXAMPLE",
     "hunter2-prod",
@@ -26,8 +27,14 @@ SECRETS = [
     "Pr0duction!Pass",
     "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5",
     "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
-    "change-in-production",
     "short-token-123",
+    "Tr0ub4dor-and-3",
+    "Wd9-pLx2qR7z",
+    "Rk8w-Zq3p-Lm5x",
+    "Zx81-QmP4-Tr7k-Lw2c",
+    "Pk7-Wq2-Zr9x-Mm4v",
+    "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",
+    "sk-proj-UW5xcJ6MV8YWkGP1mxFyp9yIJX6uF68NcpP7BEXvfqZgimdS",
     "abc123def456ghi",
     "multi\nline value",
 ]
@@ -149,7 +156,7 @@ def test_list_prints_the_catalogue(run_cli: RunCli) -> None:
     assert text.stdout.startswith("KD1xx  Imports\n  KD101  error    relative import in production code\n")
     checks = json.loads(as_json.stdout)
     assert [c["id"] for c in checks][:4] == ["KD101", "KD102", "KD103", "KD104"]
-    assert len(checks) == 36
+    assert len(checks) == 42
     assert all(c["title"] and c["rationale"] and c["fix"] for c in checks)
 
 
@@ -240,6 +247,7 @@ def test_no_output_format_contains_a_secret(tmp_path: Path, run_cli: RunCli, fmt
     outputs = []
     for name, args in (
         ("secrets/bad", []),
+        ("secret_forms/bad", []),
         ("env_vars/bad", ["--env-file", "deploy/prod.env"]),
         ("containers/bad", []),
         ("transport/bad", ["--env-file", "deploy/prod.env"]),
@@ -432,3 +440,18 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
     )
     results = json.loads(inside.stdout)["runs"][0]["results"]
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == uris
+
+
+def test_placeholders_are_not_scrubbed_out_of_ordinary_words(tmp_path: Path, run_cli: RunCli) -> None:
+    root = project(tmp_path, "clean")
+    write_file(root, "prod.env", "JWT_SECRET=secret\nAPI_TOKEN=test\nDATABASE_URL=sqlite:///data/app.db\n")
+
+    result = run_cli(
+        "check-deploy", ".", "--env-file", "prod.env", "--select", "KD2", cwd=root, extra_env=NO_CI
+    )
+
+    fix = "fix: generate a real value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    assert result.stdout.splitlines() == [
+        f"prod.env:1:12: error KD202: JWT_SECRET holds a placeholder value, not a real secret; {fix}",
+        f"prod.env:2:11: error KD202: API_TOKEN holds a placeholder value, not a real secret; {fix}",
+    ]
