@@ -25,8 +25,11 @@ from kailash_cli.checks.yaml_nodes import items, mapping_get, scalar
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError
 from kailash_cli.load.discovery import SourceFiles, Unread, is_test_path, is_yaml_file, walk
-from kailash_cli.load.yaml_io import Document, load
+from kailash_cli.load.yaml_io import STDIN_NAME, Document, is_stdin, load, read_stdin
 from kailash_cli.model.result import Problem
+
+#: how an env file read from standard input (``--env-file -``) is named in findings
+STDIN_ENV = Path(STDIN_NAME)
 
 
 @dataclass
@@ -216,15 +219,26 @@ def open_project(
             raise UsageError(f"config file {config_path} not found; create it or pass -c CONFIG")
     elif not config_path.is_file():
         raise UsageError(f"config file {config_path} not found; check the path given to -c")
+    stdin = [f for f in env_files if is_stdin(f)]
+    if len(stdin) > 1:
+        raise UsageError("--env-file - is given twice; standard input can be read once")
     for env_file in env_files:
-        if not env_file.is_file():
+        if not is_stdin(env_file) and not env_file.is_file():
             raise UsageError(f"env file {env_file} not found; check the path given to --env-file")
     project = Project(
         root=directory.resolve(),
         environ=environ,
-        env_files=list(env_files),
+        env_files=[STDIN_ENV if is_stdin(f) else f for f in env_files],
         config_path=config_path.resolve(),
     )
+    if stdin:  # read now, once: the checks read the env file through the sources like any file
+        try:
+            project.sources.put(STDIN_ENV, read_stdin().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) else "it is not UTF-8 text"
+            raise UsageError(
+                f"--env-file -: cannot read standard input ({why}); pipe a file in (- < .env)"
+            ) from None
     if not project.nested_too_deep(config_path.resolve()):  # else KD707, and no config to read
         project.config_doc = load(config_path, display=project.display(config_path))
     return project

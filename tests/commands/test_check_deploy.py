@@ -455,3 +455,22 @@ def test_placeholders_are_not_scrubbed_out_of_ordinary_words(tmp_path: Path, run
         f"prod.env:1:12: error KD202: JWT_SECRET holds a placeholder value, not a real secret; {fix}",
         f"prod.env:2:11: error KD202: API_TOKEN holds a placeholder value, not a real secret; {fix}",
     ]
+
+
+def test_env_file_dash_reads_standard_input(tmp_path: Path) -> None:
+    from helpers import kailash
+
+    root = project(tmp_path, "env_vars/bad")
+    env_file = root / "deploy" / "prod.env"
+    from_file = kailash("check-deploy", root, "--env-file", env_file, cwd=tmp_path, extra_env=NO_CI)
+    piped = kailash("check-deploy", root, "--env-file", "-", input=env_file.read_text(), extra_env=NO_CI)
+    assert piped.returncode == from_file.returncode == 1
+
+    def env_findings(out: str, name: str) -> list[str]:
+        return [line.split(":", 1)[1] for line in out.splitlines() if line.startswith(name + ":")]
+
+    assert env_findings(from_file.stdout, "project/deploy/prod.env")
+    assert env_findings(piped.stdout, "<stdin>") == env_findings(from_file.stdout, "project/deploy/prod.env")
+    twice = kailash("check-deploy", root, "--env-file", "-", "--env-file", "-", input="", extra_env=NO_CI)
+    assert twice.returncode == 2
+    assert twice.stderr == "error: --env-file - is given twice; standard input can be read once\n"
