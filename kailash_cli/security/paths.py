@@ -100,6 +100,18 @@ class PathGuard:
         self, path: str | os.PathLike[str], mode: str = "r", encoding: str | None = "utf-8"
     ) -> Iterator[IO[Any]]:
         """Open for reading (``mode`` "r" or "rb"); size is checked on the open descriptor."""
+        with self.open_file(path, mode, encoding) as stream:
+            yield stream
+
+    def open_file(
+        self,
+        path: str | os.PathLike[str],
+        mode: str = "r",
+        encoding: str | None = "utf-8",
+        newline: str | None = None,
+    ) -> IO[Any]:
+        """As ``open_read``, the open file handed over: the caller closes it (a stream does,
+        once it is read)."""
         requested, real, root = self._check(path)
         parent_fd = self._open_dirs(requested, root, real.parent, create=False)
         try:
@@ -117,8 +129,7 @@ class PathGuard:
         except BaseException:
             os.close(fd)
             raise
-        with open(fd, mode, encoding=None if "b" in mode else encoding) as stream:
-            yield stream
+        return open(fd, mode, encoding=None if "b" in mode else encoding, newline=newline)  # noqa: SIM115
 
     @contextmanager
     def open_write_atomic(
