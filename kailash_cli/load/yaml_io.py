@@ -23,6 +23,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooLarge
 from kailash_cli.model.result import Problem
+from kailash_cli.security.credentials import hide_credentials
 
 #: the path that means standard input (``validate -``, ``run -``, ``--params-file -``)
 STDIN = "-"
@@ -78,6 +79,7 @@ class Document:
         severity: str = "error",
     ) -> Problem:
         line, col = self.position(path, key=key) or (None, None)
+        message, fix = hide_credentials(message), fix and hide_credentials(fix)  # a value quoted may be one
         return Problem(id_, severity, message, self.file, line, col, fix)
 
 
