@@ -20,7 +20,8 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from kailash_cli.load.gcpause import gc_paused
-from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooLarge
+from kailash_cli.load.yaml_limits import MAX_DEPTH, UnreadableFile, read_limited, too_deep
+from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooDeep, TooLarge
 from kailash_cli.model.result import Problem
 
 JsonPath = tuple[str | int, ...]
@@ -100,6 +101,10 @@ def load_text(text: str, file: str) -> Document:
     doc = Document(file=file, data=None)
     yaml = YAML(typ="safe")
     yaml.Resolver = _Resolver
+    deep = too_deep(text)
+    if deep is not None:
+        doc.problems.append(_too_deep(file, deep))
+        return doc
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as e:
@@ -146,6 +151,9 @@ def load_text(text: str, file: str) -> Document:
                     "use fewer nested aliases (*name): each one repeats the whole value it names",
                 )
             )
+        except TooDeep as e:
+            doc.data = None
+            doc.problems.append(_too_deep(file, e.args[0], " through aliases"))
         except MarkedYAMLError as e:  # e.g. an unknown !tag
             doc.problems.append(_marked_problem(e, file, "YAML value error", "fix the value"))
         except (YAMLError, ValueError) as e:
@@ -156,6 +164,17 @@ def load_text(text: str, file: str) -> Document:
     return doc
 
 
+def _too_deep(file: str, where: Position, how: str = "") -> Problem:
+    return Problem(
+        "KV003",
+        "error",
+        f"the document nests collections more than {MAX_DEPTH} levels deep{how}",
+        file,
+        *where,
+        "flatten the data (or read it from a JSON file with JSONReaderNode)",
+    )
+
+
 def _marked_problem(e: MarkedYAMLError, file: str, what: str, fix: str) -> Problem:
     mark = e.problem_mark or e.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -163,25 +182,21 @@ def _marked_problem(e: MarkedYAMLError, file: str, what: str, fix: str) -> Probl
     return Problem("KV003", "error", f"{what}: {text}", file, line, col, fix)
 
 
+def _unread(file: str, why: str, fix: str) -> Document:
+    doc = Document(file=file, data=None)
+    doc.problems.append(Problem("KV001", "error", f"cannot read file: {why}", file, None, None, fix))
+    return doc
+
+
 def load(path: Path, display: str | None = None) -> Document:
     """Read and parse one YAML file; every problem is recorded on the Document."""
     file = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path)
     except OSError as e:
-        doc = Document(file=file, data=None)
-        doc.problems.append(
-            Problem(
-                "KV001",
-                "error",
-                f"cannot read file: {e.strerror}",
-                file,
-                None,
-                None,
-                "check the path and its permissions",
-            )
-        )
-        return doc
+        return _unread(file, e.strerror or str(e), "check the path and its permissions")
+    except UnreadableFile as e:
+        return _unread(file, e.args[0], "give a regular YAML file of a sensible size")
     text, problem = _decode(raw, file)
     if text is None:
         doc = Document(file=file, data=None)
