@@ -45,7 +45,7 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
     def __init__(self, names: Scope) -> None:
         super().__init__(names=names, functions={"len": len})
         self.functions = {"len": len}
-        self.operators = {**self.operators, **OPERATORS}
+        self.operators = {**simpleeval.DEFAULT_OPERATORS, **OPERATORS}
         self.deadline = 0.0
         for banned in (
             ast.IfExp,

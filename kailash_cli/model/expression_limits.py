@@ -62,9 +62,11 @@ def _mult(a: Any, b: Any) -> Any:
     if _is_int(a) and _is_int(b) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
         raise ExpressionError(f"the product would have more than {MAX_INT_BITS:,} bits")
     for seq, times in ((a, b), (b, a)):
-        if isinstance(seq, str | bytes | list | tuple) and _is_int(times) and times > 0:
-            if times > MAX_ITEMS or times * items(seq, MAX_ITEMS) > MAX_ITEMS:
-                raise ExpressionError(f"repeating a value {times:,} times would make more than {MAX_ITEMS:,} items")
+        repeats = isinstance(seq, str | bytes | list | tuple) and _is_int(times) and times > 0
+        if repeats and (times > MAX_ITEMS or times * items(seq, MAX_ITEMS) > MAX_ITEMS):
+            raise ExpressionError(
+                f"repeating a value {times:,} times would make more than {MAX_ITEMS:,} items"
+            )
     return a * b
 
 
