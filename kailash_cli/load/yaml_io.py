@@ -101,6 +101,16 @@ def load_text(text: str, file: str) -> Document:
     doc = Document(file=file, data=None)
     yaml = YAML(typ="safe")
     yaml.Resolver = _Resolver
+    try:
+        text.encode("utf-8")  # what the C parser does first: a lone surrogate cannot be
+    except UnicodeEncodeError as e:
+        before = text[: e.start]
+        line, col = before.count("\n") + 1, e.start - (before.rfind("\n") + 1) + 1
+        fix = "remove it, or write the character as an escape"
+        doc.problems.append(
+            Problem("KV002", "error", "text holds a lone surrogate (not Unicode)", file, line, col, fix)
+        )
+        return doc
     deep = too_deep(text)
     if deep is not None:
         doc.problems.append(_too_deep(file, deep))

@@ -43,7 +43,12 @@ def read_limited(path: Path) -> bytes:
     with open(path, "rb") as stream:
         raw = stream.read(MAX_YAML_BYTES + 1)
     if len(raw) > MAX_YAML_BYTES:
-        raise UnreadableFile(f"it is larger than {MAX_YAML_BYTES // 1_000_000} MB")
+        limit = (
+            f"{MAX_YAML_BYTES // 1_000_000} MB"
+            if MAX_YAML_BYTES >= 1_000_000
+            else f"{MAX_YAML_BYTES:,} bytes"
+        )
+        raise UnreadableFile(f"it is larger than {limit}")
     return raw
 
 
