@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from kailash_cli.compile.graph_checks import fallback_without, outputs_of
 from kailash_cli.load.yaml_io import JsonPath
 from kailash_cli.model.expressions import ExpressionError, Template, parse_template
 from kailash_cli.model.workflow import Edge, NodeSpec, parse_connection
@@ -91,15 +92,29 @@ class ReferenceChecks:
         node_type = NODE_TYPES.get(spec.type) if spec else None
         if node_type is None or spec is None:
             return
-        outputs = node_type.outputs(spec.config)
-        if outputs is not None and spec.foreach is not None:  # result: the per-item results
-            outputs = ("result", *(o for o in outputs if o != "result"))
+        outputs = outputs_of(spec)
         if outputs is not None and output not in outputs:
             self.add(
                 "KV203",
                 f"{what}: {spec.type} has no output '{output}'{did_you_mean(output, outputs)}",
                 where,
                 f"use one of its outputs: {', '.join(outputs)}",
+            )
+            return
+        self._check_fallback_outputs(node_id, output, what, where)
+
+    def _check_fallback_outputs(self, node_id: str, output: str, what: str, where: JsonPath) -> None:
+        """A fallback stands in with its own outputs: one without ``output`` would leave the
+        reader skipped and the run "succeeded" (KV215)."""
+        lacking = fallback_without(self.specs, node_id, output)
+        if lacking is not None:
+            fallback, spec, outputs = lacking
+            self.add(
+                "KV215",
+                f"{what}: '{node_id}' may be replaced by its fallback '{fallback}', "
+                f"and {spec.type} has no output '{output}'",
+                where,
+                f"use a fallback with the same outputs (it has: {', '.join(outputs)})",
             )
 
     def _check_param(self, node_id: str, param: str, where: JsonPath, index: int) -> None:

@@ -129,8 +129,14 @@ def coerce(text: str, param: Param) -> Any:
         raise ValueError(f"expected true or false, got '{text}'")
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as e:
+        if text.lstrip().startswith(("[", "{")):  # meant as JSON: never split into strings
+            raise ValueError(
+                f"'{text}' looks like JSON but does not parse: {e.msg} at character {e.pos + 1}"
+            ) from None
         value = _NOT_JSON
+    except RecursionError:
+        raise ValueError("the JSON value is nested too deeply") from None
     if kind == "array":
         if value is _NOT_JSON or value is None or isinstance(value, bool | int | float):
             # a comma list: a,b,c (or one item; a lone number or word is one item too)

@@ -67,7 +67,7 @@ def _mult(a: Any, b: Any) -> Any:
             raise ExpressionError(
                 f"repeating a value {times:,} times would make more than {MAX_ITEMS:,} items"
             )
-    return a * b
+    return _bounded(a * b)
 
 
 def _mod(a: Any, b: Any) -> Any:
@@ -92,6 +92,8 @@ def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 def _bounded(value: Any) -> Any:
     if _is_int(value) and value.bit_length() > MAX_INT_BITS:
         raise ExpressionError(f"the result has more than {MAX_INT_BITS:,} bits")
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no such number
+        raise ExpressionError(f"the result is {value}, not a finite number")
     return value
 
 
@@ -122,5 +124,6 @@ OPERATORS: dict[type, Callable[..., Any]] = {
     ast.LShift: _shift(operator.lshift),
     ast.RShift: _shift(operator.rshift),
     ast.Add: _arith(operator.add),
+    ast.Div: _arith(operator.truediv),
     ast.Sub: _arith(operator.sub),
 }

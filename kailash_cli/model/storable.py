@@ -11,6 +11,7 @@ with a message that says where, and nothing unreadable reaches the store.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 #: lists and mappings nested in each other (the YAML loader's limit too)
 MAX_DEPTH = 100
 _MAX_INT_DIGITS = 4_300  # Python refuses to turn longer integers into text (sys.int_info)
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _KEY_TYPES = (str, int, float, bool, type(None))  # what JSON writes as a key (as text)
 
 
@@ -71,6 +73,8 @@ def _scalar_problem(value: Any) -> str | None:
         if value.bit_length() > limit * 3.32:
             return f"an integer of more than {limit:,} digits"
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{_NON_FINITE[str(value)]} is not a JSON number (return None, or the text)"
     if isinstance(value, set | frozenset):
         return "a set (return a list: sorted(values))"
     return None
@@ -87,7 +91,7 @@ def check_storable(value: Any, root: str = "result") -> None:
     only a failure walks the value to say where.
     """
     try:
-        json.dumps(value, ensure_ascii=False, default=_probe_default).encode("utf-8")
+        json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as e:
         found = unstorable(value, root) or f"{root}: {e}"
         if len(found) > 200:  # a path thousands of levels long says less than its ends

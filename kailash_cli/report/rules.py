@@ -25,6 +25,8 @@ VALIDATE_RULES: dict[str, str] = {
     "KV211": "SwitchNode condition is incomplete or ambiguous",
     "KV212": "A fallback node has inputs or dependents of its own",
     "KV213": "retry_on names no built-in exception class (warning)",
+    "KV214": "when is text, not true, false or one ${...} expression",
+    "KV215": "A fallback lacks an output that is read from the node it replaces",
     "KV220": "on_failure names an unknown node",
     "KV221": "An on_failure node is wired into the run's normal path",
     "KV222": "${failure...} is used outside an on_failure node",
