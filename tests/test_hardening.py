@@ -234,7 +234,7 @@ def test_a_result_5000_deep_fails_the_node_and_runs_list_still_works(tmp_path: P
     listing = kailash("runs", "list", cwd=tmp_path)
 
     assert proc.returncode == 1
-    assert "nested more than 100 levels deep" in proc.stderr
+    assert "nested more than 900 levels deep" in proc.stderr
     assert listing.returncode == 0
 
 

@@ -16,8 +16,9 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-#: lists and mappings nested in each other (the YAML loader's limit too)
-MAX_DEPTH = 100
+#: lists and mappings nested in each other: about where the JSON encoder and decoder give up
+#: (Python's recursion limit), so what is stored can always be read back
+MAX_DEPTH = 900
 _MAX_INT_DIGITS = 4_300  # Python refuses to turn longer integers into text (sys.int_info)
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _KEY_TYPES = (str, int, float, bool, type(None))  # what JSON writes as a key (as text)

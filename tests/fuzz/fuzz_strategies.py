@@ -49,6 +49,11 @@ def _circular() -> list[object]:
     return loop
 
 
+def _containers(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    keys = st.one_of(st.text(max_size=5), st.integers(), st.tuples(st.integers()))
+    return st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4))
+
+
 #: what node code can return: JSON data plus what JSON cannot hold
 hostile_values = st.recursive(
     st.one_of(
@@ -61,12 +66,7 @@ hostile_values = st.recursive(
         st.builds(_circular),
         st.integers(min_value=0, max_value=300).map(_nested),
     ),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.one_of(st.text(max_size=5), st.integers(), st.tuples(st.integers())), children, max_size=4
-        )
-    ),
+    _containers,
     max_leaves=20,
 )
 
