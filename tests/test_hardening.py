@@ -278,3 +278,14 @@ def test_no_traceback_for_any_of_them(tmp_path: Path) -> None:
     write(tmp_path / "wf.yaml", NODE + '      v: "${4000000**4000000}"\n')
 
     assert no_traceback(kailash("run", "wf.yaml", cwd=tmp_path))
+
+
+def test_env_as_a_whole_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "wf.yaml", NODE + '      e: "${env}"\n')
+
+    proc = kailash("validate", "wf.yaml", cwd=tmp_path)
+
+    assert (proc.returncode, proc.stdout.splitlines()[0]) == (
+        1,
+        "wf.yaml:7:10: error KV308: ${env} reads the whole environment; fix: name the variable: ${env.NAME}",
+    )

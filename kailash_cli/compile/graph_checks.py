@@ -23,17 +23,15 @@ def outputs_of(spec: NodeSpec) -> tuple[str, ...] | None:
     return outputs
 
 
-def fallback_without(
-    specs: Mapping[str, NodeSpec], node_id: str, output: str
-) -> tuple[str, NodeSpec, tuple[str, ...]] | None:
-    """The first fallback in ``node_id``'s chain that lacks ``output`` (id, spec, its outputs)."""
+def fallback_without(specs: Mapping[str, NodeSpec], node_id: str, output: str) -> tuple[str, str, str] | None:
+    """The first fallback in ``node_id``'s chain that lacks ``output``: its id, type and outputs."""
     seen, current = {node_id}, specs[node_id].fallback
     while current is not None and current not in seen and current in specs:
         seen.add(current)
         spec = specs[current]
         outputs = outputs_of(spec)
         if outputs is not None and output not in outputs:
-            return current, spec, outputs
+            return current, spec.type, ", ".join(outputs)
         current = spec.fallback
     return None
 

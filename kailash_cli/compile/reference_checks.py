@@ -108,14 +108,9 @@ class ReferenceChecks:
         reader skipped and the run "succeeded" (KV215)."""
         lacking = fallback_without(self.specs, node_id, output)
         if lacking is not None:
-            fallback, spec, outputs = lacking
-            self.add(
-                "KV215",
-                f"{what}: '{node_id}' may be replaced by its fallback '{fallback}', "
-                f"and {spec.type} has no output '{output}'",
-                where,
-                f"use a fallback with the same outputs (it has: {', '.join(outputs)})",
-            )
+            fallback, type_, has = lacking
+            message = f"{what}: '{node_id}' may be replaced by its fallback '{fallback}', and {type_} has no output '{output}'"
+            self.add("KV215", message, where, f"use a fallback with the same outputs (it has: {has})")
 
     def _check_param(self, node_id: str, param: str, where: JsonPath, index: int) -> None:
         spec = self.specs.get(node_id)
@@ -187,6 +182,10 @@ class ReferenceChecks:
                     path,
                     "declare it under secrets:",
                 )
+        elif ref == ("env",):  # into outputs, the store, a request: name what is needed
+            self.add(
+                "KV308", f"${{{text}}} reads the whole environment", path, "name the variable: ${env.NAME}"
+            )
         elif root == "env" or root.isupper():
             name = ref[1] if root == "env" and len(ref) > 1 else root
             declared = self.data.get("env")

@@ -42,6 +42,7 @@ VALIDATE_RULES: dict[str, str] = {
     "KV305": "Expression names an unknown root or field",
     "KV306": "Expression names an undeclared secret",
     "KV307": "Environment variable not declared under env:",
+    "KV308": "${env} reads the whole environment; name the variable",
     "KV401": "Param default or pattern is invalid",
     "KV402": "Required param has a default",
     "KV501": "A user's role or an inherited role is not defined",
