@@ -76,7 +76,8 @@ def test_when_as_text_is_a_finding(tmp_path: Path) -> None:
     proc = kailash("validate", "wf.yaml", cwd=tmp_path)
 
     assert proc.stdout.splitlines()[0] == (
-        "wf.yaml:3:35: error KV214: node 'a': when is the text 'yes', not true, false or one ${...} expression; "
+        "wf.yaml:3:35: error KV214: node 'a': when is the text 'yes', not true, false or one ${...} "
+        "expression; "
         "fix: write true or false without quotes, or one ${...} expression"
     )
 

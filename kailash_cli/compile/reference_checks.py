@@ -109,7 +109,8 @@ class ReferenceChecks:
         lacking = fallback_without(self.specs, node_id, output)
         if lacking is not None:
             fallback, type_, has = lacking
-            message = f"{what}: '{node_id}' may be replaced by its fallback '{fallback}', and {type_} has no output '{output}'"
+            message = f"{what}: '{node_id}' may be replaced by its fallback '{fallback}'"
+            message += f", and {type_} has no output '{output}'"
             self.add("KV215", message, where, f"use a fallback with the same outputs (it has: {has})")
 
     def _check_param(self, node_id: str, param: str, where: JsonPath, index: int) -> None:

@@ -28,10 +28,10 @@ class Redactor:
 
     Longer values are matched first, so a secret that contains another is hidden
     whole. A value is also matched in its encoded forms (:func:`encoded_forms`: JSON text,
-    URL- and form-encoded), and a URL's password is hidden in any text. Empty values are ignored. Values shorter than 4 characters
-    are still redacted: hiding the secret wins over readable output, at the price that
-    a 1-3 character secret also replaces unrelated matches (``"ab"`` in ``"table"``)
-    and shows by its ``***`` where it occurs.
+    URL- and form-encoded), and a URL's password is hidden in any text. Empty values are
+    ignored. Values shorter than 4 characters are still redacted: hiding the secret wins
+    over readable output, at the price that a 1-3 character secret also replaces unrelated
+    matches (``"ab"`` in ``"table"``) and shows by its ``***`` where it occurs.
     Only text is searched: an int equal to a secret's digits is left as it is. Other values
     (bytes, sets, objects) are searched as their ``str()``, the form in which kailash shows
     and stores them; one that holds a secret is replaced by that text, redacted.
