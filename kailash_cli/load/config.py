@@ -96,6 +96,17 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
             )
     rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
+        if isinstance(rule, dict) and rule.get("mask") == "hash" and not rule.get("key_env"):
+            problems.append(
+                doc.problem(
+                    "KV503",
+                    f"masking rule '{key}' has mask: hash without key_env: anyone can hash the likely "
+                    "values (every SSN, every email of a list) and find the masked one",
+                    ("access_control", "masking_rules", key, "mask"),
+                    fix="add key_env: NAME, an environment variable holding a long random key",
+                    severity="warning",
+                )
+            )
         if isinstance(rule, dict) and rule.get("mask") == "range" and rule.get("buckets") in (None, []):
             problems.append(
                 doc.problem(
@@ -138,6 +149,18 @@ def find_config(explicit: Path | None, directory: Path | None = None) -> Path | 
         if candidate.is_file():
             return candidate
     return None
+
+
+def unused_config_beside(workflow: Path, config: Config) -> str | None:
+    """A warning when the workflow's own folder holds a config that is not the one in use
+    (run from elsewhere: its security settings, store and access control would not apply)."""
+    if not workflow.is_file():
+        return None
+    beside = find_config(None, workflow.resolve().parent)
+    if beside is None or (config.path is not None and beside.resolve() == config.path):
+        return None
+    using = f"the config in use is {config.path}" if config.path else "no config is in use"
+    return f"warning: {beside} is not used ({using}); run from {beside.parent} or pass -c {beside}"
 
 
 def load_config(explicit: Path | None = None, directory: Path | None = None) -> Config:
