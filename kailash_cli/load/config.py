@@ -156,7 +156,7 @@ def unused_config_beside(workflow: Path, config: Config) -> str | None:
     (run from elsewhere: its security settings, store and access control would not apply)."""
     if not workflow.is_file():
         return None
-    beside = find_config(None, workflow.resolve().parent)
+    beside = find_config(None, workflow.parent)
     if beside is None or (config.path is not None and beside.resolve() == config.path):
         return None
     using = f"the config in use is {config.path}" if config.path else "no config is in use"
