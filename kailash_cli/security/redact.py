@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
-#: ``scheme://user:password@``: the password, in any URL of any message
-_USERINFO = re.compile(r"(?P<user>[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*):[^\s/@]+@")
+#: ``scheme://user:password@``: the password (up to the host's ``@``, so an unencoded ``@``
+#: in it is hidden too), in any URL of any message
+_USERINFO = re.compile(r"(?P<user>[a-zA-Z][a-zA-Z0-9+.-]*://[\w.~%!$&'()*+,;=-]*):[^\s/?#]*@")
 
 
 def encoded_forms(value: str) -> set[str]:
