@@ -100,3 +100,26 @@ def test_a_config_beside_the_workflow_that_is_not_used_is_a_warning(tmp_path: Pa
         "run from ../proj or pass -c ../proj/kailash.yaml"
     )
     assert "is not used" not in home.stderr
+
+
+def test_monitoring_off_keeps_metrics_in(tmp_path: Path) -> None:
+    from tests.serve_helpers import Client, app
+
+    write(tmp_path / "kailash.yaml", "runtime: {store: .kailash/kailash.db, enable_monitoring: false}\n")
+    write(tmp_path / "workflows" / "wf.yaml", WORKFLOW)
+
+    with Client(app(tmp_path)) as client:
+        response = client.get("/metrics")
+    refused = kailash("run", "workflows/wf.yaml", "--metrics-file", "m.prom", cwd=tmp_path)
+    plain = kailash("run", "workflows/wf.yaml", cwd=tmp_path)
+
+    assert (response.status_code, response.json()) == (
+        404,
+        {"error": {"message": "metrics are off: runtime.enable_monitoring is false in the config"}},
+    )
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "error: --metrics-file / --push-gateway: runtime.enable_monitoring is false in the config; "
+        "drop the option or set enable_monitoring: true\n",
+    )
+    assert plain.returncode == 0

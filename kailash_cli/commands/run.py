@@ -47,6 +47,13 @@ def run(
     given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
     given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
     unused = unused_config_beside(path, given["config"])
+    if (metrics_file or push_gateway) and given["config"].section("runtime").get(
+        "enable_monitoring"
+    ) is False:
+        raise UsageError(
+            "--metrics-file / --push-gateway: runtime.enable_monitoring is false in the config; "
+            "drop the option or set enable_monitoring: true"
+        )
     if unused:
         _warner(output)(unused)
     if dry_run:
