@@ -289,3 +289,34 @@ def test_env_as_a_whole_is_refused(tmp_path: Path) -> None:
         1,
         "wf.yaml:7:10: error KV308: ${env} reads the whole environment; fix: name the variable: ${env.NAME}",
     )
+
+
+SPLIT_WRITES = """\
+name: split
+secrets:
+  api_key: {env: API_KEY}
+nodes:
+  a:
+    type: PythonCodeNode
+    config:
+      key: "${secrets.api_key}"
+      code: |
+        import sys
+        sys.stdout.write(key[:6]); sys.stdout.flush()
+        sys.stdout.write(key[6:] + "\\n")
+        sys.__stderr__.write("real stderr " + key + "\\n"); sys.__stderr__.flush()
+        sys.stderr.write("progress... "); sys.stderr.flush()
+        sys.stderr.write(key[:4]); sys.stderr.flush(); sys.stderr.write(key[4:] + " done\\n")
+        result = 1
+"""
+
+
+def test_a_secret_split_across_flushed_writes_or_sent_to_the_real_stderr_is_redacted(tmp_path: Path) -> None:
+    write(tmp_path / "wf.yaml", SPLIT_WRITES)
+    secret = "sk-LIVE-abcdef123456"
+
+    proc = kailash("run", "wf.yaml", cwd=tmp_path, extra_env={"API_KEY": secret})
+
+    assert proc.returncode == 0
+    assert "abcdef" not in proc.stderr + proc.stdout
+    assert proc.stderr.splitlines()[:4] == ["[a] ***", "real stderr ***", "progress... ", "*** done"]
