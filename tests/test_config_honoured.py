@@ -7,7 +7,7 @@ import hmac
 from pathlib import Path
 
 import pytest
-from helpers import kailash, write
+from helpers import first_finding, kailash, write
 
 from kailash_cli.errors import UsageError
 from kailash_cli.security.access import AccessControl, User, mask_value
@@ -75,11 +75,9 @@ def test_a_keyed_hash_mask_needs_its_key_and_uses_it() -> None:
 
 
 def test_an_unkeyed_hash_mask_is_a_warning(tmp_path: Path) -> None:
-    write(tmp_path / "kailash.yaml", "access_control:\n  masking_rules:\n    email: {mask: hash}\n")
+    config = "access_control:\n  masking_rules:\n    email: {mask: hash}\n"
 
-    proc = kailash("validate", "kailash.yaml", cwd=tmp_path)
-
-    assert proc.stdout.splitlines()[0] == (
+    assert first_finding(tmp_path, "kailash.yaml", config) == (
         "kailash.yaml:3:19: warning KV503: masking rule 'email' has mask: hash without key_env: anyone can "
         "hash the likely values (every SSN, every email of a list) and find the masked one; "
         "fix: add key_env: NAME, an environment variable holding a long random key"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import kailash, run_workflow, statuses, write
+from helpers import first_finding, kailash, run_workflow, statuses, write
 
 
 def test_an_outputs_expression_error_fails_the_run(tmp_path: Path) -> None:
@@ -68,17 +68,11 @@ def test_an_expression_making_infinity_fails(tmp_path: Path) -> None:
 
 
 def test_when_as_text_is_a_finding(tmp_path: Path) -> None:
-    write(
-        tmp_path / "wf.yaml",
-        'name: x\nnodes:\n  a: {type: PythonCodeNode, when: "yes", config: {code: "result = 1"}}\n',
-    )
+    workflow = 'name: x\nnodes:\n  a: {type: PythonCodeNode, when: "yes", config: {code: "result = 1"}}\n'
 
-    proc = kailash("validate", "wf.yaml", cwd=tmp_path)
-
-    assert proc.stdout.splitlines()[0] == (
+    assert first_finding(tmp_path, "wf.yaml", workflow) == (
         "wf.yaml:3:35: error KV214: node 'a': when is the text 'yes', not true, false or one ${...} "
-        "expression; "
-        "fix: write true or false without quotes, or one ${...} expression"
+        "expression; fix: write true or false without quotes, or one ${...} expression"
     )
 
 

@@ -96,27 +96,11 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
             )
     rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
-        if isinstance(rule, dict) and rule.get("mask") == "hash" and not rule.get("key_env"):
-            problems.append(
-                doc.problem(
-                    "KV503",
-                    f"masking rule '{key}' has mask: hash without key_env: anyone can hash the likely "
-                    "values (every SSN, every email of a list) and find the masked one",
-                    ("access_control", "masking_rules", key, "mask"),
-                    fix="add key_env: NAME, an environment variable holding a long random key",
-                    severity="warning",
-                )
-            )
-        if isinstance(rule, dict) and rule.get("mask") == "range" and rule.get("buckets") in (None, []):
-            problems.append(
-                doc.problem(
-                    "KV502",
-                    f"masking rule '{key}' has mask: range but no buckets, so the value is "
-                    "hidden in full (***) instead of shown as a range",
-                    ("access_control", "masking_rules", key, "mask"),
-                    fix="add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]",
-                )
-            )
+        incomplete = _incomplete_mask(key, rule) if isinstance(rule, dict) else None
+        if incomplete is not None:
+            id_, message, fix, severity = incomplete
+            at = ("access_control", "masking_rules", key, "mask")
+            problems.append(doc.problem(id_, message, at, fix=fix, severity=severity))
         when = rule.get("when") if isinstance(rule, dict) else None
         if isinstance(when, str):
             try:
@@ -131,6 +115,27 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _incomplete_mask(key: str, rule: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """(id, message, fix, severity) of a masking rule that hides less or more than it says."""
+    if rule.get("mask") == "hash" and not rule.get("key_env"):
+        return (
+            "KV503",
+            f"masking rule '{key}' has mask: hash without key_env: anyone can hash the likely "
+            "values (every SSN, every email of a list) and find the masked one",
+            "add key_env: NAME, an environment variable holding a long random key",
+            "warning",
+        )
+    if rule.get("mask") == "range" and rule.get("buckets") in (None, []):
+        return (
+            "KV502",
+            f"masking rule '{key}' has mask: range but no buckets, so the value is "
+            "hidden in full (***) instead of shown as a range",
+            "add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]",
+            "error",
+        )
+    return None
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
