@@ -86,11 +86,19 @@ def too_deep(text: str) -> tuple[int, int] | None:
 
 
 def _depth_bound(text: str) -> int:
-    """An upper bound of the nesting depth, cheap to compute, so small files skip the parse.
+    """An upper bound of the nesting depth, cheap to compute, so most files skip the parse.
 
-    Flow collections need a ``[`` or ``{`` each; nested block collections start at strictly
-    greater columns (a block sequence may share its parent mapping's column), so there are
-    at most two per column of the longest line.
+    Flow collections need a ``[`` or ``{`` each. A block collection starts either where a
+    line's content starts, or inline after an indicator (``- ``, ``? ``, ``: ``). Along one
+    chain of nested block collections the start columns never decrease and at most two
+    share a column (a sequence as a mapping's value), and a collection on a later line is
+    indented past every inline one before it: so at most two per indentation column, plus
+    the inline ones of the chain's last line.
     """
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    return text.count("[") + text.count("{") + 2 * (longest + 1)
+    indent = inline = 0
+    for line in text.splitlines():
+        content = line.lstrip(" ")
+        indent = max(indent, len(line) - len(content))
+        if "- " in content or "? " in content or ": " in content:
+            inline = max(inline, content.count("- ") + content.count("? ") + content.count(": "))
+    return text.count("[") + text.count("{") + 2 * (indent + 1) + inline

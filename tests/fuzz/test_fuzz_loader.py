@@ -94,3 +94,19 @@ def test_depth_bound_never_misses_deep_text(text: str) -> None:
     except Exception:
         return
     assert (found is not None) == (deepest > MAX_DEPTH)
+
+
+def _map_seq_chain(steps: list[int]) -> str:
+    """Mappings holding sequences at their own column, the densest block nesting YAML has."""
+    lines, col = [], 0
+    for step in steps:
+        lines += [" " * col + "k:", " " * col + "-"]
+        col += step
+    return "\n".join([*lines, " " * col + "1"]) + "\n"
+
+
+@given(st.lists(st.integers(min_value=1, max_value=3), min_size=40, max_size=70))
+def test_the_depth_bound_holds_for_the_densest_block_nesting(steps: list[int]) -> None:
+    text = _map_seq_chain(steps)
+
+    assert (too_deep(text) is not None) == (2 * len(steps) > MAX_DEPTH)
