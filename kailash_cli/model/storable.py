@@ -89,8 +89,13 @@ def check_storable(value: Any, root: str = "result") -> None:
     """Raise ``NotStorableError`` naming the path of the first value the store cannot keep.
 
     The common case, storable data, costs one pass of the C JSON encoder (no Python walk);
-    only a failure walks the value to say where.
+    only a failure walks the value to say where; a plain scalar costs less still.
     """
+    kind = type(value)
+    if value is None or kind is bool or (kind is str and value.isascii()):
+        return
+    if (kind is int and value.bit_length() < 1_000) or (kind is float and math.isfinite(value)):
+        return
     try:
         json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as e:
