@@ -16,16 +16,18 @@ from typing import Annotated
 import typer
 
 from kailash_cli import __version__
+from kailash_cli.commands.completion import node_types, run_ids, yaml_files
 from kailash_cli.error_handler import handle
 from kailash_cli.report.findings import REPORTER_BY_NAME
 from kailash_cli.report.graph import RENDERERS
 from kailash_cli.report.output import Output
+from kailash_cli.report.usage import Command, Group, usage_error
 
 app = typer.Typer(
     name="kailash",
     help="Production workflows and their policy as YAML: validate in CI, run in-process.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=Group,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -40,6 +42,8 @@ class OutputFormat(StrEnum):
 #: the --format choices of validate and check-deploy: one per reporter
 FindingFormat = StrEnum("FindingFormat", {name: name for name in REPORTER_BY_NAME})  # type: ignore[misc]
 
+
+FINDING_FORMATS = "|".join(REPORTER_BY_NAME)
 
 #: the --format choices of graph: one per renderer
 GraphFormat = StrEnum("GraphFormat", {name: name for name in RENDERERS})  # type: ignore[misc]
@@ -69,7 +73,9 @@ def _root(
     log_format: Annotated[
         LogFormat | None,
         typer.Option(
-            "--log-format", help="stderr as text, or one JSON object a line [env: KAILASH_LOG_FORMAT]."
+            "--log-format",
+            metavar="text|json",
+            help="stderr as text, or one JSON object a line.  [env var: KAILASH_LOG_FORMAT]",
         ),
     ] = None,
     version: Annotated[
@@ -100,12 +106,28 @@ def _run(ctx: typer.Context, command: Callable[[Output], int]) -> None:
     raise typer.Exit(handle(lambda: command(output), output))
 
 
+ProjectConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="CONFIG",
+        autocompletion=yaml_files,
+        help="Project config (default ./kailash.yaml).",
+    ),
+]
 WorkflowArg = Annotated[
-    Path, typer.Argument(metavar="WORKFLOW", help="Workflow YAML file.", show_default=False)
+    Path,
+    typer.Argument(
+        metavar="WORKFLOW",
+        autocompletion=yaml_files,
+        help="Workflow YAML file (- for stdin).",
+        show_default=False,
+    ),
 ]
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     ctx: typer.Context,
     workflow: WorkflowArg,
@@ -113,13 +135,17 @@ def run(
         list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE", help="Set a param (repeatable).")
     ] = None,
     params_file: Annotated[
-        Path | None, typer.Option("--params-file", help="YAML or JSON file of params.")
+        Path | None,
+        typer.Option(
+            "--params-file",
+            metavar="FILE",
+            autocompletion=yaml_files,
+            help="YAML or JSON file of params (- for stdin).",
+        ),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")
-    ] = None,
+    config: ProjectConfig = None,
     output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="Result format on stdout.")
+        OutputFormat, typer.Option("--output", "-o", metavar="text|json", help="Result format on stdout.")
     ] = OutputFormat.text,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and print the plan; execute nothing.")
@@ -129,6 +155,7 @@ def run(
         typer.Option(
             "--resume",
             metavar="RUN_ID",
+            autocompletion=run_ids,
             help="Resume a failed or interrupted run: its succeeded nodes are not run again.",
         ),
     ] = None,
@@ -139,7 +166,7 @@ def run(
             "-u",
             metavar="ID",
             envvar="KAILASH_USER",
-            help="Run as this user of access_control (permissions, masking) [env: KAILASH_USER].",
+            help="Run as this user of access_control (permissions, masking).",
         ),
     ] = None,
     metrics_file: Annotated[
@@ -158,9 +185,29 @@ def run(
             help="Push the run's metrics to this Prometheus Pushgateway (job=kailash, workflow=NAME).",
         ),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="local|dask",
+            help="Where node calls run (default: executor.type of the config, else local).",
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            metavar="ADDRESS",
+            help="Dask scheduler (tcp://host:8786) for --executor dask; none: DASK_SCHEDULER_ADDRESS, "
+            "else a LocalCluster.",
+        ),
+    ] = None,
 ) -> None:
-    """Validate, compile and execute a workflow; results on stdout \
-(exit 0 ok, 1 failed, 2 could not start)."""
+    """Validate, compile and execute a workflow.
+
+    Results go to stdout, progress and logs to stderr. Exit 0 succeeded, 1 failed, 2 could
+    not start (usage, invalid workflow, bad params, missing env).
+    """
     from kailash_cli.commands.run import run as run_command
 
     _run(
@@ -177,43 +224,61 @@ def run(
             metrics_file=metrics_file,
             push_gateway=push_gateway,
             output=out,
+            executor=executor,
+            dask_address=dask_address,
         ),
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     ctx: typer.Context,
     paths: Annotated[
         list[Path],
-        typer.Argument(metavar="PATH", help="Workflow or config files, or directories.", show_default=False),
+        typer.Argument(
+            metavar="PATH...",
+            autocompletion=yaml_files,
+            help="Workflow or config files, or directories (- for stdin).",
+            show_default=False,
+        ),
     ],
-    format_: Annotated[FindingFormat, typer.Option("--format", "-f", help="Output format.")] = FindingFormat(
-        "text"
-    ),
+    format_: Annotated[
+        FindingFormat, typer.Option("--format", "-f", metavar=FINDING_FORMATS, help="Output format.")
+    ] = FindingFormat("text"),
 ) -> None:
-    """Check workflows and kailash.yaml against the schemas and the semantic rules \
-(exit 0 valid, 1 findings)."""
+    """Check workflows and kailash.yaml files.
+
+    JSON Schema plus semantic checks, every finding at once with its place and a fix;
+    directories are searched. Exit 0 valid, 1 findings, 2 usage.
+    """
     from kailash_cli.commands.validate import validate as validate_command
 
     _run(ctx, lambda out: validate_command(paths, output_format=format_.value, output=out))
 
 
-@app.command("check-deploy")
+@app.command("check-deploy", cls=Command)
 def check_deploy(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Project directory.")] = Path("."),
+    directory: Annotated[
+        Path, typer.Argument(metavar="[DIR]", help="Project directory (default .).", show_default=False)
+    ] = Path("."),
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", metavar="CONFIG", help="Project config (default DIR/kailash.yaml)."),
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="CONFIG",
+            autocompletion=yaml_files,
+            help="Project config (default DIR/kailash.yaml).",
+        ),
     ] = None,
     env_file: Annotated[
         list[Path] | None,
         typer.Option("--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable)."),
     ] = None,
-    format_: Annotated[FindingFormat, typer.Option("--format", "-f", help="Output format.")] = FindingFormat(
-        "text"
-    ),
+    format_: Annotated[
+        FindingFormat, typer.Option("--format", "-f", metavar=FINDING_FORMATS, help="Output format.")
+    ] = FindingFormat("text"),
     fail_level: Annotated[
         str,
         typer.Option(
@@ -236,8 +301,20 @@ def check_deploy(
         Path | None,
         typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in this file."),
     ] = None,
+    python: Annotated[
+        Path | None,
+        typer.Option(
+            "--python",
+            metavar="PATH",
+            help="The project's interpreter: its installed packages resolve imports (default DIR/.venv).",
+        ),
+    ] = None,
 ) -> None:
-    """Pre-deployment checklist over a project directory (exit 0 pass, 1 findings at/above the fail level)."""
+    """Pre-deployment checklist over a project.
+
+    Imports, environment, secrets, transport, dependencies, containers, config. Exit 0
+    pass, 1 findings at or above the fail level, 2 usage.
+    """
     from kailash_cli.commands.check_deploy import check_deploy as check_deploy_command
 
     _run(
@@ -253,18 +330,19 @@ def check_deploy(
             list_checks=list_,
             baseline=baseline,
             write_baseline=write_baseline,
+            python=python,
             output=out,
         ),
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def graph(
     ctx: typer.Context,
     workflow: WorkflowArg,
-    format_: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = GraphFormat(
-        "mermaid"
-    ),
+    format_: Annotated[
+        GraphFormat, typer.Option("--format", "-f", metavar="|".join(RENDERERS), help="Output format.")
+    ] = GraphFormat("mermaid"),
 ) -> None:
     """Print the compiled graph as mermaid, dot or ascii."""
     from kailash_cli.commands.graph import graph as graph_command
@@ -272,47 +350,66 @@ def graph(
     _run(ctx, lambda out: graph_command(workflow, output_format=format_.value, output=out))
 
 
-@app.command()
+@app.command(cls=Command)
 def nodes(
     ctx: typer.Context,
     type_: Annotated[
-        str | None, typer.Argument(metavar="[TYPE]", help="A node type to show.", show_default=False)
+        str | None,
+        typer.Argument(
+            metavar="[TYPE]", autocompletion=node_types, help="A node type to show.", show_default=False
+        ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="Output format.")
+        OutputFormat, typer.Option("--output", "-o", metavar="text|json", help="Output format.")
     ] = OutputFormat.text,
 ) -> None:
-    """List the node types, or show one type's parameters, inputs, outputs and an example."""
+    """List the node types, or show one.
+
+    With TYPE: its parameters, inputs, outputs and an example.
+    """
     from kailash_cli.commands.nodes import nodes as nodes_command
 
     _run(ctx, lambda out: nodes_command(type_, output_format=output.value, output=out))
 
 
-@app.command()
+@app.command(cls=Command)
 def schema(
     ctx: typer.Context,
-    kind: Annotated[SchemaKind, typer.Argument(help="Which schema.")] = SchemaKind.workflow,
+    kind: Annotated[
+        SchemaKind, typer.Argument(metavar="[workflow|config]", help="Which schema.", show_default=False)
+    ] = SchemaKind.workflow,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write both schemas into --dir for editors instead of printing.")
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option("--dir", metavar="DIR", help="Folder --write writes to.", show_default=True)
+    ] = Path(".kailash/schemas"),
 ) -> None:
-    """Print the JSON Schema of workflows or of kailash.yaml (for editors and CI)."""
+    """Print the JSON Schema of workflows or configs.
+
+    For editors' YAML language servers and CI.
+    """
     from kailash_cli.commands.schema import schema as schema_command
 
-    _run(ctx, lambda out: schema_command(kind.value, output=out))
+    _run(ctx, lambda out: schema_command(kind.value, write=write, folder=folder, output=out))
 
 
-@app.command()
+@app.command(cls=Command)
 def health(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")
-    ] = None,
+    config: ProjectConfig = None,
     output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="A table, or the JSON document.")
+        OutputFormat,
+        typer.Option("--output", "-o", metavar="text|json", help="A table, or the JSON document."),
     ] = OutputFormat.text,
     check: Annotated[
         list[str] | None, typer.Option("--check", metavar="NAME", help="Run only this check (repeatable).")
     ] = None,
 ) -> None:
-    """Run the config's health checks in parallel (exit 0 healthy, 1 unhealthy); a Kubernetes exec probe."""
+    """Run the config's health checks.
+
+    In parallel, each with a timeout; a Kubernetes exec probe. Exit 0 healthy, 1 unhealthy.
+    """
     from kailash_cli.commands.health import health as health_command
 
     _run(
@@ -322,23 +419,27 @@ def health(
 
 
 secrets_app = typer.Typer(
+    cls=Group,
     name="secrets",
     no_args_is_help=True,
-    help="Credentials in the OS keyring (service kailash); values are never shown.",
+    help="Credentials in the OS keyring; values are never shown.",
 )
 app.add_typer(secrets_app, name="secrets")
 SecretName = Annotated[str, typer.Argument(metavar="NAME", help="The secret's name.", show_default=False)]
 
 
-@secrets_app.command("set")
+@secrets_app.command("set", cls=Command)
 def secrets_set(ctx: typer.Context, name: SecretName) -> None:
-    """Store a secret; the value is read from stdin (not echoed on a terminal)."""
+    """Store a secret; the value is read from stdin.
+
+    On a terminal it is not echoed.
+    """
     from kailash_cli.commands.secrets import secrets_set as command
 
     _run(ctx, lambda out: command(name, output=out))
 
 
-@secrets_app.command("delete")
+@secrets_app.command("delete", cls=Command)
 def secrets_delete(ctx: typer.Context, name: SecretName) -> None:
     """Delete a secret (exit 2 when there is none of that name)."""
     from kailash_cli.commands.secrets import secrets_delete as command
@@ -346,7 +447,7 @@ def secrets_delete(ctx: typer.Context, name: SecretName) -> None:
     _run(ctx, lambda out: command(name, output=out))
 
 
-@secrets_app.command("list")
+@secrets_app.command("list", cls=Command)
 def secrets_list(ctx: typer.Context) -> None:
     """List the names of the stored secrets, never their values."""
     from kailash_cli.commands.secrets import secrets_list as command
@@ -354,11 +455,11 @@ def secrets_list(ctx: typer.Context) -> None:
     _run(ctx, lambda out: command(output=out))
 
 
-audit_app = typer.Typer(name="audit", no_args_is_help=True, help="The audit log's hash chain.")
+audit_app = typer.Typer(cls=Group, name="audit", no_args_is_help=True, help="The audit log's hash chain.")
 app.add_typer(audit_app, name="audit")
 
 
-@audit_app.command("verify")
+@audit_app.command("verify", cls=Command)
 def audit_verify(
     ctx: typer.Context,
     log: Annotated[
@@ -366,7 +467,10 @@ def audit_verify(
         typer.Argument(metavar="LOG", help="Audit log (default .kailash/audit.jsonl).", show_default=False),
     ] = None,
 ) -> None:
-    """Check the hash chain (exit 0 intact, 1 tampered: names the first bad entry, 2 no log)."""
+    """Check the audit log's hash chain.
+
+    Exit 0 intact, 1 tampered (names the first bad entry), 2 no log.
+    """
     from kailash_cli.commands.audit import audit_verify as command
 
     _run(ctx, lambda out: command(log, output=out))
@@ -375,21 +479,38 @@ def audit_verify(
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", help="Project config whose runtime.store to read (default ./kailash.yaml)."
+        "--config",
+        "-c",
+        metavar="CONFIG",
+        autocompletion=yaml_files,
+        help="Project config whose runtime.store to read (default ./kailash.yaml).",
     ),
 ]
-OutputOption = Annotated[OutputFormat, typer.Option("--output", "-o", help="Output format.")]
+OutputOption = Annotated[
+    OutputFormat, typer.Option("--output", "-o", metavar="text|json", help="Output format.")
+]
 
-runs_app = typer.Typer(name="runs", help="Run history from the store (default: list).")
+runs_app = typer.Typer(
+    cls=Group,
+    name="runs",
+    subcommand_metavar="[COMMAND [ARGS]...]",
+    help="Run history from the store.",
+)
 app.add_typer(runs_app, name="runs")
 
 
-WorkflowFilter = Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")]
+WorkflowFilter = Annotated[
+    str | None, typer.Option("--workflow", "-w", metavar="NAME", help="Only this workflow.")
+]
 StatusFilter = Annotated[
     str | None,
-    typer.Option("--status", "-s", help="Only this status: succeeded, failed, interrupted, running."),
+    typer.Option(
+        "--status", "-s", metavar="STATUS", help="Only this status: succeeded, failed, interrupted, running."
+    ),
 ]
-LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")]
+LimitOption = Annotated[
+    int, typer.Option("--limit", "-n", metavar="N", min=1, help="At most this many runs.")
+]
 
 
 def _list_runs(
@@ -429,7 +550,7 @@ def runs_default(
         _list_runs(ctx, config, output, workflow, status, limit)
 
 
-@runs_app.command("list")
+@runs_app.command("list", cls=Command)
 def runs_list(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -438,24 +559,38 @@ def runs_list(
     status: StatusFilter = None,
     limit: LimitOption = 20,
 ) -> None:
-    """List runs: run_id, workflow, status, started_at, duration_ms (newest first)."""
+    """List runs, newest first.
+
+    Columns: run_id, workflow, status, started_at, duration_ms.
+    """
     _list_runs(ctx, config, output, workflow, status, limit)
 
 
-@runs_app.command("show")
+@runs_app.command("show", cls=Command)
 def runs_show(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", show_default=False)],
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN_ID", autocompletion=run_ids, help="Run id or a unique prefix of it.")
+    ],
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Show one run (with -o json: the `run --output json` document). Exit 2 for an unknown id."""
+    """Show one run.
+
+    RUN_ID may be a unique prefix. With -o json: the `run --output json` document. Exit 2
+    for an unknown or ambiguous id.
+    """
     from kailash_cli.commands.runs import show_run
 
     _run(ctx, lambda out: show_run(run_id, config_path=config, output_format=output.value, output=out))
 
 
-dlq_app = typer.Typer(name="dlq", help="Dead letters: node executions that failed for good (default: list).")
+dlq_app = typer.Typer(
+    cls=Group,
+    name="dlq",
+    subcommand_metavar="[COMMAND [ARGS]...]",
+    help="Dead letters: node calls that failed for good.",
+)
 app.add_typer(dlq_app, name="dlq")
 
 
@@ -470,14 +605,17 @@ def dlq_default(
         _run(ctx, lambda out: list_letters(config_path=config, output_format=output.value, output=out))
 
 
-@dlq_app.command("list")
+@dlq_app.command("list", cls=Command)
 def dlq_list(
     ctx: typer.Context,
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1, help="At most this many.")] = 50,
 ) -> None:
-    """List dead letters: id, run, workflow, node, attempts, error."""
+    """List dead letters, newest first.
+
+    Columns: id, run, workflow, node, attempts, error.
+    """
     from kailash_cli.commands.dlq import list_letters
 
     _run(
@@ -485,27 +623,33 @@ def dlq_list(
     )
 
 
-@dlq_app.command("show")
+@dlq_app.command("show", cls=Command)
 def dlq_show(
     ctx: typer.Context,
     letter_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Show one dead letter with its (redacted) inputs and error. Exit 2 for an unknown id."""
+    """Show one dead letter.
+
+    Its (redacted) inputs and error. Exit 2 for an unknown id.
+    """
     from kailash_cli.commands.dlq import show_letter
 
     _run(ctx, lambda out: show_letter(letter_id, config_path=config, output_format=output.value, output=out))
 
 
-@dlq_app.command("replay")
+@dlq_app.command("replay", cls=Command)
 def dlq_replay(
     ctx: typer.Context,
     letter_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
     config: ConfigOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Run a dead letter's node again with its recorded inputs (a new run). Exit 0, or 2 if it fails."""
+    """Run a dead letter's node again.
+
+    With its recorded inputs, as a new run. Exit 0, or 2 if it fails.
+    """
     from kailash_cli.commands.dlq import replay_letter
 
     _run(
@@ -513,7 +657,21 @@ def dlq_replay(
     )
 
 
-@app.command()
+@dlq_app.command("clear", cls=Command)
+def dlq_clear(
+    ctx: typer.Context,
+    node: Annotated[
+        str | None, typer.Option("--node", metavar="NODE", help="Only this node's dead letters.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Delete dead letters: all, or one node's."""
+    from kailash_cli.commands.dlq import clear_letters
+
+    _run(ctx, lambda out: clear_letters(node_id=node, config_path=config, output=out))
+
+
+@app.command(cls=Command)
 def serve(
     ctx: typer.Context,
     directory: Annotated[
@@ -524,13 +682,16 @@ def serve(
             show_default=False,
         ),
     ] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8000,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Project config (default ./kailash.yaml).")
-    ] = None,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port (0: any free one).")
+    ] = 8000,
+    config: ProjectConfig = None,
 ) -> None:
-    """Serve the workflows of DIR over HTTP (needs the serve extra); SIGTERM drains and exits 0."""
+    """Serve the workflows of DIR over HTTP.
+
+    Needs the serve extra. SIGTERM drains and exits 0.
+    """
     from kailash_cli.commands.serve import serve as serve_command
 
     _run(
@@ -539,12 +700,53 @@ def serve(
     )
 
 
+@app.command(cls=Command)
+def init(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Argument(metavar="[DIR]", help="A new or empty folder (default .).", show_default=False)
+    ] = Path("."),
+) -> None:
+    """Scaffold a new project.
+
+    kailash.yaml, a workflow and its sample data, a Dockerfile, a Kubernetes CronJob,
+    pre-commit and GitHub workflow configs; all pass validate and check-deploy. Exit 2 if
+    DIR is not empty.
+    """
+    from kailash_cli.commands.init import init as init_command
+
+    _run(ctx, lambda out: init_command(directory, output=out))
+
+
 def main(argv: list[str] | None = None) -> int:
     from kailash_cli.report.logs import global_options_first
 
     args = global_options_first(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="kailash")  # click prints usage errors and exits 2 itself
-    except SystemExit as e:
+        code = app(args=args, prog_name="kailash", standalone_mode=False)
+    except SystemExit as e:  # shell completion answers and exits
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    return 0
+    except typer.TyperException as e:  # the parser's errors: usage, bad values (typer vendors click)
+        return _parser_error(e)
+    except typer.Abort:  # pragma: no cover - typer's end of input at a prompt; kailash has no prompt
+        Output().err("error: aborted")
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def _parser_error(error: typer.TyperException) -> int:
+    """A usage error in one line (``report/usage.py``); ``kailash`` alone shows the help."""
+    from typer._click.exceptions import NoArgsIsHelpError  # typer is pinned: pyproject.toml
+
+    if isinstance(error, NoArgsIsHelpError):
+        error.show()
+        return error.exit_code
+    ctx = getattr(error, "ctx", None)
+    root = ctx.find_root().obj if ctx is not None else None
+    output = root if isinstance(root, Output) else Output()
+    line = usage_error(error)
+    if output.json_logs:
+        output.event("usage_error", "error", message=line.removeprefix("error: "))
+    else:
+        output.err(line, "error")
+    return int(getattr(error, "exit_code", 2))

@@ -48,6 +48,15 @@ def test_trace_id_from_the_environment() -> None:
         (["runs", "list", "--log-format=json"], ["--log-format=json", "runs", "list"]),
         (["run", "wf.yaml", "--", "-q"], ["run", "wf.yaml", "--", "-q"]),
         (["-q", "validate", "x"], ["-q", "validate", "x"]),
+        (["-c", "k.yaml", "run", "wf.yaml", "-q"], ["-q", "run", "wf.yaml", "-c", "k.yaml"]),
+        (["--config=k.yaml", "runs", "show", "ab"], ["runs", "show", "ab", "--config=k.yaml"]),
+        (
+            ["-v", "--config", "k.yaml", "run", "wf.yaml", "--", "x"],
+            ["-v", "run", "wf.yaml", "--config", "k.yaml", "--", "x"],
+        ),
+        (["-c", "k.yaml"], ["-c", "k.yaml"]),
+        (["-c"], ["-c"]),
+        (["-c", "k.yaml", "--help"], ["-c", "k.yaml", "--help"]),
     ],
 )
 def test_global_options_move_before_the_command(args: list[str], moved: list[str]) -> None:

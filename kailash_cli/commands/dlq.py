@@ -1,4 +1,4 @@
-"""``kailash dlq [list|show|replay ID]``: node executions that failed for good."""
+"""``kailash dlq [list|show|replay ID|clear]``: node executions that failed for good."""
 
 from __future__ import annotations
 
@@ -74,6 +74,17 @@ def show_letter(
             ]
         )
     )
+    return EXIT_OK
+
+
+def clear_letters(
+    *, node_id: str | None = None, config_path: Path | None = None, output: Output | None = None
+) -> int:
+    output = output or Output()
+    with existing_store(config_path) as store:
+        cleared = store.clear_dead_letters(node_id) if store else 0
+    which = f" of node '{node_id}'" if node_id else ""
+    output.out(f"cleared {cleared} dead letter{'' if cleared == 1 else 's'}{which}")
     return EXIT_OK
 
 

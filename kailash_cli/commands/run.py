@@ -15,6 +15,7 @@ from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
 from kailash_cli.load.config import unused_config_beside
 from kailash_cli.load.params import read_params_file
+from kailash_cli.load.yaml_io import is_stdin
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
@@ -40,10 +41,16 @@ def run(
     metrics_file: Path | None = None,
     push_gateway: str | None = None,
     environ: Mapping[str, str] | None = None,
+    executor: str | None = None,
+    dask_address: str | None = None,
 ) -> int:
+    if is_stdin(path) and params_file is not None and is_stdin(params_file):
+        raise UsageError("the workflow and --params-file both read - (standard input); give one a file")
     workflow = _load(path, output)
     if metrics_file is not None:
         check_target(metrics_file)
+    if resume is not None:
+        resume = _resumed_run(resume, config_path)
     given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
     given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
     unused = unused_config_beside(path, given["config"])
@@ -68,7 +75,7 @@ def run(
         try:
             result = run_workflow(
                 workflow, **given, resume=resume, observers=[display(output), publish.observed],
-                output=output, cancel=stop.cancel,
+                output=output, cancel=stop.cancel, executor=_executor(executor, dask_address),
             )  # fmt: skip
         except AccessDeniedError as e:
             if e.result is not None and output_format == "json":
@@ -83,6 +90,13 @@ def run(
         publish(result)
     _report(result, output_format, output)
     return EXIT_OK if result.succeeded else EXIT_FAILURE
+
+
+def _executor(kind: str | None, address: str | None) -> dict[str, str | None] | None:
+    """``--executor`` and ``--dask-address`` (which implies dask); None: the config decides."""
+    if kind is None and address is None:
+        return None
+    return {"type": kind or "dask", "address": address}
 
 
 def _stopping(output: Output) -> None:
@@ -132,6 +146,14 @@ def _breakers(workflow: Workflow, config_path: Path | None) -> dict[str, str]:
         return {}
     with existing_store(config_path) as store:
         return {n: str(store.breaker(workflow.name, n)["state"]) for n in guarded} if store else {}
+
+
+def _resumed_run(given: str, config_path: Path | None) -> str:
+    """``--resume`` takes a unique prefix of the run id, as ``runs show`` does."""
+    from kailash_cli.commands.runs import full_run_id
+
+    with existing_store(config_path) as store:
+        return full_run_id(store, given) if store else given
 
 
 def _peak_memory() -> int | None:

@@ -10,7 +10,9 @@ from kailash_cli.constants import EXIT_OK
 from kailash_cli.errors import UsageError
 from kailash_cli.model.result import RunResult
 from kailash_cli.pipeline.setup import existing_store
+from kailash_cli.pipeline.store import Store
 from kailash_cli.report.output import Output, table
+from kailash_cli.report.progress import executor_text, workers_text
 
 
 def run_document(run: dict[str, Any]) -> dict[str, Any]:
@@ -71,11 +73,24 @@ def list_runs(
     return EXIT_OK
 
 
+def full_run_id(store: Store, given: str) -> str:
+    """The run id ``given`` names: itself, or the one run id it is a prefix of (as git and
+    docker take ids); UsageError when it is a prefix of several."""
+    found = store.run_ids_starting(given, limit=6)
+    if given in found or not found:
+        return given  # an unknown id is the caller's to report
+    if len(found) == 1:
+        return found[0]
+    shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+    raise UsageError(f"run id '{given}' is ambiguous: runs {shown} start with it; give more of it")
+
+
 def show_run(
     run_id: str, *, config_path: Path | None = None, output_format: str = "text", output: Output | None = None
 ) -> int:
     output = output or Output()
     with existing_store(config_path) as store:
+        run_id = full_run_id(store, run_id) if store else run_id
         run = store.run(run_id) if store else None
     if run is None:
         raise UsageError(f"unknown run id '{run_id}'; `kailash runs list` shows the runs")
@@ -89,8 +104,11 @@ def show_run(
     ]
     if document["resumed_from"]:
         lines.append(f"resumed from {document['resumed_from']}")
+    if document.get("executor"):
+        lines.append(executor_text(document["executor"]))
     for node_id, node in document["nodes"].items():
         note = "  (restored from the resumed run)" if node.get("restored") else ""
+        note += workers_text(node.get("workers"))
         note += f"  {node['error']}" if node["error"] else ""
         note += f" (fallback '{node['fallback']}' stood in)" if node.get("fallback") else ""
         lines.append(

@@ -9,7 +9,7 @@ from kailash_cli.compile.validation import check_document
 from kailash_cli.errors import UsageError
 from kailash_cli.load.config import check_config
 from kailash_cli.load.discovery import is_config_file, kailash_files
-from kailash_cli.load.yaml_io import Document, load
+from kailash_cli.load.yaml_io import STDIN_NAME, Document, is_stdin, load
 from kailash_cli.model.result import Problem
 from kailash_cli.nodes.sql import NODE_TYPE as SQL
 from kailash_cli.schema.messages import did_you_mean
@@ -70,8 +70,12 @@ def _collect(paths: list[Path]) -> list[Path]:
     alone. A directory holding none of them is a usage error: a CI step that matched nothing
     must not pass."""
     files: list[Path] = []
+    if sum(map(is_stdin, paths)) > 1:
+        raise UsageError("- (standard input) given more than once; it can be read only once")
     for path in paths:
-        if path.is_dir():
+        if is_stdin(path):
+            files.append(path)
+        elif path.is_dir():
             found = kailash_files(path)
             if not found:
                 raise UsageError(f"no workflow or kailash.yaml files under {path}")
@@ -84,6 +88,8 @@ def _collect(paths: list[Path]) -> list[Path]:
 
 
 def _display_path(path: Path) -> str:
+    if is_stdin(path):
+        return STDIN_NAME
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

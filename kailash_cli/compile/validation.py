@@ -17,10 +17,11 @@ from kailash_cli.compile.foreach_checks import foreach_problems
 from kailash_cli.compile.graph import build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
+from kailash_cli.compile.stream_checks import stream_problems
 from kailash_cli.errors import ExpressionError, WorkflowValidationError
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.params import check_declarations
-from kailash_cli.load.yaml_io import Document, JsonPath, load
+from kailash_cli.load.yaml_io import Document, JsonPath, is_stdin, load
 from kailash_cli.model.expressions import Template, parse_template
 from kailash_cli.model.result import Problem, has_errors
 from kailash_cli.model.workflow import Edge, NodeSpec, Workflow, node_spec
@@ -71,6 +72,7 @@ class _Checker(ReferenceChecks):
         self._connections()
         self._required_params()
         self._expressions()
+        self.problems.extend(stream_problems(self.doc, self.nodes, self.edges, self.data.get("outputs")))
         deps = build("", self.nodes, self.edges)
         self.problems.extend(graph_problems(self.doc, self.nodes, deps))
         self.problems.extend(handler_problems(self.doc, self.data.get("on_failure"), self.nodes, deps))
@@ -221,4 +223,4 @@ def load_workflow(path: Path) -> tuple[Workflow, list[Problem]]:
     problems = check_document(doc)
     if has_errors(problems):
         raise WorkflowValidationError(tuple(problems))
-    return Workflow.from_dict(doc.data, path=path.resolve()), problems
+    return Workflow.from_dict(doc.data, path=None if is_stdin(path) else path.resolve()), problems

@@ -16,16 +16,17 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledNode
+from kailash_cli.engine.feeds import StreamFeeds
 from kailash_cli.engine.inputs import Fail, check_params
 from kailash_cli.engine.settle import Attempts, Settlement
 from kailash_cli.model.evaluation import render
 from kailash_cli.model.expressions import ExpressionError
-from kailash_cli.model.foreach import BatchPolicy, TokenBucket
+from kailash_cli.model.foreach import BatchPolicy, TokenBucket, calls, combine
 from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult
+from kailash_cli.model.stream import Feed, Stream
 from kailash_cli.nodes.base import Outputs
 
 MAX_ERRORS = 100  # item errors kept in the run document (the counts hold them all)
@@ -53,26 +54,24 @@ class Items:
     attempts: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     fast: bool = True  # every item so far ran in under FAST seconds
-
-
-def _calls(values: Iterable[Any], size: int | None) -> Iterator[Any]:
-    if size is None:
-        yield from values
-        return
-    it = iter(values)
-    while chunk := list(islice(it, size)):
-        yield chunk
+    # foreach over a stream (engine/feeds.py): the output stream, and where the calls are
+    feed: Feed | None = None
+    output: Stream | None = None
+    upstream: Feed | None = None  # the items come from a stream this scheduler fills
+    started: int = 0  # calls started
+    emitted: int = 0  # calls whose result went into the stream
+    discarding: bool = False  # nothing reads the stream any more
 
 
 def items_of(value: Any) -> Iterable[Any]:
-    """The items of a foreach value: a list (a stream later); anything else fails the node."""
-    if isinstance(value, list | tuple):
+    """The items of a foreach value: a list or a stream; anything else fails the node."""
+    if isinstance(value, list | tuple | Stream):
         return value
     kind = "null" if value is None else type(value).__name__
     raise Fail(f"foreach must give a list, got {kind}")
 
 
-class ForEachRuns(Settlement):
+class ForEachRuns(StreamFeeds, Settlement):
     """The scheduler's foreach side (``_Run`` in ``scheduler.py`` mixes it in)."""
 
     groups: list[Items]
@@ -89,21 +88,35 @@ class ForEachRuns(Settlement):
         policy = node.batch
         total = len(values) if isinstance(values, Sized) else None
         limit = policy.max_concurrency or self.options.max_concurrency
-        group = Items(node, base, enumerate(_calls(values, policy.size)), total, self.clock(), limit, policy)
+        stream = values if isinstance(values, Stream) else None
+        source = calls(stream.items() if stream else values, policy.size, stream)
+        group = Items(node, base, enumerate(source), total, self.clock(), limit, policy)
         self.observer.node_started(node_id)
         self.groups.append(group)
+        if isinstance(values, Stream):
+            group.upstream = values.feed
+            self._open_feed(group)
 
     def _next_item(self) -> Attempts | None:
         """The next item call of a foreach node that may start one now; None: none may."""
         for group in list(self.groups):
             while not group.closed and not group.exhausted and group.running < group.limit:
+                if not self._feed_has_room(group) or (group.upstream and not group.upstream.available()):
+                    break
                 try:
                     index, item = next(group.source)
                 except StopIteration:
                     group.exhausted = True
                     self._items_maybe_done(group)
                     break
+                except Exception as e:  # a stream that cannot be read on: the node fails
+                    self._close_items(group, f"{type(e).__name__}: {e}")
+                    failed = NodeResult(FAILED, group.attempts, error=f"reading its items: {e}")
+                    failed.items = self._summary(group)
+                    self._settle(group.node.spec.id, failed)
+                    break
                 group.running += 1
+                group.started += 1
                 group.sizes[index] = len(item) if group.policy.size else 1
                 try:
                     params = self._item_params(group, index, item)
@@ -151,7 +164,7 @@ class ForEachRuns(Settlement):
                 self.observer.dead_letter(group.node.spec.id, group.node.spec.type, call.params, result)
             self._item_ended(group, call.index, None, result, call.params, call.attempt)
             return None
-        self._close_items(group)
+        self._close_items(group, f"item {call.index}: {result.error}")
         result.error = f"item {call.index}: {result.error}"
         result.attempts = group.attempts + call.attempt
         result.items = self._summary(group, call.index, result.error)
@@ -185,20 +198,25 @@ class ForEachRuns(Settlement):
             if len(group.errors) < MAX_ERRORS:
                 group.errors.append({"index": index, "error": error.error})
         group.done += size
+        if group.feed is not None:
+            self._emit(group)
         self.observer.items_progress(group.node.spec.id, group.done, group.failed, group.total)
         self._items_maybe_done(group)
 
     def _items_maybe_done(self, group: Items) -> None:
         if not group.exhausted or group.running or group.closed:
             return
+        self._end_feed(group, None)
         self._close_items(group)
-        outputs = _combine(group.results, bool(group.policy.size))
+        outputs = (
+            {"result": group.output} if group.output else combine(group.results, bool(group.policy.size))
+        )
         duration = (self.clock() - group.began) * 1000
         result = NodeResult(SUCCEEDED, group.attempts, duration, outputs=outputs, items=self._summary(group))
         self._settle(group.node.spec.id, result)
 
     def _summary(self, group: Items, index: int | None = None, error: str | None = None) -> dict[str, Any]:
-        errors = list(group.errors)
+        errors = sorted(group.errors, key=lambda e: e["index"])  # by item, whatever order they ended in
         failed = group.failed
         if index is not None:
             errors.append({"index": index, "error": error})
@@ -206,7 +224,8 @@ class ForEachRuns(Settlement):
         total = group.total if group.total is not None else group.done + failed
         return {"total": total, "succeeded": group.done - group.failed, "failed": failed, "errors": errors}
 
-    def _close_items(self, group: Items) -> None:
+    def _close_items(self, group: Items, why: str = "the node failed") -> None:
+        self._end_feed(group, why)
         group.closed = True
         if group in self.groups:
             self.groups.remove(group)
@@ -215,7 +234,7 @@ class ForEachRuns(Settlement):
         """The run stops: every foreach node still going is closed; their ids."""
         ids = [g.node.spec.id for g in self.groups]
         for group in list(self.groups):
-            self._close_items(group)
+            self._close_items(group, "the run stopped")
         return ids
 
     def _held(self, call: Attempts) -> bool:
@@ -252,29 +271,3 @@ class ForEachRuns(Settlement):
         for bucket in buckets:
             bucket.wait(now)
         return 0.0
-
-
-def _combine(results: dict[int, tuple[Outputs | None, int]], batched: bool) -> Outputs:
-    """Each output as the list of the per-call values, in input order (a failed call: null).
-
-    A type without a ``result`` output (HTTPRequestNode) gets one: each call's outputs."""
-    ordered = [results[i] for i in sorted(results)]
-    keys: dict[str, None] = {}
-    for outputs, _ in ordered:
-        if outputs:
-            keys.update(dict.fromkeys(outputs))
-    combined: Outputs = {}
-    if "result" not in keys:
-        combined["result"] = [outputs for outputs, _ in ordered]
-    for key in keys:
-        values: list[Any] = []
-        for outputs, size in ordered:
-            value = outputs.get(key) if outputs else None
-            if batched and isinstance(value, list):
-                values.extend(value)
-            elif batched and outputs is None:
-                values.extend([None] * size)
-            else:
-                values.append(value)
-        combined[key] = values
-    return combined

@@ -15,6 +15,7 @@ from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, render
 from kailash_cli.model.expressions import Template
 from kailash_cli.model.result import FAILED, NodeResult
+from kailash_cli.model.stream import Stream
 from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.base import Outputs
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -143,7 +144,11 @@ def check_params(node: CompiledNode, params: dict[str, Any]) -> None:
     """Resolved params against the node type's schema (types the YAML could not fix).
 
     A compiled yes/no check answers first; jsonschema is loaded only to word a refusal.
+    A stream is taken only by a parameter that reads one (``stream_params``).
     """
+    streams = [k for k, v in params.items() if isinstance(v, Stream)]
+    if streams:
+        params = _without_streams(node, params, streams)
     if not node.node_type.checks_params:
         return
     fast = _params_check(node.spec.type)
@@ -158,3 +163,19 @@ def check_params(node: CompiledNode, params: dict[str, Any]) -> None:
                 f"parameter '{where}' must be {error.validator_value}, got {describe_type(error.instance)}"
             )
         raise Fail(f"{where}: {error.message}")
+
+
+def _without_streams(node: CompiledNode, params: dict[str, Any], streams: list[str]) -> dict[str, Any]:
+    """``params`` with each stream as an empty list (for the schema check); Fail where a
+    parameter would need the whole value."""
+    for key in streams:
+        if key not in node.node_type.stream_params:
+            raise Fail(stream_misuse(f"input '{key}'", params[key].source))
+    return {k: [] if k in streams else v for k, v in params.items()}
+
+
+def stream_misuse(what: str, source: str) -> str:
+    return (
+        f"{what} is the stream {source}, read chunk by chunk, but needs the whole value: "
+        "go through it with foreach, write it with a writer, or drop chunk_size to read a list"
+    )

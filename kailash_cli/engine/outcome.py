@@ -11,6 +11,7 @@ from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, compile_value
 from kailash_cli.model.expressions import templates_in
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
+from kailash_cli.model.stream import Stream
 from kailash_cli.nodes.base import Outputs
 
 
@@ -59,7 +60,7 @@ def _outputs(
     declared = compiled.workflow.outputs
     if declared is None:
         return {
-            nid: compiled.nodes[nid].node_type.visible_outputs(outputs[nid])
+            nid: _shown(compiled.nodes[nid].node_type.visible_outputs(outputs[nid]))
             for nid in compiled.workflow.nodes
             if nid in outputs
         }, []  # file order
@@ -81,3 +82,10 @@ def _reads_a_node_that_did_not_run(value: Any, outputs: dict[str, Outputs]) -> b
     except ExpressionError:  # pragma: no cover - compile_value parsed it already
         return False
     return any(len(ref) > 1 and ref[0] == "nodes" and ref[1] not in outputs for ref in refs)
+
+
+def _shown(outputs: Outputs) -> Outputs:
+    """A stream as its summary (it is read once, by the nodes that consume it)."""
+    if not any(isinstance(v, Stream) for v in outputs.values()):
+        return outputs
+    return {k: v.summary() if isinstance(v, Stream) else v for k, v in outputs.items()}

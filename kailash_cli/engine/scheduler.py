@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
 from kailash_cli.engine.executor import Completions, NodeCall
+from kailash_cli.engine.feeds import has_feed_stream
 from kailash_cli.engine.foreach import ForEachRuns, Items
 from kailash_cli.engine.handlers import FailureHandlers
 from kailash_cli.engine.inputs import Fail, InputResolver, Skip
@@ -80,6 +81,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
         self.in_flight: dict[tuple[str, int], tuple[Attempts, float, float | None]] = {}
         self.completions: Completions = queue.SimpleQueue()
         self.groups: list[Items] = []  # foreach nodes with items still to call
+        self.released_early: dict[str, frozenset[str]] = {}
         self.buckets: dict[str, list[TokenBucket]] = {}  # rate limits, by node
         self._seq = 0
         self.cancelled_at: float | None = None  # the run's clock when the stop was seen
@@ -123,6 +125,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
             self._abort(stopped, "run stopped")
         self._handlers_skipped("the run was stopped" if stopped or self.cancelled_at else "not reached")
         interrupted = not stopped and self._interrupted()  # before the result adds "not reached"
+        self._close_streams()
         result = self._result((self.clock() - start) * 1000)
         if stopped:
             result.status, result.error = FAILED, stopped
@@ -136,6 +139,8 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
                 self._dispatch_ready()
             if self.in_flight or self.timers:
                 self._wait(deadline)
+            elif self.groups and not self.ready and not self.calls:
+                self._unblock_feeds(self.groups)  # no node is left to read their streams
             if self._grace_over():
                 self._abandon()
 
@@ -190,6 +195,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
             and not self._items_waiting()
             and self._timeout(node) is None
             and not node.node_type.is_async(node_call.prepared)
+            and not has_feed_stream(call.params)
         ):
             self.inline_call = call
             value: object
@@ -219,8 +225,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
             deadlines.append(run_deadline)
         if self.cancelled_at is not None:
             deadlines.append(self.cancelled_at + self.options.grace)
-        # Wake up at least every _TICK: a signal (Ctrl-C) may be delivered to a worker
-        # thread, and the main thread only runs Python's handler once it stops waiting.
+        # At least every _TICK: the main thread runs a signal's handler only once it stops waiting
         wait = min(_TICK, max(0.0, min(deadlines) - self.clock())) if deadlines else _TICK
         if not self.in_flight:  # only retries are waiting for their time
             self.options.sleep(wait)
@@ -278,8 +283,6 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
             self._settle(node_id, NodeResult(SKIPPED, error=skipped))
         self.ready.clear()
         self.pending.clear()
-
-    # -- one node ---------------------------------------------------------------------
 
     def _timeout(self, node: CompiledNode) -> float | None:
         return node.spec.timeout or self.options.node_timeout or self.options.timeout or None

@@ -53,6 +53,7 @@ class Settlement:
     calls: deque[Attempts]
     timers: list[tuple[float, int, Attempts]]
     failed_order: list[str]  # settled failures, in the order they happened
+    released_early: dict[str, frozenset[str]]  # foreach streams: successors started before it settled
     _seq: int
 
     if TYPE_CHECKING:  # ForEachRuns'
@@ -152,8 +153,9 @@ class Settlement:
             self.outputs[node_id] = result.outputs
         self.observer.node_finished(node_id, result)
         released = []
+        early = self.released_early.get(node_id, ())  # the readers of its stream (engine/feeds.py)
         for successor in self.compiled.nodes[node_id].successors:
-            if successor in self.pending:
+            if successor in self.pending and successor not in early:
                 self.pending[successor] -= 1
                 if self.pending[successor] == 0:
                     released.append(successor)

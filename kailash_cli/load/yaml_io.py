@@ -10,6 +10,7 @@ reported.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,21 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from kailash_cli.load.gcpause import gc_paused
-from kailash_cli.load.yaml_limits import MAX_DEPTH, UnreadableFile, read_limited, too_deep
+from kailash_cli.load.yaml_limits import (
+    MAX_DEPTH,
+    MAX_YAML_BYTES,
+    UnreadableFile,
+    read_limited,
+    too_deep,
+    within_limit,
+)
 from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooDeep, TooLarge
 from kailash_cli.model.result import Problem
 
+#: the path that means standard input (``validate -``, ``run -``, ``--params-file -``)
+STDIN = "-"
+#: how findings name standard input
+STDIN_NAME = "<stdin>"
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
@@ -199,12 +211,15 @@ def _unread(file: str, why: str, fix: str) -> Document:
 
 
 def load(path: Path, display: str | None = None) -> Document:
-    """Read and parse one YAML file; every problem is recorded on the Document."""
-    file = display or str(path)
+    """Read and parse one YAML file (``-``: standard input); every problem is recorded on
+    the Document."""
+    stdin = is_stdin(path)
+    file = display or (STDIN_NAME if stdin else str(path))
+    fix = "pipe a file in (- < wf.yaml)" if stdin else "check the path and its permissions"
     try:
-        raw = read_limited(path)
+        raw = read_stdin() if stdin else read_limited(path)
     except OSError as e:
-        return _unread(file, e.strerror or str(e), "check the path and its permissions")
+        return _unread(file, e.strerror or str(e), fix)
     except UnreadableFile as e:
         return _unread(file, e.args[0], "give a regular YAML file of a sensible size")
     text, problem = _decode(raw, file)
@@ -213,3 +228,16 @@ def load(path: Path, display: str | None = None) -> Document:
         doc.problems.append(problem)  # type: ignore[arg-type]
         return doc
     return load_text(text, file)
+
+
+def is_stdin(path: Path) -> bool:
+    return str(path) == STDIN
+
+
+def read_stdin() -> bytes:
+    """Standard input, all of it; a terminal is refused (kailash would wait for typing)."""
+    if sys.stdin is None or sys.stdin.closed:
+        raise OSError(0, "there is no standard input")
+    if sys.stdin.isatty():
+        raise OSError(0, "standard input is a terminal, not a file")
+    return within_limit(sys.stdin.buffer.read(MAX_YAML_BYTES + 1))

@@ -41,7 +41,11 @@ def read_limited(path: Path) -> bytes:
         if not stat.S_ISREG(mode):
             raise UnreadableFile(f"it is {_kind(mode)}, not a regular file")
     with open(path, "rb") as stream:
-        raw = stream.read(MAX_YAML_BYTES + 1)
+        return within_limit(stream.read(MAX_YAML_BYTES + 1))
+
+
+def within_limit(raw: bytes) -> bytes:
+    """``raw``, read as at most MAX_YAML_BYTES + 1 bytes; UnreadableFile when it is over."""
     if len(raw) > MAX_YAML_BYTES:
         limit = (
             f"{MAX_YAML_BYTES // 1_000_000} MB"

@@ -3,16 +3,19 @@
 ``rate_limit`` reads ``50/s`` or ``300/min`` (a positive number of calls per second or
 minute). The bucket holds one token and refills at that rate, so calls are spaced evenly
 and no window of any length sees more than the rate allows; it reads the run's injected
-clock, so tests advance time instead of sleeping.
+clock, so tests advance time instead of sleeping. ``calls`` groups the items into the
+calls ``batch.size`` makes, and ``combine`` joins the calls' outputs back in input order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
+Outputs = dict[str, Any]
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 ON_ITEM_ERROR = ("fail", "continue", "dead_letter")
 
@@ -64,3 +67,55 @@ class BatchPolicy:
             rate=parse_rate(spec.get("rate_limit")),
             on_item_error=spec.get("on_item_error", "fail"),
         )
+
+
+def calls(
+    values: Iterable[Any], size: int | None, chunks: Iterable[list[Any]] | None = None
+) -> Iterator[Any]:
+    """What each call is given: an item, or with ``size`` a list of up to ``size`` items.
+    ``chunks`` (a stream's) are cut into such lists directly, not item by item."""
+    if size is None:
+        yield from values
+        return
+    if chunks is not None:
+        held: list[Any] = []
+        for chunk in chunks:
+            if not held and len(chunk) == size:
+                yield chunk
+                continue
+            held.extend(chunk)
+            while len(held) >= size:
+                yield held[:size]
+                held = held[size:]
+        if held:
+            yield held
+        return
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def combine(results: dict[int, tuple[Outputs | None, int]], batched: bool) -> Outputs:
+    """Each output as the list of the per-call values, in input order (a failed call: null).
+
+    A type without a ``result`` output (HTTPRequestNode) gets one: each call's outputs."""
+    ordered = [results[i] for i in sorted(results)]
+    keys: dict[str, None] = {}
+    for outputs, _ in ordered:
+        if outputs:
+            keys.update(dict.fromkeys(outputs))
+    combined: Outputs = {}
+    if "result" not in keys:
+        combined["result"] = [outputs for outputs, _ in ordered]
+    for key in keys:
+        values: list[Any] = []
+        for outputs, size in ordered:
+            value = outputs.get(key) if outputs else None
+            if batched and isinstance(value, list):
+                values.extend(value)
+            elif batched and outputs is None:
+                values.extend([None] * size)
+            else:
+                values.append(value)
+        combined[key] = values
+    return combined

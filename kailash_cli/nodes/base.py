@@ -58,6 +58,7 @@ class NodeType:
     partial_inputs: ClassVar[bool] = False  # runs with whichever inputs arrived (MergeNode)
     checks_params: ClassVar[bool] = True  # resolved params are checked against the schema
     literal_params: ClassVar[tuple[str, ...]] = ()  # taken as written: ${...} is not evaluated
+    stream_params: ClassVar[tuple[str, ...]] = ()  # may be given a stream (consumed chunk by chunk)
 
     @property
     def schema_name(self) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
+from kailash_cli.model.stream import Stream, decoded
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
 
 
@@ -21,15 +23,32 @@ read:
 """
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
-        text = ctx.files.read_text(params["file_path"], params.get("encoding", "utf-8"))
+        path, encoding = params["file_path"], params.get("encoding", "utf-8")
         delimiter = params.get("delimiter", ",")
-        stream = io.StringIO(text, newline="")
-        if params.get("has_header", True):
+        header = params.get("has_header", True)
+        size = params.get("chunk_size")
+        if size is not None:  # a stream: the file is opened (and checked) now, read as it is consumed
+            source = ctx.files.open_text(path, encoding, newline="")
+            reader = (
+                csv.DictReader(source, delimiter=delimiter)
+                if header
+                else csv.reader(source, delimiter=delimiter)
+            )
+            chunks = decoded(_chunks(reader, size), path, encoding)
+            return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
+        stream = io.StringIO(ctx.files.read_text(path, encoding), newline="")
+        if header:
             return {"data": [dict(row) for row in csv.DictReader(stream, delimiter=delimiter)]}
         return {"data": [row for row in csv.reader(stream, delimiter=delimiter)]}
 
 
+def _chunks(reader: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(islice(reader, size)):
+        yield chunk
+
+
 class CSVWriterNode(NodeType):
+    stream_params = ("data",)
     name = "CSVWriterNode"
     summary = "Write rows (mappings or lists) to a CSV file (atomically: temporary file, then rename)."
     declared_outputs = ("file_path", "rows")
@@ -41,6 +60,8 @@ write:
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         rows = params["data"]
+        if isinstance(rows, Stream):
+            return _write_stream(rows, params, ctx)
         if not isinstance(rows, list):
             raise TypeError(f"data must be a list of rows, got {type(rows).__name__}")
         delimiter = params.get("delimiter", ",")
@@ -66,6 +87,44 @@ write:
 
         written = ctx.files.write_atomic(params["file_path"], write, newline="")
         return {"file_path": str(written), "rows": len(rows)}
+
+
+def _write_stream(stream: Stream, params: dict[str, Any], ctx: NodeContext) -> Outputs:
+    """Chunk by chunk into the temporary file, renamed at the end (a failure leaves the target
+    as it was). The header comes from the first row's keys: a later row with another key
+    fails, naming it (a header cannot change once written)."""
+    delimiter = params.get("delimiter", ",")
+    written = 0
+
+    def write(out: Any) -> None:
+        nonlocal written
+        dict_writer: csv.DictWriter[str] | None = None
+        plain = csv.writer(out, delimiter=delimiter)
+        for chunk in stream:
+            for row in chunk:
+                if written == 0 and isinstance(row, Mapping):
+                    dict_writer = csv.DictWriter(out, fieldnames=list(map(str, row)), delimiter=delimiter)
+                    dict_writer.writeheader()
+                if dict_writer is not None:
+                    if not isinstance(row, Mapping):
+                        raise TypeError(
+                            f"row {written + 1} is {type(row).__name__}; rows must be all mappings"
+                        )
+                    extra = [k for k in row if k not in dict_writer.fieldnames]
+                    if extra:
+                        raise ValueError(
+                            f"row {written + 1} has key {extra[0]!r}, not in the header taken from row 1 "
+                            f"({', '.join(map(str, dict_writer.fieldnames))}); give every row the same keys"
+                        )
+                    dict_writer.writerow(row)
+                elif isinstance(row, Mapping):
+                    raise TypeError(f"row {written + 1} is a mapping; rows must be all lists, as row 1 is")
+                else:
+                    plain.writerow(row if isinstance(row, list | tuple) else [row])
+                written += 1
+
+    path = ctx.files.write_atomic(params["file_path"], write, newline="")
+    return {"file_path": str(path), "rows": written}
 
 
 READER = CSVReaderNode()

@@ -69,6 +69,22 @@ class FileAccess:
         except OSError as e:
             raise FileAccessError(f"cannot read {target}: {e.strerror}") from None
 
+    def open_text(self, path: str, encoding: str = "utf-8", newline: str | None = None) -> IO[str]:
+        """The file open for reading, checked now (a stream reads it later); the caller closes it."""
+        target = self._target(path)
+        try:
+            if self.guard is None:
+                return open(target, encoding=encoding, newline=newline)  # noqa: SIM115 - a stream owns it
+            opened = self.guard.open_read(target, "r", encoding=encoding)
+            stream: IO[str] = opened.__enter__()
+            if newline is not None:
+                stream.reconfigure(newline=newline)  # type: ignore[attr-defined]
+            return stream
+        except FileNotFoundError:
+            raise FileAccessError(f"file not found: {target}") from None
+        except OSError as e:
+            raise FileAccessError(f"cannot read {target}: {e.strerror}") from None
+
     @contextmanager
     def open_atomic(
         self, path: str, newline: str | None = None, *, make_dirs: bool = True

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any
 
+from kailash_cli.model.stream import Stream, chunked, decoded
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
 from kailash_cli.schema.schemas import non_finite
 
@@ -44,6 +45,15 @@ load:
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         path = params["file_path"]
+        size = params.get("chunk_size")
+        if size is not None:  # a stream (jsonl only: validation says so): opened now, read when consumed
+            if file_format(params) != "jsonl":
+                raise ValueError(
+                    "chunk_size reads JSON Lines only: add format: jsonl (a JSON document is read whole)"
+                )
+            source = ctx.files.open_text(path)
+            chunks = decoded(chunked(iter_lines(source, path), size), path, "utf-8")
+            return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
         text = ctx.files.read_text(path)
         if file_format(params) == "jsonl":
             return {"data": list(iter_lines(text.splitlines(), path))}
@@ -65,6 +75,7 @@ def iter_lines(lines: Iterable[str], path: str, first: int = 1) -> Iterator[Any]
 
 
 class JSONWriterNode(NodeType):
+    stream_params = ("data",)
     name = "JSONWriterNode"
     summary = "Write data to a JSON or JSON Lines file (atomically: temporary file, then rename)."
     declared_outputs = ("file_path",)
@@ -76,6 +87,9 @@ save:
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         data = params["data"]
+        if file_format(params) == "jsonl" and isinstance(data, Stream):
+            written = ctx.files.write_atomic(params["file_path"], lambda f: _write_lines(f, data))
+            return {"file_path": str(written)}
         if file_format(params) == "jsonl":
             if not isinstance(data, list | tuple):
                 raise TypeError(
@@ -87,6 +101,8 @@ save:
                 for line in lines:
                     f.write(line + "\n")
 
+        elif isinstance(data, Stream):
+            raise TypeError("a stream is written one value a line: add format: jsonl")
         else:
             text = dumps(data, "data", params.get("indent", 2))
 
@@ -95,6 +111,14 @@ save:
 
         written = ctx.files.write_atomic(params["file_path"], write)
         return {"file_path": str(written)}
+
+
+def _write_lines(f: IO[str], stream: Stream) -> None:
+    index = 0
+    for chunk in stream:
+        for value in chunk:
+            f.write(dumps(value, f"data[{index}]", None, compact=True) + "\n")
+            index += 1
 
 
 def dumps(value: Any, where: str, indent: int | None, *, compact: bool = False) -> str:

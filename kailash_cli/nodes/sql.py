@@ -12,6 +12,7 @@ from kailash_cli.db import query
 from kailash_cli.db.pools import POOLS, Pool, open_pool
 from kailash_cli.db.settings import DatabaseSpec
 from kailash_cli.db.urls import DatabaseError, DatabaseURL, parse_url
+from kailash_cli.model.stream import Stream
 from kailash_cli.nodes.base import Finding, NodeContext, NodeType, Outputs
 from kailash_cli.schema.messages import did_you_mean
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 
 class SQLDatabaseNode(NodeType):
+    stream_params = ("many",)
     name = "SQLDatabaseNode"
     summary = (
         "Run one SQL statement on SQLite, PostgreSQL or MySQL/MariaDB (a databases: name or a URL); "
@@ -58,7 +60,7 @@ load:
         request = query.Request(
             query=params["query"],
             params=params.get("params"),
-            many=params.get("many"),
+            many=many.items() if isinstance(many := params.get("many"), Stream) else many,
             fetch=params.get("fetch", "all"),
             transaction=params.get("transaction", True),
             batch_size=params.get("batch_size", query.DEFAULT_BATCH_SIZE),

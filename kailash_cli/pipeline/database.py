@@ -22,7 +22,7 @@ from typing import Any, Self, TypeVar
 from kailash_cli.errors import StoreError
 from kailash_cli.model.storable import unstorable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE runs (
@@ -47,6 +47,7 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (workflow, node_id)
     );
     """,
+    2: "ALTER TABLE runs ADD COLUMN executor TEXT",  # where node calls ran (Dask), JSON
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import KailashError
 from kailash_cli.model.result import NodeResult, RunResult
+from kailash_cli.model.stream import Stream
 from kailash_cli.pipeline.store import Store, now_iso
 
 Redact = Callable[[Any], Any]
@@ -63,17 +64,27 @@ class RunRecorder(RunObserver):
         node_hashes: dict[str, str],
         resumed_from: str | None = None,
         user: str | None = None,
+        executor: dict[str, Any] | None = None,
     ) -> None:
         self.store.start_run(
-            self.run_id, self.workflow, path, started_at, self.redact(params), node_hashes, resumed_from, user
+            self.run_id,
+            self.workflow,
+            path,
+            started_at,
+            self.redact(params),
+            node_hashes,
+            resumed_from,
+            user,
+            executor,
         )
         self.began = time.perf_counter()
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         extra = result.extras()
-        outputs = self.redact(result.outputs) if node_id not in self.unstored else None
-        if node_id in self.unstored and result.outputs is not None:
-            extra["unstored"] = True  # store_outputs: false; a resume runs it again
+        unstored = node_id in self.unstored or _has_stream(result.outputs)
+        outputs = self.redact(result.outputs) if not unstored else None
+        if unstored and result.outputs is not None:
+            extra["unstored"] = True  # store_outputs: false, or a stream; a resume runs it again
         elif outputs is not result.outputs and outputs != result.outputs:
             extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs
         row = {
@@ -153,3 +164,7 @@ class RunRecorder(RunObserver):
         self.store.finish_run(
             self.run_id, "interrupted", now_iso(), (time.perf_counter() - self.began) * 1000, None, why
         )
+
+
+def _has_stream(outputs: Any) -> bool:
+    return isinstance(outputs, dict) and any(isinstance(v, Stream) for v in outputs.values())

@@ -77,11 +77,12 @@ class Store(Database):
         node_hashes: dict[str, str],
         resumed_from: str | None,
         user: str | None,
+        executor: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO runs (run_id, workflow, workflow_path, status, started_at, pid, "
-                "params, resumed_from, user, node_hashes) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "params, resumed_from, user, node_hashes, executor) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
                     workflow,
@@ -93,6 +94,7 @@ class Store(Database):
                     resumed_from,
                     user,
                     dumps(node_hashes),
+                    dumps(executor) if executor else None,
                 ),
             )
         _OWN_RUNS.add(run_id)
@@ -144,7 +146,7 @@ class Store(Database):
     def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
         run = dict(row)
         run["status"] = _read_status(row)
-        for key in ("params", "outputs", "node_hashes"):
+        for key in ("params", "outputs", "node_hashes", "executor"):
             run[key] = loads(run[key])
         return run
 
@@ -173,6 +175,15 @@ class Store(Database):
             args.append(max(limit, 0))
         rows = (r for r in self.db.execute(query, args) if not live or _read_status(r) == status)
         return [self._run_dict(r) for r in itertools.islice(rows, max(limit, 0))]
+
+    @guarded
+    def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to ``limit`` run ids that start with ``prefix``, in order (an index range scan)."""
+        rows = self.db.execute(
+            "SELECT run_id FROM runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [row[0] for row in rows]
 
     @guarded
     def run(self, run_id: str) -> dict[str, Any] | None:
@@ -222,6 +233,14 @@ class Store(Database):
         self.db.row_factory = sqlite3.Row
         row = self.db.execute("SELECT * FROM dead_letters WHERE id = ?", (letter_id,)).fetchone()
         return None if row is None else {**dict(row), "inputs": loads(row["inputs"])}
+
+    @guarded
+    def clear_dead_letters(self, node_id: str | None = None) -> int:
+        """Delete the dead letters (of ``node_id`` only, when given); how many went."""
+        with self._tx() as db:
+            if node_id is None:
+                return db.execute("DELETE FROM dead_letters").rowcount
+            return db.execute("DELETE FROM dead_letters WHERE node_id = ?", (node_id,)).rowcount
 
     # -- circuit breakers -------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The global logging options: the log format (``--log-format``, ``KAILASH_LOG_FORMAT``),
-a trace id from the environment, and ``-v``/``-q``/``--log-format`` after the command name.
+a trace id from the environment, ``-v``/``-q``/``--log-format`` after the command name and
+``-c/--config`` before it.
 """
 
 from __future__ import annotations
@@ -56,4 +57,22 @@ def global_options_first(args: Sequence[str]) -> list[str]:
         else:
             rest.append(arg)
         i += 1
-    return [*moved, *rest]
+    return [*moved, *_config_after_command(rest)]
+
+
+def _config_after_command(args: list[str]) -> list[str]:
+    """``-c/--config FILE`` given before the command name moved to the end of its arguments
+    (before a ``--``), where the command's own option takes it: ``kailash -c k.yaml run wf.yaml``."""
+    config: list[str] = []
+    while args:
+        if args[0] in ("-c", "--config") and len(args) > 1:
+            width = 2
+        elif args[0].startswith("--config="):
+            width = 1
+        else:
+            break
+        config, args = [*config, *args[:width]], args[width:]
+    if not config or not args or args[0].startswith("-"):
+        return [*config, *args]
+    end = args.index("--") if "--" in args else len(args)
+    return [*args[:end], *config, *args[end:]]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from kailash_cli.model.result import Problem, text_line
 from kailash_cli.report.capture import original_streams
+from kailash_cli.report.visible import visible, visible_problem
 from kailash_cli.security.redact import Redactor
 
 if TYPE_CHECKING:
@@ -78,8 +79,8 @@ class Output:
         return self.redactor.text(text)
 
     def out(self, text: str) -> None:
-        """Write a result to stdout."""
-        text = self.redact(text)
+        """Write a result to stdout (user text in it cannot drive the terminal)."""
+        text = visible(self.redact(text), keep="\n\t")
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
@@ -100,7 +101,7 @@ class Output:
             self._write(text)
 
     def _write(self, text: str) -> None:
-        text = self.redact(text)
+        text = visible(self.redact(text), keep="\n\t")  # user text must not drive the terminal
         self.stderr.write(text if text.endswith("\n") else text + "\n")
         self.stderr.flush()
 
@@ -125,7 +126,7 @@ class Output:
         if self.json_logs:
             self.event("finding", level or problem.severity, **problem.to_dict())
         else:
-            self.err(text_line(problem), level or problem.severity)
+            self.err(text_line(visible_problem(problem)), level or problem.severity)
 
     def stderr_is_terminal(self) -> bool:
         return self.stderr.isatty() and os.environ.get("TERM") != "dumb"

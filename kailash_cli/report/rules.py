@@ -48,4 +48,5 @@ VALIDATE_RULES: dict[str, str] = {
     "KV501": "A user's role or an inherited role is not defined",
     "KV502": "A masking rule is incomplete (mask: range without buckets)",
     "KV503": "mask: hash without key_env: a plain hash of a guessable value (warning)",
+    "KV520": "An executor setting that the chosen executor does not use",
 }

@@ -77,3 +77,21 @@ def test_replay_refuses_what_it_cannot_run(tmp_path: Path) -> None:
     (project / "wf.yaml").unlink()
     gone = kailash("dlq", "replay", "1", cwd=project)
     assert gone.returncode == 2 and "is gone" in gone.stderr
+
+
+def test_clear_deletes_one_nodes_letters_or_all(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    write(project / "fns.py", FUNCTIONS.replace("x == 3", "x in (1, 3)"))
+    assert kailash("run", "wf.yaml", cwd=project).returncode == 0  # two more letters of 'each'
+    with sqlite3.connect(project / ".kailash" / "kailash.db") as db:
+        db.execute(
+            "INSERT INTO dead_letters (run_id, workflow, node_id, node_type, attempts, created_at) "
+            "VALUES ('r', 'letters', 'other', 'PythonCodeNode', 1, 'now')"
+        )
+    one = kailash("dlq", "clear", "--node", "each", cwd=project)
+    assert (one.returncode, one.stdout) == (0, "cleared 3 dead letters of node 'each'\n")
+    left = json.loads(kailash("dlq", "list", "-o", "json", cwd=project).stdout)
+    assert [d["node_id"] for d in left] == ["other"]
+    rest = kailash("dlq", "clear", cwd=project)
+    assert (rest.returncode, rest.stdout) == (0, "cleared 1 dead letter\n")
+    assert kailash("dlq", "list", cwd=project).stdout == "the dead-letter queue is empty\n"

@@ -125,7 +125,7 @@ def test_config_is_checked_against_the_config_schema(tmp_path: Path, run_cli: Ru
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "kailash.yaml:1:1: error KV102: the document: unknown field 'nodes'; fix: remove 'nodes' or use one "
-        "of: access_control, databases, deploy, health, runtime, security, serve",
+        "of: access_control, databases, deploy, executor, health, runtime, security, serve",
         "kailash.yaml:2:28: error KV104: runtime.max_concurrency: 0 is less than the minimum of 1; "
         "fix: use a number >= 1",
     ]
@@ -163,8 +163,10 @@ def test_bad_format_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
 
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "Invalid value for '--format'" in result.stderr
-    assert "'xml' is not one of 'text', 'json', 'github', 'sarif', 'junit'" in result.stderr
+    assert result.stderr == (
+        "error: kailash validate: --format: 'xml' is not one of 'text', 'json', 'github', 'sarif', "
+        "'junit'; see kailash validate -h\n"
+    )
 
 
 def test_junit_format(tmp_path: Path, run_cli: RunCli) -> None:
@@ -180,7 +182,7 @@ def test_no_path_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("validate", cwd=tmp_path)
 
     assert result.returncode == 2
-    assert "Missing argument" in result.stderr
+    assert result.stderr == "error: kailash validate: missing argument PATH...; see kailash validate -h\n"
 
 
 @pytest.mark.parametrize("files", [{}, {"mkdocs.yml": "site_name: x\n", "notes.txt": "nodes: {}\n"}])
