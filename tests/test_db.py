@@ -24,6 +24,8 @@ def test_sqlite_urls(tmp_path: Path) -> None:
     assert parse_url("sqlite:///x.db").path == Path.cwd() / "x.db"
     with pytest.raises(DatabaseError, match=r"^a SQLite URL names no host: sqlite://host/x.db; use "):
         parse_url("sqlite://host/x.db")
+    with pytest.raises(DatabaseError, match=r"^a SQLite URL takes no parameters \(\?mode=\.\.\.\)"):
+        parse_url("sqlite:///out/ro.db?mode=ro", tmp_path)  # accepted and ignored before
 
 
 def test_server_urls() -> None:

@@ -154,3 +154,27 @@ def test_dry_run_shows_typed_values(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert "    workers = 4" in lines
     assert "    dry = false" in lines
+
+
+def test_a_bare_name_reads_the_typed_value_and_its_default(tmp_path: Path) -> None:
+    write(
+        tmp_path / "te.yaml",
+        """\
+        name: te
+        env: {RATIO: {type: number, default: 0.5}}
+        runtime: {timeout: "${RATIO}"}
+        nodes: {a: {type: PythonCodeNode, config: {code: "result = r", r: "${RATIO}"}}}
+        """,
+    )
+    unset = kailash(
+        "run",
+        "te.yaml",
+        "-o",
+        "json",
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "RATIO"},
+    )
+    assert unset.returncode == 0, unset.stderr
+    assert json.loads(unset.stdout)["outputs"]["a"]["result"] == 0.5
+    given = kailash("run", "te.yaml", "-o", "json", cwd=tmp_path, extra_env={"RATIO": "2"})
+    assert json.loads(given.stdout)["outputs"]["a"]["result"] == 2  # coerced, as ${env.RATIO}

@@ -134,6 +134,14 @@ def _replay_workflow(letter: dict[str, Any], run: dict[str, Any] | None) -> Work
         raise UsageError(
             f"{where}: its recorded inputs hold masked values (***), so it cannot run again as it was"
         )
+    streamed = [
+        k for k, v in (letter["inputs"] or {}).items() if isinstance(v, str) and v.startswith("<stream ")
+    ]
+    if streamed:
+        raise UsageError(
+            f"{where}: its input '{streamed[0]}' was a stream, read once and not recorded, so it "
+            "cannot run again as it was; run the workflow again"
+        )
     workflow, problems = load_workflow(Path(path))
     spec = workflow.nodes.get(letter["node_id"])
     if spec is None or problems and any(p.severity == "error" for p in problems):

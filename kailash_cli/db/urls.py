@@ -134,6 +134,11 @@ def _sqlite_url(text: str, base_dir: Path) -> DatabaseURL:
             f"a SQLite URL names no host: {redact_url(text)}; "
             "use sqlite:///relative/path or sqlite:////absolute/path"
         )
+    if query:  # sqlite3 is opened on the path: parameters would be accepted and ignored
+        raise DatabaseError(
+            f"a SQLite URL takes no parameters (?{query.split('=')[0]}=...): {redact_url(text)}; "
+            "remove them (a read-only database: the file's permissions)"
+        )
     name = unquote(rest[1:])
     path = None if name in ("", ":memory:") else base_dir / name  # an absolute name stays itself
     return DatabaseURL("sqlite", text, path=path, query=dict(parse_qsl(query)))

@@ -35,6 +35,9 @@ class Scope(dict[str, Any]):
         self.evaluator: _Evaluator | None = None
 
     def __missing__(self, key: str) -> Any:
+        env = dict.get(self, "env")
+        if key.isupper() and isinstance(env, Mapping) and key in env:
+            return env[key]  # the typed value of a declared variable, its default included
         if key.isupper() and key in self.environ:
             return self.environ[key]
         if key.isupper():

@@ -95,3 +95,23 @@ def test_clear_deletes_one_nodes_letters_or_all(tmp_path: Path) -> None:
     rest = kailash("dlq", "clear", cwd=project)
     assert (rest.returncode, rest.stdout) == (0, "cleared 1 dead letter\n")
     assert kailash("dlq", "list", cwd=project).stdout == "the dead-letter queue is empty\n"
+
+
+def test_a_dead_letter_that_read_a_stream_is_not_replayed(tmp_path: Path) -> None:
+    write(tmp_path / "data" / "in.jsonl", '{"a": 1}\n{"a": 2, "b": 3}\n', dedent=False)
+    write(
+        tmp_path / "wf.yaml",
+        """\
+        name: streamed
+        nodes:
+          read: {type: JSONReaderNode, config: {file_path: data/in.jsonl, chunk_size: 1}}
+          out: {type: CSVWriterNode, config: {file_path: out/rows.csv}}
+        connections: [read.data -> out.data]
+        """,
+    )
+    failed = kailash("run", "wf.yaml", cwd=tmp_path)
+    assert failed.returncode == 1 and "row 2 has key 'b'" in failed.stderr
+    [letter] = json.loads(kailash("dlq", "list", "-o", "json", cwd=tmp_path).stdout)
+    replay = kailash("dlq", "replay", str(letter["id"]), cwd=tmp_path)
+    assert replay.returncode == 2
+    assert "its input 'data' was a stream, read once and not recorded" in replay.stderr
