@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import math
+import uuid
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
@@ -79,11 +83,11 @@ write:
                     header.update(dict.fromkeys(map(str, row)))
                 writer = csv.DictWriter(stream, fieldnames=list(header), delimiter=delimiter)
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows(written_row(row, i) for i, row in enumerate(rows))
             else:
                 plain = csv.writer(stream, delimiter=delimiter)
-                for row in rows:
-                    plain.writerow(row if isinstance(row, list | tuple) else [row])
+                for i, row in enumerate(rows):
+                    plain.writerow(written_row(row if isinstance(row, list | tuple) else [row], i))
 
         written = ctx.files.write_atomic(params["file_path"], write, newline="")
         return {"file_path": str(written), "rows": len(rows)}
@@ -99,28 +103,30 @@ def _write_stream(stream: Stream, params: dict[str, Any], ctx: NodeContext) -> O
     def write(out: Any) -> None:
         nonlocal written
         dict_writer: csv.DictWriter[str] | None = None
+        keys: frozenset[Any] = frozenset()
         plain = csv.writer(out, delimiter=delimiter)
         for chunk in stream:
             for row in chunk:
                 if written == 0 and isinstance(row, Mapping):
                     dict_writer = csv.DictWriter(out, fieldnames=list(map(str, row)), delimiter=delimiter)
                     dict_writer.writeheader()
+                    keys = frozenset(row)
                 if dict_writer is not None:
                     if not isinstance(row, Mapping):
                         raise TypeError(
                             f"row {written + 1} is {type(row).__name__}; rows must be all mappings"
                         )
-                    extra = [k for k in row if k not in dict_writer.fieldnames]
-                    if extra:
+                    if not keys.issuperset(row):
+                        extra = next(k for k in row if k not in keys)
                         raise ValueError(
-                            f"row {written + 1} has key {extra[0]!r}, not in the header taken from row 1 "
+                            f"row {written + 1} has key {extra!r}, not in the header taken from row 1 "
                             f"({', '.join(map(str, dict_writer.fieldnames))}); give every row the same keys"
                         )
-                    dict_writer.writerow(row)
+                    dict_writer.writerow(written_row(row, written))
                 elif isinstance(row, Mapping):
                     raise TypeError(f"row {written + 1} is a mapping; rows must be all lists, as row 1 is")
                 else:
-                    plain.writerow(row if isinstance(row, list | tuple) else [row])
+                    plain.writerow(written_row(row if isinstance(row, list | tuple) else [row], written))
                 written += 1
 
     path = ctx.files.write_atomic(params["file_path"], write, newline="")
@@ -129,3 +135,43 @@ def _write_stream(stream: Stream, params: dict[str, Any], ctx: NodeContext) -> O
 
 READER = CSVReaderNode()
 WRITER = CSVWriterNode()
+
+
+_TEXT_AS_IS = (str, int, bool, type(None))  # what the csv module writes without losing anything
+
+
+def written_row(row: Any, index: int) -> Any:
+    """``row`` as it can be written: itself when every value is text, a number or null (the
+    common case, checked cheaply); dates, times, ``Decimal`` and ``UUID`` as their exact text;
+    any other value (a mapping, a list, a set, an object, NaN) fails naming ``data[i].key``:
+    the writer never writes a lossy form of its data."""
+    values = row.values() if isinstance(row, Mapping) else row
+    for value in values:
+        kind = type(value)
+        if kind in _TEXT_AS_IS or (kind is float and math.isfinite(value)):
+            continue
+        if isinstance(row, Mapping):
+            return {k: _cell(v, f"data[{index}].{k}") for k, v in row.items()}
+        return [_cell(v, f"data[{index}][{i}]") for i, v in enumerate(row)]
+    return row
+
+
+def _cell(value: Any, where: str) -> Any:
+    if isinstance(value, str | int | type(None)):  # bool is an int
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise ValueError(
+            f"{where} is {value}: a CSV cell cannot hold NaN or Infinity; replace it (with null, say)"
+        )
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal) and value.is_finite():
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(
+        f"{where} is {type(value).__name__}: a CSV cell holds text, a number or null, and the writer "
+        "does not write a lossy form; convert it (to text, or write JSON with JSONWriterNode)"
+    )

@@ -82,7 +82,7 @@ class Unprintable:
 def test_writer_failing_midway_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("old,content\n", encoding="utf-8")
     rows = [{"a": 1}] * 100 + [{"a": Unprintable()}]
-    with pytest.raises(RuntimeError, match="^cannot format this value$"):
+    with pytest.raises(TypeError, match=r"^data\[100\]\.a is Unprintable: a CSV cell holds text"):
         run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
     assert (tmp_path / "r.csv").read_text(encoding="utf-8") == "old,content\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
@@ -102,3 +102,33 @@ def test_writer_refuses_rows_mixing_mappings_with_other_rows(
         run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
     assert str(info.value) == message
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({1, 2}, r"^data\[1\]\.v is set: a CSV cell holds text, a number or null"),
+        ({"a": 1}, r"^data\[1\]\.v is dict"),
+        (float("nan"), r"^data\[1\]\.v is nan: a CSV cell cannot hold NaN or Infinity"),
+        (object(), r"^data\[1\]\.v is object"),
+    ],
+)
+def test_writer_never_writes_a_lossy_form(tmp_path: Path, value: object, message: str) -> None:
+    rows = [{"v": "fine"}, {"v": value}]
+    with pytest.raises((TypeError, ValueError), match=message):
+        run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_writes_dates_decimals_and_uuids_as_their_exact_text(tmp_path: Path) -> None:
+    import datetime as dt
+    import uuid
+    from decimal import Decimal
+
+    when, key = dt.datetime(2026, 1, 2, 3, 4, 5), uuid.UUID(int=7)
+    rows = [["a", 1, 2.5, True, None], [when, Decimal("0.10"), key, dt.date(2026, 1, 2), ""]]
+    run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
+    assert (tmp_path / "r.csv").read_text().splitlines() == [
+        "a,1,2.5,True,",
+        f"2026-01-02T03:04:05,0.10,{key},2026-01-02,",
+    ]
