@@ -62,7 +62,10 @@ class Project:
 
     @cached_property
     def production_files(self) -> list[Path]:
-        return [p for p in self.python_files if not is_test_path(p.relative_to(self.root))]
+        """Python files that run in production: not tests, nor build and tooling files
+        (``setup.py``, ``noxfile.py``, ``fabfile.py``) nor documentation (``docs/conf.py``),
+        whose imports come from build or development requirements."""
+        return [p for p in self.python_files if not _not_production(p.relative_to(self.root))]
 
     @cached_property
     def yaml_files(self) -> list[Path]:
@@ -242,3 +245,11 @@ def open_project(
     if not project.nested_too_deep(config_path.resolve()):  # else KD707, and no config to read
         project.config_doc = load(config_path, display=project.display(config_path))
     return project
+
+
+_TOOLING = frozenset({"setup.py", "noxfile.py", "fabfile.py"})
+_DOC_DIRS = frozenset({"docs", "doc"})
+
+
+def _not_production(rel: Path) -> bool:
+    return is_test_path(rel) or rel.name in _TOOLING or any(part in _DOC_DIRS for part in rel.parts[:-1])

@@ -570,3 +570,15 @@ def test_typed_env_needs_only_the_variables_without_a_default(tmp_path: Path) ->
         ("KD201", "wf.yaml", 3, "DB_URL"),
         ("KD201", "wf.yaml", 5, "REGION"),
     ]
+
+
+def test_build_tooling_and_docs_are_not_production_code(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write_file(root, "kailash.yaml", "security: {allowed_directories: [.]}\n")
+    write_file(root, "requirements.txt", "requests==2.32.3\n")
+    write_file(root, "setup.py", "import setuptools\nsetuptools.setup()\n")
+    write_file(root, "noxfile.py", "import nox\n")
+    write_file(root, "docs/conf.py", "import sphinx\n")
+    write_file(root, "app/main.py", "import requests\nimport yaml\n")
+    found = [(p.id, p.file) for p in check(root, select=["KD1"])]
+    assert found == [("KD102", "app/main.py")]  # yaml: undeclared; the tooling imports are not production
