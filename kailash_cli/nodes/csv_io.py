@@ -28,6 +28,8 @@ read:
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         path, encoding = params["file_path"], params.get("encoding", "utf-8")
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+            encoding = "utf-8-sig"  # a byte order mark (Excel's) is not part of the first column's name
         delimiter = params.get("delimiter", ",")
         header = params.get("has_header", True)
         size = params.get("chunk_size")
@@ -38,17 +40,39 @@ read:
                 if header
                 else csv.reader(source, delimiter=delimiter)
             )
-            chunks = decoded(_chunks(reader, size), path, encoding)
+            chunks = decoded(_chunks(reader, size, path if header else None), path, encoding)
             return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
         stream = io.StringIO(ctx.files.read_text(path, encoding), newline="")
         if header:
-            return {"data": [dict(row) for row in csv.DictReader(stream, delimiter=delimiter)]}
+            rows = [dict(row) for row in csv.DictReader(stream, delimiter=delimiter)]
+            _check_ragged(rows, 0, path)
+            return {"data": rows}
         return {"data": [row for row in csv.reader(stream, delimiter=delimiter)]}
 
 
-def _chunks(reader: Iterator[Any], size: int) -> Iterator[list[Any]]:
+def _chunks(reader: Iterator[Any], size: int, ragged_in: str | None = None) -> Iterator[list[Any]]:
+    done = 0
     while chunk := list(islice(reader, size)):
+        if ragged_in is not None:
+            _check_ragged(chunk, done, ragged_in)
+        done += len(chunk)
         yield chunk
+
+
+def _check_ragged(rows: list[dict[Any, Any]], before: int, path: str) -> None:
+    """A row with more fields than the header (DictReader keys the rest None) or fewer (its
+    missing values None) fails the node, naming it: a value would otherwise land under no
+    name, or a column would silently read as null."""
+    for i, row in enumerate(rows):
+        if None in row or None in row.values():
+            extra = row.get(None) or []
+            fields = len(row) - 1 + len(extra) if None in row else sum(v is not None for v in row.values())
+            width = len(row) - (None in row)
+            raise ValueError(
+                f"{path}: data row {before + i + 1} has {fields} field{'' if fields == 1 else 's'}, "
+                f"the header {width}; "
+                "give every row the header's fields (or read it with has_header: false)"
+            )
 
 
 class CSVWriterNode(NodeType):

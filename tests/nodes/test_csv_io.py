@@ -132,3 +132,27 @@ def test_writer_writes_dates_decimals_and_uuids_as_their_exact_text(tmp_path: Pa
         "a,1,2.5,True,",
         f"2026-01-02T03:04:05,0.10,{key},2026-01-02,",
     ]
+
+
+@pytest.mark.parametrize("chunk_size", [None, 2])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id,name\n1,a\n2,b,extra\n", "r.csv: data row 2 has 3 fields, the header 2"),
+        ("id,name\n1,a\n2\n", "r.csv: data row 2 has 1 field, the header 2"),
+    ],
+)
+def test_reader_refuses_ragged_rows_naming_them(
+    tmp_path: Path, text: str, message: str, chunk_size: int | None
+) -> None:
+    (tmp_path / "r.csv").write_text(text, encoding="utf-8")
+    params = {"file_path": "r.csv", **({"chunk_size": chunk_size} if chunk_size else {})}
+    with pytest.raises(ValueError, match=message):
+        data = run_node("CSVReaderNode", params, base_dir=tmp_path)["data"]
+        list(data.items())  # a stream is read as it is consumed
+
+
+def test_reader_drops_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_bytes(b"\xef\xbb\xbfid,name\n1,a\n")
+    rows = run_node("CSVReaderNode", {"file_path": "r.csv"}, base_dir=tmp_path)["data"]
+    assert rows == [{"id": "1", "name": "a"}]
