@@ -28,9 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from figures import Figure, ms, timed, verdict
+from http_fanout import bench_http
 
 from kailash_cli.compile.compiler import compile as compile_workflow
 from kailash_cli.compile.validation import load_workflow
@@ -71,34 +72,6 @@ def nap(seconds=0.05):
     time.sleep(seconds)
     return seconds
 '''
-
-
-@dataclass
-class Figure:
-    target: str
-    measured: str
-    baseline: str
-    ratio: str
-    limit: str
-    passed: bool
-
-
-def timed(call: Callable[[], object], repeats: int) -> list[float]:
-    """Seconds taken by each of ``repeats`` calls."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
 
 
 # -- workflow files -------------------------------------------------------------------
@@ -399,7 +372,14 @@ def main() -> int:
         folder = Path(tmp)
         (folder / f"{MODULE}.py").write_text(MODULE_SOURCE, encoding="utf-8")
         sys.path.insert(0, tmp)
-        for bench in (bench_chain, bench_chain_recorded, bench_fan_out, bench_big, bench_validate_cpu):
+        for bench in (
+            bench_chain,
+            bench_chain_recorded,
+            bench_fan_out,
+            bench_big,
+            bench_validate_cpu,
+            bench_http,
+        ):
             found = bench(folder)
             for figure in found if isinstance(found, list) else [found]:
                 figures.append(figure)

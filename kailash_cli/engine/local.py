@@ -150,8 +150,15 @@ class LocalExecutor:
         self.workers = Workers(max_concurrency)
         self._http: Any = None
 
+    def prepare_http(self) -> None:
+        """Make the shared HTTP client and start the event loop now, on this thread: the
+        engine calls it before a run with async (HTTP) nodes, so no request waits for them."""
+        self._http_client()
+        _ = self.workers.loop
+
     def submit(self, token: Any, call: NodeCall, completions: Completions) -> None:
         if call.is_async:
+            self._http_client()  # made here, not on the loop, when prepare_http() was not called
             self.workers.submit_async(token, lambda: call.arun(self._http_client), completions)
         else:
             self.workers.submit(token, call.run, completions)
@@ -161,9 +168,9 @@ class LocalExecutor:
 
     def _http_client(self) -> Any:
         if self._http is None:
-            import httpx
+            from kailash_cli.engine.http_client import make_client  # httpx only when a node needs it
 
-            self._http = httpx.AsyncClient(follow_redirects=True, timeout=30.0)
+            self._http = make_client(self.workers.limit)
         return self._http
 
     def shutdown(self) -> None:
