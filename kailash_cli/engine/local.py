@@ -13,14 +13,16 @@ reads.
 from __future__ import annotations
 
 import _thread
-import asyncio
 import contextlib
 import queue
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.engine.executor import Completion, Completions, NodeCall
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class Workers:
@@ -89,6 +91,8 @@ class Workers:
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
+            import asyncio  # here: a run without async (HTTP) nodes does not load asyncio, ssl, socket
+
             self._loop = asyncio.new_event_loop()
             self._loop_thread = threading.Thread(
                 target=self._run_loop, args=(self._loop,), name="kailash-loop", daemon=True
@@ -118,13 +122,13 @@ class Workers:
                 with self._lock:
                     self._futures.pop(token, None)
 
-        future = asyncio.run_coroutine_threadsafe(runner(), self.loop)
+        future = _asyncio().run_coroutine_threadsafe(runner(), self.loop)
         with self._lock:
             if not future.done():
                 self._futures[token] = future
 
     def call_in_loop(self, make: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
-        return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
+        return _asyncio().run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Stop the idle threads and the loop; a thread still running a call is left to it."""
@@ -138,6 +142,12 @@ class Workers:
             for thread in self._threads:
                 if thread.ident is not None:
                     thread.join(timeout=1.0)
+
+
+def _asyncio() -> Any:
+    import asyncio
+
+    return asyncio
 
 
 class LocalExecutor:
