@@ -1,0 +1,78 @@
+"""Huge values, told in a line instead of written out (issue 15, item 3).
+
+A node that reads a million rows returns them all; written to the run store they added
+300 MB per run, and printed as indented JSON they took gigabytes. Above a size, the store
+keeps a description instead (``pipeline/recorder.py``; a resume runs that node again), and
+``kailash run``'s text output shows one (``--output json`` still prints everything).
+
+The size is an estimate of the value's JSON, from a walk that stops as soon as it passes
+the limit: deciding costs at most about ``limit`` bytes' worth of items, whatever the size
+of the value. Only dicts, lists, tuples, strings and bytes are walked: anything else (a
+stream, which must never be consumed here; a DataFrame) counts a few bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STORE_LIMIT = 4 * 1024 * 1024  # bytes of JSON: a node's outputs above it stay out of the store
+STDOUT_LIMIT = 1024 * 1024  # bytes of JSON: a value above it is summarised on stdout (text output)
+SHOWN_ITEMS = 3  # the first items of a summarised list, shown as an example
+SHOWN_CHARS = 200  # the first characters of a summarised string
+_OTHER = 16  # what a value of another type counts (numbers, booleans, objects)
+
+
+def is_large(value: Any, limit: int) -> bool:
+    """True when ``value``'s JSON would surely be longer than ``limit`` bytes."""
+    size = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str | bytes):
+            size += len(item) + 2
+        elif isinstance(item, dict):
+            size += 2 + 4 * len(item) + sum(len(k) if isinstance(k, str) else _OTHER for k in item)
+            todo.extend(item.values())
+        elif isinstance(item, list | tuple):
+            size += 2 + 2 * len(item)
+            todo.extend(item)
+        else:
+            size += _OTHER
+        if size > limit:
+            return True
+    return False
+
+
+def describe(value: Any) -> str:
+    """What a value is, in a few words: ``list of 1,000,000 items``."""
+    if isinstance(value, dict):
+        return f"mapping of {len(value):,} keys"
+    if isinstance(value, list | tuple):
+        return f"list of {len(value):,} items"
+    if isinstance(value, str):
+        return f"text of {len(value):,} characters"
+    if isinstance(value, bytes):
+        return f"{len(value):,} bytes"
+    return type(value).__name__
+
+
+def summarised(value: Any, limit: int) -> Any:
+    """``value`` with each part whose JSON is over ``limit`` bytes replaced by a summary:
+    ``{"summary": "list of 1,000,000 items, over 1 MB as JSON", "first": [...]}``. A
+    mapping keeps its keys (each value summarised on its own); small values are unchanged."""
+    if not is_large(value, limit):
+        return value
+    if isinstance(value, dict):
+        inner = {k: summarised(v, limit) for k, v in value.items()}
+        if not is_large(inner, limit):
+            return inner
+    summary: dict[str, Any] = {"summary": f"{describe(value)}, over {_size(limit)} as JSON"}
+    if isinstance(value, list | tuple):
+        summary["first"] = [summarised(v, limit) for v in value[:SHOWN_ITEMS]]
+    elif isinstance(value, str):
+        summary["first"] = value[:SHOWN_CHARS]
+    return summary
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
