@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any
@@ -36,10 +35,15 @@ read:
             )
             chunks = decoded(_chunks(reader, size), path, encoding)
             return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
-        stream = io.StringIO(ctx.files.read_text(path, encoding), newline="")
-        if header:
-            return {"data": [dict(row) for row in csv.DictReader(stream, delimiter=delimiter)]}
-        return {"data": [row for row in csv.reader(stream, delimiter=delimiter)]}
+        # read as it is parsed, like a plain csv script: no copy of the whole text (issue 15)
+        with ctx.files.open_text(path, encoding, newline="") as source:
+            try:
+                if header:
+                    return {"data": list(csv.DictReader(source, delimiter=delimiter))}
+                return {"data": list(csv.reader(source, delimiter=delimiter))}
+            except UnicodeDecodeError:
+                ctx.files.read_text(path, encoding)  # raises the error that says where
+                raise
 
 
 def _chunks(reader: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -74,10 +78,20 @@ write:
 
         def write(stream: Any) -> None:
             if rows and all(mappings):
-                header: dict[str, None] = {}
+                header = dict.fromkeys(map(str, rows[0]))
+                keys = rows[0].keys()
+                texts = all(isinstance(k, str) for k in keys)
                 for row in rows:
-                    header.update(dict.fromkeys(map(str, row)))
-                writer = csv.DictWriter(stream, fieldnames=list(header), delimiter=delimiter)
+                    if row.keys() != keys:  # the usual case costs one comparison a row
+                        header.update(dict.fromkeys(map(str, row)))
+                        texts = texts and all(isinstance(k, str) for k in row)
+                # text keys are all in the header: no row can hold an extra one to look for
+                writer = csv.DictWriter(
+                    stream,
+                    fieldnames=list(header),
+                    delimiter=delimiter,
+                    extrasaction="ignore" if texts else "raise",
+                )
                 writer.writeheader()
                 writer.writerows(rows)
             else:

@@ -76,12 +76,15 @@ class RunRecorder(RunObserver):
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         extra = result.extras()
         unstored = node_id in self.unstored or _has_stream(result.outputs)
-        outputs = self.redact(result.outputs) if not unstored else None
+        large = not unstored and is_large(result.outputs, self.output_limit)
+        if unstored:
+            outputs = None
+        else:  # a large output as a summary (redacted, as a whole one would be), not walked whole
+            outputs = self.redact(summarised(result.outputs, self.output_limit) if large else result.outputs)
         if unstored and result.outputs is not None:
             extra["unstored"] = True  # store_outputs: false, or a stream; a resume runs it again
-        elif is_large(result.outputs, self.output_limit):  # a summary instead; a resume runs it again
-            outputs = self.redact(summarised(result.outputs, self.output_limit))
-            extra["unstored"] = extra["large"] = True
+        elif large:
+            extra["unstored"] = extra["large"] = True  # a resume runs it again
         elif outputs is not result.outputs and outputs != result.outputs:
             extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs
         row = {

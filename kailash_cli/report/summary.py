@@ -5,14 +5,15 @@ A node that reads a million rows returns them all; written to the run store they
 keeps a description instead (``pipeline/recorder.py``; a resume runs that node again), and
 ``kailash run``'s text output shows one (``--output json`` still prints everything).
 
-The size is an estimate of the value's JSON, from a walk that stops as soon as it passes
-the limit: deciding costs at most about ``limit`` bytes' worth of items, whatever the size
-of the value. Only dicts, lists, tuples, strings and bytes are walked: anything else (a
+The size is an estimate of the value's JSON: a long list or mapping is measured on its
+first items (a million rows cost as much to judge as 32), and the count stops once past the
+limit. Only dicts, lists, tuples, strings and bytes are looked into: anything else (a
 stream, which must never be consumed here; a DataFrame) counts a few bytes.
 """
 
 from __future__ import annotations
 
+from itertools import islice, repeat
 from typing import Any
 
 STORE_LIMIT = 4 * 1024 * 1024  # bytes of JSON: a node's outputs above it stay out of the store
@@ -20,27 +21,31 @@ STDOUT_LIMIT = 1024 * 1024  # bytes of JSON: a value above it is summarised on s
 SHOWN_ITEMS = 3  # the first items of a summarised list, shown as an example
 SHOWN_CHARS = 200  # the first characters of a summarised string
 _OTHER = 16  # what a value of another type counts (numbers, booleans, objects)
+SAMPLE = 32  # items of a long list or mapping whose size stands for all of them
+MAX_DEPTH = 64  # deeper values count as small: the estimate recurses
 
 
 def is_large(value: Any, limit: int) -> bool:
-    """True when ``value``'s JSON would surely be longer than ``limit`` bytes."""
-    size = 0
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, str | bytes):
-            size += len(item) + 2
-        elif isinstance(item, dict):
-            size += 2 + 4 * len(item) + sum(len(k) if isinstance(k, str) else _OTHER for k in item)
-            todo.extend(item.values())
-        elif isinstance(item, list | tuple):
-            size += 2 + 2 * len(item)
-            todo.extend(item)
-        else:
-            size += _OTHER
-        if size > limit:
-            return True
-    return False
+    """True when ``value``'s JSON would be longer than ``limit`` bytes (estimated)."""
+    return _estimate(value, limit, 0) > limit
+
+
+def _estimate(value: Any, budget: int, depth: int) -> float:
+    """The size of ``value``'s JSON: exact for small values; a long list or mapping counts
+    its first :data:`SAMPLE` items times its length. Stops counting once past ``budget``."""
+    if isinstance(value, str | bytes):
+        return len(value) + 2
+    if depth > MAX_DEPTH or not isinstance(value, dict | list | tuple):
+        return _OTHER
+    count = len(value)
+    scale = count / SAMPLE if count > 2 * SAMPLE else 1.0
+    items = value.items() if isinstance(value, dict) else zip(repeat(""), value)
+    size = 2.0
+    for key, item in islice(items, SAMPLE if scale > 1 else None):
+        size += (len(key) + 4 if isinstance(key, str) else _OTHER) + _estimate(item, budget, depth + 1)
+        if size * scale > budget:
+            break
+    return size * scale
 
 
 def describe(value: Any) -> str:

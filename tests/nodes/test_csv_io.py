@@ -102,3 +102,15 @@ def test_writer_refuses_rows_mixing_mappings_with_other_rows(
         run_node("CSVWriterNode", {"file_path": "r.csv", "data": rows}, base_dir=tmp_path)
     assert str(info.value) == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reader_of_a_file_in_another_encoding_says_where(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_bytes("name\nJosé\n".encode("latin-1"))
+    with pytest.raises(FileAccessError) as info:
+        run_node("CSVReaderNode", {"file_path": "c.csv"}, base_dir=tmp_path)
+    assert str(info.value) == f"{tmp_path / 'c.csv'} is not utf-8 text (byte 8)"
+
+
+def test_writer_of_rows_with_number_keys_refuses_them(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dict contains fields not in fieldnames: 1"):
+        run_node("CSVWriterNode", {"file_path": "n.csv", "data": [{1: "a"}]}, base_dir=tmp_path)
