@@ -17,25 +17,33 @@ class Figure:
     passed: bool
 
 
-def timed(call: Callable[[], object], repeats: int) -> list[float]:
-    """Seconds taken by each of ``repeats`` calls."""
+def timed(
+    call: Callable[[], object], repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
+    """Seconds taken by each of ``repeats`` calls (wall time, or what ``clock`` counts)."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         call()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return times
 
 
 def cpu_timed(call: Callable[[], object], repeats: int) -> list[float]:
     """CPU seconds (this process, all threads) taken by each of ``repeats`` calls: what a
     shared machine's other work does not inflate."""
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        call()
-        times.append(time.process_time() - start)
-    return times
+    return timed(call, repeats, time.process_time)
+
+
+def plain_chain(step: Callable[..., int], count: int) -> Callable[[], None]:
+    """The baseline of a chain of ``count`` nodes: the same function called in a loop."""
+
+    def loop() -> None:
+        x = 0
+        for _ in range(count):
+            x = step(x=x)
+
+    return loop
 
 
 def ms(seconds: float) -> str:

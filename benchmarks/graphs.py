@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from figures import Figure, cpu_timed, ms, timed, verdict
+from figures import Figure, cpu_timed, ms, plain_chain, timed, verdict
 
 from kailash_cli import run_workflow
 
@@ -98,13 +98,7 @@ def bench_graphs(folder: Path, repeats: int = 3) -> list[Figure]:
 
 def _bench_chain(folder: Path, repeats: int) -> Figure:
     path = write_chain(folder)
-    step = __import__(MODULE).step
-
-    def plain() -> None:
-        x = 0
-        for _ in range(CHAIN_NODES):
-            x = step(x=x)
-
+    plain = plain_chain(__import__(MODULE).step, CHAIN_NODES)
     _run(path, folder)  # warm-up
     plain_s = min(timed(plain, 5))
     cpu = statistics.median(cpu_timed(lambda: _run(path, folder), repeats))

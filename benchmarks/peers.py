@@ -33,6 +33,7 @@ from typing import Any
 
 SLEEP_S = 0.05
 SDK_MISSING = "not installed (pip install kailash, or --sdk-python)"
+SDK_ABSENT = 3  # the exit status of --only-sdk where the SDK cannot be imported
 
 
 def _timed(call: Any, repeats: int) -> float:
@@ -48,8 +49,11 @@ def _timed(call: Any, repeats: int) -> float:
 
 
 def sdk_figures(chain: int, sleepers: int, repeats: int) -> dict[str, float]:
-    from kailash.runtime.local import LocalRuntime
-    from kailash.workflow.builder import WorkflowBuilder
+    try:
+        from kailash.runtime.local import LocalRuntime
+        from kailash.workflow.builder import WorkflowBuilder
+    except ImportError:  # the SDK is not installed here: the caller says so
+        raise SystemExit(SDK_ABSENT) from None
 
     def chain_wf() -> Any:
         wf = WorkflowBuilder()
@@ -96,9 +100,10 @@ def _sdk(python: str | None, chain: int, sleepers: int, repeats: int) -> dict[st
     argv = [python or sys.executable, __file__, "--only-sdk", "--chain", str(chain)]
     argv += ["--sleepers", str(sleepers), "--repeats", str(repeats)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode == SDK_ABSENT:
+        return SDK_MISSING
     if done.returncode != 0:
-        missing = "ModuleNotFoundError: No module named 'kailash" in done.stderr
-        return SDK_MISSING if missing else f"failed: {done.stderr.strip().splitlines()[-1:]}"
+        return f"failed: {done.stderr.strip().splitlines()[-1:]}"
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     cold = [python or sys.executable, "-c", SDK_COLD]
     figures["cold"] = _timed(lambda: subprocess.run(cold, capture_output=True, check=True), repeats)

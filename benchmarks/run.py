@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 from big_outputs import bench_big_outputs
-from figures import Figure, ms, timed, verdict
+from figures import Figure, ms, plain_chain, timed, verdict
 from graphs import bench_graphs
 from http_fanout import bench_http
 from peers import compare
@@ -157,12 +157,7 @@ def compiled_with_prepared(path: Path) -> tuple[object, dict[str, object]]:
 
 def bench_chain(folder: Path, repeats: int = 9) -> Figure:
     compiled, prepared = compiled_with_prepared(write_chain(folder))
-    step = __import__(MODULE).step
-
-    def plain() -> None:
-        x = 0
-        for _ in range(CHAIN_NODES):
-            x = step(x=x)
+    plain = plain_chain(__import__(MODULE).step, CHAIN_NODES)
 
     def engine() -> None:
         with LocalExecutor(16) as executor:
@@ -193,15 +188,10 @@ def bench_chain(folder: Path, repeats: int = 9) -> Figure:
 def bench_chain_recorded(folder: Path, repeats: int = 9) -> Figure:
     """Target 1 as `kailash run` pays it: run store, secret redaction and the path guard on."""
     compiled, prepared = compiled_with_prepared(folder / "chain.yaml")
-    step = __import__(MODULE).step
+    plain = plain_chain(__import__(MODULE).step, CHAIN_NODES)
     redactor = Redactor(["not-a-real-secret-0123456789"])
     guard = PathGuard.from_config({"allowed_directories": ["."]}, folder)
     counter = iter(range(10**6))
-
-    def plain() -> None:
-        x = 0
-        for _ in range(CHAIN_NODES):
-            x = step(x=x)
 
     def engine() -> None:
         store = Store.open(folder / f"store-{next(counter)}.db")

@@ -77,6 +77,8 @@ class FileAccess:
                 return open(target, encoding=encoding, newline=newline)  # noqa: SIM115 - a stream owns it
             opened = self.guard.open_read(target, "r", encoding=encoding)
             stream: IO[str] = opened.__enter__()
+            # the stream holds its context: collected, the context would close the file now
+            stream._kailash_opened = opened  # type: ignore[attr-defined]
             if newline is not None:
                 stream.reconfigure(newline=newline)  # type: ignore[attr-defined]
             return stream
