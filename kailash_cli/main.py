@@ -185,6 +185,23 @@ def run(
             help="Push the run's metrics to this Prometheus Pushgateway (job=kailash, workflow=NAME).",
         ),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            metavar="local|dask",
+            help="Where node calls run (default: executor.type of the config, else local).",
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            metavar="ADDRESS",
+            help="Dask scheduler (tcp://host:8786) for --executor dask; none: DASK_SCHEDULER_ADDRESS, "
+            "else a LocalCluster.",
+        ),
+    ] = None,
 ) -> None:
     """Validate, compile and execute a workflow.
 
@@ -207,6 +224,8 @@ def run(
             metrics_file=metrics_file,
             push_gateway=push_gateway,
             output=out,
+            executor=executor,
+            dask_address=dask_address,
         ),
     )
 
@@ -282,6 +301,14 @@ def check_deploy(
         Path | None,
         typer.Option("--write-baseline", metavar="FILE", help="Record the current findings in this file."),
     ] = None,
+    python: Annotated[
+        Path | None,
+        typer.Option(
+            "--python",
+            metavar="PATH",
+            help="The project's interpreter: its installed packages resolve imports (default DIR/.venv).",
+        ),
+    ] = None,
 ) -> None:
     """Pre-deployment checklist over a project.
 
@@ -303,6 +330,7 @@ def check_deploy(
             list_checks=list_,
             baseline=baseline,
             write_baseline=write_baseline,
+            python=python,
             output=out,
         ),
     )
@@ -350,6 +378,12 @@ def schema(
     kind: Annotated[
         SchemaKind, typer.Argument(metavar="[workflow|config]", help="Which schema.", show_default=False)
     ] = SchemaKind.workflow,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write both schemas into --dir for editors instead of printing.")
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option("--dir", metavar="DIR", help="Folder --write writes to.", show_default=True)
+    ] = Path(".kailash/schemas"),
 ) -> None:
     """Print the JSON Schema of workflows or configs.
 
@@ -357,7 +391,7 @@ def schema(
     """
     from kailash_cli.commands.schema import schema as schema_command
 
-    _run(ctx, lambda out: schema_command(kind.value, output=out))
+    _run(ctx, lambda out: schema_command(kind.value, write=write, folder=folder, output=out))
 
 
 @app.command(cls=Command)

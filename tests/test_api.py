@@ -270,7 +270,7 @@ def test_an_unknown_executor_name_is_a_usage_error(tmp_path: Path) -> None:
     path = write(
         tmp_path / "wf.yaml", "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
     )
-    with pytest.raises(UsageError, match="unknown executor 'warp'; use 'local'"):
+    with pytest.raises(UsageError, match="unknown executor 'warp'; use one of: local, dask"):
         run_workflow(path, config=write(tmp_path / "kailash.yaml", "runtime: {}\n"), executor="warp")
 
 
@@ -491,8 +491,8 @@ def test_a_run_that_cannot_start_leaves_no_record(tmp_path: Path) -> None:
         tmp_path / "wf.yaml", "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
     )
     config = write(tmp_path / "kailash.yaml", "runtime: {}\n")
-    with pytest.raises(UsageError, match="unknown executor 'dask'"):
-        run_workflow(path, config=config, executor="dask")
+    with pytest.raises(UsageError, match="unknown executor 'warp'"):
+        run_workflow(path, config=config, executor="warp")
     with pytest.raises(UsageError, match="a int is not an executor"):
         run_workflow(path, config=config, executor=42)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="param_args is a list of KEY=VALUE texts"):

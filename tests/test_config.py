@@ -281,8 +281,8 @@ def test_size_and_duration_findings_say_what_to_write() -> None:
     text = "security: {max_file_size: 50 MiBs, execution_timeout: 5x}\n"
 
     assert [(p.id, p.fix) for p in check(text)] == [
-        ("KV104", "Bytes, or a size like 50MB, 512KiB, 1.5GB."),
-        ("KV104", "Seconds, or a duration like 30s, 5m, 1h."),
+        ("KV104", "write a size like 50MB, 512KiB or 1.5GB, or a number of bytes"),
+        ("KV104", "write a duration like 30s, 5m or 1h, or a number of seconds"),
     ]
 
 

@@ -176,18 +176,53 @@ def test_kv104_enum_with_suggestion() -> None:
     ]
 
 
-def test_kv104_pattern_uses_the_schema_description_as_fix() -> None:
+def test_kv104_pattern_says_the_expected_form_not_the_regex() -> None:
+    form = "a name of lower case letters, digits, _ and -, starting with a letter or digit, like customer-etl"
+
     assert findings("name: My Flow\nnodes: {a: {type: X}}\n") == [
-        Problem(
-            "KV104",
-            "error",
-            "name: 'My Flow' does not match '^[a-z0-9][a-z0-9_-]*$'",
-            "wf.yaml",
-            1,
-            7,
-            "Workflow name: lower case letters, digits, '_' and '-'.",
-        )
+        Problem("KV104", "error", f"name: 'My Flow' is not {form}", "wf.yaml", 1, 7, f"write {form}")
     ]
+
+
+@pytest.mark.parametrize(
+    ("schema", "message", "fix"),
+    [
+        (
+            {"pattern": "^a", "description": "starts with a"},
+            "is not in the form this value takes",
+            "starts with a",
+        ),
+        ({"pattern": "^a"}, "is not in the form this value takes", "see the form in `kailash schema`"),
+        (
+            {"pattern": "^a", "patternErrorMessage": "Expected an a first."},
+            "is not an a first",
+            "write an a first",
+        ),
+    ],
+)
+def test_kv104_pattern_never_shows_the_regex(schema: dict[str, Any], message: str, fix: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = load_text("v: b\n", "wf.yaml")
+    (error,) = Draft202012Validator(schema).iter_errors("b")
+
+    assert messages.convert(error, doc, ("v",)) == [
+        Problem("KV104", "error", f"v: 'b' {message}", "wf.yaml", 1, 4, fix)
+    ]
+
+
+def test_every_pattern_of_every_schema_has_its_wording() -> None:
+    def patterns(node: Any, where: str) -> list[str]:
+        if isinstance(node, list):
+            return [p for n, item in enumerate(node) for p in patterns(item, f"{where}/{n}")]
+        if not isinstance(node, dict):
+            return []
+        own = [where] if isinstance(node.get("pattern"), str) else []
+        words = node.get("patternErrorMessage", "")
+        assert not own or (words.startswith("Expected ") and words.endswith(".")), where
+        return own + [p for k, v in node.items() for p in patterns(v, f"{where}/{k}")]
+
+    assert sum(len(patterns(schemas.load_schema(name), name)) for name in SCHEMA_NAMES) >= 20
 
 
 def test_kv104_bad_property_name_is_located_at_the_key() -> None:
@@ -197,11 +232,12 @@ def test_kv104_bad_property_name_is_located_at_the_key() -> None:
         Problem(
             "KV104",
             "error",
-            "params: name '2bad' is not allowed",
+            "params: name '2bad' is not allowed: "
+            "expected a name of letters, digits and _, not starting with a digit",
             "wf.yaml",
             5,
             3,
-            "use letters, digits and '_', not starting with a digit",
+            "write a name of letters, digits and _, not starting with a digit",
         )
     ]
 
@@ -340,7 +376,7 @@ def test_failed_any_of_branch_takes_the_description_of_the_schema_holding_it() -
     doc = load_text("runtime: {}\nsecurity: {max_file_size: 50 MiBs}\n", "kailash.yaml")
 
     assert [p.fix for p in schemas.validate(doc, doc.data, "config")] == [
-        "Bytes, or a size like 50MB, 512KiB, 1.5GB."
+        "write a size like 50MB, 512KiB or 1.5GB, or a number of bytes"
     ]
 
 
@@ -392,3 +428,42 @@ def test_enum_and_const_keep_true_apart_from_one() -> None:
         fast = compile_schema(schema)
         assert fast is not None
         assert fast(instance) == Draft202012Validator(schema).is_valid(instance), (schema, instance)
+
+
+SCHEMA_BASE = "https://raw.githubusercontent.com/kailash-cli/kailash/main/schemas/"
+
+
+def _properties(node: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every named property below ``node``, with its JSON path in the schema."""
+    if isinstance(node, list):
+        return [p for n, item in enumerate(node) for p in _properties(item, f"{where}[{n}]")]
+    if not isinstance(node, dict):
+        return []
+    found = [(f"{where}.{k}", v) for k, v in node.get("properties", {}).items() if isinstance(v, dict)]
+    return found + [p for k, v in node.items() for p in _properties(v, f"{where}/{k}")]
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_every_property_has_a_description_editors_show(name: str) -> None:
+    properties = _properties(schemas.load_schema(name), name)
+
+    assert len(properties) >= (50 if name in ("workflow", "config") else 1)
+    assert [where for where, spec in properties if not spec.get("description")] == []
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_schema_ids_are_stable_urls_of_the_files(name: str) -> None:
+    assert schemas.load_schema(name)["$id"] == f"{SCHEMA_BASE}{name}.schema.json"
+
+
+@pytest.mark.parametrize("name", ["workflow", "config"])
+def test_examples_and_defaults_fit_their_property(name: str) -> None:
+    schema = schemas.load_schema(name)
+    bad = []
+    for where, spec in _properties(schema, name):
+        values = [*spec.get("examples", []), *([spec["default"]] if "default" in spec else [])]
+        check = {k: v for k, v in spec.items() if k not in ("examples", "default")}
+        validator = Draft202012Validator({**check, "$defs": schema.get("$defs", {})})
+        bad += [f"{where}: {v!r}" for v in values if not validator.is_valid(v)]
+
+    assert bad == []

@@ -7,17 +7,17 @@ instruction is missing); Kubernetes findings point at the container, or at its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ruamel.yaml.nodes import MappingNode, Node
-
+from kailash_cli.checks import compose, kubernetes, systemd
 from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.file_kinds import is_dockerfile
+from kailash_cli.checks.images import unpinned_image
 from kailash_cli.checks.literals import Instruction, dockerfile_instructions, env_pairs
 from kailash_cli.checks.project import Project
-from kailash_cli.checks.secret_names import is_reference, is_secret_name
-from kailash_cli.checks.yaml_nodes import items, mapping_get, mapping_key, pos, scalar
+from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
@@ -51,75 +51,24 @@ DOCKER_SECRET = Check(
     "use a build secret (RUN --mount=type=secret) or pass it at run time",
     sensitive=True,
 )
-K8S_RUN_AS_NON_ROOT = Check(
-    "KD611",
-    "error",
-    "Kubernetes container may run as root",
-    "Without runAsNonRoot: true the kubelet starts the container as root when the image says so.",
-    "set securityContext.runAsNonRoot: true (container or pod)",
-)
-K8S_PRIVILEGE_ESCALATION = Check(
-    "KD612",
-    "error",
-    "Kubernetes container allows privilege escalation",
-    "allowPrivilegeEscalation defaults to true: setuid binaries can gain more rights than the "
-    "process started with.",
-    "set securityContext.allowPrivilegeEscalation: false (and never privileged: true)",
-)
-K8S_WRITABLE_ROOT = Check(
-    "KD613",
-    "warning",
-    "Kubernetes container root filesystem is writable",
-    "A writable root filesystem lets an attacker drop tools and persist changes.",
-    "set securityContext.readOnlyRootFilesystem: true and mount an emptyDir for scratch space",
-)
-K8S_CAPABILITIES = Check(
-    "KD614",
-    "warning",
-    "Kubernetes container keeps Linux capabilities",
-    "The default capability set (NET_RAW, CHOWN, ...) is more than an application needs.",
-    "set securityContext.capabilities.drop: [ALL] and add back only what is needed",
-)
-K8S_LIMITS = Check(
-    "KD615",
-    "warning",
-    "Kubernetes container has no resource limits",
-    "A container without CPU and memory limits can starve every other workload on its node.",
-    "set resources.limits.cpu and resources.limits.memory",
-)
-K8S_PROBES = Check(
-    "KD616",
-    "warning",
-    "Kubernetes container has no liveness or readiness probe",
-    "Without probes a hung container keeps receiving traffic and is never restarted.",
-    "add livenessProbe and readinessProbe",
-)
 CHECKS = (
     ROOT_USER,
     NO_HEALTHCHECK,
     UNPINNED_BASE,
     DOCKER_SECRET,
-    K8S_RUN_AS_NON_ROOT,
-    K8S_PRIVILEGE_ESCALATION,
-    K8S_WRITABLE_ROOT,
-    K8S_CAPABILITIES,
-    K8S_LIMITS,
-    K8S_PROBES,
+    *kubernetes.CHECKS,
+    *compose.CHECKS,
+    *systemd.CHECKS,
 )
-
-WORKLOAD_KINDS = frozenset(
-    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job", "CronJob", "ReplicationController"}
-)
-BATCH_KINDS = frozenset({"Job", "CronJob"})
 
 
 def run(project: Project) -> Iterator[Problem]:
     for path in project.files:
         if is_dockerfile(path) and not is_test_path(path.relative_to(project.root)):
             yield from _dockerfile(project, path)
-    for path, doc in project.manifests():
-        if not is_test_path(path.relative_to(project.root)):
-            yield from _manifest(project, path, doc)
+    yield from kubernetes.run(project)
+    yield from compose.run(project)
+    yield from systemd.run(project)
 
 
 # --- Dockerfile ----------------------------------------------------------------------------------
@@ -129,6 +78,7 @@ def _dockerfile(project: Project, path: Path) -> Iterator[Problem]:
     file = project.display(path)
     instructions = dockerfile_instructions(project.text(path) or "")
     stages: list[str] = []
+    build_args: set[str] = set()
     final: list[Instruction] = []
     for ins in instructions:
         if ins.keyword == "FROM":
@@ -137,12 +87,13 @@ def _dockerfile(project: Project, path: Path) -> Iterator[Problem]:
         final.append(ins)
         if ins.keyword in ("ENV", "ARG"):
             for key, value in env_pairs(ins.args):
-                if is_secret_name(key) and (ins.keyword == "ARG" or (value and not is_reference(value))):
-                    if value:
+                message = _docker_secret(ins.keyword, key, value, build_args)
+                if ins.keyword == "ARG":
+                    build_args.add(key)
+                if message:
+                    if value and not is_reference(value) and not is_placeholder(value):
                         project.sensitive_values.add(value)
-                    yield DOCKER_SECRET.at(
-                        f"{ins.keyword} {key} puts a secret into the image", file, ins.line, ins.column
-                    )
+                    yield DOCKER_SECRET.at(message, file, ins.line, ins.column)
     if not final or final[0].keyword != "FROM":
         return
     users = [ins for ins in final if ins.keyword == "USER"]
@@ -167,6 +118,20 @@ def _dockerfile(project: Project, path: Path) -> Iterator[Problem]:
         )
 
 
+def _docker_secret(keyword: str, key: str, value: str, build_args: set[str]) -> str | None:
+    """Why ``ENV``/``ARG key=value`` bakes a secret into the image, or None. ``ENV TOKEN=$TOKEN``
+    copies a build argument into every container's environment: the ARG's value, in the image."""
+    copied = [n for n in _REFERENCED.findall(value) if n in build_args]
+    if keyword == "ENV" and copied and (is_secret_name(key) or any(is_secret_name(n) for n in copied)):
+        return f"ENV {key} copies build argument {copied[0]} into the image"
+    if is_secret_name(key) and (keyword == "ARG" or (value and not is_reference(value))):
+        return f"{keyword} {key} puts a secret into the image"
+    return None
+
+
+_REFERENCED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def _base_image(ins: Instruction, stages: list[str], file: str) -> Iterator[Problem]:
     words = [w for w in ins.args.split() if not w.startswith("--")]
     if not words:
@@ -174,86 +139,11 @@ def _base_image(ins: Instruction, stages: list[str], file: str) -> Iterator[Prob
     image = words[0]
     if len(words) >= 3 and words[1].lower() == "as":
         stages.append(words[2].lower())
-    if image.lower() in stages or image == "scratch" or "$" in image or "@sha256:" in image:
+    if image.lower() in stages or image == "scratch":
         return
-    tag = image.rsplit("/", 1)[-1].partition(":")[2]
-    if not tag:
-        yield UNPINNED_BASE.at(f"base image '{image}' has no tag", file, ins.line, ins.column)
-    elif tag == "latest":
-        yield UNPINNED_BASE.at(
-            f"base image '{image}' uses the moving 'latest' tag", file, ins.line, ins.column
-        )
-
-
-# --- Kubernetes ----------------------------------------------------------------------------------
-
-
-def _pod_spec(doc: MappingNode) -> Node | None:
-    kind = scalar(mapping_get(doc, "kind"))
-    spec = mapping_get(doc, "spec")
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = mapping_get(mapping_get(spec, "jobTemplate"), "spec")
-    return mapping_get(mapping_get(spec, "template"), "spec")
-
-
-def _manifest(project: Project, path: Path, doc: MappingNode) -> Iterator[Problem]:
-    kind = scalar(mapping_get(doc, "kind")) or ""
-    if kind not in WORKLOAD_KINDS:
-        return
-    pod = _pod_spec(doc)
-    if pod is None:
-        return
-    file = project.display(path)
-    name = scalar(mapping_get(mapping_get(doc, "metadata"), "name")) or "?"
-    pod_context = mapping_get(pod, "securityContext")
-    for field in ("initContainers", "containers"):
-        for container in items(mapping_get(pod, field)):
-            where = f"{kind} {name}, container {scalar(mapping_get(container, 'name')) or '?'}"
-            yield from _container(
-                container, pod_context, where, file, probes=field == "containers" and kind not in BATCH_KINDS
-            )
-
-
-def _flag(node: Node | None, key: str) -> str | None:
-    value = scalar(mapping_get(node, key))
-    return value.lower() if value is not None else None
-
-
-def _container(
-    container: Node, pod_context: Node | None, where: str, file: str, *, probes: bool
-) -> Iterator[Problem]:
-    context = mapping_get(container, "securityContext")
-    anchor = mapping_key(container, "securityContext") or container
-    line, column = pos(anchor)
-
-    def at(check: Check, message: str) -> Problem:
-        return check.at(f"{where}: {message}", file, line, column)
-
-    non_root = _flag(context, "runAsNonRoot") or _flag(pod_context, "runAsNonRoot")
-    if non_root != "true":
-        yield at(K8S_RUN_AS_NON_ROOT, "runAsNonRoot is not true")
-    if _flag(context, "privileged") == "true":
-        yield at(K8S_PRIVILEGE_ESCALATION, "privileged: true")
-    elif _flag(context, "allowPrivilegeEscalation") != "false":
-        yield at(K8S_PRIVILEGE_ESCALATION, "allowPrivilegeEscalation is not false")
-    if _flag(context, "readOnlyRootFilesystem") != "true":
-        yield at(K8S_WRITABLE_ROOT, "readOnlyRootFilesystem is not true")
-    drops = [
-        (scalar(n) or "").upper() for n in items(mapping_get(mapping_get(context, "capabilities"), "drop"))
-    ]
-    if "ALL" not in drops:
-        yield at(K8S_CAPABILITIES, "capabilities.drop does not contain ALL")
-    limits = mapping_get(mapping_get(container, "resources"), "limits")
-    missing = [r for r in ("cpu", "memory") if mapping_get(limits, r) is None]
-    if missing:
-        anchor = mapping_key(container, "resources") or container
-        yield K8S_LIMITS.at(f"{where}: no {' and '.join(missing)} limit", file, *pos(anchor))
-    if probes:
-        absent = [p for p in ("livenessProbe", "readinessProbe") if mapping_get(container, p) is None]
-        if absent:
-            yield K8S_PROBES.at(f"{where}: no {' or '.join(absent)}", file, *pos(container))
+    why = unpinned_image(image)
+    if why:
+        yield UNPINNED_BASE.at(f"base image '{image}' {why}", file, ins.line, ins.column)
 
 
 FAMILY = CheckFamily("KD6", "Containers", CHECKS, run)

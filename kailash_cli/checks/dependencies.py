@@ -6,7 +6,6 @@ Also the declared distributions that the import checks resolve against.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,10 +148,9 @@ def _requirements_txt(project: Project, path: Path) -> Iterator[Requirement]:
 
 def _pyproject(project: Project, path: Path) -> Iterator[Requirement]:
     text = project.text(path) or ""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return
+    data = project.toml(path)
+    if data is None:
+        return  # KD707 says why
     proj = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
     groups: list[tuple[bool, Any]] = [(True, proj.get("dependencies", []))]
     for group, reqs in _dict(proj.get("optional-dependencies")).items():

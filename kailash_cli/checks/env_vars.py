@@ -123,12 +123,13 @@ def _value(
 ) -> Iterator[Problem]:
     if is_reference(value):
         return
-    project.sensitive_values.add(value)
-    if is_placeholder(value):
+    if is_placeholder(value):  # public knowledge: not worth a *** in the middle of other words
         yield PLACEHOLDER.at(
             f"{name}{source} holds a placeholder value, not a real secret", file, line, column
         )
-    elif len(value) < MIN_SECRET_LENGTH:
+        return
+    project.sensitive_values.add(value)
+    if len(value) < MIN_SECRET_LENGTH:
         yield SHORT.at(
             f"{name}{source} is {len(value)} characters long; secrets need at least {MIN_SECRET_LENGTH}",
             file,

@@ -25,6 +25,8 @@ TEXT_SUFFIXES = frozenset(
         ".key",
     }
 )
+SYSTEMD_SUFFIXES = frozenset({".service", ".socket", ".timer", ".path", ".mount"})
+TEXT_SUFFIXES |= SYSTEMD_SUFFIXES
 #: credential files that carry no suffix (or one that says nothing about the content)
 SECRET_FILE_NAMES = frozenset(
     {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".pypirc", ".npmrc", ".pgpass", "credentials"}
@@ -42,6 +44,10 @@ def is_dockerfile(path: Path) -> bool:
 
 def is_env_file(path: Path) -> bool:
     return path.name == ".env" or path.name.startswith(".env.") or path.suffix == ".env"
+
+
+def is_systemd_unit(path: Path) -> bool:
+    return path.suffix in SYSTEMD_SUFFIXES
 
 
 def is_text_file(path: Path) -> bool:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kailash_cli.checks.base import Check, CheckFamily
-from kailash_cli.checks.dependencies import declared, normalize
-from kailash_cli.checks.distributions import distributions_for
+from kailash_cli.checks.dependencies import declared
+from kailash_cli.checks.distributions import Resolver, project_resolver
 from kailash_cli.checks.project import Project
 from kailash_cli.model.result import Problem
 
@@ -66,9 +66,7 @@ class _Collector(ast.NodeVisitor):
         self.optional = 0
         self.in_function = 0
 
-    def _add(
-        self, node: ast.Import | ast.ImportFrom, module: str, names: tuple[str, ...], level: int
-    ) -> None:
+    def _add(self, node: ast.stmt | ast.expr, module: str, names: tuple[str, ...], level: int) -> None:
         self.sites.append(
             ImportSite(
                 module,
@@ -94,6 +92,20 @@ class _Collector(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         self._add(node, node.module or "", tuple(a.name for a in node.names), node.level)
+
+    def _visit_value(self, node: ast.Expr | ast.Assign | ast.AnnAssign | ast.Return) -> None:
+        """``importlib.import_module(".plugins", __package__)``: a relative import all the same."""
+        call = node.value.value if isinstance(node.value, ast.Await) else node.value
+        if not isinstance(call, ast.Call) or not call.args:
+            return
+        func = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        first = call.args[0]
+        if func == "import_module" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            level = len(first.value) - len(first.value.lstrip("."))
+            if level:
+                self._add(call, first.value[level:], (), level)
+
+    visit_Expr = visit_Assign = visit_AnnAssign = visit_Return = _visit_value
 
     def visit_Try(self, node: ast.Try) -> None:
         guarded = any(_catches_import_error(h.type) for h in node.handlers)
@@ -157,6 +169,7 @@ def run(project: Project) -> Iterator[Problem]:
     modules.pop("", None)
     top_names = {name.split(".")[0] for name in modules}
     dists, dev_only = declared(project)
+    resolver = project_resolver(project.root, project.python)
     edges: dict[str, list[tuple[str, Path, ImportSite]]] = {}
     production_files = set(project.production_files)
     siblings: dict[Path, set[str]] = {}
@@ -180,7 +193,9 @@ def run(project: Project) -> Iterator[Problem]:
                     project.display(path),
                     site.line,
                     site.column,
-                    fix=f"write it as 'from {target or '<package>'} import {', '.join(site.names)}'",
+                    fix=f"write it as 'from {target or '<package>'} import {', '.join(site.names)}'"
+                    if site.names
+                    else f"import it by its absolute name '{target}'",
                 )
             top = target.split(".")[0]
             if top in top_names:
@@ -188,7 +203,7 @@ def run(project: Project) -> Iterator[Problem]:
                     for found in _project_targets(target, site, modules):
                         edges.setdefault(current, []).append((found, path, site))
             elif production and site.level == 0 and not site.optional:
-                problem = _unresolved(project, path, site, top, siblings, dists, dev_only)
+                problem = _unresolved(project, path, site, siblings, resolver, (dists, dev_only))
                 if problem:
                     yield problem
     yield from _cycles(project, edges)
@@ -219,32 +234,37 @@ def _unresolved(
     project: Project,
     path: Path,
     site: ImportSite,
-    top: str,
     siblings: dict[Path, set[str]],
-    dists: set[str],
-    dev_only: dict[str, str],
+    resolver: Resolver,
+    declarations: tuple[set[str], dict[str, str]],
 ) -> Problem | None:
+    dists, dev_only = declarations
+    top = site.module.split(".")[0]
     if top in sys.stdlib_module_names or top == "__future__" or top in _siblings(path.parent, siblings):
         return None
-    candidates = distributions_for(site.module)
-    if any(normalize(c) in dists for c in candidates):
+    key = f"provided:{site.module}:{','.join(site.names)}"  # the same imports repeat in every module
+    if key not in project.cache:
+        modules = [site.module, *(f"{site.module}.{name}" for name in site.names)]
+        project.cache[key] = any(resolver.provided_by(m, dists) for m in modules)
+    if project.cache[key]:
         return None
-    where = next((dev_only[normalize(c)] for c in candidates if normalize(c) in dev_only), None)
-    shown = candidates[0]
+    where = next((dev_only[d] for d in dev_only if resolver.provided_by(site.module, {d})), None)
+    known = resolver.candidates(site.module)
     if where:
         message = f"'{site.module}' is declared only in {where}, not for production"
     else:
+        provider = f" (it comes from {known[0]})" if known else ""
         message = (
             f"'{site.module}' is not in the standard library, the project or the declared "
-            f"dependencies (expected distribution: {shown})"
+            f"dependencies{provider}"
         )
-    return UNRESOLVED.at(
-        message,
-        project.display(path),
-        site.line,
-        site.column,
-        fix=f"add {shown} to the production requirements, or fix the import",
+    fix = (
+        f"add {known[0]} to the production requirements, or fix the import"
+        if known
+        else f"declare the distribution that provides '{top}' (check its name on PyPI: a look-alike "
+        "name may be someone else's package), or fix the import"
     )
+    return UNRESOLVED.at(message, project.display(path), site.line, site.column, fix=fix)
 
 
 def _cycles(project: Project, edges: dict[str, list[tuple[str, Path, ImportSite]]]) -> Iterator[Problem]:

@@ -63,6 +63,14 @@ UNCHECKED_FILE = Check(
     "fix the file (or move generated and binary data out of the project), or silence it with "
     "deploy.ignore: [KD707]",
 )
+UNKNOWN_ID = Check(
+    "KD708",
+    "error",
+    "deploy.ignore or deploy.severity names no check",
+    "An entry that matches no check id (a typo, a check renamed) silences or changes nothing, "
+    "while the config reads as if it did.",
+    "use an id or prefix that `kailash check-deploy --list` shows (KD203, KD7)",
+)
 CHECKS = (
     NO_SECURITY,
     AUDIT_OFF,
@@ -71,12 +79,15 @@ CHECKS = (
     INVALID,
     MISSING_FILE,
     UNCHECKED_FILE,
+    UNKNOWN_ID,
 )
 _FIXES = {
     "larger": "the checks read files up to 1 MB: move generated or bundled data out of the project",
     "read": "make the file readable by the user running the check",
     "UTF-8": "save the file as UTF-8",
     "YAML": "fix the YAML syntax at this line",
+    "TOML": "fix the TOML syntax at this line",
+    "nests deeper": "flatten the structure: no hand-written file nests that deep",
 }
 
 
@@ -94,8 +105,11 @@ def run(project: Project) -> Iterator[Problem]:
 def _unchecked(project: Project) -> Iterator[Problem]:
     """Text files the other checks silently got nothing from. Python files are KD104's, the
     config and workflows KD705's; Helm chart templates never parse before rendering."""
-    for path in project.text_files:
-        if path.suffix == ".py" or is_test_path(path.relative_to(project.root)):
+    outside = (
+        [project.config_path] if project.config_path and project.config_path not in project.files else []
+    )
+    for path in [*project.text_files, *outside]:
+        if path.suffix == ".py" or (path in project.files and is_test_path(path.relative_to(project.root))):
             continue
         why = project.unchecked(path)
         if why is None:

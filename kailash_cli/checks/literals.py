@@ -8,7 +8,6 @@ text files (``key = value`` lines keep their key).
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +16,10 @@ from pathlib import Path
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kailash_cli.checks.env_files import parse_env
-from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file
+from kailash_cli.checks.file_kinds import is_dockerfile, is_env_file, is_systemd_unit
 from kailash_cli.checks.project import Project
+from kailash_cli.checks.python_strings import python_strings
+from kailash_cli.checks.systemd_units import directives, systemd_environment
 from kailash_cli.checks.yaml_nodes import pos, scalar
 from kailash_cli.load.discovery import is_test_path
 
@@ -30,7 +31,9 @@ class Literal:
     column: int
     value: str
     name: str | None  # the variable, key or argument it is assigned to
-    kind: str  # python | yaml | env | docker | text
+    kind: str  # python | yaml | env | docker | systemd | text
+    #: the default of a lookup (``os.environ.get("JWT_SECRET", "<this>")``): used when unset
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ def dockerfile_instructions(text: str) -> list[Instruction]:
 
 
 def env_pairs(args: str) -> list[tuple[str, str]]:
-    """``ENV``/``ARG`` arguments: ``K=V K2="V 2"`` or the legacy ``K V`` form."""
+    """``ENV``/``ARG`` arguments: ``K=V K2="V 2"`` or the legacy ``K V`` form (a bare ``ENV``: none)."""
+    if not args.strip():
+        return []
     if "=" not in args.split(None, 1)[0]:
         parts = args.split(None, 1)
         return [(parts[0], parts[1].strip() if len(parts) > 1 else "")] if parts else []
@@ -80,20 +85,19 @@ def env_pairs(args: str) -> list[tuple[str, str]]:
 
 def literals(project: Project, *, include_env_files: bool = False) -> list[Literal]:
     """Strings of every non-test text file; the ``--env-file`` files only when asked for (cached)."""
-    key = f"literals:{include_env_files}"
-    if key not in project.cache:
-        project.cache[key] = list(_literals(project, include_env_files))
-    return project.cache[key]  # type: ignore[no-any-return]
+    if "literals" not in project.cache:
+        project.cache["literals"] = list(_literals(project))
+    found: list[Literal] = project.cache["literals"]
+    if include_env_files:
+        found = found + [
+            Literal(e.file, e.line, e.column, e.value, e.key, "env") for e in project.env_entries
+        ]
+    return found
 
 
-def _literals(project: Project, include_env_files: bool) -> Iterator[Literal]:
-    env_files = {p.resolve() for p in project.env_files}
-    seen: set[Path] = set()
+def _literals(project: Project) -> Iterator[Literal]:
     for path in project.text_files:
-        seen.add(path.resolve())
-        if is_test_path(path.relative_to(project.root)):
-            continue
-        if path.resolve() in env_files and not include_env_files:
+        if is_test_path(path.relative_to(project.root)) or project.is_env_file_given(path):
             continue
         if path.suffix == ".py":
             yield from _python(project, path)
@@ -104,71 +108,17 @@ def _literals(project: Project, include_env_files: bool) -> Iterator[Literal]:
                 yield Literal(path, e.line, e.column, e.value, e.key, "env")
         elif is_dockerfile(path):
             yield from _dockerfile(project, path)
+        elif is_systemd_unit(path):
+            yield from _systemd(project, path)
         else:
             yield from _text(project, path)
-    if include_env_files:
-        for e in project.env_entries:
-            if e.file.resolve() not in seen:
-                yield Literal(e.file, e.line, e.column, e.value, e.key, "env")
 
 
 def _python(project: Project, path: Path) -> Iterator[Literal]:
     tree = project.python_ast(path)
-    if isinstance(tree, SyntaxError):
-        return
-    names: dict[int, str] = {}
-    skipped: set[int] = set()
-    for node in ast.walk(tree):  # breadth first: a parent names its values before they are seen
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and id(node) not in skipped:
-                yield Literal(
-                    path, node.lineno, node.col_offset + 1, node.value, names.get(id(node)), "python"
-                )
-        else:
-            _name_values(node, names, skipped)
-
-
-def _target_name(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
-        return str(target.slice.value)
-    return None
-
-
-def _name_values(node: ast.AST, names: dict[int, str], skipped: set[int]) -> None:
-    if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-        first = node.body[0] if node.body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-            skipped.add(id(first.value))  # docstring
-    if isinstance(node, ast.Assign):
-        for target in node.targets:
-            name = _target_name(target)
-            if name:
-                names[id(node.value)] = name
-    elif isinstance(node, ast.AnnAssign) and node.value is not None:
-        name = _target_name(node.target)
-        if name:
-            names[id(node.value)] = name
-    elif isinstance(node, ast.keyword) and node.arg:
-        names[id(node.value)] = node.arg
-    elif isinstance(node, ast.Dict):
-        for key, value in zip(node.keys, node.values, strict=True):
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                names[id(value)] = key.value
-    elif isinstance(node, ast.Call) and len(node.args) == 2 and isinstance(node.args[0], ast.Constant):
-        names[id(node.args[1])] = str(node.args[0].value)  # os.getenv("API_KEY", "default")
-    elif isinstance(node, ast.arguments):
-        positional = [*node.posonlyargs, *node.args]
-        for arg, default in zip(
-            positional[len(positional) - len(node.defaults) :], node.defaults, strict=True
-        ):
-            names[id(default)] = arg.arg
-        for arg, kw_default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
-            if kw_default is not None:
-                names[id(kw_default)] = arg.arg
+    if not isinstance(tree, SyntaxError):
+        for line, column, value, name, fallback in python_strings(tree):
+            yield Literal(path, line, column, value, name, "python", fallback)
 
 
 def _yaml(project: Project, path: Path) -> Iterator[Literal]:
@@ -183,13 +133,35 @@ def _yaml_node(path: Path, node: Node, name: str | None) -> Iterator[Literal]:
             yield Literal(path, line, column, str(node.value), name, "yaml")
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            yield from _yaml_node(path, item, name)
+            assignment = _ASSIGNMENT.match(str(item.value)) if isinstance(item, ScalarNode) else None
+            if assignment:  # compose's list-form environment: - API_TOKEN=...
+                line, column = pos(item)
+                value = assignment.group(2)
+                yield Literal(
+                    path, line, column + len(assignment.group(1)) + 1, value, assignment.group(1), "yaml"
+                )
+            else:
+                yield from _yaml_node(path, item, name)
     elif isinstance(node, MappingNode):
         keys = {scalar(k): v for k, v in node.value if isinstance(k, ScalarNode)}
         env_name = scalar(keys.get("name")) if "value" in keys else None  # Kubernetes env entries
         for key_node, value_node in node.value:
             key = scalar(key_node)
             yield from _yaml_node(path, value_node, env_name if key == "value" and env_name else key)
+
+
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _systemd(project: Project, path: Path) -> Iterator[Literal]:
+    """``Environment=`` assignments by variable name, every other directive by its own name
+    (``ExecStart=curl http://...`` is an endpoint all the same)."""
+    lines = project.lines(path)
+    for line, column, key, value in systemd_environment(lines):
+        yield Literal(path, line, column, value, key, "systemd")
+    for line, column, _, key, value in directives(lines):
+        if key != "Environment":
+            yield Literal(path, line, column, value, key, "systemd")
 
 
 def _dockerfile(project: Project, path: Path) -> Iterator[Literal]:

@@ -7,6 +7,8 @@ build output and hidden folders (``load.discovery`` decides which files there ar
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,12 +20,16 @@ from ruamel.yaml.nodes import MappingNode, Node
 from kailash_cli.checks.env_files import EnvEntry, parse_env
 from kailash_cli.checks.file_kinds import is_text_file
 from kailash_cli.checks.python_sources import parse_python
-from kailash_cli.checks.yaml_nodes import mapping_get, scalar
+from kailash_cli.checks.yaml_depth import MAX_DEPTH, too_deep
+from kailash_cli.checks.yaml_nodes import items, mapping_get, scalar
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError
 from kailash_cli.load.discovery import SourceFiles, Unread, is_test_path, is_yaml_file, walk
-from kailash_cli.load.yaml_io import Document, load
+from kailash_cli.load.yaml_io import STDIN_NAME, Document, is_stdin, load, read_stdin
 from kailash_cli.model.result import Problem
+
+#: how an env file read from standard input (``--env-file -``) is named in findings
+STDIN_ENV = Path(STDIN_NAME)
 
 
 @dataclass
@@ -36,12 +42,15 @@ class Project:
     config_path: Path | None = None
     config_doc: Document | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    #: the project's interpreter (``--python``): its packages resolve imports (KD102)
+    python: Path | None = None
     sources: SourceFiles = field(default_factory=SourceFiles, repr=False)
     _ast: dict[Path, ast.Module | SyntaxError] = field(default_factory=dict, repr=False)
     #: every value a check saw as secret: scrubbed from the output (see ``checks.runner.scrub``)
     sensitive_values: set[str] = field(default_factory=set, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _display: dict[Path, str] = field(default_factory=dict, repr=False)
+    _parse_errors: dict[Path, Unread | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def files(self) -> list[Path]:
@@ -75,6 +84,15 @@ class Project:
         return value if isinstance(value, dict) else {}
 
     @cached_property
+    def _given_env_files(self) -> frozenset[Path]:
+        return frozenset(p.resolve() for p in self.env_files)
+
+    def is_env_file_given(self, path: Path) -> bool:
+        """``path`` (a file of the walk) is one of the ``--env-file`` files."""
+        given = self._given_env_files
+        return bool(given) and (path in given or (path.is_symlink() and path.resolve() in given))
+
+    @cached_property
     def env_entries(self) -> list[EnvEntry]:
         entries: list[EnvEntry] = []
         for path in self.env_files:
@@ -101,10 +119,44 @@ class Project:
         return self.sources.lines(path)
 
     def unchecked(self, path: Path) -> Unread | None:
+        if is_yaml_file(path):
+            return self.nested_too_deep(path) or self.sources.unread(path)
+        if path.name == "pyproject.toml" and self.text(path) is not None:
+            self.toml(path)
+            return self._parse_errors.get(path)
         return self.sources.unread(path)
 
+    def toml(self, path: Path) -> dict[str, Any] | None:
+        """A TOML file's data; None (and the reason in ``unchecked``) when it does not parse."""
+        key = f"toml:{path}"
+        if key not in self.cache:
+            try:
+                self.cache[key] = tomllib.loads(self.text(path) or "")
+            except tomllib.TOMLDecodeError as e:
+                self.cache[key] = None
+                where = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+                line, column = (int(where.group(1)), int(where.group(2))) if where else (None, None)
+                self._parse_errors[path] = (
+                    f"it is not valid TOML ({str(e).split(' (at ')[0]})",
+                    line,
+                    column,
+                )
+            except RecursionError:
+                self.cache[key] = None
+                self._parse_errors[path] = ("it is not valid TOML (nested too deep)", None, None)
+        return self.cache[key]  # type: ignore[no-any-return]
+
     def yaml_documents(self, path: Path) -> list[Node] | None:
-        return self.sources.yaml_documents(path)
+        """Every document's node tree; None when the file does not parse or nests too deep."""
+        return None if self.nested_too_deep(path) else self.sources.yaml_documents(path)
+
+    def nested_too_deep(self, path: Path) -> Unread | None:
+        """Why a YAML file is not composed at all: it nests deeper than ``MAX_DEPTH``."""
+        if path not in self._parse_errors:
+            where = too_deep(self.text(path) or "")
+            reason = f"it nests deeper than {MAX_DEPTH} levels"
+            self._parse_errors[path] = (reason, *where) if where else None
+        return self._parse_errors[path]
 
     def finding_line(self, p: Problem, offset: int = 0) -> str:
         """The source line a finding points at (``offset`` lines away); "" when there is none."""
@@ -121,11 +173,17 @@ class Project:
         return self._ast[path]
 
     def manifests(self) -> Iterator[tuple[Path, MappingNode]]:
-        """Kubernetes-style documents: mappings with ``apiVersion`` and ``kind``."""
+        """Kubernetes-style documents: mappings with ``apiVersion`` and ``kind``, and the items of
+        a ``kind: List`` (what ``kubectl get -o yaml`` writes)."""
         for path in self.yaml_files:
             for doc in self.yaml_documents(path) or []:
-                if scalar(mapping_get(doc, "apiVersion")) and scalar(mapping_get(doc, "kind")):
+                kind = scalar(mapping_get(doc, "kind")) or ""
+                if scalar(mapping_get(doc, "apiVersion")) and kind:
                     yield path, doc  # type: ignore[misc]
+                    if kind.endswith("List"):
+                        for item in items(mapping_get(doc, "items")):
+                            if scalar(mapping_get(item, "apiVersion")) and scalar(mapping_get(item, "kind")):
+                                yield path, item  # type: ignore[misc]
 
     @cached_property
     def workflows(self) -> list[Document]:
@@ -133,7 +191,7 @@ class Project:
         return [load(p, display=self.display(p)) for p in self.yaml_files if self.is_workflow(p)]
 
     def is_workflow(self, path: Path) -> bool:
-        return path != self.config_path and self.sources.is_workflow(path)
+        return path != self.config_path and not self.nested_too_deep(path) and self.sources.is_workflow(path)
 
     def is_helm_template(self, path: Path) -> bool:
         """A file under the ``templates/`` folder of a Helm chart (a folder holding Chart.yaml):
@@ -161,14 +219,26 @@ def open_project(
             raise UsageError(f"config file {config_path} not found; create it or pass -c CONFIG")
     elif not config_path.is_file():
         raise UsageError(f"config file {config_path} not found; check the path given to -c")
+    stdin = [f for f in env_files if is_stdin(f)]
+    if len(stdin) > 1:
+        raise UsageError("--env-file - is given twice; standard input can be read once")
     for env_file in env_files:
-        if not env_file.is_file():
+        if not is_stdin(env_file) and not env_file.is_file():
             raise UsageError(f"env file {env_file} not found; check the path given to --env-file")
     project = Project(
         root=directory.resolve(),
         environ=environ,
-        env_files=list(env_files),
+        env_files=[STDIN_ENV if is_stdin(f) else f for f in env_files],
         config_path=config_path.resolve(),
     )
-    project.config_doc = load(config_path, display=project.display(config_path))
+    if stdin:  # read now, once: the checks read the env file through the sources like any file
+        try:
+            project.sources.put(STDIN_ENV, read_stdin().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as e:
+            why = e.strerror if isinstance(e, OSError) else "it is not UTF-8 text"
+            raise UsageError(
+                f"--env-file -: cannot read standard input ({why}); pipe a file in (- < .env)"
+            ) from None
+    if not project.nested_too_deep(config_path.resolve()):  # else KD707, and no config to read
+        project.config_doc = load(config_path, display=project.display(config_path))
     return project

@@ -17,6 +17,8 @@ def parse_python(path: Path, text: str | None) -> ast.Module | SyntaxError:
         return e
     except ValueError as e:  # null bytes
         return SyntaxError(str(e), (str(path), 1, 1, None))
+    except (RecursionError, MemoryError):  # the parser's own limits: 2,000 nested operators
+        return SyntaxError("too deeply nested for the Python parser", (str(path), 1, 1, None))
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -39,7 +39,29 @@ _NOT_SECRET_SUFFIXES = (
     "_LABEL",
     "_MESSAGE",
     "_HELP",
+    "_HINT",
+    "_TEXT",
+    "_PLACEHOLDER",
+    "_DESCRIPTION",
+    "_TITLE",
+    "_ERROR",
+    "_CAPTION",
+    "_TOOLTIP",
+    "_POLICY",
 )
+#: the last word of a name that holds the secret itself (``db_password``), not something about
+#: secrets (``secret_store``, ``token_audience``)
+_SECRET_HEADS = frozenset(
+    {"SECRET", "SECRETS", "TOKEN", "TOKENS", "PASSWORD", "PASSWD", "PWD", "PASS", "PASSPHRASE", "KEY", "KEYS"}
+)
+_WORD = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+)*")
+_PROSE = re.compile(r"[A-Za-z][A-Za-z',.!?:()-]*(?:\s+[A-Za-z0-9][A-Za-z0-9',.!?:()/-]*)+")
+_TEMPLATE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*(?:![rsa])?(?::[^{}]*)?\}|\{\d*\}|%\(?[A-Za-z_]*\)?[sdr]")
+_FILLER = re.compile(r"(?i)x{4,}|\*{3,}|\.{3}|<[^>]*>")
+#: a regular expression (lexers call their patterns tokens): \w \d \s, (?=...), [^...]
+_REGEX = re.compile(r"\\[wdsbWDSB]|\(\?[:=!<P]|\[\^|\][*+?{]")
+#: a module path or entry point (``keyring.backends.SecretService``, ``pkg.mod:func``)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
 _PLACEHOLDERS = frozenset(
     {
         "changeme",
@@ -80,6 +102,7 @@ _PLACEHOLDERS = frozenset(
 )
 
 
+@lru_cache(maxsize=8192)
 def snake_upper(name: str) -> str:
     """``secretName`` / ``secret-name`` -> ``SECRET_NAME``."""
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
@@ -99,6 +122,7 @@ def is_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     return (
         lowered in _PLACEHOLDERS
+        or _FILLER.search(lowered) is not None
         or bool(re.fullmatch(r"x{3,}|\*+|\.{3}|<[^>]*>|\[[^\]]*\]", lowered))
         or lowered.startswith(("your-", "your_", "change-me", "changeme", "change_me", "replace"))
         or "change-in-production" in lowered
@@ -116,3 +140,18 @@ def is_reference(value: str) -> bool:
             text,
         )
     )
+
+
+def is_not_a_secret_value(name: str, value: str) -> bool:
+    """Text that a secret-like name holds without holding a secret: prose and UI text
+    (``password_hint = "Enter your password"``), a format template (``"orders:{order_id}"``), a
+    regular expression (``word_token = r"[^\\W\\d]\\w*"``), a module path, the name itself
+    (``apiKey = "apiKey"``), or one word under a name about secrets rather than one
+    (``secret_store: vault``)."""
+    text = value.strip()
+    if _PROSE.fullmatch(text) or _TEMPLATE.search(text) or _REGEX.search(text) or _DOTTED.fullmatch(text):
+        return True
+    if snake_upper(text) == snake_upper(name):
+        return True  # apiKey = "apiKey": a constant naming itself
+    head = snake_upper(name).rsplit("_", 1)[-1]
+    return head not in _SECRET_HEADS and _WORD.fullmatch(text) is not None

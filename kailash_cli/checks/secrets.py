@@ -15,7 +15,15 @@ from collections.abc import Iterator
 from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.literals import Literal, literals
 from kailash_cli.checks.project import Project
-from kailash_cli.checks.secret_names import is_placeholder, is_reference, is_secret_name, snake_upper
+from kailash_cli.checks.secret_forms import connection_string_password, shell_defaults
+from kailash_cli.checks.secret_names import (
+    is_not_a_secret_value,
+    is_placeholder,
+    is_reference,
+    is_secret_name,
+    snake_upper,
+)
+from kailash_cli.checks.secret_patterns import ANCHORS, PROVIDER_PATTERNS, is_filler, key_body_follows
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
 
@@ -23,8 +31,9 @@ PROVIDER_KEY = Check(
     "KD301",
     "error",
     "provider credential in a file",
-    "AWS, GitHub and Slack keys and private keys in the repository are found by scanners "
-    "within minutes of a push and stay in the git history.",
+    "Provider keys (AWS, Google, Azure, GitHub, GitLab, Slack, Stripe, SendGrid, Twilio, OpenAI, "
+    "npm, PyPI, JWTs, private keys, ...) in the repository are found by scanners within minutes "
+    "of a push and stay in the git history.",
     "revoke the credential, remove it from the file and its history, and load it from a secret store",
     sensitive=True,
 )
@@ -39,8 +48,9 @@ NAMED_SECRET = Check(
 URL_CREDENTIALS = Check(
     "KD303",
     "error",
-    "credentials inside a URL",
-    "user:password@host URLs leak the password into logs, error messages and process lists.",
+    "credentials inside a URL or connection string",
+    "user:password@host URLs and password=... connection strings leak the password into logs, "
+    "error messages and process lists.",
     "put the URL in an environment variable, or pass the password separately",
     sensitive=True,
 )
@@ -52,21 +62,17 @@ HIGH_ENTROPY = Check(
     "move it to an environment variable or a secret store",
     sensitive=True,
 )
-CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY)
-
-PROVIDER_PATTERNS = (
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
-    ("GitHub fine-grained token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    (
-        "Slack webhook",
-        re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+"),
-    ),
-    ("private key block", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+PLACEHOLDER_FALLBACK = Check(
+    "KD305",
+    "error",
+    "secret falls back to a placeholder",
+    "os.environ.get('JWT_SECRET', 'change-me') or ${JWT_SECRET:-change-me} starts the service "
+    "with a secret everybody knows as soon as the variable is missing from one deployment.",
+    "give no default, so a missing secret stops the start (os.environ['JWT_SECRET'], ${JWT_SECRET:?})",
 )
-_ANY_PROVIDER = re.compile("|".join(f"(?:{p.pattern})" for _, p in PROVIDER_PATTERNS))
-_URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]+):([^\s@/'\"]+)@")
+CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY, PLACEHOLDER_FALLBACK)
+
+_URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]*):([^\s@/'\"]+)@")
 _CREDENTIAL_PLACES = (
     "AUTH",
     "CREDENTIAL",
@@ -85,8 +91,9 @@ _CREDENTIAL_PLACES = (
     "DSN",
     "WEBHOOK",
 )
-_PRIORITY = {"KD301": 0, "KD303": 1, "KD302": 2, "KD304": 3}
+_PRIORITY = {"KD301": 0, "KD303": 1, "KD305": 2, "KD302": 3, "KD304": 4}
 MIN_NAMED_LENGTH = 4
+_AUTHORIZATION = re.compile(r"(?i)(?:bearer|basic|token)\s+(\S+)$")
 
 
 def shannon_entropy(text: str) -> float:
@@ -123,17 +130,23 @@ def run(project: Project) -> Iterator[Problem]:
 
 
 def _provider_keys(project: Project) -> Iterator[Problem]:
-    env_files = {p.resolve() for p in project.env_files}
     for path in project.text_files:
-        if is_test_path(path.relative_to(project.root)) or path.resolve() in env_files:
+        if is_test_path(path.relative_to(project.root)) or project.is_env_file_given(path):
             continue
         text = project.text(path) or ""
-        if not _ANY_PROVIDER.search(text):
+        if not ANCHORS.search(text):
             continue  # fast path: one search over the whole file, most hold no key
-        for index, line in enumerate(text.splitlines()):
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
+            if not ANCHORS.search(line):
+                continue
             for kind, pattern in PROVIDER_PATTERNS:
                 match = pattern.search(line)
-                if match:
+                if (
+                    match
+                    and not is_filler(match.group(0))
+                    and key_body_follows(kind, lines, index, match.end())
+                ):
                     project.sensitive_values.add(match.group(0))
                     yield PROVIDER_KEY.at(
                         f"{kind} in {path.name}", project.display(path), index + 1, match.start() + 1
@@ -142,24 +155,64 @@ def _provider_keys(project: Project) -> Iterator[Problem]:
 
 def _literal_findings(project: Project) -> Iterator[Problem]:
     for lit in literals(project):
-        problem = _url_credentials(project, lit) or _named(project, lit) or _entropy(project, lit)
+        problem = (
+            _url_credentials(project, lit)
+            or _fallback(project, lit)
+            or _named(project, lit)
+            or _entropy(project, lit)
+        )
         if problem:
             yield problem
 
 
 def _url_credentials(project: Project, lit: Literal) -> Problem | None:
-    for match in _URL_CREDENTIALS.finditer(lit.value):
+    for match in _URL_CREDENTIALS.finditer(lit.value) if "@" in lit.value else ():
         password = match.group(3)
         if is_reference(password) or is_placeholder(password) or re.search(r"[${}%*<>\[\]]", password):
             continue
         project.sensitive_values.add(password)
         column = lit.column + match.start() if "\n" not in lit.value and lit.kind != "python" else lit.column
+        user = f"for user '{match.group(2)}'" if match.group(2) else "and no user name"
         return URL_CREDENTIALS.at(
-            f"{match.group(1)} URL with a password for user '{match.group(2)}'",
+            f"{match.group(1)} URL with a password {user}", project.display(lit.file), lit.line, column
+        )
+    password = connection_string_password(lit.value)
+    if password:
+        project.sensitive_values.add(password)
+        return URL_CREDENTIALS.at(
+            "connection string with a password (password=...)",
             project.display(lit.file),
             lit.line,
-            column,
+            lit.column,
         )
+    return None
+
+
+def _fallback(project: Project, lit: Literal) -> Problem | None:
+    """A default used when a secret variable is unset: KD305 when it is a placeholder, else the
+    hard-coded secret it is (KD302)."""
+    if lit.fallback:
+        found = [(lit.name or "", lit.value.strip())]
+    else:  # ${NAME:-default}: compose files, env templates, shell lines (Python uses getenv)
+        found = list(shell_defaults(lit.value)) if lit.kind != "python" else []
+    for name, value in found:
+        if not is_secret_name(name) or is_reference(value):
+            continue
+        if is_placeholder(value):
+            return PLACEHOLDER_FALLBACK.at(
+                f"'{name}' falls back to a placeholder when it is not set",
+                project.display(lit.file),
+                lit.line,
+                lit.column,
+            )
+        if lit.fallback is False and len(value) >= MIN_NAMED_LENGTH:
+            project.sensitive_values.add(value)
+            return NAMED_SECRET.at(
+                f"hard-coded fallback for the secret '{name}'",
+                project.display(lit.file),
+                lit.line,
+                lit.column,
+            )
     return None
 
 
@@ -167,13 +220,14 @@ def _named(project: Project, lit: Literal) -> Problem | None:
     value = lit.value.strip()
     if (
         lit.name is None
-        or lit.kind == "docker"
+        or lit.kind in ("docker", "systemd")  # KD604, KD631
         or not is_secret_name(lit.name)
         or len(value) < MIN_NAMED_LENGTH
         or is_placeholder(value)
         or is_reference(value)
         or len(value.split()) > 3
         or "\n" in value
+        or is_not_a_secret_value(lit.name, value)
         or _key_name_only(lit.name, value)
     ):
         return None
@@ -188,9 +242,10 @@ def _key_name_only(name: str, value: str) -> bool:
     """``CACHE_KEY = "session"``, ``cache_key = "orders:v1:list"``: a name ending in _KEY that
     holds an identifier is a lookup key (cache key, namespace, setting name), not a secret."""
     upper = snake_upper(name)
+    words = upper.split("_")  # word by word: _FASTAPI_SCOPE_KEY names no API key
     return (
         upper.endswith("_KEY")
-        and not any(word in upper for word in ("SECRET", "TOKEN", "PASSW", "API", "PRIVATE", "ACCESS"))
+        and not any(w in ("SECRET", "TOKEN", "API", "PRIVATE", "ACCESS") or "PASSW" in w for w in words)
         and looks_like_identifier(value)
     )
 
@@ -212,11 +267,13 @@ def looks_like_identifier(value: str) -> bool:
 
 def _entropy(project: Project, lit: Literal) -> Problem | None:
     value = lit.value.strip()
-    bearer = re.match(r"(?i)(?:bearer|basic|token)\s+(\S+)$", value)
+    bearer = _AUTHORIZATION.match(value)
     place = lit.name is not None and any(word in snake_upper(lit.name) for word in _CREDENTIAL_PLACES)
     candidate = bearer.group(1) if bearer else value
     if not (bearer or place) or not looks_random(candidate) or is_reference(candidate):
         return None
+    if is_not_a_secret_value(lit.name or "", candidate):
+        return None  # a regular expression or a template is random-looking text, not a key
     if lit.kind == "docker" and lit.name is not None and is_secret_name(lit.name):
         return None  # KD604 reports a secret-like ENV/ARG already
     project.sensitive_values.add(candidate)

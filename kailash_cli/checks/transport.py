@@ -30,7 +30,10 @@ PLAIN_HTTP = Check(
 CHECKS = (DB_WITHOUT_TLS, PLAIN_HTTP)
 
 _DB_URL = re.compile(r"\b(postgres(?:ql)?|mysql|mariadb|mongodb|redis)(\+[a-z0-9]+)?://[^\s'\"<>]+", re.I)
-_HTTP_URL = re.compile(r"\bhttp://(?:[^\s/@'\"]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])", re.I)
+_HTTP_URL = re.compile(
+    r"\bhttp://(?:[^\s/@'\"]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]|\$\{[^}\s]+\}|\$[A-Za-z_][A-Za-z0-9_]*)",
+    re.I,
+)
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "[::1]", "::1", "host.docker.internal"})
 #: hosts whose http:// URLs are identifiers (XML namespaces, schema ids, licences), not endpoints
 _IDENTIFIER_HOSTS = frozenset(
@@ -91,6 +94,9 @@ def insecure_db_url(url: str) -> str | None:
     if scheme == "redis":
         return f"redis:// to {host or 'a remote host'} is unencrypted (use rediss://)"
     query = parse_qs(url.split("?", 1)[1]) if "?" in url else {}
+    if url.lower().startswith("mongodb+srv://"):  # TLS is on unless the URL turns it off
+        off = [k for k, v in query.items() if k.lower() in ("tls", "ssl") and v[-1].lower() == "false"]
+        return f"mongodb+srv URL to {host} with {off[0]}=false" if off else None
     for key, values in query.items():
         accepted = _TLS_VALUES.get(key.lower())
         if accepted and any(v.lower() in accepted for v in values):
@@ -123,8 +129,8 @@ def _findings(
         if why:
             yield DB_WITHOUT_TLS.at(prefix + why, file, line, column)
     for match in _HTTP_URL.finditer(value):
-        host = match.group(1)
-        if not _is_local(host) and host.lower() not in _IDENTIFIER_HOSTS and "${" not in host:
+        host = match.group(1)  # a ${...} host is plain http all the same, whatever it expands to
+        if not _is_local(host) and host.lower() not in _IDENTIFIER_HOSTS:
             yield PLAIN_HTTP.at(
                 f"{prefix}http:// endpoint {host} is not encrypted",
                 file,

@@ -34,6 +34,7 @@ def check_deploy(
     list_checks: bool = False,
     baseline: Path | None = None,
     write_baseline: Path | None = None,
+    python: Path | None = None,
     environ: Mapping[str, str] | None = None,
     output: Output | None = None,
 ) -> int:
@@ -48,6 +49,7 @@ def check_deploy(
         return EXIT_OK
     selected = (select_ids(select, "--select") or set(CHECKS)) - select_ids(ignore, "--ignore")
     project = open_project(directory, config_path, env_files, environ)
+    project.python = python
     accepted = read_baseline(baseline) if baseline else Counter()
     problems = run_checks(project, selected)
     if write_baseline:
@@ -66,7 +68,11 @@ def _report(
     environ: Mapping[str, str],
     output: Output,
 ) -> None:
-    rendered = render(problems, output_format, ReportContext(rules=sarif_rules(), root=project.root))
+    rendered = render(
+        problems,
+        output_format,
+        ReportContext(rules=sarif_rules(), root=project.root, category="kailash-check-deploy"),
+    )
     if rendered:
         output.out(scrub(rendered, project).rstrip("\n"))
     if environ.get("GITHUB_ACTIONS") == "true" and output_format != "github" and problems:

@@ -41,6 +41,8 @@ def run(
     metrics_file: Path | None = None,
     push_gateway: str | None = None,
     environ: Mapping[str, str] | None = None,
+    executor: str | None = None,
+    dask_address: str | None = None,
 ) -> int:
     if is_stdin(path) and params_file is not None and is_stdin(params_file):
         raise UsageError("the workflow and --params-file both read - (standard input); give one a file")
@@ -63,7 +65,7 @@ def run(
         try:
             result = run_workflow(
                 workflow, **given, resume=resume, observers=[display(output), publish.observed],
-                output=output, cancel=stop.cancel,
+                output=output, cancel=stop.cancel, executor=_executor(executor, dask_address),
             )  # fmt: skip
         except AccessDeniedError as e:
             if e.result is not None and output_format == "json":
@@ -78,6 +80,13 @@ def run(
         publish(result)
     _report(result, output_format, output)
     return EXIT_OK if result.succeeded else EXIT_FAILURE
+
+
+def _executor(kind: str | None, address: str | None) -> dict[str, str | None] | None:
+    """``--executor`` and ``--dask-address`` (which implies dask); None: the config decides."""
+    if kind is None and address is None:
+        return None
+    return {"type": kind or "dask", "address": address}
 
 
 def _stopping(output: Output) -> None:

@@ -12,6 +12,7 @@ from kailash_cli.model.result import RunResult
 from kailash_cli.pipeline.setup import existing_store
 from kailash_cli.pipeline.store import Store
 from kailash_cli.report.output import Output, table
+from kailash_cli.report.progress import executor_text, workers_text
 
 
 def run_document(run: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +104,11 @@ def show_run(
     ]
     if document["resumed_from"]:
         lines.append(f"resumed from {document['resumed_from']}")
+    if document.get("executor"):
+        lines.append(executor_text(document["executor"]))
     for node_id, node in document["nodes"].items():
         note = "  (restored from the resumed run)" if node.get("restored") else ""
+        note += workers_text(node.get("workers"))
         note += f"  {node['error']}" if node["error"] else ""
         note += f" (fallback '{node['fallback']}' stood in)" if node.get("fallback") else ""
         lines.append(

@@ -1,14 +1,20 @@
-"""``kailash schema [workflow|config]``: the JSON Schema, for editors and CI."""
+"""``kailash schema [workflow|config] [--write]``: the JSON Schema, for editors and CI."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from kailash_cli.constants import EXIT_OK
+from kailash_cli.errors import UsageError
 from kailash_cli.report.output import Output
 from kailash_cli.schema.schemas import load_schema
+
+#: where ``--write`` puts the schemas (editor settings in the README point here)
+SCHEMA_FOLDER = Path(".kailash") / "schemas"
 
 _EXPRESSION = {
     "type": "string",
@@ -53,8 +59,37 @@ def bundled_workflow_schema() -> dict[str, Any]:
     return schema
 
 
-def schema(kind: str = "workflow", *, output: Output | None = None) -> int:
+def schema_document(kind: str) -> dict[str, Any]:
+    """The schema ``kailash schema KIND`` prints: ``workflow`` (node configs attached) or ``config``."""
+    return bundled_workflow_schema() if kind == "workflow" else load_schema("config")
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Both schemas as ``folder/workflow.schema.json`` and ``config.schema.json``, each written
+    whole or not at all; the paths written."""
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind in ("workflow", "config"):
+            path = folder / f"{kind}.schema.json"
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(schema_document(kind), indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+            written.append(path)
+    except OSError as e:
+        raise UsageError(
+            f"cannot write the schemas to {folder}: {e.strerror or e}; give a writable folder with --dir"
+        ) from None
+    return written
+
+
+def schema(
+    kind: str = "workflow", *, write: bool = False, folder: Path | None = None, output: Output | None = None
+) -> int:
     output = output or Output()
-    document = bundled_workflow_schema() if kind == "workflow" else load_schema("config")
-    output.out(json.dumps(document, indent=2))
+    if write:
+        for path in write_schemas(folder or SCHEMA_FOLDER):
+            output.err(f"wrote {path}")
+        return EXIT_OK
+    output.out(json.dumps(schema_document(kind), indent=2))
     return EXIT_OK

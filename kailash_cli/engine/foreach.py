@@ -216,7 +216,7 @@ class ForEachRuns(StreamFeeds, Settlement):
         self._settle(group.node.spec.id, result)
 
     def _summary(self, group: Items, index: int | None = None, error: str | None = None) -> dict[str, Any]:
-        errors = list(group.errors)
+        errors = sorted(group.errors, key=lambda e: e["index"])  # by item, whatever order they ended in
         failed = group.failed
         if index is not None:
             errors.append({"index": index, "error": error})

@@ -23,6 +23,7 @@ class RunInfo:
     hidden: frozenset[str] = frozenset()  # fallback-only nodes: shown only when they stand in
     params: dict[str, Any] = field(default_factory=dict)  # redacted
     resumed_from: str | None = None
+    executor: dict[str, Any] | None = None  # where node calls run, when not the local executor
 
 
 class RunObserver:

@@ -48,6 +48,9 @@ def check_config(doc: Document) -> list[Problem]:
     access = doc.data.get("access_control")
     if isinstance(access, dict):
         problems.extend(_check_access(doc, access))
+    executor = doc.data.get("executor")
+    if isinstance(executor, dict):
+        problems.extend(_check_executor(doc, executor))
     if "health" in doc.data or "databases" in doc.data:
         from kailash_cli.load.health_config import check_health
 
@@ -120,6 +123,27 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _check_executor(doc: Document, executor: dict[str, Any]) -> list[Problem]:
+    """Keys that would be accepted and then ignored: dask settings without ``type: dask``,
+    a LocalCluster size beside a scheduler address."""
+    kind = executor.get("type", "local")
+    unused = [k for k in ("address", "workers") if k in executor] if kind != "dask" else []
+    if kind == "dask" and "address" in executor and "workers" in executor:
+        unused = ["workers"]
+    return [
+        doc.problem(
+            "KV520",
+            f"executor.{key} is only used by "
+            + ("type: dask" if kind != "dask" else "the LocalCluster started when there is no address"),
+            ("executor", key),
+            fix="set type: dask"
+            if kind != "dask"
+            else "drop workers: the cluster at the address has its own",
+        )
+        for key in unused
+    ]
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -124,6 +124,10 @@ class SourceFiles:
                 self._unread[path] = (f"it cannot be read ({e.strerror or e})", None, None)
         return self._text[path]
 
+    def put(self, path: Path, text: str) -> None:
+        """``path`` reads as ``text`` (what was read from standard input)."""
+        self._text[path] = text
+
     def lines(self, path: Path) -> list[str]:
         return (self.text(path) or "").splitlines()
 

@@ -175,7 +175,7 @@ def load(path: Path, display: str | None = None) -> Document:
     file = display or (STDIN_NAME if stdin else str(path))
     fix = "pipe a file in (- < wf.yaml)" if stdin else "check the path and its permissions"
     try:
-        raw = _read_stdin() if stdin else path.read_bytes()
+        raw = read_stdin() if stdin else path.read_bytes()
     except OSError as e:
         doc = Document(file=file, data=None)
         doc.problems.append(
@@ -194,7 +194,7 @@ def is_stdin(path: Path) -> bool:
     return str(path) == STDIN
 
 
-def _read_stdin() -> bytes:
+def read_stdin() -> bytes:
     """Standard input, all of it; a terminal is refused (kailash would wait for typing)."""
     if sys.stdin is None or sys.stdin.closed:
         raise OSError(0, "there is no standard input")

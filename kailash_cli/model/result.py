@@ -67,12 +67,18 @@ class NodeResult:
     restored: bool = False  # taken from the run being resumed, not executed again
     extra: dict[str, Any] | None = None  # a stored result: what the store kept beside it
     items: dict[str, Any] | None = None  # a foreach node: total, succeeded, failed, errors
+    workers: list[str] | None = None  # where its calls ran, when the executor says (Dask)
 
     def extras(self) -> dict[str, Any]:
         """What only some results carry: the fallback that stood in, a restored node, items."""
         if self.extra is not None:
             return dict(self.extra)
-        pairs = (("fallback", self.fallback), ("restored", self.restored), ("items", self.items))
+        pairs = (
+            ("fallback", self.fallback),
+            ("restored", self.restored),
+            ("items", self.items),
+            ("workers", self.workers),
+        )
         return {k: v for k, v in pairs if v}
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,6 +105,7 @@ class RunResult:
     error: str | None = None  # why the whole run failed, when no single node says it
     params: dict[str, Any] | None = field(default=None, repr=False)  # in stored runs (`runs show`)
     resumed_from: str | None = None
+    executor: dict[str, Any] | None = None  # where node calls ran, when not the local executor
 
     @property
     def succeeded(self) -> bool:
@@ -154,6 +161,7 @@ class RunResult:
             run["error"],
             params=run["params"],
             resumed_from=run["resumed_from"],
+            executor=run.get("executor"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,6 +174,8 @@ class RunResult:
             "outputs": self.outputs,
             "nodes": {node_id: r.to_dict() for node_id, r in self.nodes.items()},
         }
+        if self.executor:
+            data["executor"] = self.executor
         if self.params is not None:  # a stored run: what it ran with, and what it resumed
             data.update(params=self.params, resumed_from=self.resumed_from, error=self.error)
         elif self.error:

@@ -21,7 +21,7 @@ from typing import Any, Self, TypeVar
 
 from kailash_cli.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE runs (
@@ -46,6 +46,7 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (workflow, node_id)
     );
     """,
+    2: "ALTER TABLE runs ADD COLUMN executor TEXT",  # where node calls ran (Dask), JSON
 }
 
 

@@ -67,9 +67,18 @@ class RunRecorder(RunObserver):
         node_hashes: dict[str, str],
         resumed_from: str | None = None,
         user: str | None = None,
+        executor: dict[str, Any] | None = None,
     ) -> None:
         self.store.start_run(
-            self.run_id, self.workflow, path, started_at, self.redact(params), node_hashes, resumed_from, user
+            self.run_id,
+            self.workflow,
+            path,
+            started_at,
+            self.redact(params),
+            node_hashes,
+            resumed_from,
+            user,
+            executor,
         )
         self.began = time.perf_counter()
 

@@ -23,7 +23,6 @@ from typing import Any
 from kailash_cli.compile.compiler import CompiledGraph, compile
 from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.executor import Executor
-from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
@@ -31,6 +30,7 @@ from kailash_cli.load.config import Config
 from kailash_cli.load.environment import resolve_runtime
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline import executors
 from kailash_cli.pipeline import secrets as secrets_mod
 from kailash_cli.pipeline.execute import execute
 from kailash_cli.pipeline.policy import AuditObserver, RunPolicy
@@ -75,19 +75,6 @@ def _user_code_released(base_dir: Path) -> Iterator[None]:
                         del sys.modules[name]
 
 
-def _executor(choice: object, max_concurrency: int, stack: contextlib.ExitStack) -> Executor:
-    if choice is None or choice == "local":
-        return stack.enter_context(LocalExecutor(max_concurrency))
-    if isinstance(choice, str):
-        raise UsageError(f"unknown executor '{choice}'; use 'local'")
-    if not all(callable(getattr(choice, name, None)) for name in ("submit", "cancel", "shutdown")):
-        raise UsageError(
-            f"executor: a {type(choice).__name__} is not an executor; pass 'local' or an object with "
-            "submit(token, call, completions), cancel(token), shutdown() and inline"
-        )
-    return choice  # type: ignore[return-value]  # the caller's: the caller shuts it down
-
-
 def run_workflow(
     workflow: WorkflowSource,
     *,
@@ -95,7 +82,7 @@ def run_workflow(
     param_args: Sequence[str] = (),
     config: ConfigSource = None,
     user: str | None = None,
-    executor: Executor | str | None = None,
+    executor: Executor | str | Mapping[str, Any] | None = None,
     resume: str | None = None,
     environ: Mapping[str, str] | None = None,
     observers: Sequence[RunObserver] = (),
@@ -137,7 +124,6 @@ def run_workflow(
     compiled = compile(wf)
     with contextlib.ExitStack() as stack:
         max_concurrency = policy.concurrency(policy.max_concurrency(wf))
-        chosen = _executor(executor, max_concurrency, stack)
         store = Store.open(store_path(cfg))
         stack.callback(store.close)
         stack.enter_context(_user_code_released(wf.base_dir))
@@ -147,6 +133,8 @@ def run_workflow(
         run_id = uuid.uuid4().hex[:12]
         _authorize(policy, store, wf, run_id, values, resume)
         secrets = secrets_mod.resolve(wf.secrets, environ)
+        chosen = executors.choose(executor, cfg, environ, max_concurrency, stack)
+        where = executors.describe(chosen)
         hidden = url_passwords([*environ.values(), *_database_urls(cfg)])  # DATABASE_URL's password...
         redactor = Redactor([*(str(v) for v in secrets.values()), *hidden, *redact])
         output.add_secrets(redactor.values)
@@ -156,13 +144,16 @@ def run_workflow(
         audit = {"user": policy.user.id or None, "run_id": run_id, "workflow": wf.name}
         for name in secrets:
             policy.log("secret_accessed", **audit, secret=name)
-        recorder.begin(_path_text(wf), now_iso(), values, node_hashes(compiled), resume, audit["user"])
+        recorder.begin(_path_text(wf), now_iso(), values, node_hashes(compiled), resume, audit["user"], where)
         policy.log("run_started", **audit, resumed_from=resume)
         observer = Observers(
-            *observers, recorder, AuditObserver(policy, run_id, wf.name) if policy.audit else None
+            executors.Placement(chosen, run_id),
+            *observers,
+            recorder,
+            AuditObserver(policy, run_id, wf.name) if policy.audit else None,
         )
         try:  # from here on the run is recorded: whatever ends it, the record says how
-            observer.run_started(_info(compiled, run_id, redactor.value(values), resume))
+            observer.run_started(_info(compiled, run_id, redactor.value(values), resume, where))
             result = execute(
                 compiled,
                 policy,
@@ -188,6 +179,7 @@ def run_workflow(
             if isinstance(e, KeyboardInterrupt):
                 raise _interrupted(wf, run_id) from None
             raise
+        result.executor = where
         if result.status == INTERRUPTED:
             recorder.interrupted(result.error or INTERRUPTED)
             policy.log("run_finished", **audit, status=INTERRUPTED, duration_ms=round(result.duration_ms, 3))
@@ -290,7 +282,14 @@ def _path_text(wf: Workflow) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _info(compiled: CompiledGraph, run_id: str, params: dict[str, Any], resume: str | None) -> RunInfo:
+def _info(
+    compiled: CompiledGraph,
+    run_id: str,
+    params: dict[str, Any],
+    resume: str | None,
+    executor: dict[str, Any] | None,
+) -> RunInfo:
     wf = compiled.workflow
     hidden = frozenset(n for n, node in compiled.nodes.items() if node.fallback_only)
-    return RunInfo(run_id, wf.name, {n: s.type for n, s in wf.nodes.items()}, hidden, params, resume)
+    types = {n: s.type for n, s in wf.nodes.items()}
+    return RunInfo(run_id, wf.name, types, hidden, params, resume, executor)

@@ -77,11 +77,12 @@ class Store(Database):
         node_hashes: dict[str, str],
         resumed_from: str | None,
         user: str | None,
+        executor: dict[str, Any] | None = None,
     ) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO runs (run_id, workflow, workflow_path, status, started_at, pid, "
-                "params, resumed_from, user, node_hashes) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "params, resumed_from, user, node_hashes, executor) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id,
                     workflow,
@@ -93,6 +94,7 @@ class Store(Database):
                     resumed_from,
                     user,
                     dumps(node_hashes),
+                    dumps(executor) if executor else None,
                 ),
             )
         _OWN_RUNS.add(run_id)
@@ -144,7 +146,7 @@ class Store(Database):
     def _run_dict(self, row: sqlite3.Row) -> dict[str, Any]:
         run = dict(row)
         run["status"] = _read_status(row)
-        for key in ("params", "outputs", "node_hashes"):
+        for key in ("params", "outputs", "node_hashes", "executor"):
             run[key] = loads(run[key])
         return run
 

@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kailash_cli import __version__
 from kailash_cli.model.result import SEVERITIES, Problem, location, text_line
+from kailash_cli.report.sarif import SarifReporter
+from kailash_cli.report.sarif_rules import Rule
 from kailash_cli.report.visible import visible_problem
-
-#: a rule is its title, or a mapping with ``title`` and optionally ``rationale``, ``fix``, ``tags``
-SarifRule = str | Mapping[str, object]
-SRCROOT = "%SRCROOT%"
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
 @dataclass(frozen=True)
@@ -28,11 +24,13 @@ class ReportContext:
     """What a reporter may need besides the findings."""
 
     #: finding id -> its rule (SARIF ``rules``)
-    rules: Mapping[str, SarifRule] = field(default_factory=dict)
-    #: with a root, SARIF URIs are relative to it (base id ``%SRCROOT%``), files outside it
-    #: ``file://`` URIs; without one, relative to the working directory
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    #: SARIF URIs are relative to ``root`` (base id ``%SRCROOT%``; the working directory when
+    #: None), files outside it ``file://`` URIs
     root: Path | None = None
     tool: str = "kailash"
+    #: the analysis (SARIF ``automationDetails.id``): uploads of one category replace each other
+    category: str = "kailash"
 
 
 class Reporter(Protocol):
@@ -80,93 +78,6 @@ class GithubReporter:
             message = p.message + (f"; fix: {p.fix}" if p.fix else "")
             lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}\n")
         return "".join(lines)
-
-
-def _uri(file: str | None, root: Path | None = None) -> str:
-    """Where a result points: relative to ``root`` when given and the file is inside it, else
-    (without ``root``) relative to the working directory; a ``file://`` URI otherwise."""
-    if not file:
-        return "unknown"
-    path = Path(file)
-    if root is not None:
-        absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        try:
-            return absolute.relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return absolute.as_uri()
-    if path.is_absolute():
-        try:
-            path = path.relative_to(Path.cwd())
-        except ValueError:
-            return path.as_uri()
-    return path.as_posix()
-
-
-def _rule(rule_id: str, rule: SarifRule | None) -> dict[str, object]:
-    if rule is None or isinstance(rule, str):
-        title = rule_id if rule is None else rule
-        return {"id": rule_id, "name": rule_id, "shortDescription": {"text": title}}
-    entry: dict[str, object] = {
-        "id": rule_id,
-        "name": rule_id,
-        "shortDescription": {"text": str(rule.get("title") or rule_id)},
-    }
-    if rule.get("rationale"):
-        entry["fullDescription"] = {"text": str(rule["rationale"])}
-    if rule.get("fix"):
-        entry["help"] = {"text": str(rule["fix"])}
-    tags = rule.get("tags")
-    if isinstance(tags, (list, tuple)) and tags:
-        entry["properties"] = {"tags": [str(t) for t in tags]}
-    return entry
-
-
-class SarifReporter:
-    """SARIF 2.1.0 with one rule per id and a location on every result (GitHub needs both).
-
-    A rule given as a mapping ``{"title", "rationale", "fix", "tags"}`` also gets
-    ``fullDescription``, ``help`` and ``properties.tags``.
-    """
-
-    def render(self, problems: Sequence[Problem], context: ReportContext) -> str:
-        return json.dumps(self.document(problems, context), indent=2) + "\n"
-
-    def document(self, problems: Sequence[Problem], context: ReportContext) -> dict[str, object]:
-        root = context.root
-        ids = sorted({p.id for p in problems})
-        results = []
-        for p in problems:
-            region = {"startLine": p.line or 1}
-            if p.column is not None:
-                region["startColumn"] = p.column
-            text = p.message + (f"; fix: {p.fix}" if p.fix else "")
-            artifact: dict[str, str] = {"uri": _uri(p.file, root)}
-            if root is not None and p.file and not artifact["uri"].startswith("file:"):
-                artifact["uriBaseId"] = SRCROOT
-            results.append(
-                {
-                    "ruleId": p.id,
-                    "ruleIndex": ids.index(p.id),
-                    "level": _SARIF_LEVEL.get(p.severity, "note"),
-                    "message": {"text": text},
-                    "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
-                }
-            )
-        driver = {
-            "name": context.tool,
-            "version": __version__,
-            "informationUri": "https://github.com/kailash-cli/kailash",
-            "rules": [_rule(i, context.rules.get(i)) for i in ids],
-        }
-        run: dict[str, object] = {"tool": {"driver": driver}, "results": results}
-        if root is not None:
-            base = root.resolve().as_uri()
-            run["originalUriBaseIds"] = {SRCROOT: {"uri": base if base.endswith("/") else base + "/"}}
-        return {
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [run],
-        }
 
 
 class JunitReporter:

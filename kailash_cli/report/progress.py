@@ -19,6 +19,22 @@ def items_text(items: dict[str, Any]) -> str:
     return f"{items['succeeded'] + items.get('failed', 0):,}{total} items{failed}"
 
 
+def executor_text(executor: dict[str, Any]) -> str:
+    """``executor dask: tcp://10.0.0.5:8786 (cluster, 4 workers)``."""
+    about = [str(executor[k]) for k in ("cluster",) if executor.get(k)]
+    if executor.get("workers") is not None:
+        about.append(f"{executor['workers']} worker{'s' if executor['workers'] != 1 else ''}")
+    where = f": {executor['address']}" if executor.get("address") else ""
+    return f"executor {executor.get('type')}{where}" + (f" ({', '.join(about)})" if about else "")
+
+
+def workers_text(workers: list[str] | None) -> str:
+    """``  on tcp://127.0.0.1:40711`` (or ``  on 3 workers``); empty when not known."""
+    if not workers:
+        return ""
+    return f"  on {workers[0]}" if len(workers) == 1 else f"  on {len(workers)} workers"
+
+
 def display(output: Output) -> RunObserver:
     """What stderr shows of a run: JSON lines, a live table on a terminal, else a line per node."""
     if output.json_logs:
@@ -37,6 +53,8 @@ class LineObserver(RunObserver):
 
     def run_started(self, run: RunInfo) -> None:
         self.width = max(map(len, run.types), default=4)
+        if run.executor:
+            self.output.note(executor_text(run.executor))
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         if result.status == SKIPPED:
@@ -49,6 +67,7 @@ class LineObserver(RunObserver):
             line += f"  after {result.attempts} attempts"
         if result.restored:
             line += "  (restored from the resumed run, not run again)"
+        line += workers_text(result.workers)
         if result.status == FAILED:
             line += f"  {result.error}"
             if result.fallback:
@@ -77,7 +96,8 @@ class JsonLogObserver(RunObserver):
 
     def run_started(self, run: RunInfo) -> None:
         self.run_id, self.workflow = run.run_id, run.workflow
-        self.log("run_started", params=run.params, resumed_from=run.resumed_from)
+        where: dict[str, Any] = {"executor": run.executor} if run.executor else {}
+        self.log("run_started", params=run.params, resumed_from=run.resumed_from, **where)
 
     def node_started(self, node_id: str) -> None:
         self.log("node_started", node=node_id)
@@ -136,6 +156,8 @@ class LiveObserver(RunObserver):
         from rich.live import Live
 
         self.types, self.hidden = run.types, run.hidden
+        if run.executor:
+            self.output.note(executor_text(run.executor))
         self.live = Live(
             console=self.output.live_console(),
             refresh_per_second=8,
@@ -188,6 +210,7 @@ class LiveObserver(RunObserver):
         note = result.error or ("restored" if result.restored else "")
         if result.items and not result.error:
             note = items_text(result.items)
+        note = (note + workers_text(result.workers)).strip()
         self.state[node_id] = (result.status, result.duration_ms, note)
 
     def items_progress(self, node_id: str, done: int, failed: int, total: int | None) -> None:

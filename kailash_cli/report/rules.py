@@ -44,4 +44,5 @@ VALIDATE_RULES: dict[str, str] = {
     "KV402": "Required param has a default",
     "KV501": "A user's role or an inherited role is not defined",
     "KV502": "A masking rule is incomplete (mask: range without buckets)",
+    "KV520": "An executor setting that the chosen executor does not use",
 }

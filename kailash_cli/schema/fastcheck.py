@@ -33,6 +33,7 @@ _ANNOTATIONS = frozenset(
         "deprecated",
         "readOnly",
         "writeOnly",
+        "patternErrorMessage",  # editors' wording of a pattern (VS Code, YAML language server)
     }
 )
 

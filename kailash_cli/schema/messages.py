@@ -112,18 +112,32 @@ def convert(error: ValidationError, doc: Document, base: JsonPath) -> list[Probl
                 fix=f"use one of: {options}",
             )
         ]
+    form = expected_form(error)
     if "propertyNames" in list(error.relative_schema_path)[-2:]:  # a bad key: locate the key
         return [
             doc.problem(
                 "KV104",
-                f"{where}: name '{error.instance}' is not allowed",
+                f"{where}: name '{error.instance}' is not allowed" + (f": expected {form}" if form else ""),
                 (*path, str(error.instance)),
                 key=True,
-                fix="use letters, digits and '_', not starting with a digit",
+                fix=f"write {form}" if form else "use letters, digits and '_', not starting with a digit",
             )
         ]
+    if keyword == "pattern":
+        said = f"is not {form}" if form else "is not in the form this value takes"
+        return [doc.problem("KV104", f"{where}: '{error.instance}' {said}", path, fix=_fix_for(error))]
     message = error.message.replace("\n", " ")
     return [doc.problem("KV104", f"{where}: {message}", path, fix=_fix_for(error))]
+
+
+def expected_form(error: ValidationError) -> str | None:
+    """What a ``pattern`` stands for, in words: the schema's ``patternErrorMessage`` ("Expected
+    a size like 50MB.", the keyword VS Code and the YAML language server show too), so no
+    message ever shows the regular expression itself."""
+    text = error.schema.get("patternErrorMessage") if isinstance(error.schema, dict) else None
+    if error.validator != "pattern" or not isinstance(text, str):
+        return None
+    return text.removeprefix("Expected ").rstrip(".")
 
 
 def _as_list(value: Any) -> list[str]:
@@ -183,8 +197,8 @@ def _fix_for(error: ValidationError) -> str | None:
     bound = error.validator_value
     keyword = error.validator
     if keyword == "pattern":
-        desc = _description(error)
-        return desc or f"match the pattern {bound}"
+        form = expected_form(error)
+        return f"write {form}" if form else _description(error) or "see the form in `kailash schema`"
     if keyword in _BOUND_FIXES:
         return _BOUND_FIXES[keyword].format(bound=bound)
     if keyword == "minLength":

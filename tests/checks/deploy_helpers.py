@@ -40,3 +40,14 @@ def copy_fixture(name: str, tmp_path: Path) -> Path:
     target = tmp_path / name.replace("/", "-")
     shutil.copytree(FIXTURES / name, target)
     return target
+
+
+CONFIG = "security: {allowed_directories: [./data], enable_audit_logging: true}\n"
+
+
+def make_project(root: Path, files: dict[str, str], config: str = CONFIG) -> Path:
+    """A project in ``root``: a minimal secure config and ``files`` (path -> text)."""
+    for name, text in {"kailash.yaml": config, **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root

@@ -103,6 +103,58 @@ CASES = {
             ("KD612", "k8s/pod.yaml", 9),
         ],
     ),
+    # kind: List items, runAsUser 0 under a pod's runAsNonRoot, image tags in manifests and compose
+    # files, and a CronJob / run-once Pod held to no probe
+    "manifests": (
+        "KD6",
+        (),
+        [
+            ("KD621", "compose.yaml", 3),
+            ("KD621", "compose.yaml", 5),
+            ("KD617", "k8s/jobs.yaml", 14),
+            ("KD617", "k8s/list.yaml", 13),
+            ("KD611", "k8s/list.yaml", 14),
+            ("KD611", "k8s/list.yaml", 34),
+            ("KD612", "k8s/list.yaml", 34),
+            ("KD613", "k8s/list.yaml", 34),
+            ("KD614", "k8s/list.yaml", 34),
+            ("KD616", "k8s/list.yaml", 34),
+            ("KD617", "k8s/list.yaml", 35),
+        ],
+    ),
+    # provider keys beyond AWS/GitHub/Slack; empty-user URLs, key-value DSNs, auth tuples, compose
+    # list-form environment, ENV copying an ARG, systemd Environment=, placeholder fallbacks; and
+    # their twins: prose, templates, one-word settings, XXXX placeholders, ${VAR:?} and ${VAR}
+    "secret_forms": (
+        "KD3,KD6",
+        (),
+        [
+            ("KD604", "Dockerfile", 2),
+            ("KD604", "Dockerfile", 3),
+            ("KD305", "app/settings.py", 5),
+            ("KD302", "app/settings.py", 10),
+            ("KD303", "app/settings.py", 11),
+            ("KD303", "app/settings.py", 12),
+            *[("KD301", "app/settings.py", line) for line in range(13, 21)],
+            ("KD631", "deploy/api.service", 6),
+            ("KD302", "deploy/compose.yaml", 6),
+            ("KD305", "deploy/compose.yaml", 7),
+            ("KD632", "deploy/worker.service", 4),
+        ],
+    ),
+    # mongodb+srv:// is TLS unless tls=false; http://${env.HOST} is plain http all the same
+    "transport_forms": (
+        "KD4",
+        (),
+        [("KD401", "config/services.yaml", 2), ("KD402", "workflows/fetch.yaml", 6)],
+    ),
+    # distributions named unlike their modules (PyGithub, google-cloud-*, opentelemetry-api), no
+    # invented distribution name in a fix, importlib.import_module(".x", __package__)
+    "imports_meta": (
+        "KD1",
+        (),
+        [("KD102", "app/main.py", 6), ("KD102", "app/main.py", 7), ("KD101", "app/main.py", 9)],
+    ),
     "kailash_config": (
         "KD7",
         (),

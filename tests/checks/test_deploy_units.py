@@ -9,7 +9,7 @@ from conftest import write_file
 from deploy_helpers import check, located
 
 from kailash_cli.checks.dependencies import is_pinned
-from kailash_cli.checks.distributions import distributions_for
+from kailash_cli.checks.distributions import Resolver
 from kailash_cli.checks.env_files import parse_env
 from kailash_cli.checks.literals import dockerfile_instructions, env_pairs
 from kailash_cli.checks.registry import CHECKS
@@ -160,8 +160,14 @@ def test_is_pinned(spec: str, pinned: bool) -> None:
 
 
 def test_distribution_names_for_imports() -> None:
-    assert distributions_for("yaml")[0] == "PyYAML"
-    assert distributions_for("google.cloud.storage")[:3] == ["google-cloud-storage", "google-cloud", "google"]
+    resolver = Resolver()
+    assert resolver.candidates("yaml") == ["PyYAML"]
+    assert resolver.candidates("werkzeug.security") == ["Werkzeug"]
+    assert resolver.candidates("acme_internal.client") == []  # no name is made up
+    assert resolver.provided_by("google.cloud.storage", {"google-cloud-storage"})
+    assert resolver.provided_by("opentelemetry.trace", {"opentelemetry-api"})
+    assert resolver.provided_by("github", {"pygithub"})
+    assert not resolver.provided_by("flask", {"flask-cors"})
 
 
 def test_looks_random() -> None:
@@ -396,9 +402,21 @@ def test_pyproject_of_a_test_fixture_is_not_a_production_declaration(tmp_path: P
 
 
 def test_private_key_file_without_suffix_is_scanned(tmp_path: Path) -> None:
-    root = make(tmp_path, {"deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n"})
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    root = make(
+        tmp_path,
+        {
+            "deploy/id_rsa": f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n",
+            "app/inline.py": f'KEY = "-----BEGIN EC PRIVATE KEY-----\\n{body}\\n"\n',
+            # a header alone is a constant, as in every library that parses keys
+            "app/ssh.py": '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n_SK_END = b"-----END"\n',
+        },
+    )
 
-    assert located(check(root, select=["KD3"])) == [("KD301", "deploy/id_rsa", 1)]
+    assert located(check(root, select=["KD301"])) == [
+        ("KD301", "app/inline.py", 1),
+        ("KD301", "deploy/id_rsa", 1),
+    ]
 
 
 def test_secret_in_docker_env_is_reported_once(tmp_path: Path) -> None:
@@ -524,7 +542,7 @@ def test_cache_keys_and_namespaces_are_not_secrets_but_credentials_are(tmp_path:
     )
 
     assert located(check(root, select=["KD3"])) == [
-        ("KD302", "app/cache.py", 4),
+        ("KD301", "app/cache.py", 4),  # a Stripe live key: its provider pattern says more
         ("KD302", "app/cache.py", 5),
         ("KD302", "app/cache.py", 6),
         ("KD302", "app/cache.py", 7),

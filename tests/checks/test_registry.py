@@ -17,8 +17,17 @@ def test_families_are_listed_in_catalogue_order_and_own_their_prefix() -> None:
     for prefix, family in FAMILIES.items():
         assert family.prefix == prefix and family.title and family.checks
         assert all(c.id.startswith(prefix) for c in family.checks)
-    assert len(CHECKS) == sum(len(f.checks) for f in FAMILIES.values()) == 36
+    assert len(CHECKS) == sum(len(f.checks) for f in FAMILIES.values()) == 42
     assert family_of("KD601").title == "Containers"
+
+
+def test_the_readme_catalogue_lists_every_check_as_the_code_defines_it() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split(" | ")[0][2:]: line for line in readme.splitlines() if line.startswith("| KD")}
+
+    for check_id, c in CHECKS.items():
+        assert rows[check_id].startswith(f"| {check_id} | {c.severity} | {c.title} | {c.rationale} |")
+    assert set(rows) == set(CHECKS)
 
 
 def test_precedence_rows_name_known_checks() -> None:

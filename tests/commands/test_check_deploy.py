@@ -13,7 +13,8 @@ from helpers import RunCli, write_file
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deploy"
 CLEAN_ENV = {"DATABASE_URL": "postgresql://db.example.com/app?sslmode=verify-full", "GITHUB_ACTIONS": ""}
 NO_CI = {"GITHUB_ACTIONS": ""}
-#: every secret value written in the fixtures
+#: every secret value written in the fixtures (placeholders such as change-in-production are
+#: public knowledge: the catalogue names them, and scrubbing them would garble its text)
 SECRETS = [
     "AKIAIOSFODNN7EXAMPLE",
     "hunter2-prod",
@@ -26,8 +27,14 @@ SECRETS = [
     "Pr0duction!Pass",
     "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5",
     "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
-    "change-in-production",
     "short-token-123",
+    "Tr0ub4dor-and-3",
+    "Wd9-pLx2qR7z",
+    "Rk8w-Zq3p-Lm5x",
+    "Zx81-QmP4-Tr7k-Lw2c",
+    "Pk7-Wq2-Zr9x-Mm4v",
+    "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",
+    "sk-proj-UW5xcJ6MV8YWkGP1mxFyp9yIJX6uF68NcpP7BEXvfqZgimdS",
     "abc123def456ghi",
     "multi\nline value",
 ]
@@ -149,7 +156,7 @@ def test_list_prints_the_catalogue(run_cli: RunCli) -> None:
     assert text.stdout.startswith("KD1xx  Imports\n  KD101  error    relative import in production code\n")
     checks = json.loads(as_json.stdout)
     assert [c["id"] for c in checks][:4] == ["KD101", "KD102", "KD103", "KD104"]
-    assert len(checks) == 36
+    assert len(checks) == 42
     assert all(c["title"] and c["rationale"] and c["fix"] for c in checks)
 
 
@@ -240,6 +247,7 @@ def test_no_output_format_contains_a_secret(tmp_path: Path, run_cli: RunCli, fmt
     outputs = []
     for name, args in (
         ("secrets/bad", []),
+        ("secret_forms/bad", []),
         ("env_vars/bad", ["--env-file", "deploy/prod.env"]),
         ("containers/bad", []),
         ("transport/bad", ["--env-file", "deploy/prod.env"]),
@@ -370,17 +378,25 @@ def test_sarif_rules_carry_rationale_fix_and_family(run_cli: RunCli) -> None:
     )
 
     rules = {r["id"]: r for r in json.loads(result.stdout)["runs"][0]["tool"]["driver"]["rules"]}
-    assert rules["KD601"] == {
+    assert rules["KD601"] | {"help": None} == {
         "id": "KD601",
-        "name": "KD601",
+        "name": "ContainerRunsAsRoot",
         "shortDescription": {"text": "container runs as root"},
         "fullDescription": {
             "text": "A process running as root in the container turns any code execution bug into "
             "root on the container and a step away from the host."
         },
-        "help": {"text": "add a user and switch to it: RUN useradd --uid 10001 app, then USER app"},
-        "properties": {"tags": ["KD6xx", "Containers"]},
+        "help": None,
+        "helpUri": "https://github.com/kailash-cli/kailash/blob/main/README.md#kd6xx-containers",
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["KD6xx", "Containers", "security"], "security-severity": "8.0"},
     }
+    assert rules["KD601"]["help"]["text"].startswith(
+        "container runs as root. A process running as root"
+    ) and rules["KD601"]["help"]["text"].endswith(
+        "Fix: add a user and switch to it: RUN useradd --uid 10001 app, then USER app\n\n"
+        "Documentation: https://github.com/kailash-cli/kailash/blob/main/README.md#kd6xx-containers"
+    )
     assert all(r["fullDescription"]["text"] and r["help"]["text"] for r in rules.values())
 
 
@@ -424,3 +440,37 @@ def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path,
     )
     results = json.loads(inside.stdout)["runs"][0]["results"]
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == uris
+
+
+def test_placeholders_are_not_scrubbed_out_of_ordinary_words(tmp_path: Path, run_cli: RunCli) -> None:
+    root = project(tmp_path, "clean")
+    write_file(root, "prod.env", "JWT_SECRET=secret\nAPI_TOKEN=test\nDATABASE_URL=sqlite:///data/app.db\n")
+
+    result = run_cli(
+        "check-deploy", ".", "--env-file", "prod.env", "--select", "KD2", cwd=root, extra_env=NO_CI
+    )
+
+    fix = "fix: generate a real value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    assert result.stdout.splitlines() == [
+        f"prod.env:1:12: error KD202: JWT_SECRET holds a placeholder value, not a real secret; {fix}",
+        f"prod.env:2:11: error KD202: API_TOKEN holds a placeholder value, not a real secret; {fix}",
+    ]
+
+
+def test_env_file_dash_reads_standard_input(tmp_path: Path) -> None:
+    from helpers import kailash
+
+    root = project(tmp_path, "env_vars/bad")
+    env_file = root / "deploy" / "prod.env"
+    from_file = kailash("check-deploy", root, "--env-file", env_file, cwd=tmp_path, extra_env=NO_CI)
+    piped = kailash("check-deploy", root, "--env-file", "-", input=env_file.read_text(), extra_env=NO_CI)
+    assert piped.returncode == from_file.returncode == 1
+
+    def env_findings(out: str, name: str) -> list[str]:
+        return [line.split(":", 1)[1] for line in out.splitlines() if line.startswith(name + ":")]
+
+    assert env_findings(from_file.stdout, "project/deploy/prod.env")
+    assert env_findings(piped.stdout, "<stdin>") == env_findings(from_file.stdout, "project/deploy/prod.env")
+    twice = kailash("check-deploy", root, "--env-file", "-", "--env-file", "-", input="", extra_env=NO_CI)
+    assert twice.returncode == 2
+    assert twice.stderr == "error: --env-file - is given twice; standard input can be read once\n"

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from helpers import REPO, kailash, kailash_e2e, no_traceback, popen_e2e, write
 
+from kailash_cli.pipeline.database import SCHEMA_VERSION
+
 HELLO = "name: hello\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
 FNS = Path(__file__).resolve().parents[1] / "fixtures" / "resilience" / "fns.py"
 
@@ -481,7 +483,9 @@ def test_the_store_is_created_on_first_use_beside_the_config_or_in_the_cwd(proje
     ]
     assert [r["workflow"] for r in json.loads(listed.stdout)] == ["hello"]
     db = sqlite3.connect(project / "proj" / "state" / "runs.db")
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 

@@ -117,6 +117,7 @@ def test_config_schema(run_cli: RunCli) -> None:
         "access_control",
         "databases",
         "deploy",
+        "executor",
         "health",
         "runtime",
         "security",
@@ -146,4 +147,32 @@ def test_unknown_schema_kind_is_a_usage_error(run_cli: RunCli) -> None:
     assert result.stdout == ""
     assert result.stderr == (
         "error: kailash schema: 'pipeline' is not one of 'workflow', 'config'; see kailash schema -h\n"
+    )
+
+
+def test_write_puts_both_schemas_in_the_project(tmp_path: Path, run_cli: RunCli) -> None:
+    result = run_cli("schema", "--write", cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (0, "")
+    assert (
+        result.stderr
+        == "wrote .kailash/schemas/workflow.schema.json\nwrote .kailash/schemas/config.schema.json\n"
+    )
+    folder = tmp_path / ".kailash" / "schemas"
+    assert json.loads((folder / "workflow.schema.json").read_text(encoding="utf-8")) == printed(
+        run_cli, "workflow"
+    )
+    assert json.loads((folder / "config.schema.json").read_text(encoding="utf-8")) == load_schema("config")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.schema.json", "workflow.schema.json"]
+
+
+def test_write_to_a_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
+    write_file(tmp_path, "taken", "a file, not a folder\n")
+
+    result = run_cli("schema", "--write", "--dir", "taken/schemas", cwd=tmp_path)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: cannot write the schemas to taken/schemas: Not a directory; "
+        "give a writable folder with --dir\n"
     )

@@ -125,7 +125,7 @@ def test_config_is_checked_against_the_config_schema(tmp_path: Path, run_cli: Ru
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "kailash.yaml:1:1: error KV102: the document: unknown field 'nodes'; fix: remove 'nodes' or use one "
-        "of: access_control, databases, deploy, health, runtime, security, serve",
+        "of: access_control, databases, deploy, executor, health, runtime, security, serve",
         "kailash.yaml:2:28: error KV104: runtime.max_concurrency: 0 is less than the minimum of 1; "
         "fix: use a number >= 1",
     ]
