@@ -122,13 +122,17 @@ class Workers:
                 with self._lock:
                     self._futures.pop(token, None)
 
-        future = _asyncio().run_coroutine_threadsafe(runner(), self.loop)
+        import asyncio  # loaded by self.loop already: a lookup
+
+        future = asyncio.run_coroutine_threadsafe(runner(), self.loop)
         with self._lock:
             if not future.done():
                 self._futures[token] = future
 
     def call_in_loop(self, make: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
-        return _asyncio().run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Stop the idle threads and the loop; a thread still running a call is left to it."""
@@ -142,12 +146,6 @@ class Workers:
             for thread in self._threads:
                 if thread.ident is not None:
                     thread.join(timeout=1.0)
-
-
-def _asyncio() -> Any:
-    import asyncio
-
-    return asyncio
 
 
 class LocalExecutor:
