@@ -111,3 +111,14 @@ def test_a_huge_output_is_summarised_in_the_store_and_on_stdout(
     assert json.loads(outputs)["result"]["summary"] == "list of 120,000 items, over 4 MB as JSON"
     whole = kailash("run", "big.yaml", "--output", "json", cwd=tmp_path)
     assert len(json.loads(whole.stdout)["outputs"]["make"]["result"]) == 120000
+
+
+def test_the_readme_example_prints_what_it_says(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Big outputs: summaries in the store and on stdout") :]
+    workflow = section[section.index("<<'YAML'\n") + 9 : section.index("\nYAML\n")]
+    write(tmp_path / "big.yaml", workflow + "\n")
+    done = kailash("run", "big.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["make"]["result"]["summary"] == "list of 200,000 items, over 1 MB as JSON"
+    assert '# {"make": {"result": {"summary": "list of 200,000 items, over 1 MB as JSON",' in section
