@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import traceback
 from collections.abc import Callable
 
-from kailash_cli.constants import EXIT_BUG, EXIT_INTERRUPTED
+from kailash_cli.constants import EXIT_BROKEN_PIPE, EXIT_BUG, EXIT_INTERRUPTED
 from kailash_cli.errors import KailashError, WorkflowValidationError
 from kailash_cli.report.output import Output
 
@@ -28,6 +31,14 @@ def _report(output: Output, e: KailashError) -> None:
         _say(output, line)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at interpreter exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no real stdout: nothing to flush
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def handle(call: Callable[[], int], output: Output) -> int:
     """``call()``'s exit code; a KailashError is its message and code, anything else a bug (3)."""
     try:
@@ -40,6 +51,9 @@ def handle(call: Callable[[], int], output: Output) -> int:
     except KeyboardInterrupt:
         _say(output, "interrupted", "interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of stdout is gone (| head): end quietly, as SIGPIPE would
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except Exception as e:
         if output.verbose:
             _say(output, traceback.format_exc(), "traceback")

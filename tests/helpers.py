@@ -261,3 +261,9 @@ def http_server(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]
         httpd.shutdown()
         httpd.server_close()
         thread.join(10)
+
+
+def first_finding(cwd: Path, name: str, text: str) -> str:
+    """Write ``cwd/name`` and give the first line ``kailash validate`` prints for it."""
+    write(cwd / name, text, dedent=False)
+    return kailash("validate", name, cwd=cwd).stdout.splitlines()[0]

@@ -21,7 +21,7 @@ access_control:
   users:
     analyst_001: {roles: [analyst], attributes: {clearance: confidential}}
     admin_001: {roles: [admin], attributes: {clearance: secret}}
-  roles: {admin: {permissions: [execute]}, analyst: {permissions: [read]}}
+  roles: {admin: {permissions: [execute]}, analyst: {permissions: [read, execute]}}
   masking_rules:
     ssn: {when: "${user.attributes.clearance != 'secret'}", mask: partial, visible_chars: 4}
 serve:

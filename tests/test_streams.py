@@ -210,6 +210,16 @@ def test_a_stream_given_where_a_whole_value_is_needed_fails_the_node() -> None:
             "  j: {type: JSONReaderNode, config: {file_path: data/x.json, chunk_size: 5}}\n",
             "error KV251: node 'j': chunk_size streams JSON Lines only",
         ),
+        (
+            "  w1: {type: CSVWriterNode, config: {file_path: out/1.csv, data: '${nodes.read.data}'}}\n"
+            "  w2: {type: CSVWriterNode, config: {file_path: out/2.csv, data: '${nodes.read.data}'}}\n",
+            "error KV252: the stream 'read.data' is read by 2 nodes (w1, w2); a stream is read once",
+        ),
+        (
+            "  f: {type: PythonCodeNode, foreach: '${nodes.read.data}', config: {code: x}}\n"
+            "  u: {type: PythonCodeNode, config: {code: x}}\nconnections: [f.a -> u.a]\n",
+            "error KV250: connection 'f.a -> u.a': 'f' goes through a stream, so its only output is result",
+        ),
     ],
 )
 def test_validation_refuses_a_stream_used_whole(tmp_path: Path, nodes: str, message: str) -> None:
@@ -288,12 +298,15 @@ def test_a_feed_holds_a_few_chunks_ends_or_fails_and_wakes_the_engine() -> None:
     for i in range(FEED_CHUNKS):
         feed.put([i])
     assert not feed.room() and feed.available()
-    feed.finish(StreamError("stopped"))
-    reader = feed.chunks()
-    assert [next(reader) for _ in range(FEED_CHUNKS)] == [[0], [1], [2], [3]]
+    feed.finish()
+    feed.put([99])  # ended: not kept
+    assert list(feed.chunks()) == [[0], [1], [2], [3]]
     assert len(woken) == FEED_CHUNKS
+    failed = Feed(lambda: None)
+    failed.put([1])
+    failed.finish(StreamError("stopped"))  # a failure is raised at once, before what is queued
     with pytest.raises(StreamError, match="stopped"):
-        next(reader)
+        next(failed.chunks())
     ended = Feed(lambda: None)
     ended.put([1])
     ended.discard()
@@ -301,6 +314,123 @@ def test_a_feed_holds_a_few_chunks_ends_or_fails_and_wakes_the_engine() -> None:
     assert list(ended.chunks()) == []
 
 
+def test_an_aborted_stream_fails_its_reader_even_at_its_end() -> None:
+    stream = Stream(iter([[1], [2]]), "r.data")
+    reader = iter(stream)
+    assert next(reader) == [1]
+    stream.abort("'w' timed out after 1s")
+    with pytest.raises(StreamError, match="the stream r.data stopped: 'w' timed out after 1s"):
+        next(reader)
+    fed = Feed(lambda: None)
+    out = Stream(fed.chunks(), "f.result", feed=fed)
+    fed.put([1])
+    fed.finish()
+    out.abort("the run was stopped")
+    with pytest.raises(StreamError, match="stopped: the run was stopped"):
+        list(out.items())
+
+
 def test_stream_batches_are_cut_from_chunks() -> None:
     assert list(calls([], 3, iter([[1, 2, 3], [4], [5, 6, 7, 8]]))) == [[1, 2, 3], [4, 5, 6], [7, 8]]
     assert list(calls([1, 2], None, None)) == [1, 2]
+
+
+# -- found by review: each of these lost data, hung or hid an error -------------------------
+
+
+def test_streams_read_through_the_path_guard(tmp_path: Path) -> None:
+    _csv(tmp_path / "data" / "in.csv")
+    write(tmp_path / "kailash.yaml", "security: {allowed_directories: [./data, ./out], max_file_size: 1MB}\n")
+    write(tmp_path / "wf.yaml", PIPELINE)
+    done = kailash("run", "wf.yaml", "-o", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["outputs"]["write"]["rows"] == ROWS // 2
+
+
+def test_a_reader_that_cannot_start_while_the_stream_is_made_fails_loudly(tmp_path: Path) -> None:
+    _csv(tmp_path / "data" / "in.csv")
+    text = PIPELINE.replace(
+        "  write:\n    type: CSVWriterNode\n",
+        "  after:\n    type: PythonCodeNode\n    depends_on: [keep]\n    config: {code: 'result = 1'}\n"
+        "  write:\n    type: CSVWriterNode\n    depends_on: [after]\n",
+    )
+    result = run_workflow(tmp_path, text, max_concurrency=1)
+    assert result.status == "failed"  # never a success with rows dropped
+    assert "its stream cannot be read while it is made: 'write' waits for" in result.nodes["keep"].error
+    assert not (tmp_path / "out" / "kept.csv").exists()
+
+
+def test_a_writer_that_times_out_leaves_its_target_as_it_was(tmp_path: Path) -> None:
+    _csv(tmp_path / "data" / "in.csv")
+    write(tmp_path / "out" / "kept.csv", "old\n")
+    text = PIPELINE.replace(
+        'result = [r for r in rows if int(r["amount"]) >= 5]', "import time; time.sleep(0.05); result = rows"
+    ).replace("    type: CSVWriterNode\n", "    type: CSVWriterNode\n    timeout: 0.2\n")
+    result = run_workflow(tmp_path, text)
+    assert result.nodes["write"].status == "failed" and "TimeoutError" in result.nodes["write"].error
+    assert (tmp_path / "out" / "kept.csv").read_text() == "old\n"
+
+
+def test_batches_over_a_stream_another_foreach_makes_never_wait_on_the_scheduler(tmp_path: Path) -> None:
+    _csv(tmp_path / "data" / "in.csv", rows=7)
+    text = """\
+    name: chain
+    nodes:
+      read: {type: CSVReaderNode, config: {file_path: data/in.csv, chunk_size: 4}}
+      a: {type: PythonCodeNode, foreach: "${nodes.read.data}", config: {code: "result = r", r: "${item}"}}
+      b:
+        type: PythonCodeNode
+        foreach: "${nodes.a.result}"
+        batch: {size: 3}
+        config: {code: "result = rows", rows: "${item}"}
+      w: {type: JSONWriterNode, config: {file_path: out/rows.jsonl, data: "${nodes.b.result}"}}
+    """
+    result = run_workflow(tmp_path, text)
+    assert result.status == "succeeded", result.nodes
+    rows = [json.loads(line) for line in (tmp_path / "out" / "rows.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [str(i) for i in range(7)]
+
+
+def test_a_stream_reader_is_not_retried_so_its_real_error_shows(tmp_path: Path) -> None:
+    write(tmp_path / "data" / "e.jsonl", "".join(f'{{"id": {i % 5}}}\n' for i in range(10)), dedent=False)
+    text = """\
+    name: dup
+    nodes:
+      mk:
+        type: SQLDatabaseNode
+        config: {connection: "sqlite:///a.db", query: "CREATE TABLE t (id INT PRIMARY KEY)", fetch: none}
+      read: {type: JSONReaderNode, depends_on: [mk], config: {file_path: data/e.jsonl, chunk_size: 2}}
+      load:
+        type: SQLDatabaseNode
+        retry: {max_attempts: 3, base_delay: 0, retry_on: [SQLError]}
+        config:
+          connection: "sqlite:///a.db"
+          query: "INSERT INTO t VALUES (:id)"
+          many: "${nodes.read.data}"
+          batch_size: 3
+    """
+    result = run_workflow(tmp_path, text)
+    assert result.nodes["load"].attempts == 1
+    assert "UNIQUE" in result.nodes["load"].error and "already read" not in result.nodes["load"].error
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT count(*) FROM t").fetchone() == (0,)  # rolled back
+
+
+def test_resume_does_not_run_a_restored_stream_writer_again(tmp_path: Path) -> None:
+    _csv(tmp_path / "data" / "in.csv")
+    check = "import pathlib; assert pathlib.Path('flag').exists(), 'no flag'; result = rows"
+    text = PIPELINE + "  - write.rows -> check.rows\n"
+    text = text.replace(
+        "connections:\n",
+        f'  check:\n    type: PythonCodeNode\n    config: {{code: "{check}"}}\nconnections:\n',
+    )
+    write(tmp_path / "wf.yaml", text)
+    first = kailash("run", "wf.yaml", "-o", "json", cwd=tmp_path)
+    assert first.returncode == 1
+    write(tmp_path / "out" / "kept.csv", "kept from the first run\n")
+    (tmp_path / "flag").touch()
+    again = kailash(
+        "run", "wf.yaml", "--resume", json.loads(first.stdout)["run_id"], "-o", "json", cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "out" / "kept.csv").read_text() == "kept from the first run\n"

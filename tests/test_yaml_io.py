@@ -279,7 +279,9 @@ def test_missing_file_is_kv001(tmp_path: Path) -> None:
 def test_directory_is_kv001(tmp_path: Path) -> None:
     doc = load(tmp_path)
 
-    assert [(p.id, p.message) for p in doc.problems] == [("KV001", "cannot read file: Is a directory")]
+    assert [(p.id, p.message) for p in doc.problems] == [
+        ("KV001", "cannot read file: it is a directory, not a regular file")
+    ]
 
 
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file")

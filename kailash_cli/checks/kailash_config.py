@@ -102,6 +102,9 @@ def run(project: Project) -> Iterator[Problem]:
     yield from _unchecked(project)
 
 
+_BROKEN_YAML = ("it is not valid YAML", "it nests deeper")
+
+
 def _unchecked(project: Project) -> Iterator[Problem]:
     """Text files the other checks silently got nothing from. Python files are KD104's, the
     config and workflows KD705's; Helm chart templates never parse before rendering."""
@@ -120,8 +123,15 @@ def _unchecked(project: Project) -> Iterator[Problem]:
         ):
             continue
         fix = next(text for word, text in _FIXES.items() if word in reason)
+        # a config, workflow or manifest that does not parse must not pass the gate: an error
+        broken = path == project.config_path or project.is_workflow(path) or reason.startswith(_BROKEN_YAML)
         yield UNCHECKED_FILE.at(
-            f"this file was not checked: {reason}", project.display(path), line, column, fix=fix
+            f"this file was not checked: {reason}",
+            project.display(path),
+            line,
+            column,
+            fix=fix,
+            severity="error" if broken else None,
         )
 
 

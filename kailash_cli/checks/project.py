@@ -20,12 +20,12 @@ from ruamel.yaml.nodes import MappingNode, Node
 from kailash_cli.checks.env_files import EnvEntry, parse_env
 from kailash_cli.checks.file_kinds import is_text_file
 from kailash_cli.checks.python_sources import parse_python
-from kailash_cli.checks.yaml_depth import MAX_DEPTH, too_deep
 from kailash_cli.checks.yaml_nodes import items, mapping_get, scalar
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError
 from kailash_cli.load.discovery import SourceFiles, Unread, is_test_path, is_yaml_file, walk
 from kailash_cli.load.yaml_io import STDIN_NAME, Document, is_stdin, load, read_stdin
+from kailash_cli.load.yaml_limits import MAX_DEPTH, too_deep
 from kailash_cli.model.result import Problem
 
 #: how an env file read from standard input (``--env-file -``) is named in findings

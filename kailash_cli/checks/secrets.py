@@ -23,9 +23,9 @@ from kailash_cli.checks.secret_names import (
     is_secret_name,
     snake_upper,
 )
-from kailash_cli.checks.secret_patterns import ANCHORS, PROVIDER_PATTERNS, is_filler, key_body_follows
 from kailash_cli.load.discovery import is_test_path
 from kailash_cli.model.result import Problem
+from kailash_cli.security.secret_patterns import ANCHORS, PROVIDER_PATTERNS, is_filler, key_body_follows
 
 PROVIDER_KEY = Check(
     "KD301",

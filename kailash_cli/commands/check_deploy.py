@@ -71,7 +71,7 @@ def _report(
     rendered = render(
         problems,
         output_format,
-        ReportContext(rules=sarif_rules(), root=project.root, category="kailash-check-deploy"),
+        ReportContext(rules=sarif_rules(), root=_sarif_root(project.root), category="kailash-check-deploy"),
     )
     if rendered:
         output.out(scrub(rendered, project).rstrip("\n"))
@@ -80,3 +80,10 @@ def _report(
     if output_format == "text":
         for line in summary_lines(problems):
             output.err(line)
+
+
+def _sarif_root(directory: Path) -> Path:
+    """SARIF paths are relative to the working directory (a CI job's checkout) when DIR is inside
+    it, as code scanning resolves them from the repository root; else to DIR."""
+    cwd = Path.cwd().resolve()
+    return cwd if directory.resolve().is_relative_to(cwd) else directory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from kailash_cli import __version__
@@ -15,8 +16,8 @@ DEFAULT_PROJECT = "kailash-project"
 
 
 def init(directory: Path, *, output: Output | None = None) -> int:
-    """Write the project into ``directory`` (made if missing); refuse one that is not empty,
-    so nothing a user has is ever overwritten."""
+    """Write the project into ``directory`` (made if missing); refuse one that is not empty
+    (but for a ``.git`` folder: a fresh clone), so nothing a user has is ever overwritten."""
     output = output or Output()
     _check_empty(directory)
     project = project_name(directory)
@@ -28,7 +29,7 @@ def init(directory: Path, *, output: Output | None = None) -> int:
         except OSError as e:
             raise UsageError(f"{target}: cannot write: {e.strerror}") from e
         output.out(str(target))
-    where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {shlex.quote(str(directory))} && "
     output.note(
         f"project '{project}' created; try: {where}kailash validate . && "
         "kailash run workflows/orders.yaml -p min_total=50 && kailash check-deploy ."
@@ -40,7 +41,8 @@ def _check_empty(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory}: not a directory; give a new or empty folder")
     try:
-        taken = directory.is_dir() and any(directory.iterdir())
+        # a fresh clone holds only .git: that is an empty project too
+        taken = directory.is_dir() and any(entry.name != ".git" for entry in directory.iterdir())
     except OSError as e:
         raise UsageError(f"{directory}: cannot read: {e.strerror}") from e
     if taken:

@@ -160,7 +160,7 @@ PRE_COMMIT = """\
 # pre-commit (https://pre-commit.com): run `pre-commit install` once; then every commit
 # validates the workflows and kailash.yaml and runs the deployment checklist.
 repos:
-  - repo: https://github.com/kailash/kailash-cli
+  - repo: https://github.com/kailash-cli/kailash
     rev: v{version}
     hooks:
       - id: kailash-validate
@@ -188,7 +188,8 @@ jobs:
 """
 
 GITIGNORE = """\
-.kailash/
+.kailash/*
+!.kailash/schemas/
 workflows/out/
 __pycache__/
 """

@@ -13,6 +13,7 @@ from kailash_cli.compile.plan import render_plan
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
+from kailash_cli.load.config import unused_config_beside
 from kailash_cli.load.params import read_params_file
 from kailash_cli.load.yaml_io import is_stdin
 from kailash_cli.model.result import RunResult
@@ -53,6 +54,16 @@ def run(
         resume = _resumed_run(resume, config_path)
     given: dict[str, Any] = {"param_args": cli_params or [], "user": user, "environ": environ}
     given.update(params=read_params_file(params_file) if params_file else None, config=config_of(config_path))
+    unused = unused_config_beside(path, given["config"])
+    if (metrics_file or push_gateway) and given["config"].section("runtime").get(
+        "enable_monitoring"
+    ) is False:
+        raise UsageError(
+            "--metrics-file / --push-gateway: runtime.enable_monitoring is false in the config; "
+            "drop the option or set enable_monitoring: true"
+        )
+    if unused:
+        _warner(output)(unused)
     if dry_run:
         if resume is not None:
             raise UsageError("--dry-run shows the plan of a new run; drop --resume")

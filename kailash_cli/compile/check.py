@@ -84,7 +84,14 @@ def _collect(paths: list[Path]) -> list[Path]:
             files.append(path)
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return files
+    seen: set[Path] = set()  # `validate . sub/` names sub/'s files twice: each is checked once
+    unique = []
+    for file in files:
+        key = file if is_stdin(file) else file.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(file)
+    return unique
 
 
 def _display_path(path: Path) -> str:

@@ -1,4 +1,5 @@
-"""Findings about a workflow's dependency graph: fallbacks (KV212, KV206 loops) and cycles (KV207)."""
+"""Findings about a workflow's dependency graph: fallbacks (KV212, KV206 loops, and the outputs
+a fallback stands in with) and cycles (KV207)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,31 @@ from typing import Any
 from kailash_cli.compile.graph import Dependencies
 from kailash_cli.load.yaml_io import Document
 from kailash_cli.model.result import Problem
+from kailash_cli.model.workflow import NodeSpec
+from kailash_cli.nodes.registry import NODE_TYPES
+
+
+def outputs_of(spec: NodeSpec) -> tuple[str, ...] | None:
+    """The outputs a node gives (None: open, as a PythonCodeNode's); with foreach, ``result``
+    is the list of per-item results."""
+    node_type = NODE_TYPES.get(spec.type)
+    outputs = node_type.outputs(spec.config) if node_type else None
+    if outputs is not None and spec.foreach is not None:
+        outputs = ("result", *(o for o in outputs if o != "result"))
+    return outputs
+
+
+def fallback_without(specs: Mapping[str, NodeSpec], node_id: str, output: str) -> tuple[str, str, str] | None:
+    """The first fallback in ``node_id``'s chain that lacks ``output``: its id, type and outputs."""
+    seen, current = {node_id}, specs[node_id].fallback
+    while current is not None and current not in seen and current in specs:
+        seen.add(current)
+        spec = specs[current]
+        outputs = outputs_of(spec)
+        if outputs is not None and output not in outputs:
+            return current, spec.type, ", ".join(outputs)
+        current = spec.fallback
+    return None
 
 
 def graph_problems(doc: Document, nodes: Mapping[str, Any], deps: Dependencies) -> list[Problem]:

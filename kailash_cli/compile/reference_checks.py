@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from kailash_cli.compile.graph_checks import fallback_without, outputs_of
 from kailash_cli.load.yaml_io import JsonPath
 from kailash_cli.model.expressions import ExpressionError, Template, parse_template
 from kailash_cli.model.workflow import Edge, NodeSpec, parse_connection
@@ -91,9 +92,7 @@ class ReferenceChecks:
         node_type = NODE_TYPES.get(spec.type) if spec else None
         if node_type is None or spec is None:
             return
-        outputs = node_type.outputs(spec.config)
-        if outputs is not None and spec.foreach is not None:  # result: the per-item results
-            outputs = ("result", *(o for o in outputs if o != "result"))
+        outputs = outputs_of(spec)
         if outputs is not None and output not in outputs:
             self.add(
                 "KV203",
@@ -101,6 +100,18 @@ class ReferenceChecks:
                 where,
                 f"use one of its outputs: {', '.join(outputs)}",
             )
+            return
+        self._check_fallback_outputs(node_id, output, what, where)
+
+    def _check_fallback_outputs(self, node_id: str, output: str, what: str, where: JsonPath) -> None:
+        """A fallback stands in with its own outputs: one without ``output`` would leave the
+        reader skipped and the run "succeeded" (KV215)."""
+        lacking = fallback_without(self.specs, node_id, output)
+        if lacking is not None:
+            fallback, type_, has = lacking
+            message = f"{what}: '{node_id}' may be replaced by its fallback '{fallback}'"
+            message += f", and {type_} has no output '{output}'"
+            self.add("KV215", message, where, f"use a fallback with the same outputs (it has: {has})")
 
     def _check_param(self, node_id: str, param: str, where: JsonPath, index: int) -> None:
         spec = self.specs.get(node_id)
@@ -172,6 +183,10 @@ class ReferenceChecks:
                     path,
                     "declare it under secrets:",
                 )
+        elif ref == ("env",):  # into outputs, the store, a request: name what is needed
+            self.add(
+                "KV308", f"${{{text}}} reads the whole environment", path, "name the variable: ${env.NAME}"
+            )
         elif root == "env" or root.isupper():
             name = ref[1] if root == "env" and len(ref) > 1 else root
             declared = self.data.get("env")

@@ -36,7 +36,12 @@ def stream_problems(doc: Document, nodes: dict[str, Any], edges: list[Edge], out
     ]
     if not streams:
         return problems
+    readers: dict[tuple[str, str], list[tuple[str, JsonPath]]] = {}
     for edge in edges:
+        if (edge.source, edge.output[0]) in streams:
+            readers.setdefault((edge.source, edge.output[0]), []).append(
+                (edge.target, ("connections", edge.index))
+            )
         if (edge.source, edge.output[0]) in streams and not _takes_stream(nodes, edge):
             what = _why_not(nodes, edge)
             problems.append(
@@ -50,6 +55,8 @@ def stream_problems(doc: Document, nodes: dict[str, Any], edges: list[Edge], out
     for path, text, whole in _expressions(nodes, outputs):
         for ref in _stream_refs(text, streams):
             if whole and _whole_ref("${" + text + "}") is not None and _may_take(nodes, path):
+                source, output = ref.split(".", 1)
+                readers.setdefault((source, output), []).append((str(path[1]), path))
                 continue
             problems.append(
                 doc.problem(
@@ -60,7 +67,40 @@ def stream_problems(doc: Document, nodes: dict[str, Any], edges: list[Edge], out
                     fix=_FIX,
                 )
             )
+    for (source, output), taken in readers.items():
+        names = sorted({node for node, _ in taken})
+        if len(names) > 1:
+            problems.append(
+                doc.problem(
+                    "KV252",
+                    f"the stream '{source}.{output}' is read by {len(names)} nodes ({', '.join(names)}); "
+                    "a stream is read once",
+                    taken[-1][1],
+                    fix="let one node read it (a writer), or drop chunk_size to share a list",
+                )
+            )
+    problems.extend(_other_outputs(doc, nodes, edges, streams))
     return problems
+
+
+def _other_outputs(
+    doc: Document, nodes: dict[str, Any], edges: list[Edge], streams: set[tuple[str, str]]
+) -> list[Problem]:
+    """A foreach over a stream has one output, ``result`` (a stream): not the per-item keys."""
+    making = {node for node, output in streams if output == "result" and "foreach" in nodes.get(node, {})}
+    found = []
+    for edge in edges:
+        if edge.source in making and edge.output[0] != "result":
+            found.append(
+                doc.problem(
+                    "KV250",
+                    f"connection '{edge.label}': '{edge.source}' goes through a stream, so its only "
+                    f"output is result (a stream of the per-item results), not '{edge.output[0]}'",
+                    ("connections", edge.index),
+                    fix=f"connect {edge.source}.result, or drop chunk_size upstream to get lists",
+                )
+            )
+    return found
 
 
 def stream_outputs(nodes: dict[str, Any]) -> set[tuple[str, str]]:
@@ -89,7 +129,9 @@ def _json_lines(doc: Document, node_id: str, node: dict[str, Any]) -> list[Probl
     if node.get("type") != "JSONReaderNode" or not isinstance(config, dict) or "chunk_size" not in config:
         return []
     path = config.get("file_path")
-    if not isinstance(path, str) or file_format(config) == "jsonl" or "${" in str(config.get("format", "")):
+    if not isinstance(path, str) or "${" in path or "${" in str(config.get("format", "")):
+        return []  # known at run time only: the reader says so then
+    if file_format(config) == "jsonl":
         return []
     return [
         doc.problem(

@@ -18,10 +18,11 @@ from kailash_cli.compile.graph import Dependencies, build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
 from kailash_cli.compile.stream_checks import stream_problems
-from kailash_cli.errors import WorkflowValidationError
+from kailash_cli.errors import ExpressionError, WorkflowValidationError
 from kailash_cli.load.gcpause import gc_paused
 from kailash_cli.load.params import check_declarations
 from kailash_cli.load.yaml_io import Document, JsonPath, is_stdin, load
+from kailash_cli.model.expressions import Template, parse_template
 from kailash_cli.model.result import Problem, has_errors
 from kailash_cli.model.workflow import Edge, NodeSpec, Workflow, node_spec
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -106,6 +107,7 @@ class _Checker(ReferenceChecks):
                         f"name another node id in {field}",
                     )
         self._retry_on(node_id, node.get("retry"), (*base, "retry", "retry_on"))
+        self._when(node_id, node.get("when"), (*base, "when"))
         self.problems.extend(foreach_problems(self.doc, node_id, node))
         node_type = NODE_TYPES.get(type_name) if isinstance(type_name, str) else None
         config = node.get("config", {})
@@ -128,6 +130,22 @@ class _Checker(ReferenceChecks):
         self.specs[node_id] = spec
         for finding in node_type.check(spec):
             self.add(finding.id, finding.message, (*base, *finding.path), finding.fix)
+
+    def _when(self, node_id: str, when: Any, where: JsonPath) -> None:
+        """``when: "yes"`` or ``"false"`` is text, and text was true: only booleans and expressions."""
+        if not isinstance(when, str):
+            return
+        try:
+            parsed = parse_template(when)
+        except ExpressionError:
+            return  # reported with the other expressions
+        if not (isinstance(parsed, Template) and parsed.whole):
+            self.add(
+                "KV214",
+                f"node '{node_id}': when is the text '{when}', not true, false or one ${{...}} expression",
+                where,
+                "write true or false without quotes, or one ${...} expression",
+            )
 
     def _retry_on(self, node_id: str, retry: Any, where: JsonPath) -> None:
         """A retry_on name that matches no error leaves the node silently without retries."""

@@ -41,6 +41,10 @@ class StreamFeeds:
     compiled: Any
     ready: Any
 
+    if TYPE_CHECKING:  # ForEachRuns'
+
+        def _stream_deadlock(self, group: Items, why: str) -> None: ...
+
     def _open_feed(self, group: Items) -> None:
         """The node's result is a stream from now on: the nodes that read it may start."""
         node_id = group.node.spec.id
@@ -52,8 +56,8 @@ class StreamFeeds:
         readers = frozenset(
             s
             for s in group.node.successors
-            if node_id in self.compiled.nodes[s].data_deps and s in self.pending
-        )
+            if node_id in self.compiled.nodes[s].data_deps and s in self.pending and s not in self.results
+        )  # not one a resume restored
         self.released_early[node_id] = readers
         for successor in readers:
             self.pending[successor] -= 1
@@ -95,12 +99,23 @@ class StreamFeeds:
             group.feed.finish(error)
 
     def _unblock_feeds(self, groups: list[Items]) -> None:
-        """Nothing runs and nothing can start: no node is left to read these streams, so
-        they drop their chunks and their items go on."""
-        for group in groups:
-            if group.feed is not None and not group.discarding:
-                group.discarding = True
-                group.feed.discard()
+        """Nothing runs and nothing can start. A stream whose readers have all ended drops its
+        chunks and its items go on; a stream whose reader has not started yet (it waits for
+        something that waits for this node) cannot be read while it is made: the node fails."""
+        for group in list(groups):
+            if group.feed is None or group.discarding:
+                continue
+            node_id = group.node.spec.id
+            waiting = sorted(r for r in self.released_early.get(node_id, ()) if r not in self.results)
+            if waiting:
+                why = (
+                    f"its stream cannot be read while it is made: '{waiting[0]}' waits for a node that "
+                    f"runs only after '{node_id}' has ended; make '{waiting[0]}' depend on the stream alone"
+                )
+                self._stream_deadlock(group, why)
+                continue
+            group.discarding = True
+            group.feed.discard()
 
     def _close_streams(self) -> None:
         """The run is over: streams nobody read to the end release their files."""

@@ -89,7 +89,13 @@ class ForEachRuns(StreamFeeds, Settlement):
         total = len(values) if isinstance(values, Sized) else None
         limit = policy.max_concurrency or self.options.max_concurrency
         stream = values if isinstance(values, Stream) else None
-        source = calls(stream.items() if stream else values, policy.size, stream)
+        upstream = stream.feed if stream else None
+        source = calls(
+            stream.items() if stream else values,
+            policy.size,
+            stream,
+            upstream.available if upstream else None,
+        )
         group = Items(node, base, enumerate(source), total, self.clock(), limit, policy)
         self.observer.node_started(node_id)
         self.groups.append(group)
@@ -224,6 +230,12 @@ class ForEachRuns(StreamFeeds, Settlement):
         total = group.total if group.total is not None else group.done + failed
         return {"total": total, "succeeded": group.done - group.failed, "failed": failed, "errors": errors}
 
+    def _stream_deadlock(self, group: Items, why: str) -> None:
+        self._close_items(group, why)
+        failed = NodeResult(FAILED, group.attempts, (self.clock() - group.began) * 1000, why)
+        failed.items = self._summary(group)
+        self._settle(group.node.spec.id, failed)
+
     def _close_items(self, group: Items, why: str = "the node failed") -> None:
         self._end_feed(group, why)
         group.closed = True
@@ -235,6 +247,8 @@ class ForEachRuns(StreamFeeds, Settlement):
         ids = [g.node.spec.id for g in self.groups]
         for group in list(self.groups):
             self._close_items(group, "the run stopped")
+            if group.feed is not None:
+                self.results.pop(group.node.spec.id, None)  # its stand-in result: it did not finish
         return ids
 
     def _held(self, call: Attempts) -> bool:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, CompiledNode
+from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, render
 from kailash_cli.model.expressions import Template
 from kailash_cli.model.result import FAILED, NodeResult
@@ -90,7 +91,12 @@ class InputResolver:
 
     def _when(self, when: Template | str | bool) -> bool:
         if isinstance(when, Template):
-            return bool(render(when, self.scope))
+            value = render(when, self.scope)
+            if not isinstance(value, bool):  # the text "false" is not false: say so, never guess
+                raise ExpressionError(
+                    f"when gave {value!r:.60}, not true or false; compare it: ${{x == 'yes'}}"
+                )
+            return value
         return bool(when) and when not in ("false", "False", "0", "")
 
     def _own_params(self, node: CompiledNode) -> dict[str, Any]:

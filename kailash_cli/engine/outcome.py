@@ -9,6 +9,7 @@ from kailash_cli.compile.compiler import CompiledGraph
 from kailash_cli.engine.handlers import fails_run
 from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, compile_value
+from kailash_cli.model.expressions import templates_in
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
 from kailash_cli.model.stream import Stream
 from kailash_cli.nodes.base import Outputs
@@ -35,33 +36,52 @@ def run_result(
     failed = any(fails_run(compiled, n, r) for n, r in results.items())
     ordered = {n: results[n] for n in compiled.workflow.nodes if n in results}
     run_id, started_at, duration_ms = run
+    values, errors = _outputs(compiled, outputs, scope)
     return RunResult(
         run_id,
         compiled.workflow.name,
-        FAILED if failed else SUCCEEDED,
+        FAILED if failed or errors else SUCCEEDED,
         started_at,
         duration_ms,
         ordered,
-        _outputs(compiled, outputs, scope),
+        values,
+        error=None if failed or not errors else "; ".join(errors),
     )
 
 
-def _outputs(compiled: CompiledGraph, outputs: dict[str, Outputs], scope: Scope) -> dict[str, Any]:
+def _outputs(
+    compiled: CompiledGraph, outputs: dict[str, Outputs], scope: Scope
+) -> tuple[dict[str, Any], list[str]]:
+    """The run's outputs, and the errors of ``outputs:`` expressions that fail the run.
+
+    An output over a node that did not run (``when`` false, skipped, failed and allowed to)
+    is null; any other expression error is an error of the run, never a silent null.
+    """
     declared = compiled.workflow.outputs
     if declared is None:
         return {
             nid: _shown(compiled.nodes[nid].node_type.visible_outputs(outputs[nid]))
             for nid in compiled.workflow.nodes
             if nid in outputs
-        }  # file order
-    values = {}
+        }, []  # file order
+    values, errors = {}, []
     for name, value in declared.items():
         resolve = compile_value(value)
         try:
             values[name] = resolve(scope) if resolve else value
-        except ExpressionError:
+        except ExpressionError as e:
             values[name] = None
-    return values
+            if not _reads_a_node_that_did_not_run(value, outputs):
+                errors.append(f"outputs.{name}: {e}")
+    return values, errors
+
+
+def _reads_a_node_that_did_not_run(value: Any, outputs: dict[str, Outputs]) -> bool:
+    try:
+        refs = [ref for template in templates_in(value) for expr in template.exprs for ref in expr.refs]
+    except ExpressionError:  # pragma: no cover - compile_value parsed it already
+        return False
+    return any(len(ref) > 1 and ref[0] == "nodes" and ref[1] not in outputs for ref in refs)
 
 
 def _shown(outputs: Outputs) -> Outputs:

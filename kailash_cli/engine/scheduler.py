@@ -38,6 +38,7 @@ from kailash_cli.model.evaluation import Scope
 from kailash_cli.model.expressions import ExpressionError
 from kailash_cli.model.foreach import TokenBucket
 from kailash_cli.model.result import FAILED, SKIPPED, NodeResult, RunResult
+from kailash_cli.model.stream import abort_streams
 from kailash_cli.nodes.base import Outputs
 
 _TICK = 0.2
@@ -254,6 +255,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
                 del self.in_flight[token]
                 self.executor.cancel(token)
                 seconds = self._timeout(call.node)
+                abort_streams(call.params, f"'{call.node.spec.id}' timed out after {seconds:g}s")
                 self._completed(call, False, TimeoutError(f"timed out after {seconds:g}s"))
 
     def _check_stop(self) -> None:
@@ -286,8 +288,6 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
 
     def _timeout(self, node: CompiledNode) -> float | None:
         return node.spec.timeout or self.options.node_timeout or self.options.timeout or None
-
-    # -- the end ----------------------------------------------------------------------
 
     def _result(self, duration_ms: float) -> RunResult:
         return run_result(

@@ -21,6 +21,7 @@ from kailash_cli.engine.outcome import failure
 from kailash_cli.model.expressions import ExpressionError
 from kailash_cli.model.resilience import exception_names
 from kailash_cli.model.result import FAILED, SUCCEEDED, NodeResult
+from kailash_cli.model.stream import read_streams
 from kailash_cli.nodes.base import Outputs
 
 
@@ -100,7 +101,11 @@ class Settlement:
         result = failure(value, call.attempt, self._elapsed(call))
         call.last_error = result.error
         retry = call.node.retry
-        if retry is not None and retry.should_retry(exception_names(value), call.attempt):
+        if (
+            retry is not None
+            and retry.should_retry(exception_names(value), call.attempt)
+            and not read_streams(call.params)  # a stream is read once: its reader cannot try again
+        ):
             delay = retry.delay(call.attempt)
             self.observer.node_retrying(node_id, call.attempt, delay, result.error)
             self._seq += 1
@@ -153,9 +158,10 @@ class Settlement:
             self.outputs[node_id] = result.outputs
         self.observer.node_finished(node_id, result)
         released = []
-        early = self.released_early.get(node_id, ())  # the readers of its stream (engine/feeds.py)
+        # not the readers of its stream (released already, engine/feeds.py), nor what a resume restored
+        early = self.released_early.get(node_id, ())
         for successor in self.compiled.nodes[node_id].successors:
-            if successor in self.pending and successor not in early:
+            if successor in self.pending and successor not in early and successor not in self.results:
                 self.pending[successor] -= 1
                 if self.pending[successor] == 0:
                     released.append(successor)

@@ -24,6 +24,7 @@ from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.options import RunOptions
 from kailash_cli.engine.settle import Attempts
 from kailash_cli.model.result import FAILED, NodeResult
+from kailash_cli.model.stream import abort_streams
 
 TICK = 0.05  # how often the watcher looks at the clock once the run was cancelled
 
@@ -130,6 +131,7 @@ class Stopping:
         self.inline_call = None
         self.abandoned = self.abandoned or bool(stuck)
         for call in stuck:
+            abort_streams(call.params, "the run was stopped")
             result = NodeResult(FAILED, call.attempt, self._elapsed(call), "interrupted" if at_once else why)
             if at_once:  # Ctrl-C: in the result, not in the store
                 self.results[call.node.spec.id] = result

@@ -99,16 +99,11 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
             )
     rules = _mapping(access, "masking_rules")
     for key, rule in rules.items():
-        if isinstance(rule, dict) and rule.get("mask") == "range" and rule.get("buckets") in (None, []):
-            problems.append(
-                doc.problem(
-                    "KV502",
-                    f"masking rule '{key}' has mask: range but no buckets, so the value is "
-                    "hidden in full (***) instead of shown as a range",
-                    ("access_control", "masking_rules", key, "mask"),
-                    fix="add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]",
-                )
-            )
+        incomplete = _incomplete_mask(key, rule) if isinstance(rule, dict) else None
+        if incomplete is not None:
+            id_, message, fix, severity = incomplete
+            at = ("access_control", "masking_rules", key, "mask")
+            problems.append(doc.problem(id_, message, at, fix=fix, severity=severity))
         when = rule.get("when") if isinstance(rule, dict) else None
         if isinstance(when, str):
             try:
@@ -123,6 +118,27 @@ def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _incomplete_mask(key: str, rule: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """(id, message, fix, severity) of a masking rule that hides less or more than it says."""
+    if rule.get("mask") == "hash" and not rule.get("key_env"):
+        return (
+            "KV503",
+            f"masking rule '{key}' has mask: hash without key_env: anyone can hash the likely "
+            "values (every SSN, every email of a list) and find the masked one",
+            "add key_env: NAME, an environment variable holding a long random key",
+            "warning",
+        )
+    if rule.get("mask") == "range" and rule.get("buckets") in (None, []):
+        return (
+            "KV502",
+            f"masking rule '{key}' has mask: range but no buckets, so the value is "
+            "hidden in full (***) instead of shown as a range",
+            "add buckets: the bounds of the ranges, e.g. buckets: [0, 50000, 100000]",
+            "error",
+        )
+    return None
 
 
 def _check_executor(doc: Document, executor: dict[str, Any]) -> list[Problem]:
@@ -162,6 +178,18 @@ def find_config(explicit: Path | None, directory: Path | None = None) -> Path | 
         if candidate.is_file():
             return candidate
     return None
+
+
+def unused_config_beside(workflow: Path, config: Config) -> str | None:
+    """A warning when the workflow's own folder holds a config that is not the one in use
+    (run from elsewhere: its security settings, store and access control would not apply)."""
+    if not workflow.is_file():
+        return None
+    beside = find_config(None, workflow.parent)
+    if beside is None or (config.path is not None and beside.resolve() == config.path):
+        return None
+    using = f"the config in use is {config.path}" if config.path else "no config is in use"
+    return f"warning: {beside} is not used ({using}); run from {beside.parent} or pass -c {beside}"
 
 
 def load_config(explicit: Path | None = None, directory: Path | None = None) -> Config:

@@ -17,6 +17,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from kailash_cli.constants import CONFIG_FILE_NAMES, WORKFLOW_SUFFIXES
+from kailash_cli.load.yaml_limits import MAX_DEPTH, too_deep
 
 SKIPPED_DIRS = frozenset(
     {
@@ -141,6 +142,11 @@ class SourceFiles:
     def yaml_documents(self, path: Path) -> list[Node] | None:
         """Every document's node tree (positions kept), or None when the file does not parse."""
         if path not in self._yaml:
+            deep = too_deep(self.text(path) or "")
+            if deep is not None:
+                self._yaml[path] = None
+                self._unread[path] = (f"it nests collections more than {MAX_DEPTH} levels deep", *deep)
+                return None
             try:
                 nodes = list(YAML(typ="safe").compose_all(self.text(path) or ""))
                 self._yaml[path] = [n for n in nodes if n is not None]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.errors import UsageError
+from kailash_cli.load.patterns import check_with_patterns, has_pattern
 from kailash_cli.load.yaml_io import Document, load
 from kailash_cli.model.result import Problem
 from kailash_cli.model.workflow import Param
@@ -87,9 +88,19 @@ def check_declarations(doc: Document, params: dict[str, Any], section: str = "pa
 
 def _safe_check(value: Any, schema: dict[str, Any]) -> str | None:
     try:
+        if has_pattern(schema):  # matched under a timeout (ReDoS), after everything else
+            return check_value(value, _without_patterns(schema)) or check_with_patterns(value, schema)
         return check_value(value, schema)
     except Exception as e:  # a schema fragment jsonschema cannot use (bad items:, ...)
         return f"cannot be checked: {str(e).splitlines()[0].rstrip(':')}"  # one line, no dump
+
+
+def _without_patterns(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_patterns(v) for k, v in schema.items() if k != "pattern"}
+    if isinstance(schema, list):
+        return [_without_patterns(v) for v in schema]
+    return schema
 
 
 def coerce(text: str, param: Param) -> Any:
@@ -118,8 +129,14 @@ def coerce(text: str, param: Param) -> Any:
         raise ValueError(f"expected true or false, got '{text}'")
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as e:
+        if text.lstrip().startswith(("[", "{")):  # meant as JSON: never split into strings
+            raise ValueError(
+                f"'{text}' looks like JSON but does not parse: {e.msg} at character {e.pos + 1}"
+            ) from None
         value = _NOT_JSON
+    except RecursionError:
+        raise ValueError("the JSON value is nested too deeply") from None
     if kind == "array":
         if value is _NOT_JSON or value is None or isinstance(value, bool | int | float):
             # a comma list: a,b,c (or one item; a lone number or word is one item too)

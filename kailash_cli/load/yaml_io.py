@@ -21,8 +21,17 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from kailash_cli.load.gcpause import gc_paused
-from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooLarge
+from kailash_cli.load.yaml_limits import (
+    MAX_DEPTH,
+    MAX_YAML_BYTES,
+    UnreadableFile,
+    read_limited,
+    too_deep,
+    within_limit,
+)
+from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooDeep, TooLarge
 from kailash_cli.model.result import Problem
+from kailash_cli.security.credentials import hide_credentials
 
 #: the path that means standard input (``validate -``, ``run -``, ``--params-file -``)
 STDIN = "-"
@@ -78,6 +87,7 @@ class Document:
         severity: str = "error",
     ) -> Problem:
         line, col = self.position(path, key=key) or (None, None)
+        message, fix = hide_credentials(message), fix and hide_credentials(fix)  # a value quoted may be one
         return Problem(id_, severity, message, self.file, line, col, fix)
 
 
@@ -105,6 +115,20 @@ def load_text(text: str, file: str) -> Document:
     doc = Document(file=file, data=None)
     yaml = YAML(typ="safe")
     yaml.Resolver = _Resolver
+    try:
+        text.encode("utf-8")  # what the C parser does first: a lone surrogate cannot be
+    except UnicodeEncodeError as e:
+        before = text[: e.start]
+        line, col = before.count("\n") + 1, e.start - (before.rfind("\n") + 1) + 1
+        fix = "remove it, or write the character as an escape"
+        doc.problems.append(
+            Problem("KV002", "error", "text holds a lone surrogate (not Unicode)", file, line, col, fix)
+        )
+        return doc
+    deep = too_deep(text)
+    if deep is not None:
+        doc.problems.append(_too_deep(file, deep))
+        return doc
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as e:
@@ -151,6 +175,9 @@ def load_text(text: str, file: str) -> Document:
                     "use fewer nested aliases (*name): each one repeats the whole value it names",
                 )
             )
+        except TooDeep as e:
+            doc.data = None
+            doc.problems.append(_too_deep(file, e.args[0], " through aliases"))
         except MarkedYAMLError as e:  # e.g. an unknown !tag
             doc.problems.append(_marked_problem(e, file, "YAML value error", "fix the value"))
         except (YAMLError, ValueError) as e:
@@ -161,11 +188,28 @@ def load_text(text: str, file: str) -> Document:
     return doc
 
 
+def _too_deep(file: str, where: Position, how: str = "") -> Problem:
+    return Problem(
+        "KV003",
+        "error",
+        f"the document nests collections more than {MAX_DEPTH} levels deep{how}",
+        file,
+        *where,
+        "flatten the data (or read it from a JSON file with JSONReaderNode)",
+    )
+
+
 def _marked_problem(e: MarkedYAMLError, file: str, what: str, fix: str) -> Problem:
     mark = e.problem_mark or e.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
     text = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
     return Problem("KV003", "error", f"{what}: {text}", file, line, col, fix)
+
+
+def _unread(file: str, why: str, fix: str) -> Document:
+    doc = Document(file=file, data=None)
+    doc.problems.append(Problem("KV001", "error", f"cannot read file: {why}", file, None, None, fix))
+    return doc
 
 
 def load(path: Path, display: str | None = None) -> Document:
@@ -175,13 +219,11 @@ def load(path: Path, display: str | None = None) -> Document:
     file = display or (STDIN_NAME if stdin else str(path))
     fix = "pipe a file in (- < wf.yaml)" if stdin else "check the path and its permissions"
     try:
-        raw = read_stdin() if stdin else path.read_bytes()
+        raw = read_stdin() if stdin else read_limited(path)
     except OSError as e:
-        doc = Document(file=file, data=None)
-        doc.problems.append(
-            Problem("KV001", "error", f"cannot read file: {e.strerror}", file, None, None, fix)
-        )
-        return doc
+        return _unread(file, e.strerror or str(e), fix)
+    except UnreadableFile as e:
+        return _unread(file, e.args[0], "give a regular YAML file of a sensible size")
     text, problem = _decode(raw, file)
     if text is None:
         doc = Document(file=file, data=None)
@@ -200,4 +242,4 @@ def read_stdin() -> bytes:
         raise OSError(0, "there is no standard input")
     if sys.stdin.isatty():
         raise OSError(0, "standard input is a terminal, not a file")
-    return sys.stdin.buffer.read()
+    return within_limit(sys.stdin.buffer.read(MAX_YAML_BYTES + 1))

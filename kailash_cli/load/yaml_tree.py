@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kailash_cli.load.yaml_limits import MAX_DEPTH
 from kailash_cli.model.result import Problem
 
 if TYPE_CHECKING:  # for annotations only: yaml_io imports this module
@@ -32,6 +33,10 @@ class TooLarge(Exception):
     """The data expands past MAX_VALUES through aliases; args: where the alias is used."""
 
 
+class TooDeep(Exception):
+    """Aliases nest the data deeper than MAX_DEPTH; args: where the alias is used."""
+
+
 class Builder:
     def __init__(self, doc: Document, yaml: YAML) -> None:
         self.doc = doc
@@ -40,6 +45,9 @@ class Builder:
         self.building: set[int] = set()
         self.count = 0  # values of the data so far, aliases expanded
         self.sizes: dict[int, int] = {}  # values under each collection node, aliases expanded
+        self.level = 0  # collections around the value being built
+        self.deepest = 0  # the deepest level reached in the collection being built
+        self.heights: dict[int, int] = {}  # levels of each collection node, aliases expanded
 
     def build(self, node: Node, path: JsonPath) -> Any:
         self.doc.value_positions[path] = _pos(node)
@@ -65,9 +73,14 @@ class Builder:
             self.count += self.sizes[id(node)] - 1
             if self.count > MAX_VALUES:
                 raise TooLarge(self.doc.position(path, key=True) or _pos(node))
+            self.deepest = max(self.deepest, self.level + self.heights[id(node)])
+            if self.deepest > MAX_DEPTH:
+                raise TooDeep(self.doc.position(path, key=True) or _pos(node))
             return known
         self.building.add(id(node))
-        start = self.count
+        start, outer = self.count, self.deepest
+        self.level += 1
+        self.deepest = max(self.deepest, self.level)
         try:
             if isinstance(node, SequenceNode):
                 items: list[Any] = []
@@ -82,6 +95,9 @@ class Builder:
         finally:
             self.building.discard(id(node))
             self.sizes[id(node)] = self.count - start + 1
+            self.heights[id(node)] = self.deepest - self.level + 1
+            self.level -= 1
+            self.deepest = max(outer, self.deepest)
         raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover - the three kinds above
 
     def _fill_mapping(self, node: MappingNode, path: JsonPath, mapping: dict[str, Any]) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import simpleeval
 
 from kailash_cli.errors import ExpressionError
+from kailash_cli.model.expression_limits import EVAL_SECONDS, OPERATORS
 from kailash_cli.model.expressions import Expr, Template, parse_template
 
 CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
@@ -44,6 +46,8 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
     def __init__(self, names: Scope) -> None:
         super().__init__(names=names, functions={"len": len})
         self.functions = {"len": len}
+        self.operators = {**simpleeval.DEFAULT_OPERATORS, **OPERATORS}
+        self.deadline = 0.0
         for banned in (
             ast.IfExp,
             ast.JoinedStr,
@@ -58,6 +62,11 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
             ast.Expr,
         ):
             self.nodes.pop(banned, None)
+
+    def _eval(self, node: ast.AST) -> Any:
+        if time.monotonic() > self.deadline:
+            raise ExpressionError(f"evaluation took longer than {EVAL_SECONDS:g} s and was stopped")
+        return super()._eval(node)
 
     def _base(self, node: ast.AST) -> Any:
         """What a key or an index is read from, not walked for disallowed items: only what is
@@ -105,12 +114,17 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         return _lookup(expr, path, scope)
     if scope.evaluator is None:
         scope.evaluator = _Evaluator(scope)
+    scope.evaluator.deadline = time.monotonic() + EVAL_SECONDS
     try:
         return scope.evaluator.eval(expr.text, previously_parsed=expr.tree)
     except ExpressionError as e:
         raise ExpressionError(f"${{{expr.text}}}: {e}") from None
     except simpleeval.NameNotDefined as e:
         raise ExpressionError(f"${{{expr.text}}}: unknown name '{e.name}'") from None
+    except RecursionError:
+        raise ExpressionError(f"${{{expr.text}}}: the value is nested too deeply") from None
+    except MemoryError:
+        raise ExpressionError(f"${{{expr.text}}}: the result does not fit in memory") from None
     except (simpleeval.InvalidExpression, LookupError, TypeError, ValueError, ArithmeticError) as e:
         detail = f"no key {e}" if isinstance(e, KeyError) else str(e) or type(e).__name__
         raise ExpressionError(f"${{{expr.text}}}: {detail}") from None

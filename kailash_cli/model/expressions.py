@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kailash_cli.errors import ExpressionError
+from kailash_cli.model.expression_limits import check_depth, check_shape
 
 ROOTS = ("params", "env", "secrets", "nodes", "run")
 _ALLOWED = (
@@ -107,10 +108,14 @@ def parse_expr(text: str) -> Expr:
     stripped = text.strip()
     if not stripped:
         raise ExpressionError("empty expression '${}'")
+    check_shape(stripped)
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as e:
         raise ExpressionError(f"expression '{stripped}' does not parse: {e.msg}") from e
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"expression '{stripped[:60]}...' is nested too deeply to parse") from None
+    check_depth(tree, stripped)
     for node in ast.walk(tree):
         _check_node(node, stripped)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}

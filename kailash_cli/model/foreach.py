@@ -10,7 +10,7 @@ calls ``batch.size`` makes, and ``combine`` joins the calls' outputs back in inp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -70,10 +70,15 @@ class BatchPolicy:
 
 
 def calls(
-    values: Iterable[Any], size: int | None, chunks: Iterable[list[Any]] | None = None
+    values: Iterable[Any],
+    size: int | None,
+    chunks: Iterable[list[Any]] | None = None,
+    ready: Callable[[], bool] | None = None,
 ) -> Iterator[Any]:
     """What each call is given: an item, or with ``size`` a list of up to ``size`` items.
-    ``chunks`` (a stream's) are cut into such lists directly, not item by item."""
+    ``chunks`` (a stream's) are cut into such lists directly, not item by item. ``ready``
+    (a stream this run makes) says whether another chunk can be taken without waiting: when
+    it cannot, the items held so far are a call of their own (the scheduler never waits)."""
     if size is None:
         yield from values
         return
@@ -87,6 +92,9 @@ def calls(
             while len(held) >= size:
                 yield held[:size]
                 held = held[size:]
+            if held and ready is not None and not ready():
+                yield held
+                held = []
         if held:
             yield held
         return

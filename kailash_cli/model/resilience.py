@@ -10,6 +10,7 @@ so tests decide what time it is.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -120,9 +121,9 @@ class BreakerPolicy:
 
     def refusal(self, state: dict[str, Any], now: float) -> str:
         wait = max(0.0, self.recovery_timeout - (now - float(state["opened_at"] or 0)))
-        return (
+        return (  # whole seconds rounded up: "60s" until a full second has passed, however loaded
             f"CircuitOpenError: circuit breaker is open after {state['failures']} failure(s); "
-            f"the node was not called (next trial in {wait:.0f}s)"
+            f"the node was not called (next trial in {math.ceil(wait)}s)"
         )
 
 

@@ -45,6 +45,7 @@ class Stream:
         self.rows = 0
         self.chunks = 0
         self.finished = False
+        self._stopped: str | None = None  # why its reader must stop (abort)
 
     def __iter__(self) -> Iterator[list[Any]]:
         if self._taken:
@@ -58,12 +59,23 @@ class Stream:
     def _read(self) -> Iterator[list[Any]]:
         try:
             for chunk in self._chunks:
+                if self._stopped is not None:
+                    break
                 self.chunks += 1
                 self.rows += len(chunk)
                 yield chunk
+            if self._stopped is not None:  # the node reading it was given up: it must not finish
+                raise StreamError(f"the stream {self.source} stopped: {self._stopped}")
             self.finished = True
         finally:
             self.close()
+
+    def abort(self, why: str) -> None:
+        """The node reading the stream was given up (timed out, stopped): its next read fails,
+        so a writer removes its temporary file and a transaction rolls back."""
+        self._stopped = why
+        if self.feed is not None:
+            self.feed.fail(StreamError(f"the stream {self.source} stopped: {why}"))
 
     def items(self) -> Iterator[Any]:
         """The rows, one by one, across chunks."""
@@ -127,6 +139,8 @@ class Feed:
 
     def put(self, chunk: list[Any]) -> None:
         with self._ready:
+            if self._end is not False:  # ended (its reader gave up): nothing more is kept
+                return
             self._queue.append(chunk)
             self._ready.notify_all()
 
@@ -135,6 +149,13 @@ class Feed:
         with self._ready:
             if self._end is False:
                 self._end = error if error is not None else True
+            self._ready.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        """The stream fails at its next read, even if it had ended."""
+        with self._ready:
+            self._end = error
+            self._queue.clear()
             self._ready.notify_all()
 
     def discard(self) -> None:
@@ -147,11 +168,23 @@ class Feed:
             with self._ready:
                 while not self._queue and self._end is False:
                     self._ready.wait()
+                if isinstance(self._end, BaseException):  # failed or aborted: not one more chunk
+                    raise self._end
                 if self._queue:
                     chunk = self._queue.popleft()
-                elif isinstance(self._end, BaseException):
-                    raise self._end
                 else:
                     return
             self._wake()
             yield chunk
+
+
+def abort_streams(params: dict[str, Any], why: str) -> None:
+    """A call given up: the streams it was reading fail at their next read."""
+    for value in params.values():
+        if isinstance(value, Stream):
+            value.abort(why)
+
+
+def read_streams(params: dict[str, Any]) -> bool:
+    """Whether a call was given a stream it began to read (it cannot be read again: no retry)."""
+    return any(isinstance(v, Stream) and v.opened for v in params.values())

@@ -75,12 +75,7 @@ class FileAccess:
         try:
             if self.guard is None:
                 return open(target, encoding=encoding, newline=newline)  # noqa: SIM115 - a stream owns it
-            opened = self.guard.open_read(target, "r", encoding=encoding)
-            stream: IO[str] = opened.__enter__()
-            # the stream holds its context: collected, the context would close the file now
-            stream._kailash_opened = opened  # type: ignore[attr-defined]
-            if newline is not None:
-                stream.reconfigure(newline=newline)  # type: ignore[attr-defined]
+            stream: IO[str] = self.guard.open_file(target, "r", encoding=encoding, newline=newline)
             return stream
         except FileNotFoundError:
             raise FileAccessError(f"file not found: {target}") from None

@@ -14,6 +14,7 @@ from types import CodeType
 from typing import Any
 
 from kailash_cli.errors import UsageError
+from kailash_cli.model.storable import check_storable
 from kailash_cli.model.workflow import NodeSpec
 from kailash_cli.nodes.base import Finding, NodeContext, NodeType, Outputs
 
@@ -94,6 +95,7 @@ def resolve_function(ref: str, base_dir: Path) -> Callable[..., Any]:
 
 
 def as_outputs(value: Any) -> Outputs:
+    check_storable(value)  # fails the node, naming the bad value's path, before anything keeps it
     if isinstance(value, Mapping):
         outputs = {str(k): v for k, v in value.items()}
         outputs["result"] = value

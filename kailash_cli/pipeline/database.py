@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from kailash_cli.errors import StoreError
+from kailash_cli.model.storable import unstorable
 
 SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
@@ -72,11 +73,28 @@ def guarded(method: _F) -> _F:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+    """JSON text for a column. Never raises: a value JSON cannot hold (PythonCodeNode results
+    are refused before, by ``model.storable``) is kept as a note saying where and why."""
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return json.dumps(f"<not stored: {unstorable(value, 'value') or 'not JSON data'}>")
+    try:
+        text.encode("utf-8")  # what SQLite stores; a lone surrogate is kept as a JSON escape
+    except UnicodeEncodeError:
+        return json.dumps(value, default=str)
+    return text
 
 
 def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    """The value of a JSON column; one that cannot be read back (written by an older version:
+    thousands of levels deep) becomes a note instead of breaking every listing."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return "<not readable: nested too deeply or not JSON>"
 
 
 class Database:

@@ -120,6 +120,14 @@ class RunPolicy:
     def authorize(self, workflow: Workflow, run_id: str) -> None:
         """Refuse the run, before any node runs, when the user may not run a node."""
         guarded = {n: s.permissions for n, s in workflow.nodes.items() if s.permissions}
+        no_execute = (
+            self.access.execute_denial(self.user) if self.access and self.user is not ANONYMOUS else None
+        )
+        if no_execute:  # role permissions: [] stops every node, guarded or not
+            self.log(
+                "access_denied", user=self.user.id, run_id=run_id, workflow=workflow.name, reason=no_execute
+            )
+            raise AccessDeniedError(no_execute)
         if not guarded:
             return
         if self.access is None:

@@ -137,7 +137,7 @@ def run_workflow(
         where = executors.describe(chosen)
         hidden = url_passwords([*environ.values(), *_database_urls(cfg)])  # DATABASE_URL's password...
         redactor = Redactor([*(str(v) for v in secrets.values()), *hidden, *redact])
-        output.add_secrets(redactor.values)
+        output.add_secrets(redactor.secrets)
         policy = policy.with_redactor(redactor)
         unstored = frozenset(n for n, spec in wf.nodes.items() if not spec.store_outputs)
         recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask, unstored=unstored)

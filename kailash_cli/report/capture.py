@@ -47,6 +47,7 @@ class _Capture:
         self.after: Route | None = None  # the console script's: lines once no run goes on
         self.label: Label | None = None  # a server's: how text lines of node output read
         self.saved: tuple[TextIO, TextIO] | None = None
+        self.saved_dunder: tuple[TextIO | None, TextIO | None] = (None, None)  # sys.__stdout__/__stderr__
         self.saved_fd: int | None = None
         self.seen: set[str] = set()
         self.everything = Redactor(())
@@ -128,6 +129,9 @@ class _Capture:
             out, err = self.saved
             sys.stdout = Lines(self, err, is_stderr=False)  # type: ignore[assignment]
             sys.stderr = Lines(self, err, is_stderr=True)  # type: ignore[assignment]
+            # node code writing to the "real" streams is node output too (redacted, routed)
+            self.saved_dunder = sys.__stdout__, sys.__stderr__
+            sys.__stdout__, sys.__stderr__ = sys.stdout, sys.stderr  # type: ignore[misc,assignment]
             logging.getLogger().addHandler(_LOG_HANDLER)
             _REDACTING.install()
         if self.saved_fd is None:
@@ -147,6 +151,7 @@ class _Capture:
         logging.getLogger().removeHandler(_LOG_HANDLER)
         _REDACTING.uninstall()
         sys.stdout, sys.stderr = self.saved
+        sys.__stdout__, sys.__stderr__ = self.saved_dunder  # type: ignore[misc,assignment]
         self.saved = None
 
     def text(self, node: str | None, line: str) -> str:

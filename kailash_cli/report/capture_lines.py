@@ -83,8 +83,22 @@ class Lines(io.TextIOBase):
 
     def flush(self) -> None:
         """``print(..., flush=True)``: the caller's own partial line written out (never another
-        thread's: its line may be half written)."""
-        self._write_out([(CURRENT_RUN.get(), CURRENT_NODE.get())])
+        thread's: its line may be half written), unless it ends with the start of a secret:
+        the rest may follow in the next write, and only the whole can be redacted."""
+        key = (CURRENT_RUN.get(), CURRENT_NODE.get())
+        with self.lock:
+            rest = self.partial.get(key)
+        if rest and self._may_continue_a_secret(key[0], rest):
+            return
+        self._write_out([key])
+
+    def _may_continue_a_secret(self, run: str | None, text: str) -> bool:
+        route, _ = self.capture.route(run)
+        for secret in route.secrets() if route is not None else ():
+            for size in range(min(len(secret) - 1, len(text)), 0, -1):
+                if text.endswith(secret[:size]):
+                    return True
+        return False
 
     def drain(self, run: str | None = None) -> None:
         """Write out partial lines: every run's, or only ``run``'s (and its threads')."""

@@ -73,7 +73,7 @@ class Output:
         return self._stderr or original_streams()[1]
 
     def add_secrets(self, values: Iterable[str]) -> None:
-        self.redactor = Redactor([*self.redactor.values, *values])
+        self.redactor = Redactor([*self.redactor.secrets, *values])
 
     def redact(self, text: str) -> str:
         return self.redactor.text(text)

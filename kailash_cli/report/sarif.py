@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,9 +84,11 @@ def rule_descriptor(rule: Rule, level: str) -> dict[str, object]:
 
 
 def _fingerprint(problem: Problem, uri: str, seen: Counter[str]) -> str:
-    """Stable while lines move: the id, the file and the message (never the line's content,
-    which may hold a secret), plus which occurrence of that triple this is."""
-    digest = hashlib.sha256(f"{problem.id}\0{uri}\0{problem.message}".encode()).hexdigest()[:16]
+    """Stable while lines move: the id, the file and the message with its numbers left out (a
+    count or a length in it may change; never the line's content, which may hold a secret),
+    plus which occurrence of that triple this is."""
+    wording = re.sub(r"[0-9]+", "#", problem.message)
+    digest = hashlib.sha256(f"{problem.id}\0{uri}\0{wording}".encode()).hexdigest()[:16]
     seen[digest] += 1
     return f"{digest}:{seen[digest]}"
 

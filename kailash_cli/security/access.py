@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kailash_cli.errors import AccessDeniedError
+from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.model.evaluation import Scope, evaluate
 from kailash_cli.model.expressions import Expr, ExpressionError, parse_expr, parse_template
 
@@ -57,12 +59,27 @@ class AccessControl:
         self.strategy = strategy
 
     @classmethod
-    def from_config(cls, access_control: Mapping[str, Any]) -> AccessControl:
-        """From the ``access_control`` section (already schema-valid)."""
+    def from_config(
+        cls, access_control: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> AccessControl:
+        """From the ``access_control`` section (already schema-valid); a masking rule's
+        ``key_env`` is read from ``environ`` (default: this process's) now, so a missing key
+        stops the run before anything is masked with a guessable hash."""
+        rules = dict(access_control.get("masking_rules") or {})
+        for name, rule in rules.items():
+            if isinstance(rule, Mapping) and rule.get("key_env"):
+                key = (os.environ if environ is None else environ).get(str(rule["key_env"]))
+                if not key:
+                    raise UsageError(
+                        f"masking rule '{name}': environment variable {rule['key_env']} (key_env) is not set;"
+                        " "
+                        "set it to a long random secret"
+                    )
+                rules[name] = {**rule, "_key": key.encode("utf-8")}
         return cls(
             access_control.get("users") or {},
             access_control.get("roles") or {},
-            access_control.get("masking_rules") or {},
+            rules,
             access_control.get("strategy", "rbac"),
         )
 
@@ -97,6 +114,20 @@ class AccessControl:
             spec = self._roles.get(role)
             found.update((spec.get("permissions") or ()) if isinstance(spec, Mapping) else ())
         return frozenset(found)
+
+    def execute_denial(self, user: User) -> str | None:
+        """Why ``user`` may run no node at all, or None. With ``strategy: rbac`` (the default),
+        once a role of theirs lists ``permissions`` in the roles table, one of their roles must
+        grant ``execute``; with ``abac`` the nodes' own rules (``when`` over attributes) decide."""
+        if self.strategy == "abac":
+            return None
+        listed = [r for r in sorted(self.roles(user)) if "permissions" in (self._roles.get(r) or {})]
+        if not listed or "execute" in self.permissions(user):
+            return None
+        return (
+            f"access denied: user '{user.id}' may not run nodes: none of roles [{', '.join(listed)}] "
+            "grants execute (add it to a role's permissions in access_control.roles)"
+        )
 
     def allows(self, condition: str, user: User) -> bool:
         """True only when ``condition`` evaluates to exactly true for ``user``."""
@@ -201,6 +232,9 @@ def mask_value(value: Any, rule: Mapping[str, Any]) -> Any:
         return "*" * (len(text) - visible) + text[-visible:]
     if kind == "hash":
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        key = rule.get("_key")
+        if isinstance(key, bytes):  # keyed: no one without the key can hash candidates to match
+            return "hmac-sha256:" + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
         return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     if kind == "range":
         return _bucket(value, rule.get("buckets") or [])

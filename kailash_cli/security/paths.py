@@ -10,6 +10,7 @@ renamed over the target; a rename replaces a symlink rather than writing through
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -100,6 +101,18 @@ class PathGuard:
         self, path: str | os.PathLike[str], mode: str = "r", encoding: str | None = "utf-8"
     ) -> Iterator[IO[Any]]:
         """Open for reading (``mode`` "r" or "rb"); size is checked on the open descriptor."""
+        with self.open_file(path, mode, encoding) as stream:
+            yield stream
+
+    def open_file(
+        self,
+        path: str | os.PathLike[str],
+        mode: str = "r",
+        encoding: str | None = "utf-8",
+        newline: str | None = None,
+    ) -> IO[Any]:
+        """As ``open_read``, the open file handed over: the caller closes it (a stream does,
+        once it is read)."""
         requested, real, root = self._check(path)
         parent_fd = self._open_dirs(requested, root, real.parent, create=False)
         try:
@@ -117,8 +130,10 @@ class PathGuard:
         except BaseException:
             os.close(fd)
             raise
-        with open(fd, mode, encoding=None if "b" in mode else encoding) as stream:
-            yield stream
+        if self.max_file_size is None:
+            return open(fd, mode, encoding=None if "b" in mode else encoding, newline=newline)  # noqa: SIM115
+        raw = io.BufferedReader(_LimitedReader(fd, self.max_file_size, requested))
+        return raw if "b" in mode else io.TextIOWrapper(raw, encoding=encoding, newline=newline)
 
     @contextmanager
     def open_write_atomic(
@@ -231,3 +246,34 @@ def _is_link(name: str, dir_fd: int) -> bool:
 def _unlink_quietly(name: str, dir_fd: int) -> None:
     with suppress(FileNotFoundError):
         os.unlink(name, dir_fd=dir_fd)
+
+
+class _LimitedReader(io.RawIOBase):
+    """A file read through its descriptor that fails once more than ``limit`` bytes came:
+    the size checked at open is only what the file was then (it may grow while read)."""
+
+    def __init__(self, fd: int, limit: int, requested: Path) -> None:
+        self._file = io.FileIO(fd, "rb")
+        self._left = limit
+        self._limit = limit
+        self._requested = requested
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._file.readinto(buffer) or 0
+        self._left -= count
+        if self._left < 0:
+            raise PathDeniedError(
+                f"path {self._requested}: file grew past max_file_size {format_size(self._limit)} "
+                "while it was read"
+            )
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()

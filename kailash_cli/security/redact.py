@@ -6,27 +6,41 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
+#: ``scheme://user:password@``: the password (up to the host's ``@``, so an unencoded ``@``
+#: in it is hidden too), in any URL of any message
+_USERINFO = re.compile(r"(?P<user>[a-zA-Z][a-zA-Z0-9+.-]*://[\w.~%!$&'()*+,;=-]*):[^\s/?#]*@")
+
+
+def encoded_forms(value: str) -> set[str]:
+    """``value`` as kailash itself may write it: plain, inside JSON text (escaped, ASCII or
+    not), URL-encoded (path or query, ``%2B`` or ``%2b``) and form-encoded (``+`` for space).
+    A form the node code makes itself (base64, hashes) cannot be known here."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    for quoted in (quote(value, safe=""), quote(value, safe="/:@"), quote_plus(value)):
+        forms |= {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quoted)}
+    return {f for f in forms if f}
 
 
 class Redactor:
     """Replaces every occurrence of every secret value with ``***``.
 
     Longer values are matched first, so a secret that contains another is hidden
-    whole. A value is also matched as it appears inside JSON text (quotes and
-    backslashes escaped). Empty values are ignored. Values shorter than 4 characters
-    are still redacted: hiding the secret wins over readable output, at the price that
-    a 1-3 character secret also replaces unrelated matches (``"ab"`` in ``"table"``)
-    and shows by its ``***`` where it occurs.
+    whole. A value is also matched in its encoded forms (:func:`encoded_forms`: JSON text,
+    URL- and form-encoded), and a URL's password is hidden in any text. Empty values are
+    ignored. Values shorter than 4 characters are still redacted: hiding the secret wins
+    over readable output, at the price that a 1-3 character secret also replaces unrelated
+    matches (``"ab"`` in ``"table"``) and shows by its ``***`` where it occurs.
     Only text is searched: an int equal to a secret's digits is left as it is. Other values
     (bytes, sets, objects) are searched as their ``str()``, the form in which kailash shows
     and stores them; one that holds a secret is replaced by that text, redacted.
     """
 
     def __init__(self, values: Iterable[str]) -> None:
-        found = {v for v in values if isinstance(v, str) and v}
-        found |= {json.dumps(v)[1:-1] for v in found}  # as it appears inside JSON text
+        self.secrets = frozenset(v for v in values if isinstance(v, str) and v)
+        found = {form for v in self.secrets for form in encoded_forms(v)}
         self.values = tuple(sorted(found, key=lambda v: (-len(v), v)))
         self._pattern = re.compile("|".join(map(re.escape, self.values))) if self.values else None
 
@@ -34,12 +48,18 @@ class Redactor:
         return self._pattern is not None
 
     def text(self, s: str) -> str:
+        """``s`` with every secret, in every form below, and every URL password as ``***``."""
+        if "://" in s:
+            s = _USERINFO.sub(rf"\g<user>:{MASK}@", s)
         if self._pattern is None:
             return s
         return self._pattern.sub(MASK, s)
 
     def value(self, obj: Any) -> Any:
-        """``obj`` with secrets redacted in every string, dict key included; ``obj`` itself if none."""
+        """``obj`` with secrets redacted in every string, dict key included; ``obj`` itself if none.
+        Text (an error message) loses its URL passwords too, secrets or not."""
+        if isinstance(obj, str):
+            return self.text(obj)
         if self._pattern is None:
             return obj
         return self._walk(obj, self._pattern.sub)

@@ -156,7 +156,10 @@ def _routes(app: FastAPI, server: Server) -> None:
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        """Prometheus text: the store's runs and node executions, this server's requests."""
+        """Prometheus text: the store's runs and node executions, this server's requests
+        (404 when ``runtime.enable_monitoring`` is false: no metrics leave the process)."""
+        if settings.config.section("runtime").get("enable_monitoring") is False:
+            return error(404, "metrics are off: runtime.enable_monitoring is false in the config")
         body = await run_in_threadpool(server.metrics.render)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -400,46 +400,37 @@ def test_sarif_rules_carry_rationale_fix_and_family(run_cli: RunCli) -> None:
     assert all(r["fullDescription"]["text"] and r["help"]["text"] for r in rules.values())
 
 
-def test_sarif_uris_are_relative_to_dir_and_file_uris_outside_it(tmp_path: Path, run_cli: RunCli) -> None:
+def test_sarif_uris_are_relative_to_the_checkout_and_file_uris_outside_it(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """Code scanning resolves a relative URI from the repository root: the working directory of
+    the CI job, not DIR (``check-deploy services/api`` in a monorepo)."""
     root = project(tmp_path, "transport/bad")
-    outside = write_file(tmp_path, "secrets/prod.env", "CACHE_URL=redis://cache.example.com:6379/0\n")
-
-    result = run_cli(
-        "check-deploy",
-        root,
-        "--select",
-        "KD401",
-        "-f",
-        "sarif",
-        "--env-file",
-        outside,
-        cwd=tmp_path,
-        extra_env=NO_CI,
+    outside = write_file(
+        tmp_path.parent / f"{tmp_path.name}-secrets",
+        "prod.env",
+        "CACHE_URL=redis://cache.example.com:6379/0\n",
     )
+    args = ("--select", "KD401", "-f", "sarif", "--env-file", outside)
+
+    result = run_cli("check-deploy", root, *args, cwd=tmp_path, extra_env=NO_CI)
 
     run = json.loads(result.stdout)["runs"][0]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
-    assert "app/db.py" in uris and outside.resolve().as_uri() in uris
-    assert not any(u.startswith(("project/", "/")) for u in uris)
-    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}}
+    assert "project/app/db.py" in uris and outside.resolve().as_uri() in uris
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
     for res in run["results"]:
         artifact = res["locations"][0]["physicalLocation"]["artifactLocation"]
         assert artifact.get("uriBaseId") == (None if artifact["uri"].startswith("file:") else "%SRCROOT%")
 
-    # run from DIR, the env file given relative to it ("../secrets/prod.env")
-    inside = run_cli(
-        "check-deploy",
-        "--select",
-        "KD401",
-        "-f",
-        "sarif",
-        "--env-file",
-        "../secrets/prod.env",
-        cwd=root,
-        extra_env=NO_CI,
-    )
+    # run from DIR itself: relative to it
+    inside = run_cli("check-deploy", *args, cwd=root, extra_env=NO_CI)
     results = json.loads(inside.stdout)["runs"][0]["results"]
-    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == uris
+    assert "app/db.py" in {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    # DIR outside the working directory: relative to DIR
+    elsewhere = run_cli("check-deploy", root, *args, cwd=outside.parent, extra_env=NO_CI)
+    results = json.loads(elsewhere.stdout)["runs"][0]["results"]
+    assert "app/db.py" in {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
 
 
 def test_placeholders_are_not_scrubbed_out_of_ordinary_words(tmp_path: Path, run_cli: RunCli) -> None:

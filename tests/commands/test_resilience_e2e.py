@@ -11,6 +11,7 @@ time. What an upper bound would prove (a delay is capped) is read from what the 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import signal
 import sqlite3
@@ -255,7 +256,7 @@ def test_circuit_breaker_opens_persists_across_runs_half_opens_and_closes(projec
     assert nodes(refused, "status", "attempts") == {"call": ("failed", 0)}
     # the refusal was decided between before and after: the seconds left lie between these bounds
     opened_at = _opened_at(project)
-    waits = range(int(f"{60 - (after - opened_at):.0f}"), int(f"{60 - (before - opened_at):.0f}") + 1)
+    waits = range(math.ceil(60 - (after - opened_at)), math.ceil(60 - (before - opened_at)) + 1)
     assert refused["nodes"]["call"]["error"] in [
         f"CircuitOpenError: circuit breaker is open after 2 failure(s); the node was not called "
         f"(next trial in {wait}s)"

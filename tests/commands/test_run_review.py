@@ -27,7 +27,10 @@ def test_a_denied_run_prints_its_json_document_and_is_recorded_as_failed(tmp_pat
     proc = kailash("run", "wf.yaml", "--user", "viewer", "-o", "json", cwd=tmp_path)
 
     doc = json.loads(proc.stdout)
-    why = "access denied: user 'viewer' may not run node 'a': needs one of roles [analyst] (has [viewer])"
+    why = (
+        "access denied: user 'viewer' may not run nodes: none of roles [viewer] grants execute "
+        "(add it to a role's permissions in access_control.roles)"
+    )
     assert proc.returncode == 1
     assert (doc["status"], doc["nodes"], doc["outputs"], doc["error"]) == ("failed", {}, {}, why)
     assert proc.stderr == f"error: {why}\n"

@@ -394,8 +394,8 @@ def test_rbac_with_inherited_roles_and_denials_before_anything_runs(tmp_path: Pa
     proj = project(tmp_path, ACCESS_CONFIG, ACCESS_WORKFLOW)
     marker = proj / "out" / "marker.json"
     denied = {
-        "bob": "access denied: user 'bob' may not run node 'guarded': needs one of roles [analyst] "
-        "(has [viewer])",
+        "bob": "access denied: user 'bob' may not run nodes: none of roles [viewer] grants execute "
+        "(add it to a role's permissions in access_control.roles)",
         "looper": "access denied: user 'looper' may not run node 'guarded': needs one of roles [analyst] "
         "(has [loop_a, loop_b])",
         "low": "access denied: user 'low' may not run node 'guarded': condition "
@@ -888,7 +888,9 @@ def test_the_secure_example_masks_for_analysts_and_refuses_interns(tmp_path: Pat
     env = {"API_KEY": "example-api-key-0123456789abcdef"}
     intern = cli(proj, "run", "report.yaml", "--user", "intern_007", env=env)
     assert intern.returncode == 1
-    assert intern.stderr.startswith("error: access denied: user 'intern_007' may not run node 'read'")
+    assert intern.stderr.startswith(
+        "error: access denied: user 'intern_007' may not run nodes: none of roles [intern]"
+    )
     assert not (proj / "out").exists()
     analyst = cli(proj, "run", "report.yaml", "--user", "analyst_001", env=env)
     assert analyst.returncode == 0, analyst.stderr

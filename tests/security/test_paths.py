@@ -364,3 +364,25 @@ def test_written_files_get_the_usual_permissions(tree: Path, umask: int, mode: i
     target = tree / "project" / "out" / "r.csv"
     assert stat.S_IMODE(target.stat().st_mode) == mode
     assert sorted(p.name for p in target.parent.iterdir()) == ["r.csv"]
+
+
+@pytest.mark.parametrize("mode", ["r", "rb"])
+def test_max_file_size_holds_while_a_growing_file_is_read(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / "grows.csv"
+    path.write_text("a\n" * 10)
+    guard = PathGuard(tmp_path, max_file_size=100)
+
+    with pytest.raises(PathDeniedError) as info, guard.open_read(path, mode) as stream:
+        with path.open("a") as writer:  # after the size check at open, before the read
+            writer.write("b\n" * 100)
+        stream.read()
+
+    assert str(info.value) == f"path {path}: file grew past max_file_size 100 B while it was read"
+
+
+def test_a_file_under_max_file_size_reads_whole(tmp_path: Path) -> None:
+    path = tmp_path / "ok.csv"
+    path.write_text("a,b\n1,2\n")
+
+    with PathGuard(tmp_path, max_file_size=100).open_read(path) as stream:
+        assert stream.read() == "a,b\n1,2\n"

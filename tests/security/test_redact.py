@@ -141,3 +141,36 @@ def test_an_object_whose_str_fails_is_left_as_it_is() -> None:
 
     broken = Broken()
     assert Redactor(["x1y2"]).value([broken]) == [broken]
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "GET /x?api_key=sk%2BZx%2Fy%3D1+2%26k&q=1",  # form-encoded (httpx params)
+        "GET /x?api_key=sk%2BZx%2Fy%3D1%202%26k",  # URL-encoded
+        "GET /x?api_key=sk%2bZx%2fy%3d1%202%26k",  # lower-case hex
+        '{"key": "sk+Zx/y=1 2&k"}',  # JSON text
+    ],
+)
+def test_a_secret_is_redacted_in_the_encodings_kailash_writes(shown: str) -> None:
+    redacted = Redactor(["sk+Zx/y=1 2&k"]).text(shown)
+
+    assert "Zx" not in redacted
+    assert "***" in redacted
+
+
+def test_a_url_password_is_redacted_in_any_message_secrets_or_not() -> None:
+    message = "GET http://user:hunter2@example.com/y failed; also postgresql://u:p%40ss@db/x"
+
+    assert (
+        Redactor(()).value(message)
+        == "GET http://user:***@example.com/y failed; also postgresql://u:***@db/x"
+    )
+    assert Redactor(["other"]).text(message) == Redactor(()).text(message)
+
+
+def test_a_url_without_a_password_is_left_alone() -> None:
+    assert (
+        Redactor(()).text("see https://user@example.com:8443/a:b@c")
+        == "see https://user@example.com:8443/a:b@c"
+    )
