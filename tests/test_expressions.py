@@ -348,3 +348,28 @@ def test_compile_value_is_none_without_expressions() -> None:
     assert compile_value({"a": "x", "b": [1, "y"], "c": None}) is None
     assert compile_value("plain") is None
     assert compile_value(3) is None
+
+
+class _Walked(dict[str, Any]):
+    """A mapping that counts how often its values are walked."""
+
+    walks = 0
+
+    def values(self) -> Any:
+        type(self).walks += 1
+        return super().values()
+
+
+def test_a_key_read_from_a_large_mapping_does_not_walk_it() -> None:
+    # walking every node's outputs made `${nodes.write.rows > 10}` cost a second with a
+    # million rows in the run (issue 15); only what is read is checked
+    _Walked.walks = 0
+    nodes = {"read": _Walked(data=list(range(1000))), "write": {"rows": 750}}
+    assert ev("${nodes.write.rows > 10}", {"nodes": nodes}) is True
+    assert ev("${nodes['write']['rows'] + 1}", {"nodes": nodes}) == 751
+    assert _Walked.walks == 0
+
+
+def test_what_is_read_is_still_checked_for_disallowed_functions() -> None:
+    with pytest.raises(ExpressionError, match="forbidden|bad idea|not allowed"):
+        ev("${nodes['a']['f']}", {"nodes": {"a": {"f": eval}}})

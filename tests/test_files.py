@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kailash_cli.nodes.files import FileAccess, FileAccessError
+from kailash_cli.security.paths import PathGuard
 
 
 def test_relative_paths_resolve_against_the_base_dir(tmp_path: Path) -> None:
@@ -116,3 +118,14 @@ def test_write_atomic_can_refuse_to_create_folders(tmp_path: Path) -> None:
         FileAccess(tmp_path).write_atomic("missing/r.txt", lambda f: f.write("x"), make_dirs=False)
     assert str(info.value) == f"cannot write {tmp_path / 'missing' / 'r.txt'}: No such file or directory"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_opened_under_a_path_guard_stays_open_until_closed(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a\n1\n2\n", encoding="utf-8")
+    files = FileAccess(tmp_path, PathGuard.from_config({"allowed_directories": ["./data"]}, tmp_path))
+    stream = files.open_text("data/x.csv", newline="")
+    gc.collect()  # what opened it is not collected from under the reader
+    with stream:
+        assert stream.read() == "a\n1\n2\n"
+    assert stream.closed

@@ -211,3 +211,23 @@ def test_observers_send_each_event_to_every_observer() -> None:
     assert fan.observers == [seen, letters]
     assert seen.events == [("started", "a"), ("retrying", "a", 1, 0.5, "boom"), ("finished", "a", FAILED)]
     assert letters.events == [("dead_letter", "a", "PythonCodeNode", {"x": 1}, "boom")]
+
+
+def test_outputs_over_the_limit_are_kept_as_a_redacted_summary(store: CountingStore) -> None:
+    recorder = _recorder(store, ["big", "small"], interval=3600, output_limit=1000)
+    rows = [{"id": i, "token": SECRET} for i in range(100)]
+    recorder.node_finished("big", NodeResult(SUCCEEDED, 1, 1.0, outputs={"rows": rows}))
+    recorder.node_finished("small", NodeResult(SUCCEEDED, 1, 1.0, outputs={"result": 1}))
+    recorder.finish(_result())
+
+    run = store.run("r1")
+    assert run is not None
+    big, small = run["nodes"]["big"], run["nodes"]["small"]
+    assert big["outputs"] == {
+        "rows": {
+            "summary": "list of 100 items, over 1,000 bytes as JSON",
+            "first": [{"id": 0, "token": "***"}, {"id": 1, "token": "***"}, {"id": 2, "token": "***"}],
+        }
+    }
+    assert big["extra"] == {"unstored": True, "large": True}  # a resume runs it again
+    assert small["outputs"] == {"result": 1} and not (small["extra"] or {}).get("unstored")

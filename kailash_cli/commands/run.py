@@ -25,6 +25,7 @@ from kailash_cli.report.metrics import RunFacts, RunMetrics, run_samples
 from kailash_cli.report.metrics_file import check_target, push, write_metrics
 from kailash_cli.report.output import Output
 from kailash_cli.report.progress import display
+from kailash_cli.report.summary import STDOUT_LIMIT, summarised
 
 
 def run(
@@ -174,8 +175,11 @@ def _load(path: Path, output: Output) -> Workflow:  # warnings on stderr; errors
 
 
 def _report(result: RunResult, output_format: str, output: Output) -> None:
-    document = result.to_dict() if output_format == "json" else result.outputs
+    # text: a huge value as a summary (report/summary.py); --output json has everything
+    document = result.to_dict() if output_format == "json" else summarised(result.outputs, STDOUT_LIMIT)
     output.out(json.dumps(document, indent=2, default=str))
+    if document is not result.outputs and output_format != "json":
+        output.note("note: values over 1 MB are summarised; `--output json` prints them whole")
     if output.json_logs:
         return  # the display logged run_finished
     if result.error:

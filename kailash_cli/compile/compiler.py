@@ -75,6 +75,11 @@ def build_graph(workflow: Workflow) -> nx.DiGraph:
 
 
 def dependencies(workflow: Workflow) -> Dependencies:
+    """The graph validation built, when the workflow came from a checked file; else built now."""
+    if workflow.dependencies is not None:
+        nodes, edges, deps = workflow.dependencies
+        if nodes is workflow.nodes and edges is workflow.edges and isinstance(deps, Dependencies):
+            return deps
     return build(workflow.name, workflow.nodes, workflow.edges)
 
 

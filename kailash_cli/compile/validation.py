@@ -14,7 +14,7 @@ from typing import Any
 
 from kailash_cli.compile.failure_checks import handler_problems
 from kailash_cli.compile.foreach_checks import foreach_problems
-from kailash_cli.compile.graph import build
+from kailash_cli.compile.graph import Dependencies, build
 from kailash_cli.compile.graph_checks import graph_problems
 from kailash_cli.compile.reference_checks import ReferenceChecks
 from kailash_cli.compile.stream_checks import stream_problems
@@ -47,6 +47,7 @@ class _Checker(ReferenceChecks):
         self.params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         self.specs: dict[str, NodeSpec] = {}
         self.edges: list[Edge] = []
+        self.deps: Dependencies | None = None
         self.connected: dict[str, dict[str, int]] = {node_id: {} for node_id in self.nodes}
 
     def add(
@@ -73,7 +74,8 @@ class _Checker(ReferenceChecks):
         self._required_params()
         self._expressions()
         self.problems.extend(stream_problems(self.doc, self.nodes, self.edges, self.data.get("outputs")))
-        deps = build("", self.nodes, self.edges)
+        name = self.data.get("name")
+        self.deps = deps = build(name if isinstance(name, str) else "", self.nodes, self.edges)
         self.problems.extend(graph_problems(self.doc, self.nodes, deps))
         self.problems.extend(handler_problems(self.doc, self.data.get("on_failure"), self.nodes, deps))
         return self.problems
@@ -188,7 +190,14 @@ def _typed_params(params: dict[str, Any]) -> dict[str, Any]:
 @gc_paused()
 def check_document(doc: Document) -> list[Problem]:
     """Every problem of a loaded workflow document, sorted by position."""
+    return _checked(doc)[0]
+
+
+def _checked(doc: Document) -> tuple[list[Problem], _Checker | None]:
+    """The problems, and the checker that found them: its node specs and connections are
+    the model's (each connection parsed once)."""
     problems = list(doc.problems)
+    checker = None
     if doc.data is None and not problems:
         problems.append(
             Problem(
@@ -212,15 +221,23 @@ def check_document(doc: Document) -> list[Problem]:
         )
     elif isinstance(doc.data, dict):
         problems.extend(schemas.validate(doc, doc.data, "workflow"))
-        problems.extend(_Checker(doc, doc.data).run())
-    return sorted(dict.fromkeys(problems), key=Problem.sort_key)  # dedupe, keep order
+        checker = _Checker(doc, doc.data)
+        problems.extend(checker.run())
+    return sorted(dict.fromkeys(problems), key=Problem.sort_key), checker  # dedupe, keep order
 
 
 @gc_paused()
 def load_workflow(path: Path) -> tuple[Workflow, list[Problem]]:
     """The workflow model, or WorkflowValidationError with every problem; warnings returned."""
     doc = load(path)
-    problems = check_document(doc)
+    problems, checker = _checked(doc)
     if has_errors(problems):
         raise WorkflowValidationError(tuple(problems))
-    return Workflow.from_dict(doc.data, path=None if is_stdin(path) else path.resolve()), problems
+    assert checker is not None, "a document without errors is a mapping"
+    where = None if is_stdin(path) else path.resolve()
+    return (
+        Workflow.from_dict(
+            doc.data, where, specs=checker.specs, edges=checker.edges, dependencies=checker.deps
+        ),
+        problems,
+    )

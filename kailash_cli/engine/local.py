@@ -13,14 +13,16 @@ reads.
 from __future__ import annotations
 
 import _thread
-import asyncio
 import contextlib
 import queue
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.engine.executor import Completion, Completions, NodeCall
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class Workers:
@@ -89,6 +91,8 @@ class Workers:
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
+            import asyncio  # here: a run without async (HTTP) nodes does not load asyncio, ssl, socket
+
             self._loop = asyncio.new_event_loop()
             self._loop_thread = threading.Thread(
                 target=self._run_loop, args=(self._loop,), name="kailash-loop", daemon=True
@@ -118,12 +122,16 @@ class Workers:
                 with self._lock:
                     self._futures.pop(token, None)
 
+        import asyncio  # loaded by self.loop already: a lookup
+
         future = asyncio.run_coroutine_threadsafe(runner(), self.loop)
         with self._lock:
             if not future.done():
                 self._futures[token] = future
 
     def call_in_loop(self, make: Callable[[], Awaitable[Any]], timeout: float = 5.0) -> Any:
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)  # type: ignore[arg-type]
 
     def close(self) -> None:
@@ -150,8 +158,15 @@ class LocalExecutor:
         self.workers = Workers(max_concurrency)
         self._http: Any = None
 
+    def prepare_http(self) -> None:
+        """Make the shared HTTP client and start the event loop now, on this thread: the
+        engine calls it before a run with async (HTTP) nodes, so no request waits for them."""
+        self._http_client()
+        _ = self.workers.loop
+
     def submit(self, token: Any, call: NodeCall, completions: Completions) -> None:
         if call.is_async:
+            self._http_client()  # made here, not on the loop, when prepare_http() was not called
             self.workers.submit_async(token, lambda: call.arun(self._http_client), completions)
         else:
             self.workers.submit(token, call.run, completions)
@@ -161,9 +176,9 @@ class LocalExecutor:
 
     def _http_client(self) -> Any:
         if self._http is None:
-            import httpx
+            from kailash_cli.engine.http_client import make_client  # httpx only when a node needs it
 
-            self._http = httpx.AsyncClient(follow_redirects=True, timeout=30.0)
+            self._http = make_client(self.workers.limit)
         return self._http
 
     def shutdown(self) -> None:

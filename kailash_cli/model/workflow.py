@@ -70,20 +70,37 @@ class Workflow:
     outputs: dict[str, Any] | None = None
     path: Path | None = None
     on_failure: tuple[str, ...] = ()  # nodes that run only when the run has failed
+    # (nodes, edges, the compile.graph.Dependencies validation built from them): compile
+    # reuses the graph while the workflow still holds those very nodes and edges
+    dependencies: tuple[Any, Any, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> Workflow:
-        edges = []
-        for index, raw in enumerate(data.get("connections") or []):
-            parsed = parse_connection(raw)
-            if parsed is not None:
-                (source, output), (target, param) = parsed
-                edges.append(Edge(source, output, target, param, index))
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        path: Path | None = None,
+        *,
+        specs: dict[str, NodeSpec] | None = None,
+        edges: list[Edge] | None = None,
+        dependencies: Any = None,
+    ) -> Workflow:
+        """The model of valid ``data``; ``specs``, ``edges`` and ``dependencies`` when
+        validation made them already (each connection is then parsed once)."""
+        if edges is None:
+            edges = []
+            for index, raw in enumerate(data.get("connections") or []):
+                parsed = parse_connection(raw)
+                if parsed is not None:
+                    (source, output), (target, param) = parsed
+                    edges.append(Edge(source, output, target, param, index))
+        if specs is None or len(specs) != len(data["nodes"]):
+            specs = {k: node_spec(k, v) for k, v in data["nodes"].items()}
         env = data.get("env") or ()
+        edge_tuple = tuple(edges)
         return cls(
             name=data["name"],
             description=data.get("description", ""),
@@ -92,11 +109,12 @@ class Workflow:
             env_types={k: _param(k, v) for k, v in env.items()} if isinstance(env, dict) else {},
             secrets=dict(data.get("secrets") or {}),
             runtime=dict(data.get("runtime") or {}),
-            nodes={k: node_spec(k, v) for k, v in data["nodes"].items()},
-            edges=tuple(edges),
+            nodes=specs,
+            edges=edge_tuple,
             outputs=data.get("outputs"),
             path=path,
             on_failure=tuple(data.get("on_failure") or ()),
+            dependencies=None if dependencies is None else (specs, edge_tuple, dependencies),
         )
 
 

@@ -100,6 +100,11 @@ class NodeType:
         """Work done once before the run starts; raise KailashError to refuse the run."""
         return None
 
+    def prepare_key(self, spec: NodeSpec) -> Any:
+        """Nodes of one run whose key is equal (and not None) share what ``prepare`` made
+        for the first of them: a function many nodes call is imported once a run."""
+        return None
+
     def is_async(self, prepared: Any) -> bool:
         return type(self).arun is not NodeType.arun
 

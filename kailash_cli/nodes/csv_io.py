@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import math
 import uuid
 from collections.abc import Iterator, Mapping
@@ -28,13 +27,14 @@ read:
 
     def run(self, params: dict[str, Any], ctx: NodeContext) -> Outputs:
         path, encoding = params["file_path"], params.get("encoding", "utf-8")
+        codec = encoding  # a byte order mark (Excel's) is not part of the first column's name:
         if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-            encoding = "utf-8-sig"  # a byte order mark (Excel's) is not part of the first column's name
+            codec = "utf-8-sig"
         delimiter = params.get("delimiter", ",")
         header = params.get("has_header", True)
         size = params.get("chunk_size")
         if size is not None:  # a stream: the file is opened (and checked) now, read as it is consumed
-            source = ctx.files.open_text(path, encoding, newline="")
+            source = ctx.files.open_text(path, codec, newline="")
             reader = (
                 csv.DictReader(source, delimiter=delimiter)
                 if header
@@ -42,12 +42,17 @@ read:
             )
             chunks = decoded(_chunks(reader, size, path if header else None), path, encoding)
             return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
-        stream = io.StringIO(ctx.files.read_text(path, encoding), newline="")
-        if header:
-            rows = [dict(row) for row in csv.DictReader(stream, delimiter=delimiter)]
-            _check_ragged(rows, 0, path)
-            return {"data": rows}
-        return {"data": [row for row in csv.reader(stream, delimiter=delimiter)]}
+        # read as it is parsed, like a plain csv script: no copy of the whole text (issue 15)
+        with ctx.files.open_text(path, codec, newline="") as source:
+            try:
+                if header:
+                    rows = list(csv.DictReader(source, delimiter=delimiter))
+                    _check_ragged(rows, 0, path)
+                    return {"data": rows}
+                return {"data": list(csv.reader(source, delimiter=delimiter))}
+            except UnicodeDecodeError:
+                ctx.files.read_text(path, encoding)  # raises the error that says where
+                raise
 
 
 def _chunks(reader: Iterator[Any], size: int, ragged_in: str | None = None) -> Iterator[list[Any]]:
@@ -102,10 +107,20 @@ write:
 
         def write(stream: Any) -> None:
             if rows and all(mappings):
-                header: dict[str, None] = {}
+                header = dict.fromkeys(map(str, rows[0]))
+                keys = rows[0].keys()
+                texts = all(isinstance(k, str) for k in keys)
                 for row in rows:
-                    header.update(dict.fromkeys(map(str, row)))
-                writer = csv.DictWriter(stream, fieldnames=list(header), delimiter=delimiter)
+                    if row.keys() != keys:  # the usual case costs one comparison a row
+                        header.update(dict.fromkeys(map(str, row)))
+                        texts = texts and all(isinstance(k, str) for k in row)
+                # text keys are all in the header: no row can hold an extra one to look for
+                writer = csv.DictWriter(
+                    stream,
+                    fieldnames=list(header),
+                    delimiter=delimiter,
+                    extrasaction="ignore" if texts else "raise",
+                )
                 writer.writeheader()
                 writer.writerows(written_row(row, i) for i, row in enumerate(rows))
             else:

@@ -151,6 +151,9 @@ inline:
             return _remake("code", spec.config["code"], f"<node {spec.id}>")
         return _remake("function", spec.config["function"], str(base_dir))
 
+    def prepare_key(self, spec: NodeSpec) -> Any:
+        return None if "code" in spec.config else spec.config.get("function")
+
     def is_async(self, prepared: Prepared) -> bool:
         return prepared.is_async
 

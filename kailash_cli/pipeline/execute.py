@@ -109,6 +109,7 @@ def execute(
             stack.enter_context(routed(run_id, _route(output, observer, run_id, wf.name)))
             if watch is not None:
                 stack.enter_context(watch)
+            _prepare_http(executor, compiled, prepared)
             result = run_graph(compiled, options)
     except KeyboardInterrupt:
         reason = watch.stop_reason() if watch is not None else None
@@ -119,3 +120,12 @@ def execute(
     if reason and result.succeeded:  # node code swallowed the interruption: still over the limit
         result = replace(result, status=FAILED, error=reason)
     return result
+
+
+def _prepare_http(executor: Executor, compiled: CompiledGraph, prepared: dict[str, Any]) -> None:
+    """An executor that shares an HTTP client makes it before a run with HTTP nodes (issue 15)."""
+    prepare_http = getattr(executor, "prepare_http", None)
+    if prepare_http is not None and any(
+        node.node_type.is_async(prepared.get(node_id)) for node_id, node in compiled.nodes.items()
+    ):
+        prepare_http()

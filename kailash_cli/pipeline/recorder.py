@@ -13,6 +13,7 @@ from kailash_cli.errors import KailashError
 from kailash_cli.model.result import NodeResult, RunResult
 from kailash_cli.model.stream import Stream
 from kailash_cli.pipeline.store import Store, now_iso
+from kailash_cli.report.summary import STORE_LIMIT, is_large, summarised
 
 Redact = Callable[[Any], Any]
 
@@ -40,9 +41,11 @@ class RunRecorder(RunObserver):
         batch_size: int = 500,
         interval: float = 0.5,
         unstored: frozenset[str] = frozenset(),  # store_outputs: false
+        output_limit: int = STORE_LIMIT,  # bytes of JSON: larger outputs are kept as a summary
     ) -> None:
         self.store = store
         self.unstored = unstored
+        self.output_limit = output_limit
         self.position = {node_id: i for i, node_id in enumerate(order)}
         self.run_id = run_id
         self.workflow = workflow
@@ -82,9 +85,15 @@ class RunRecorder(RunObserver):
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         extra = result.extras()
         unstored = node_id in self.unstored or _has_stream(result.outputs)
-        outputs = self.redact(result.outputs) if not unstored else None
+        large = not unstored and is_large(result.outputs, self.output_limit)
+        if unstored:
+            outputs = None
+        else:  # a large output as a summary (redacted, as a whole one would be), not walked whole
+            outputs = self.redact(summarised(result.outputs, self.output_limit) if large else result.outputs)
         if unstored and result.outputs is not None:
             extra["unstored"] = True  # store_outputs: false, or a stream; a resume runs it again
+        elif large:
+            extra["unstored"] = extra["large"] = True  # a resume runs it again
         elif outputs is not result.outputs and outputs != result.outputs:
             extra["altered"] = True  # masked or redacted: cannot stand in for the real outputs
         row = {
@@ -155,7 +164,11 @@ class RunRecorder(RunObserver):
             result.status,
             now_iso(),
             result.duration_ms,
-            self.redact({k: v for k, v in result.outputs.items() if k not in self.unstored}),
+            self.redact(
+                summarised(
+                    {k: v for k, v in result.outputs.items() if k not in self.unstored}, self.output_limit
+                )
+            ),
             started_at=result.started_at,
         )
 

@@ -66,9 +66,18 @@ def check_databases(compiled: CompiledGraph, config: Config, environ: Mapping[st
 def prepare(compiled: CompiledGraph) -> dict[str, Any]:
     """Work each node type does before anything runs (e.g. importing functions)."""
     prepared, errors = {}, []
+    made: dict[tuple[str, Any], Any] = {}  # by prepare_key: a function many nodes call, imported once
     for node_id, node in compiled.nodes.items():
+        key = node.node_type.prepare_key(node.spec)
         try:
-            prepared[node_id] = node.node_type.prepare(node.spec, compiled.workflow.base_dir)
+            if key is None:
+                prepared[node_id] = node.node_type.prepare(node.spec, compiled.workflow.base_dir)
+            elif (node.spec.type, key) in made:
+                prepared[node_id] = made[node.spec.type, key]
+            else:
+                prepared[node_id] = made[node.spec.type, key] = node.node_type.prepare(
+                    node.spec, compiled.workflow.base_dir
+                )
         except KailashError as e:
             errors.append(f"node '{node_id}': {e}")
     if errors:

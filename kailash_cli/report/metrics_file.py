@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from http.client import HTTPException
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -137,6 +136,8 @@ def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
 
     A failure is a warning (the run's outcome does not change); True when it was pushed.
     """
+    from http.client import HTTPException  # here: a run without --push-gateway does not load http
+
     from prometheus_client import CollectorRegistry, pushadd_to_gateway
     from prometheus_client.exposition import basic_auth_handler, default_handler
 

@@ -156,3 +156,15 @@ def test_reader_drops_a_byte_order_mark(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_bytes(b"\xef\xbb\xbfid,name\n1,a\n")
     rows = run_node("CSVReaderNode", {"file_path": "r.csv"}, base_dir=tmp_path)["data"]
     assert rows == [{"id": "1", "name": "a"}]
+
+
+def test_reader_of_a_file_in_another_encoding_says_where(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_bytes("name\nJosé\n".encode("latin-1"))
+    with pytest.raises(FileAccessError) as info:
+        run_node("CSVReaderNode", {"file_path": "c.csv"}, base_dir=tmp_path)
+    assert str(info.value) == f"{tmp_path / 'c.csv'} is not utf-8 text (byte 8)"
+
+
+def test_writer_of_rows_with_number_keys_refuses_them(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dict contains fields not in fieldnames: 1"):
+        run_node("CSVWriterNode", {"file_path": "n.csv", "data": [{1: "a"}]}, base_dir=tmp_path)
