@@ -12,6 +12,7 @@ from pathlib import Path
 from kailash_cli.checks.project import Project
 from kailash_cli.checks.registry import CHECKS
 from kailash_cli.errors import UsageError
+from kailash_cli.load.yaml_io import is_stdin, read_stdin
 from kailash_cli.model.result import Problem
 
 BASELINE_VERSION = 1
@@ -29,7 +30,8 @@ def baseline_key(p: Problem, project: Project) -> Key:
 
 def read_baseline(path: Path) -> Counter[Key]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = read_stdin().decode("utf-8") if is_stdin(path) else path.read_text(encoding="utf-8")
+        data = json.loads(text)
         return Counter((e["id"], e["file"], e["hash"]) for e in data["findings"])
     except FileNotFoundError:
         raise UsageError(f"baseline file {path} not found; create it with --write-baseline") from None

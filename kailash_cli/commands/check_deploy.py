@@ -15,6 +15,7 @@ from kailash_cli.checks.registry import CHECKS
 from kailash_cli.checks.runner import run_checks, scrub, select_ids
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import UsageError
+from kailash_cli.load.yaml_io import is_stdin
 from kailash_cli.model.result import Problem
 from kailash_cli.report.findings import REPORTER_BY_NAME, ReportContext, render, summary_lines
 from kailash_cli.report.output import Output
@@ -48,6 +49,10 @@ def check_deploy(
         output.out(catalogue_json() if output_format == "json" else catalogue_text())
         return EXIT_OK
     selected = (select_ids(select, "--select") or set(CHECKS)) - select_ids(ignore, "--ignore")
+    if baseline is not None and is_stdin(baseline) and any(map(is_stdin, env_files)):
+        raise UsageError("--baseline and --env-file both read - (standard input); give one a file")
+    if write_baseline is not None and is_stdin(write_baseline):
+        raise UsageError("--write-baseline -: give a file to write the baseline to (it is read back later)")
     project = open_project(directory, config_path, env_files, environ)
     project.python = python
     accepted = read_baseline(baseline) if baseline else Counter()

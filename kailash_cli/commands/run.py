@@ -45,8 +45,14 @@ def run(
     executor: str | None = None,
     dask_address: str | None = None,
 ) -> int:
-    if is_stdin(path) and params_file is not None and is_stdin(params_file):
-        raise UsageError("the workflow and --params-file both read - (standard input); give one a file")
+    readers = [
+        what
+        for what, given in (("the workflow", path), ("--params-file", params_file), ("-c", config_path))
+        if given is not None and is_stdin(given)
+    ]
+    if len(readers) > 1:
+        both = "both" if len(readers) == 2 else "all"
+        raise UsageError(f"{' and '.join(readers)} {both} read - (standard input); give one a file")
     workflow = _load(path, output)
     if metrics_file is not None:
         check_target(metrics_file)

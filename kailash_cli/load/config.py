@@ -8,7 +8,7 @@ from typing import Any
 
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError, WorkflowValidationError
-from kailash_cli.load.yaml_io import Document, load
+from kailash_cli.load.yaml_io import Document, is_stdin, load
 from kailash_cli.model.expressions import ExpressionError, parse_template
 from kailash_cli.model.result import Problem, has_errors
 from kailash_cli.schema import schemas
@@ -170,6 +170,8 @@ def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 def find_config(explicit: Path | None, directory: Path | None = None) -> Path | None:
     if explicit is not None:
+        if is_stdin(explicit):  # -c -: the config is read from standard input
+            return explicit
         if not explicit.is_file():
             raise UsageError(f"config file {explicit} not found; check the path given to -c")
         return explicit
@@ -201,4 +203,6 @@ def load_config(explicit: Path | None = None, directory: Path | None = None) -> 
     problems = check_config(doc)
     if has_errors(problems):
         raise WorkflowValidationError(tuple(problems), what="the config")
+    if is_stdin(path):  # relative paths in it are relative to the current folder
+        return Config(data=doc.data or {}, path=None)
     return Config(data=doc.data or {}, path=path.resolve())

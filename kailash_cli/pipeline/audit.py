@@ -9,6 +9,7 @@ of the tail is invisible without an anchor kept elsewhere (e.g. the last hash).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 GENESIS = "0" * 64
 _RESERVED = ("ts", "event", "prev")
@@ -108,12 +109,13 @@ class Verification:
         return iter((self.ok, self.entry, self.reason))
 
 
-def verify(path: Path) -> Verification:
-    """Check the chain; the first bad entry (1-based) and why. OSError when unreadable."""
+def verify(path: Path, stream: IO[bytes] | None = None) -> Verification:
+    """Check the chain (of ``stream`` when given: standard input); the first bad entry
+    (1-based) and why. OSError when unreadable."""
     expected = GENESIS
     count = 0
-    with path.open("rb") as stream:
-        for count, line in enumerate(stream, start=1):
+    with contextlib.nullcontext(stream) if stream is not None else path.open("rb") as lines:
+        for count, line in enumerate(lines, start=1):
             problem = _entry_problem(line, expected, count)
             if problem:
                 return Verification(False, count, problem, count)

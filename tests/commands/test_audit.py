@@ -74,3 +74,13 @@ def test_an_unreadable_log_exits_2(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr(audit_command, "verify", unreadable)
     assert handle(lambda: audit_command.audit_verify(path), Output()) == 2
     assert capsys.readouterr().err == f"error: cannot read audit log {path}: Permission denied\n"
+
+
+def test_the_log_from_standard_input(tmp_path: Path) -> None:
+    from helpers import kailash
+
+    path = write_log(tmp_path / "a.jsonl", 2)
+    intact = kailash("audit", "verify", "-", input=path.read_text(), cwd=tmp_path)
+    assert (intact.returncode, intact.stdout) == (0, "intact: 2 entries\n")
+    broken = kailash("audit", "verify", "-", input=path.read_text().replace("ann", "eve", 1), cwd=tmp_path)
+    assert broken.returncode == 1 and broken.stdout.startswith("<stdin>: entry 2 is broken:")

@@ -465,3 +465,21 @@ def test_env_file_dash_reads_standard_input(tmp_path: Path) -> None:
     twice = kailash("check-deploy", root, "--env-file", "-", "--env-file", "-", input="", extra_env=NO_CI)
     assert twice.returncode == 2
     assert twice.stderr == "error: --env-file - is given twice; standard input can be read once\n"
+
+
+def test_baseline_from_standard_input(tmp_path: Path, run_cli: RunCli) -> None:
+    from helpers import kailash
+
+    where = project(tmp_path, "kailash_config/bad")
+    run_cli("check-deploy", "--write-baseline", "baseline.json", cwd=where, extra_env=NO_CI)
+    piped = kailash(
+        "check-deploy",
+        "--baseline",
+        "-",
+        input=(where / "baseline.json").read_text(),
+        cwd=where,
+        extra_env=NO_CI,
+    )
+    assert (piped.returncode, piped.stdout) == (0, "")
+    dash = kailash("check-deploy", "--write-baseline", "-", cwd=where, extra_env=NO_CI)
+    assert dash.returncode == 2 and "--write-baseline -: give a file" in dash.stderr

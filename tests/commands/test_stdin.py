@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, RunCli, kailash_e2e, write_file
+from helpers import REPO, RunCli, kailash, kailash_e2e, write, write_file
 
 from kailash_cli.load.yaml_io import load
 
@@ -113,3 +113,18 @@ def test_a_terminal_or_no_stdin_is_refused_not_waited_on(
     assert [(p.file, p.message, p.fix) for p in doc.problems] == [
         ("<stdin>", f"cannot read file: {reason}", "pipe a file in (- < wf.yaml)")
     ]
+
+
+def test_config_from_standard_input(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml", "name: c\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    done = kailash("run", "wf.yaml", "-c", "-", "-q", input="runtime: {max_concurrency: 2}\n", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    bad = kailash("run", "wf.yaml", "-c", "-", input="bogus: 1\n", cwd=tmp_path)
+    assert bad.returncode == 2 and "<stdin>:1:1: error KV102" in bad.stderr
+    twice = kailash("run", "-", "-c", "-", input="name: x\n", cwd=tmp_path)
+    assert (twice.returncode, twice.stderr) == (
+        2,
+        "error: the workflow and -c both read - (standard input); give one a file\n",
+    )
