@@ -31,6 +31,7 @@ from typing import Any
 from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.dask_code import recipe_of
+from kailash_cli.engine.dask_connect import connect
 from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, run_pickled
 from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.engine.local import LocalExecutor
@@ -76,13 +77,7 @@ class DaskExecutor:
         self._here: set[Any] = set()  # tokens of calls run in this process (streams)
         self._here_executor: LocalExecutor | None = None
         if address:
-            try:
-                self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            except (OSError, TimeoutError, ValueError) as e:
-                raise UsageError(
-                    f"cannot reach the Dask scheduler at {address}: {e}; check --dask-address, "
-                    "executor.address or DASK_SCHEDULER_ADDRESS, and that the scheduler runs"
-                ) from None
+            self.client = connect(distributed, address, CONNECT_TIMEOUT)
         else:
             self._cluster = _local_cluster(distributed, workers or os.cpu_count() or 1)
             self.client = distributed.Client(self._cluster, set_as_default=False)

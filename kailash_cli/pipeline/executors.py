@@ -39,6 +39,11 @@ def choose(
         return _own(choice)
     section = config.section("executor")
     given: Mapping[str, Any] = {"type": choice} if isinstance(choice, str) else choice or {}
+    unknown = sorted(set(given) - {"type", "address", "workers"})
+    if unknown:  # the API's mapping: what the config's executor: section takes, nothing else
+        raise UsageError(f"executor: unknown key '{unknown[0]}'; it takes type, address and workers")
+    if isinstance(given.get("address"), str) and not given["address"].strip():
+        raise UsageError("the Dask scheduler address is empty (an unset variable?); give tcp://host:8786")
     kind = given.get("type") or section.get("type") or "local"
     if kind not in _KINDS:
         raise UsageError(f"unknown executor '{kind}'; use one of: {', '.join(_KINDS)}")
@@ -52,8 +57,25 @@ def choose(
 
     address = given.get("address") or _address(section.get("address"), environ)
     address = address or environ.get(ADDRESS_VARIABLE) or None
-    workers = given.get("workers") or section.get("workers")
+    workers = given["workers"] if given.get("workers") is not None else section.get("workers")
+    if address is not None:
+        check_address(address)
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise UsageError(f"executor workers must be a whole number of at least 1, got {workers!r}")
     return stack.enter_context(DaskExecutor(address, workers=workers))
+
+
+_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s/:]+(:[0-9]{1,5})?/?$")
+
+
+def check_address(address: str) -> None:
+    """A scheduler address reads ``tcp://host:8786`` (or tls://...): refused at once otherwise,
+    before any connection is tried."""
+    if not _ADDRESS.match(address):
+        raise UsageError(
+            f"'{address}' is not a Dask scheduler address; write tcp://host:8786 "
+            "(or tls://host:8786 with Dask's TLS settings)"
+        )
 
 
 def _address(text: object, environ: Mapping[str, str]) -> str | None:

@@ -87,6 +87,37 @@ def test_a_scheduler_that_cannot_be_reached_refuses_to_start(
         run_workflow(workflow, config=config, environ={"DASK_SCHEDULER_ADDRESS": address}, executor="dask")
 
 
+@pytest.mark.parametrize(
+    ("executor", "message"),
+    [
+        ({"type": "dask", "address": "foo"}, "^'foo' is not a Dask scheduler address; write tcp://host:8786"),
+        ({"type": "dask", "address": "http://127.0.0.1:8787"}, "is not a Dask scheduler address"),
+        ({"type": "dask", "address": ""}, "^the Dask scheduler address is empty"),
+        ({"type": "dask", "adress": "tcp://h:8786"}, "^executor: unknown key 'adress'"),
+        ({"type": "dask", "workers": 0}, "^executor workers must be a whole number of at least 1, got 0"),
+    ],
+)
+def test_bad_executor_settings_refuse_at_once(tmp_path: Path, executor: dict, message: str) -> None:
+    workflow, config = _project(tmp_path)
+    with pytest.raises(UsageError, match=message):
+        run_workflow(workflow, config=config, executor=executor)
+
+
+def test_something_that_is_not_a_scheduler_refuses_in_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", 0.5)
+    with socket.socket() as listener:  # accepts the connection, never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        workflow, config = _project(tmp_path)
+        with pytest.raises(
+            UsageError, match=f"^(the Dask scheduler at {address} did not answer|cannot reach)"
+        ):
+            run_workflow(workflow, config=config, executor={"type": "dask", "address": address})
+
+
 def test_without_the_extra_the_error_names_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli
 ) -> None:

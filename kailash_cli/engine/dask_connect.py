@@ -1,0 +1,56 @@
+"""Reaching a Dask scheduler: in bounded time, with one clear line when it cannot be done."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from kailash_cli.errors import UsageError
+
+
+def connect(distributed: Any, address: str, timeout: float) -> Any:
+    """A client of the scheduler at ``address``, or a usage error within ``timeout``
+    (and a few seconds): the connection is made on a thread of its own, as something that is
+    not a Dask scheduler (a web server on that port) may never answer the handshake."""
+    outcome: list[Any] = []
+
+    def connect() -> None:
+        try:
+            outcome.append(distributed.Client(address, timeout=timeout, set_as_default=False))
+        except BaseException as e:  # reported below, on the caller's thread
+            outcome.append(e)
+
+    sys.unraisablehook = _quiet_client_teardown(sys.unraisablehook)
+    thread = threading.Thread(target=connect, name="kailash-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 5)
+    fix = "check --dask-address, executor.address or DASK_SCHEDULER_ADDRESS, and that the scheduler runs"
+    if not outcome:
+        raise UsageError(f"the Dask scheduler at {address} did not answer in {timeout:g} s; {fix}")
+    if isinstance(outcome[0], BaseException):
+        error = outcome[0]
+        if isinstance(error, TypeError) and "ssl" in str(error).lower():
+            raise UsageError(
+                f"{address}: tls:// needs Dask's TLS settings (DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT, "
+                "...__KEY, ...__CA_FILE); see the README's Dask section"
+            ) from None
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {error}; {fix}") from None
+    return outcome[0]
+
+
+def _quiet_client_teardown(hook: Any) -> Any:
+    """A client that never connected complains when it is collected (``Client.__del__``): that
+    is not the user's business once the run has said why it could not start."""
+    if getattr(hook, "kailash_quiet", False):
+        return hook
+
+    def quiet(unraisable: Any) -> None:
+        if "Client.__del__" in repr(getattr(unraisable, "object", "")) or "distributed" in repr(
+            getattr(unraisable, "object", "")
+        ):
+            return
+        hook(unraisable)
+
+    quiet.kailash_quiet = True  # type: ignore[attr-defined]
+    return quiet
