@@ -198,8 +198,8 @@ def run(
         typer.Option(
             "--dask-address",
             metavar="ADDRESS",
-            help="Dask scheduler (tcp://host:8786) for --executor dask; none: DASK_SCHEDULER_ADDRESS, "
-            "else a LocalCluster.",
+            help="Run on the Dask scheduler at ADDRESS (tcp://host:8786; implies --executor dask). "
+            "--executor dask without it: executor.address, DASK_SCHEDULER_ADDRESS, else a LocalCluster.",
         ),
     ] = None,
 ) -> None:

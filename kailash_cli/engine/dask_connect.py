@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from typing import Any
@@ -54,3 +55,12 @@ def _quiet_client_teardown(hook: Any) -> Any:
 
     quiet.kailash_quiet = True  # type: ignore[attr-defined]
     return quiet
+
+
+def quiet_dask_logs() -> None:
+    """Dask's own log lines (reconnect attempts, tracebacks of a lost scheduler) are not
+    written: kailash says what happened to each call in its own words and format, so stderr
+    stays one line a problem (one JSON object a line with --log-format json)."""
+    names = [n for n in logging.root.manager.loggerDict if n == "distributed" or n.startswith("distributed.")]
+    for name in {"distributed", *names}:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -31,8 +31,9 @@ from typing import Any
 from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.dask_code import recipe_of
-from kailash_cli.engine.dask_connect import connect
+from kailash_cli.engine.dask_connect import connect, quiet_dask_logs
 from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, run_pickled
+from kailash_cli.engine.dask_watch import ClusterWatch
 from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.errors import UsageError
@@ -55,6 +56,7 @@ def _distributed() -> Any:
             f"executor 'dask' needs the dask extra, which is not installed ({e.name} is missing); "
             f"install it with: {INSTALL_HINT}"
         ) from None
+    quiet_dask_logs()
     return distributed
 
 
@@ -76,12 +78,14 @@ class DaskExecutor:
         self._lock = threading.Lock()
         self._here: set[Any] = set()  # tokens of calls run in this process (streams)
         self._here_executor: LocalExecutor | None = None
+        self._queues: dict[Any, Completions] = {}
         if address:
             self.client = connect(distributed, address, CONNECT_TIMEOUT)
         else:
             self._cluster = _local_cluster(distributed, workers or os.cpu_count() or 1)
             self.client = distributed.Client(self._cluster, set_as_default=False)
             self.address = str(self._cluster.scheduler_address)
+        self._watch = ClusterWatch(self.client, self._give_up)
 
     def describe(self) -> dict[str, Any]:
         """What the run document says of the executor."""
@@ -107,7 +111,22 @@ class DaskExecutor:
         future = self.client.submit(run_pickled, payload, key=key, pure=False)
         with self._lock:
             self._futures[token] = future
+            self._queues[token] = completions
+            self._watch.busy.set()
+        self._watch.start()
         future.add_done_callback(lambda done: self._done(token, call, done, completions))
+
+    def _give_up(self, reason: str) -> None:
+        """The cluster cannot run the calls out (engine/dask_watch.py): each fails as lost."""
+        with self._lock:
+            out = [(t, f, self._queues.pop(t, None)) for t, f in self._futures.items()]
+            self._futures.clear()
+            self._watch.busy.clear()
+        for token, future, completions in out:
+            with contextlib.suppress(Exception):
+                future.cancel()
+            if completions is not None:
+                completions.put((token, False, WorkerLostError(f"{reason}; the call was given up")))
 
     def _for_worker(self, call: NodeCall) -> RemoteCall:
         sql = call.node_type == "SQLDatabaseNode"
@@ -129,8 +148,11 @@ class DaskExecutor:
 
     def _done(self, token: Any, call: NodeCall, future: Any, completions: Completions) -> None:
         with self._lock:
+            self._queues.pop(token, None)
             if self._futures.pop(token, None) is None:
                 return  # cancelled: the engine gave up on it
+            if not self._futures:
+                self._watch.busy.clear()
         ok, value = False, None
         try:
             outcome: Outcome = future.result()
@@ -166,7 +188,7 @@ class DaskExecutor:
                 assert self._here_executor is not None
                 self._here_executor.cancel(token)
                 return
-            future = self._futures.pop(token, None)
+            future, _ = self._futures.pop(token, None), self._queues.pop(token, None)
         if future is not None:
             with contextlib.suppress(Exception):  # the cluster may be gone already
                 future.cancel()
@@ -174,6 +196,7 @@ class DaskExecutor:
     def shutdown(self) -> None:
         """Cancel what is still going, close the runs' database pools on the workers, and
         close the client (and the LocalCluster made here)."""
+        self._watch.stop()
         with self._lock:
             futures, self._futures = list(self._futures.values()), {}
             runs, self._sql_runs = set(self._sql_runs), set()
@@ -208,7 +231,7 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",  # its HTTP server (health, metrics): any free port
             worker_dashboard_address="127.0.0.1:0",
-            silence_logs=40,  # errors only: the run's own output stays readable
+            silence_logs=50,  # kailash reports what goes wrong, one line each (JSON logs stay JSON)
         )
 
 
