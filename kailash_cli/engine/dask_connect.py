@@ -1,10 +1,14 @@
-"""Reaching a Dask scheduler: in bounded time, with one clear line when it cannot be done."""
+"""Reaching a Dask scheduler (in bounded time, one clear line when it cannot be done), or
+starting a LocalCluster; Dask's own log lines kept out of the run's output."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from kailash_cli.errors import UsageError
@@ -64,3 +68,32 @@ def quiet_dask_logs() -> None:
     names = [n for n in logging.root.manager.loggerDict if n == "distributed" or n.startswith("distributed.")]
     for name in {"distributed", *names}:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def local_cluster(distributed: Any, workers: int) -> Any:
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), _stdout_to_stderr():
+        return distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,  # a blocking call holds its worker's one thread: CPU work scales
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # its HTTP server (health, metrics): any free port
+            worker_dashboard_address="127.0.0.1:0",
+            silence_logs=50,  # kailash reports what goes wrong, one line each (JSON logs stay JSON)
+        )
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Worker processes started in the block get stderr as their file descriptor 1: nothing
+    they write reaches this process's stdout, which holds the run's results."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

@@ -23,7 +23,7 @@ import pickle
 import sys
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.dask_code import recipe_of
-from kailash_cli.engine.dask_connect import connect, quiet_dask_logs
+from kailash_cli.engine.dask_connect import connect, local_cluster, quiet_dask_logs
 from kailash_cli.engine.dask_remote import Failure, Outcome, RemoteCall, dumps, run_pickled
 from kailash_cli.engine.dask_watch import ClusterWatch
 from kailash_cli.engine.executor import Completions, NodeCall
@@ -82,7 +82,7 @@ class DaskExecutor:
         if address:
             self.client = connect(distributed, address, CONNECT_TIMEOUT)
         else:
-            self._cluster = _local_cluster(distributed, workers or os.cpu_count() or 1)
+            self._cluster = local_cluster(distributed, workers or os.cpu_count() or 1)
             self.client = distributed.Client(self._cluster, set_as_default=False)
             self.address = str(self._cluster.scheduler_address)
         self._watch = ClusterWatch(self.client, self._give_up)
@@ -161,6 +161,9 @@ class DaskExecutor:
             _replay(call, outcome.printed)
         except BaseException as e:  # the task itself failed: its worker died, or it never ran
             value = _task_error(e, future)
+            if self._watch.ran_on.get(future.key):  # the worker lost mid-call ran it too
+                self._place(call, self._watch.ran_on[future.key])
+        self._watch.ran_on.pop(future.key, None)
         if not ok and isinstance(value, Failure):
             value = value.exception()
         completions.put((token, ok, value))
@@ -218,35 +221,6 @@ class DaskExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
-
-
-def _local_cluster(distributed: Any, workers: int) -> Any:
-    import dask
-
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), _stdout_to_stderr():
-        return distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,  # a blocking call holds its worker's one thread: CPU work scales
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",  # its HTTP server (health, metrics): any free port
-            worker_dashboard_address="127.0.0.1:0",
-            silence_logs=50,  # kailash reports what goes wrong, one line each (JSON logs stay JSON)
-        )
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Worker processes started in the block get stderr as their file descriptor 1: nothing
-    they write reaches this process's stdout, which holds the run's results."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _task_error(error: BaseException, future: Any) -> BaseException:

@@ -31,6 +31,7 @@ class ClusterWatch:
         self.stopped = threading.Event()
         self.no_worker_since: float | None = None
         self.thread: threading.Thread | None = None
+        self.ran_on: dict[str, str] = {}  # task key -> the worker seen running it
 
     def start(self) -> None:
         if self.thread is None:
@@ -58,6 +59,8 @@ class ClusterWatch:
             return f"the Dask scheduler was lost (client {status})"
         try:
             workers = len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+            for worker, keys in self.client.processing().items():  # where each call runs now
+                self.ran_on.update(dict.fromkeys(keys, worker))
         except Exception as e:  # the scheduler does not answer
             return f"the Dask scheduler does not answer ({type(e).__name__})"
         if workers:

@@ -14,6 +14,9 @@ class FakeClient:  # what the watch reads of a distributed.Client
         self.workers: dict[str, Any] = {"tcp://w1": {}}
         self.answers = True
 
+    def processing(self) -> dict[str, list[str]]:
+        return {w: [f"task-on-{w}"] for w in self.workers}
+
     def scheduler_info(self, n_workers: int = -1) -> dict[str, Any]:
         if not self.answers:
             raise OSError("gone")
@@ -65,3 +68,10 @@ def test_a_lost_scheduler_gives_the_calls_up_at_once() -> None:
         "the Dask scheduler was lost (client connecting)",
         "the Dask scheduler does not answer (OSError)",
     ]
+
+
+def test_the_watch_remembers_which_worker_runs_each_call() -> None:
+    client = FakeClient()
+    watch, _, _ = _watch(client)
+    watch.check()
+    assert watch.ran_on == {"task-on-tcp://w1": "tcp://w1"}
