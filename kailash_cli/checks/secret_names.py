@@ -155,3 +155,18 @@ def is_not_a_secret_value(name: str, value: str) -> bool:
         return True  # apiKey = "apiKey": a constant naming itself
     head = snake_upper(name).rsplit("_", 1)[-1]
     return head not in _SECRET_HEADS and _WORD.fullmatch(text) is not None
+
+
+_NAMESPACE_PART = re.compile(r"[A-Za-z]+[0-9]{0,3}|[0-9]+")
+
+
+def looks_like_identifier(value: str) -> bool:
+    """Words without digits (``session``, ``user.profile``), or a ``:``-separated namespace of
+    words, short versions and numeric ids (``orders:v1:list``, ``user:1234567:cart``). Not
+    ``k3y-value-9`` or ``user:9f8a7b6c5d4e``: digits inside or between letters look made up."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z_.:-]*", value):
+        return True
+    if ":" not in value or not re.fullmatch(r"[A-Za-z0-9_.:-]+", value):
+        return False
+    parts = [part for part in re.split(r"[:._-]+", value) if part]
+    return bool(parts) and all(_NAMESPACE_PART.fullmatch(part) for part in parts)

@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from kailash_cli.checks.base import Check, CheckFamily
 from kailash_cli.checks.literals import Literal, literals
@@ -21,6 +22,7 @@ from kailash_cli.checks.secret_names import (
     is_placeholder,
     is_reference,
     is_secret_name,
+    looks_like_identifier,
     snake_upper,
 )
 from kailash_cli.load.discovery import is_test_path
@@ -72,6 +74,7 @@ PLACEHOLDER_FALLBACK = Check(
 )
 CHECKS = (PROVIDER_KEY, NAMED_SECRET, URL_CREDENTIALS, HIGH_ENTROPY, PLACEHOLDER_FALLBACK)
 
+_URL_TOKEN = re.compile(r"(https?)://([A-Za-z0-9_\-]{20,})@")  # a token as the user name, no password
 _URL_CREDENTIALS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s/:@'\"]*):([^\s@/'\"]+)@")
 _CREDENTIAL_PLACES = (
     "AUTH",
@@ -168,13 +171,24 @@ def _literal_findings(project: Project) -> Iterator[Problem]:
 def _url_credentials(project: Project, lit: Literal) -> Problem | None:
     for match in _URL_CREDENTIALS.finditer(lit.value) if "@" in lit.value else ():
         password = match.group(3)
-        if is_reference(password) or is_placeholder(password) or re.search(r"[${}%*<>\[\]]", password):
+        # %40 is a percent-encoded "@" (a real password), %s a format template (not one)
+        template = re.search(r"[${}*<>\[\]]|%(?![0-9A-Fa-f]{2})", password)
+        if is_reference(password) or is_placeholder(unquote(password)) or template:
             continue
         project.sensitive_values.add(password)
         column = lit.column + match.start() if "\n" not in lit.value and lit.kind != "python" else lit.column
         user = f"for user '{match.group(2)}'" if match.group(2) else "and no user name"
         return URL_CREDENTIALS.at(
             f"{match.group(1)} URL with a password {user}", project.display(lit.file), lit.line, column
+        )
+    token = _URL_TOKEN.search(lit.value) if "@" in lit.value else None
+    if token and looks_random(token.group(2)) and not is_placeholder(token.group(2)):
+        project.sensitive_values.add(token.group(2))  # https://<token>@github.com/org/repo.git
+        return URL_CREDENTIALS.at(
+            f"{token.group(1)} URL with a token as its user name",
+            project.display(lit.file),
+            lit.line,
+            lit.column,
         )
     password = connection_string_password(lit.value)
     if password:
@@ -248,21 +262,6 @@ def _key_name_only(name: str, value: str) -> bool:
         and not any(w in ("SECRET", "TOKEN", "API", "PRIVATE", "ACCESS") or "PASSW" in w for w in words)
         and looks_like_identifier(value)
     )
-
-
-_NAMESPACE_PART = re.compile(r"[A-Za-z]+[0-9]{0,3}|[0-9]+")
-
-
-def looks_like_identifier(value: str) -> bool:
-    """Words without digits (``session``, ``user.profile``), or a ``:``-separated namespace of
-    words, short versions and numeric ids (``orders:v1:list``, ``user:1234567:cart``). Not
-    ``k3y-value-9`` or ``user:9f8a7b6c5d4e``: digits inside or between letters look made up."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z_.:-]*", value):
-        return True
-    if ":" not in value or not re.fullmatch(r"[A-Za-z0-9_.:-]+", value):
-        return False
-    parts = [part for part in re.split(r"[:._-]+", value) if part]
-    return bool(parts) and all(_NAMESPACE_PART.fullmatch(part) for part in parts)
 
 
 def _entropy(project: Project, lit: Literal) -> Problem | None:

@@ -136,6 +136,8 @@ CASES = {
             ("KD303", "app/settings.py", 11),
             ("KD303", "app/settings.py", 12),
             *[("KD301", "app/settings.py", line) for line in range(13, 21)],
+            ("KD303", "app/settings.py", 21),  # a percent-encoded password
+            ("KD303", "app/settings.py", 22),  # a token as the user name
             ("KD631", "deploy/api.service", 6),
             ("KD302", "deploy/compose.yaml", 6),
             ("KD305", "deploy/compose.yaml", 7),
