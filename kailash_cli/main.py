@@ -282,7 +282,12 @@ def check_deploy(
     fail_level: Annotated[
         str,
         typer.Option(
-            "--fail-level", metavar="info|warning|error", help="Lowest severity that fails (exit 1)."
+            "--fail-level",
+            metavar="info|warning|error",
+            help="Lowest severity that fails (exit 1).",
+            autocompletion=lambda incomplete: [
+                s for s in ("info", "warning", "error") if s.startswith(incomplete)
+            ],
         ),
     ] = "error",
     select: Annotated[
@@ -382,8 +387,9 @@ def schema(
         bool, typer.Option("--write", help="Write both schemas into --dir for editors instead of printing.")
     ] = False,
     folder: Annotated[
-        Path, typer.Option("--dir", metavar="DIR", help="Folder --write writes to.", show_default=True)
-    ] = Path(".kailash/schemas"),
+        Path | None,
+        typer.Option("--dir", metavar="DIR", help="Folder --write writes to (default .kailash/schemas)."),
+    ] = None,
 ) -> None:
     """Print the JSON Schema of workflows or configs.
 

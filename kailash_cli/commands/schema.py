@@ -87,6 +87,8 @@ def schema(
     kind: str = "workflow", *, write: bool = False, folder: Path | None = None, output: Output | None = None
 ) -> int:
     output = output or Output()
+    if folder is not None and not write:
+        raise UsageError("--dir is the folder --write writes to; add --write (or drop --dir to print)")
     if write:
         for path in write_schemas(folder or SCHEMA_FOLDER):
             output.err(f"wrote {path}")

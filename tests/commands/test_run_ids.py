@@ -173,3 +173,14 @@ def test_many_candidates_are_cut_short(tmp_path: Path) -> None:
         "run id 'aa' is ambiguous: runs aa0000000000, aa0000000001, aa0000000002, aa0000000003, "
         "aa0000000004, ... start with it; give more of it"
     )
+
+
+def test_fail_level_values_complete(tmp_path: Path) -> None:
+    from helpers import kailash
+
+    env = {
+        "_KAILASH_COMPLETE": "complete_bash",
+        "COMP_WORDS": "kailash check-deploy --fail-level w",
+        "COMP_CWORD": "3",
+    }
+    assert kailash("check-deploy", cwd=tmp_path, extra_env=env).stdout.split() == ["warning"]

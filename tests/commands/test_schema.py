@@ -176,3 +176,14 @@ def test_write_to_a_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path, 
         "error: cannot write the schemas to taken/schemas: Not a directory; "
         "give a writable folder with --dir\n"
     )
+
+
+def test_dir_without_write_is_refused_not_ignored(tmp_path: Path) -> None:
+    from helpers import kailash
+
+    done = kailash("schema", "--dir", "zz", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert (
+        done.stderr == "error: --dir is the folder --write writes to; add --write (or drop --dir to print)\n"
+    )
+    assert not (tmp_path / "zz").exists()
