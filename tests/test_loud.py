@@ -45,6 +45,8 @@ def test_an_output_over_a_node_that_did_not_run_is_null(tmp_path: Path) -> None:
     [
         ("result = {'x': float('nan')}", "result.x: NaN is not a JSON number (return None, or the text)"),
         ("result = [float('-inf')]", "result[0]: -Infinity is not a JSON number (return None, or the text)"),
+        ("result = (i for i in range(3))", "result: a generator (return a list: list(...))"),
+        ("result = {'m': map(str, [1])}", "result.m: a map (return a list: list(...))"),
     ],
 )
 def test_non_finite_numbers_fail_the_node(tmp_path: Path, code: str, error: str) -> None:

@@ -5,7 +5,8 @@ check they either crashed the run at the end (tuple keys as pandas makes them, a
 that contains itself, an integer of thousands of digits, text with a lone surrogate) or
 were stored and then broke every later read (5,000 nested lists: ``runs list`` failed
 for good). :func:`unstorable` names the first such value by its path, so the node fails
-with a message that says where, and nothing unreadable reaches the store.
+with a message that says where, and nothing unreadable reaches the store. A generator (or
+any iterator) is refused too: what it would still give is not data yet, and its repr is not it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 #: lists and mappings nested in each other: about where the JSON encoder and decoder give up
@@ -78,6 +79,8 @@ def _scalar_problem(value: Any) -> str | None:
         return f"{_NON_FINITE[str(value)]} is not a JSON number (return None, or the text)"
     if isinstance(value, set | frozenset):
         return "a set (return a list: sorted(values))"
+    if isinstance(value, Iterator):  # a generator, map(), zip(): its repr would be stored
+        return f"a {type(value).__name__} (return a list: list(...))"
     return None
 
 
@@ -106,6 +109,6 @@ def check_storable(value: Any, root: str = "result") -> None:
 
 
 def _probe_default(value: Any) -> Any:
-    if isinstance(value, set | frozenset):
-        raise TypeError("a set")
+    if isinstance(value, set | frozenset | Iterator):
+        raise TypeError(type(value).__name__)
     return str(value)  # what the store does with other objects (dates, decimals)
