@@ -138,7 +138,7 @@ class ReferenceChecks:
             )
 
     def _expressions(self) -> None:
-        for path, text in _strings(self.data):
+        for path, text in expression_strings(self.data):
             try:
                 parsed = parse_template(text)
             except ExpressionError as e:
@@ -264,7 +264,7 @@ class ReferenceChecks:
             self._check_output(ref[1], ref[2], f"${{{text}}}", path)
 
 
-def _strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
+def expression_strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
     """Every string that may hold expressions, with where it is."""
     nodes = data.get("nodes")
     for node_id, node in nodes.items() if isinstance(nodes, dict) else ():

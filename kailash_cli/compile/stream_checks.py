@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from kailash_cli.compile.reference_checks import expression_strings
 from kailash_cli.load.yaml_io import Document, JsonPath
-from kailash_cli.model.expressions import ExpressionError, Template, parse_template
+from kailash_cli.model.expressions import Expr, ExpressionError, Template, parse_template
 from kailash_cli.model.result import Problem
 from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.json_io import file_format
@@ -52,16 +53,16 @@ def stream_problems(doc: Document, nodes: dict[str, Any], edges: list[Edge], out
                     fix="add format: jsonl to the writer" if "format: jsonl" in what else _FIX,
                 )
             )
-    for path, text, whole in _expressions(nodes, outputs):
-        for ref in _stream_refs(text, streams):
-            if whole and _whole_ref("${" + text + "}") is not None and _may_take(nodes, path):
+    for path, expr, whole in _expressions(nodes, outputs):
+        for ref in _stream_refs(expr, streams):
+            if whole and _only_ref(expr) is not None and _may_take(nodes, path):
                 source, output = ref.split(".", 1)
                 readers.setdefault((source, output), []).append((str(path[1]), path))
                 continue
             problems.append(
                 doc.problem(
                     "KV250",
-                    f"${{{text}}} uses the stream '{ref}', which is read once, chunk by chunk, "
+                    f"${{{expr.text}}} uses the stream '{ref}', which is read once, chunk by chunk, "
                     "and cannot be used as a whole value here",
                     path,
                     fix=_FIX,
@@ -184,38 +185,23 @@ def _may_take(nodes: dict[str, Any], path: JsonPath) -> bool:
     return node_type.name != "JSONWriterNode" or _writes_lines(node)
 
 
-def _expressions(nodes: dict[str, Any], outputs: Any) -> Iterator[tuple[JsonPath, str, bool]]:
-    """Each expression of the nodes and of ``outputs:``: (where, its text, whether it is the
-    whole value there)."""
-    places: list[tuple[JsonPath, Any]] = [
-        (("nodes", n, key), node[key])
-        for n, node in nodes.items()
-        if isinstance(node, dict)
-        for key in ("config", "when", "foreach", "permissions")
-        if key in node
-    ]
-    places.append((("outputs",), outputs))
-    for base, value in places:
-        for path, text in _strings(value, base):
-            try:
-                parsed = parse_template(text)
-            except ExpressionError:  # KV301
-                continue
-            if isinstance(parsed, Template):
-                for expr in parsed.exprs:
-                    yield path, expr.text, parsed.whole
+def _expressions(nodes: dict[str, Any], outputs: Any) -> Iterator[tuple[JsonPath, Expr, bool]]:
+    """Each expression of the nodes and of ``outputs:`` (the strings the reference checks
+    read): where it is, the expression, and whether it is the whole value there."""
+    for path, text in expression_strings({"nodes": nodes, "outputs": outputs}):
+        try:
+            parsed = parse_template(text)
+        except ExpressionError:  # KV301
+            continue
+        if isinstance(parsed, Template):
+            for expr in parsed.exprs:
+                yield path, expr, parsed.whole
 
 
-def _stream_refs(text: str, streams: set[tuple[str, str]]) -> Iterator[str]:
-    try:
-        parsed = parse_template("${" + text + "}")
-    except ExpressionError:
-        return
-    if isinstance(parsed, Template):
-        for expr in parsed.exprs:
-            for ref in expr.refs:
-                if len(ref) >= 3 and ref[0] == "nodes" and (ref[1], ref[2]) in streams:
-                    yield ".".join(ref[1:3])
+def _stream_refs(expr: Expr, streams: set[tuple[str, str]]) -> Iterator[str]:
+    for ref in expr.refs:
+        if len(ref) >= 3 and ref[0] == "nodes" and (ref[1], ref[2]) in streams:
+            yield ".".join(ref[1:3])
 
 
 def _whole_ref(value: Any) -> tuple[str, str] | None:
@@ -228,20 +214,14 @@ def _whole_ref(value: Any) -> tuple[str, str] | None:
         return None
     if not isinstance(parsed, Template) or not parsed.whole or len(parsed.exprs) != 1:
         return None
-    refs = parsed.exprs[0].refs
-    if len(refs) != 1 or len(refs[0]) != 3 or refs[0][0] != "nodes":
+    return _only_ref(parsed.exprs[0])
+
+
+def _only_ref(expr: Expr) -> tuple[str, str] | None:
+    """(node, output) when ``expr`` is only the reference ``nodes.X.Y``, not a computation
+    with it (``len(...)``, a comparison)."""
+    if len(expr.refs) != 1 or len(expr.refs[0]) != 3 or expr.refs[0][0] != "nodes":
         return None
-    if parsed.exprs[0].text.replace(" ", "") != ".".join(refs[0]):
-        return None  # computes with it (len(...), a comparison)
-    return refs[0][1], refs[0][2]
-
-
-def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _strings(item, (*path, i))
+    if expr.text.replace(" ", "") != ".".join(expr.refs[0]):
+        return None
+    return expr.refs[0][1], expr.refs[0][2]

@@ -37,7 +37,7 @@ from kailash_cli.engine.dask_watch import ClusterWatch
 from kailash_cli.engine.executor import Completions, NodeCall
 from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.errors import UsageError
-from kailash_cli.model.stream import Stream
+from kailash_cli.model.stream import holds_stream
 from kailash_cli.nodes.python_code import Prepared
 
 INSTALL_HINT = "pip install 'kailash-cli[dask]'"
@@ -260,7 +260,7 @@ def _stays_local(call: NodeCall) -> bool:
     are read lazily from a file opened here) and a node given one (a writer consuming it).
     ``foreach`` items and batches of a stream are plain lists and do go to the workers."""
     params = call.params
-    return bool(params.get("chunk_size")) or any(isinstance(v, Stream) for v in params.values())
+    return bool(params.get("chunk_size")) or holds_stream(params)
 
 
 def _holds(value: Any, secret: str) -> bool:

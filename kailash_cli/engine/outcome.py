@@ -11,7 +11,7 @@ from kailash_cli.errors import ExpressionError
 from kailash_cli.model.evaluation import Scope, compile_value
 from kailash_cli.model.expressions import templates_in
 from kailash_cli.model.result import FAILED, SKIPPED, SUCCEEDED, NodeResult, RunResult
-from kailash_cli.model.stream import Stream
+from kailash_cli.model.stream import Stream, holds_stream
 from kailash_cli.nodes.base import Outputs
 
 
@@ -86,6 +86,6 @@ def _reads_a_node_that_did_not_run(value: Any, outputs: dict[str, Outputs]) -> b
 
 def _shown(outputs: Outputs) -> Outputs:
     """A stream as its summary (it is read once, by the nodes that consume it)."""
-    if not any(isinstance(v, Stream) for v in outputs.values()):
+    if not holds_stream(outputs):
         return outputs
     return {k: v.summary() if isinstance(v, Stream) else v for k, v in outputs.items()}

@@ -10,7 +10,6 @@ resolver for every template in a nested value.
 from __future__ import annotations
 
 import ast
-import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -82,15 +81,17 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
         return self._base(node.value)[self._eval(node.slice)]
 
     def _eval_attribute(self, node: ast.Attribute) -> Any:
-        base = self._base(node.value)
-        if isinstance(base, Mapping):
-            if node.attr in base:
-                return base[node.attr]
-            raise ExpressionError(f"'{ast.unparse(node.value)}' has no key '{node.attr}'" + _keys_hint(base))
-        # only data is reachable: no methods or attributes of Python objects ('x'.join)
-        raise ExpressionError(
-            f"'{ast.unparse(node.value)}' is {_kind(base)}, not a mapping; it has no key '{node.attr}'"
-        )
+        return _read_key(self._base(node.value), node.attr, ast.unparse(node.value))
+
+
+def _read_key(base: Any, key: str, where: str) -> Any:
+    """``where.key``: a key of a mapping; only data is reachable, no methods or attributes of
+    Python objects (``'x'.join``)."""
+    if isinstance(base, Mapping):
+        if key in base:
+            return base[key]
+        raise ExpressionError(f"'{where}' has no key '{key}'" + _keys_hint(base))
+    raise ExpressionError(f"'{where}' is {_kind(base)}, not a mapping; it has no key '{key}'")
 
 
 def _kind(value: Any) -> str:
@@ -112,13 +113,13 @@ def _keys_hint(base: Mapping[str, Any]) -> str:
 
 
 def evaluate(expr: Expr, scope: Scope) -> Any:
-    path = _plain_path(expr.text)
-    if path is not None:  # a name and keys (${item}, ${nodes.read.data}): looked up directly
-        return _lookup(expr, path, scope)
-    if scope.evaluator is None:
-        scope.evaluator = _Evaluator(scope)
-    scope.evaluator.deadline = time.monotonic() + EVAL_SECONDS
+    path = _plain_path(expr.tree)
     try:
+        if path is not None:  # a name and keys (${item}, ${nodes.read.data}): looked up directly
+            return _lookup(path, scope)
+        if scope.evaluator is None:
+            scope.evaluator = _Evaluator(scope)
+        scope.evaluator.deadline = time.monotonic() + EVAL_SECONDS
         return scope.evaluator.eval(expr.text, previously_parsed=expr.tree)
     except ExpressionError as e:
         raise ExpressionError(f"${{{expr.text}}}: {e}") from None
@@ -133,16 +134,12 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         raise ExpressionError(f"${{{expr.text}}}: {detail}") from None
 
 
-@functools.lru_cache(maxsize=4096)
-def _plain_path(text: str) -> tuple[str, ...] | None:
+def _plain_path(tree: ast.AST) -> tuple[str, ...] | None:
     """The names of ``a.b.c`` when the expression is only that, else None.
 
     Such a reference is resolved without the evaluator, whose check of the value it
     returns walks the whole value: a batch of 10,000 rows would cost milliseconds."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        return None
+    node = tree.body if isinstance(tree, ast.Expression) else tree
     names: list[str] = []
     while isinstance(node, ast.Attribute):
         names.append(node.attr)
@@ -152,23 +149,14 @@ def _plain_path(text: str) -> tuple[str, ...] | None:
     return (node.id, *reversed(names))
 
 
-def _lookup(expr: Expr, path: tuple[str, ...], scope: Scope) -> Any:
-    """As the evaluator would: the same values, the same errors."""
+def _lookup(path: tuple[str, ...], scope: Scope) -> Any:
+    """As the evaluator would: the same values, the same errors (``evaluate`` words them)."""
     try:
         value = scope[path[0]]
     except KeyError:
-        raise ExpressionError(f"${{{expr.text}}}: unknown name '{path[0]}'") from None
-    except ExpressionError as e:
-        raise ExpressionError(f"${{{expr.text}}}: {e}") from None
+        raise ExpressionError(f"unknown name '{path[0]}'") from None
     for i, key in enumerate(path[1:], start=1):
-        where = ".".join(path[:i])
-        if not isinstance(value, Mapping):
-            raise ExpressionError(
-                f"${{{expr.text}}}: '{where}' is {_kind(value)}, not a mapping; it has no key '{key}'"
-            )
-        if key not in value:
-            raise ExpressionError(f"${{{expr.text}}}: '{where}' has no key '{key}'" + _keys_hint(value))
-        value = value[key]
+        value = _read_key(value, key, ".".join(path[:i]))
     return value
 
 

@@ -178,6 +178,11 @@ class Feed:
             yield chunk
 
 
+def holds_stream(values: Any) -> bool:
+    """Whether a mapping of params or outputs holds a stream among its values."""
+    return isinstance(values, dict) and any(isinstance(v, Stream) for v in values.values())
+
+
 def abort_streams(params: dict[str, Any], why: str) -> None:
     """A call given up: the streams it was reading fail at their next read."""
     for value in params.values():

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import math
-import uuid
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from kailash_cli.model.stream import Stream, decoded
 from kailash_cli.nodes.base import NodeContext, NodeType, Outputs
+from kailash_cli.nodes.json_io import exact_text
 
 
 class CSVReaderNode(NodeType):
@@ -204,13 +202,10 @@ def _cell(value: Any, where: str) -> Any:
         raise ValueError(
             f"{where} is {value}: a CSV cell cannot hold NaN or Infinity; replace it (with null, say)"
         )
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal) and value.is_finite():
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(
-        f"{where} is {type(value).__name__}: a CSV cell holds text, a number or null, and the writer "
-        "does not write a lossy form; convert it (to text, or write JSON with JSONWriterNode)"
-    )
+    try:
+        return exact_text(value)  # dates, decimals, UUIDs: as the JSON writer writes them
+    except TypeError:
+        raise TypeError(
+            f"{where} is {type(value).__name__}: a CSV cell holds text, a number or null, and the "
+            "writer does not write a lossy form; convert it (to text, or write JSON with JSONWriterNode)"
+        ) from None

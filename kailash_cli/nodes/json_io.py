@@ -126,7 +126,12 @@ def dumps(value: Any, where: str, indent: int | None, *, compact: bool = False) 
     separators = (",", ":") if compact else None
     try:
         return json.dumps(
-            value, indent=indent, ensure_ascii=False, default=_convert, allow_nan=False, separators=separators
+            value,
+            indent=indent,
+            ensure_ascii=False,
+            default=exact_text,
+            allow_nan=False,
+            separators=separators,
         )
     except ValueError:  # "Out of range float values are not JSON compliant"
         found = non_finite(value, where)
@@ -148,7 +153,9 @@ def dumps(value: Any, where: str, indent: int | None, *, compact: bool = False) 
         ) from None
 
 
-def _convert(value: Any) -> Any:
+def exact_text(value: Any) -> Any:
+    """A date or time as ISO 8601, a finite ``Decimal`` or a ``UUID`` as its exact text (what
+    the JSON and CSV writers write for them); TypeError for any other value."""
     if isinstance(value, dt.date | dt.time):  # datetime is a date
         return value.isoformat()
     if isinstance(value, Decimal) and value.is_finite():
@@ -177,7 +184,7 @@ def unserialisable(value: Any, where: str) -> str | None:
     if isinstance(value, _PLAIN):
         return None
     try:
-        _convert(value)
+        exact_text(value)
     except TypeError:
         return f"{where} is {type(value).__name__}"
     return None

@@ -11,7 +11,7 @@ from typing import Any
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.errors import KailashError
 from kailash_cli.model.result import NodeResult, RunResult
-from kailash_cli.model.stream import Stream
+from kailash_cli.model.stream import holds_stream
 from kailash_cli.pipeline.store import Store, now_iso
 from kailash_cli.report.summary import STORE_LIMIT, is_large, summarised
 
@@ -84,7 +84,7 @@ class RunRecorder(RunObserver):
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         extra = result.extras()
-        unstored = node_id in self.unstored or _has_stream(result.outputs)
+        unstored = node_id in self.unstored or holds_stream(result.outputs)
         large = not unstored and is_large(result.outputs, self.output_limit)
         if unstored:
             outputs = None
@@ -177,7 +177,3 @@ class RunRecorder(RunObserver):
         self.store.finish_run(
             self.run_id, "interrupted", now_iso(), (time.perf_counter() - self.began) * 1000, None, why
         )
-
-
-def _has_stream(outputs: Any) -> bool:
-    return isinstance(outputs, dict) and any(isinstance(v, Stream) for v in outputs.values())

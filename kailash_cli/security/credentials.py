@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 
-_URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^\s/:@'\"]*):([^\s@/'\"]+)@")
+from kailash_cli.security.redact import hide_url_passwords
+
 _MAYBE_KEY = re.compile(r"[A-Za-z0-9_\-]{16,}")  # no provider key is shorter: the patterns need not run
 
 
 def hide_credentials(text: str) -> str:
     """``text`` with URL passwords and provider keys replaced by ``***``."""
-    if "@" in text:
-        text = _URL_PASSWORD.sub(r"\1:***@", text)
+    text = hide_url_passwords(text)  # the redactor's own rule
     if _MAYBE_KEY.search(text):
         from kailash_cli.security.secret_patterns import (
             PROVIDER_PATTERNS,  # only for a message that may hold one

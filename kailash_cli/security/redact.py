@@ -14,6 +14,11 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<user>[a-zA-Z][a-zA-Z0-9+.-]*://[\w.~%!$&'()*+,;=-]*):[^\s/?#]*@")
 
 
+def hide_url_passwords(s: str) -> str:
+    """``s`` with the password of every URL in it as ``***`` (declared secret or not)."""
+    return _USERINFO.sub(rf"\g<user>:{MASK}@", s) if "://" in s else s
+
+
 def encoded_forms(value: str) -> set[str]:
     """``value`` as kailash itself may write it: plain, inside JSON text (escaped, ASCII or
     not), URL-encoded (path or query, ``%2B`` or ``%2b``) and form-encoded (``+`` for space).
@@ -49,8 +54,7 @@ class Redactor:
 
     def text(self, s: str) -> str:
         """``s`` with every secret, in every form below, and every URL password as ``***``."""
-        if "://" in s:
-            s = _USERINFO.sub(rf"\g<user>:{MASK}@", s)
+        s = hide_url_passwords(s)
         if self._pattern is None:
             return s
         return self._pattern.sub(MASK, s)
