@@ -469,3 +469,42 @@ def test_resp_replies() -> None:
         time_ = command(sock, reader, ["TIME"])
         assert isinstance(time_, list) and len(time_) == 2
         assert command(sock, reader, ["GET", f"kailash-missing-{uuid.uuid4().hex}"]) is None
+
+
+NAMED = """
+import ctypes, sys
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)  # PR_SET_NAME: the process's name
+if sys.argv[2] == "wait":
+    print("ready", flush=True)
+    sys.stdin.read()
+else:
+    from pathlib import Path
+    from kailash_cli.health.spec import CheckFailed, Target
+    from kailash_cli.health.system import process
+    try:
+        print(process(Target({"process_name": sys.argv[1]}, 5.0, Path("."))))
+    except CheckFailed as e:
+        print(e)
+"""
+
+
+def test_process_by_name_leaves_this_process_out(tmp_path: Path) -> None:
+    """A probe of `kailash` run by `kailash health` must not find itself (issue 9 review)."""
+    import subprocess
+    import sys
+
+    name = f"kprobe{os.getpid() % 100000}"
+
+    def probe() -> str:
+        done = subprocess.run([sys.executable, "-c", NAMED, name, "check"], capture_output=True, text=True)
+        return done.stdout.strip() + done.stderr
+
+    assert probe() == f"0 processes named '{name}', need 1"
+    with subprocess.Popen(
+        [sys.executable, "-c", NAMED, name, "wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as other:
+        try:
+            assert other.stdout is not None and other.stdout.readline() == b"ready\n"
+            assert probe() == f"1 process named '{name}', need 1"
+        finally:
+            other.communicate(b"")

@@ -155,6 +155,46 @@ def test_text_logs_write_node_records_as_stderr_lines(
     assert json.loads(quiet.stdout) == {"talk": {"result": 1}}
 
 
+CHATTY = """\
+name: chatty
+nodes:
+  talk:
+    type: PythonCodeNode
+    config:
+      code: |
+        import logging
+        logging.getLogger("mine").debug("details")
+        logging.getLogger("mine").info("progress")
+        logging.getLogger("mine").warning("careful")
+        result = 1
+"""
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_verbose_keeps_a_nodes_info_and_debug_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_format: str
+) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in a process: pytest's are not there
+    write(tmp_path / "wf.yaml", CHATTY)
+
+    def records(*flags: str) -> list[tuple[str, str]]:
+        proc = kailash("--log-format", log_format, *flags, "run", "wf.yaml", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert logging.getLogger().level == logging.WARNING  # put back after the run
+        if log_format == "text":
+            return [
+                ("-", line) for line in proc.stderr.splitlines() if line in ("details", "progress", "careful")
+            ]
+        return [(e["level"], e["message"]) for e in events(proc.stderr) if e["event"] == "node_log"]
+
+    if log_format == "json":
+        assert records() == [("warning", "careful")]
+        assert records("-v") == [("debug", "details"), ("info", "progress"), ("warning", "careful")]
+    else:
+        assert records() == [("-", "careful")]
+        assert records("-v") == [("-", "details"), ("-", "progress"), ("-", "careful")]
+
+
 def test_a_programs_own_logging_handlers_are_not_doubled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -287,9 +287,29 @@ def test_a_push_that_fails_is_a_warning_not_a_failed_run(tmp_path: Path) -> None
     assert proc.returncode == 0
     [warning] = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert warning.startswith("warning: --push-gateway http://127.0.0.1:9: metrics not pushed (")
-    bad = kailash("run", "wf.yaml", "--push-gateway", "ftp://x", cwd=tmp_path)
-    assert bad.returncode == 0
-    assert "warning: --push-gateway ftp://x: not an http(s) URL; metrics not pushed" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://x", "not an http(s) URL; e.g. http://pushgateway:9091"),
+        ("notaurl", "not an http(s) URL; e.g. http://pushgateway:9091"),
+        (
+            "http://ops:pw@gw:9091?x=1",
+            "a Pushgateway URL has no query or fragment; give scheme, host, port and path only",
+        ),
+        ("http://gw:port", "not a URL (Port could not be cast to integer value as 'port')"),
+    ],
+)
+def test_a_push_gateway_that_is_no_url_refuses_the_start(tmp_path: Path, url: str, problem: str) -> None:
+    write(
+        tmp_path / "wf.yaml", "name: m\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    proc = kailash("run", "wf.yaml", "--push-gateway", url, cwd=tmp_path)
+
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: --push-gateway {url.replace(':pw@', ':***@')}: {problem}"
+    assert not (tmp_path / ".kailash").exists()  # nothing ran
 
 
 # -- the target -----------------------------------------------------------------------------

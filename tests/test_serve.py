@@ -117,6 +117,29 @@ def test_unknown_route_is_a_json_404(client: Client) -> None:
     assert response.json() == {"error": {"message": "Not Found"}}
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/runs/"), ("POST", "/workflows/hello/runs/")])
+def test_a_trailing_slash_is_404_not_a_redirect_to_the_callers_host(
+    client: Client, method: str, path: str
+) -> None:
+    response = client.request(method, path, headers={"Host": "evil.example.com"}, follow_redirects=False)
+
+    assert (response.status_code, response.headers.get("location")) == (404, None)
+
+
+def test_made_up_methods_make_no_series_of_their_own(client: Client) -> None:
+    for i in range(3):
+        client.request(f"X{i}", "/nothing")
+
+    samples = [
+        s.labels
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for s in family.samples
+        if s.name == "kailash_serve_requests_total"
+    ]
+    assert {"method": "other", "route": "unmatched", "status": "404"} in samples
+    assert [labels for labels in samples if labels["method"].startswith("X")] == []
+
+
 def test_metrics_come_from_the_store_and_the_process(client: Client) -> None:
     client.post("/workflows/hello/runs")
     client.post("/workflows/hello/runs")

@@ -65,8 +65,10 @@ class Served:
 
 
 @contextmanager
-def served(root: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
-    proc = popen_e2e("--log-format", "json", "serve", "workflows", "--port", "0", cwd=root, extra_env=env)
+def served(root: Path, env: dict[str, str] | None = None, host: str = "127.0.0.1") -> Iterator[Served]:
+    proc = popen_e2e(
+        "--log-format", "json", "serve", "workflows", "--host", host, "--port", "0", cwd=root, extra_env=env
+    )  # fmt: skip
     try:
         yield Served(proc)
     finally:
@@ -204,3 +206,13 @@ def test_runs_of_the_real_server_cannot_read_the_tokens(tmp_path: Path) -> None:
     assert doc["outputs"]["seen"] == {"env": None, "tokx": None, "sh": "[][]"}
     stderr = "".join(server.raw)
     assert TOKEN not in stderr and TOKX not in stderr
+
+
+def test_an_open_server_warns_with_the_port_it_listens_on(tmp_path: Path) -> None:
+    with served(project(tmp_path, hello=HELLO), host="0.0.0.0") as server:
+        port = server.url.rsplit(":", 1)[1]
+        [warning] = [e["message"] for e in server.lines if "KAILASH_API_TOKEN" in e.get("message", "")]
+        assert warning == (
+            f"warning: KAILASH_API_TOKEN is not set: anyone who reaches 0.0.0.0:{port} can run the workflows"
+        )
+        assert server.stop() == 0  # a SIGTERM right after the start is a clean stop too

@@ -92,6 +92,20 @@ def test_the_token_book_compares_digests_of_every_token() -> None:
     assert TokenBook([]).caller(None) is not None  # no token configured: open
 
 
+def test_a_token_variable_ending_in_a_newline_still_works(tmp_path: Path) -> None:
+    root = project(tmp_path, hello=HELLO)
+    with Client(app(root, {"KAILASH_API_TOKEN": TOKEN + "\n"})) as c:
+        assert c.post("/workflows/hello/runs", headers=AUTH).json()["status"] == "succeeded"
+
+
+def test_a_token_typed_into_a_bad_body_is_not_written_back(secured: Client) -> None:
+    body = {"params": {"zz_analyst-token-abcdef": 1}}
+    error = secured.post("/workflows/hello/runs", json=body, headers=AUTH).json()["error"]
+
+    assert error["message"].startswith("unknown param 'zz_***'")
+    assert error["field"] == "params.zz_***"
+
+
 def test_a_mapped_token_runs_as_its_user_and_sees_masked_outputs(secured: Client) -> None:
     analyst = {"Authorization": "Bearer analyst-token-abcdef"}
     doc = secured.post("/workflows/people/runs", headers=analyst).json()

@@ -22,10 +22,11 @@ from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
 from kailash_cli.pipeline.setup import existing_store
 from kailash_cli.pipeline.signals import StopOnSigterm
 from kailash_cli.report.metrics import RunFacts, RunMetrics, run_samples
-from kailash_cli.report.metrics_file import check_target, push, write_metrics
+from kailash_cli.report.metrics_file import check_target, push, push_url_problem, write_metrics
 from kailash_cli.report.output import Output
 from kailash_cli.report.progress import display
 from kailash_cli.report.summary import STDOUT_LIMIT, summarised
+from kailash_cli.security.redact import hide_url_passwords
 
 
 def run(
@@ -68,6 +69,8 @@ def run(
             "--metrics-file / --push-gateway: runtime.enable_monitoring is false in the config; "
             "drop the option or set enable_monitoring: true"
         )
+    if push_gateway is not None and (problem := push_url_problem(push_gateway)):
+        raise UsageError(f"--push-gateway {hide_url_passwords(push_gateway)}: {problem}")
     if unused:
         _warner(output)(unused)
     if dry_run:
@@ -91,6 +94,8 @@ def run(
         except RunInterrupted as e:  # SIGTERM: exit 143; the partial record has its metrics
             if e.result is not None:
                 publish(e.result)
+                if output_format == "json":  # the partial document, "status": "interrupted"
+                    output.out(json.dumps(e.result.to_dict(), indent=2, default=str))
             if stop.received:
                 e.exit_code = EXIT_TERMINATED
             raise

@@ -47,12 +47,13 @@ def serve(
     for warning in warnings:
         output.finding(warning)
     sock = bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    address = f"{shown}:{sock.getsockname()[1]}"  # the port the system chose for --port 0
     if not settings.tokens.required and not _loopback(host):
         output.err(
-            f"warning: KAILASH_API_TOKEN is not set: anyone who reaches {host}:{port} can run the workflows"
+            f"warning: KAILASH_API_TOKEN is not set: anyone who reaches {address} can run the workflows"
         )
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{sock.getsockname()[1]}"
+    url = f"http://{address}"
     app = create_app(settings, output)
     return run(app, app.state.server, sock, url)
 

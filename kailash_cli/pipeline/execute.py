@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import logging
 import threading
 from dataclasses import replace
 from typing import Any
@@ -47,7 +48,8 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
 
     json_logs = output.json_logs
     secrets = lambda: output.redactor.values  # noqa: E731 - remembered by the capture for good
-    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log, secrets)
+    level = logging.DEBUG if output.verbose else logging.WARNING  # -v: a node's info and debug records too
+    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log, secrets, level)
 
 
 def execute(

@@ -177,7 +177,7 @@ def run_workflow(
             recorder.interrupted(why)
             policy.log("run_finished", **audit, status=INTERRUPTED, error=why)
             if isinstance(e, KeyboardInterrupt):
-                raise _interrupted(wf, run_id) from None
+                raise _interrupted(wf, run_id, store.result(run_id)) from None  # the partial record
             raise
         result.executor = where
         if result.status == INTERRUPTED:

@@ -12,6 +12,7 @@ tables and migrations, locking, transactions) is ``pipeline/database.py``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sqlite3
@@ -19,6 +20,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from kailash_cli.errors import KailashError
+from kailash_cli.model.result import RunResult
 from kailash_cli.pipeline.database import Database, dumps, guarded, loads
 
 #: runs this process started and has not finished: the one sure answer for its own pid
@@ -186,6 +189,13 @@ class Store(Database):
         return [row[0] for row in rows]
 
     @guarded
+    def result(self, run_id: str) -> RunResult | None:
+        """A run's record as ``run --output json`` shows it; None when it cannot be read."""
+        with contextlib.suppress(KailashError):
+            record = self.run(run_id)
+            return None if record is None else RunResult.from_record(record)
+        return None
+
     def run(self, run_id: str) -> dict[str, Any] | None:
         self.db.row_factory = sqlite3.Row
         row = self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from kailash_cli.report.capture_lines import Label, Lines, Route, redirect_fd1
-from kailash_cli.report.capture_logs import RedactingRecords, RunLogHandler
+from kailash_cli.report.capture_logs import RedactingRecords, RootLevel, RunLogHandler
 from kailash_cli.security.redact import Redactor
 
 
@@ -92,6 +92,7 @@ class _Capture:
             self.remember(route)
             self._take()
             self.routes[run_id] = route
+            _LEVEL.lower(route.log_level, _LOG_HANDLER)
 
     def remove(self, run_id: str) -> None:
         with self.lock:
@@ -149,6 +150,7 @@ class _Capture:
         if self.after is not None:
             return
         logging.getLogger().removeHandler(_LOG_HANDLER)
+        _LEVEL.restore()
         _REDACTING.uninstall()
         sys.stdout, sys.stderr = self.saved
         sys.__stdout__, sys.__stderr__ = self.saved_dunder  # type: ignore[misc,assignment]
@@ -168,6 +170,7 @@ class _Capture:
 CAPTURE = _Capture()
 _LOG_HANDLER = RunLogHandler(CAPTURE)
 _REDACTING = RedactingRecords(CAPTURE)
+_LEVEL = RootLevel()
 
 
 @contextlib.contextmanager

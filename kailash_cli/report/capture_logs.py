@@ -33,14 +33,36 @@ class RunLogHandler(logging.Handler):
             self.handleError(record)
             return
         route, known = self.capture.route(CURRENT_RUN.get())
+        if record.levelno < (route.log_level if route is not None else logging.WARNING):
+            return
         message = message if known else self.capture.redact_all(message)
         level = self.LEVELS.get(record.levelname, "info")
         if route is not None and route.log is not None and route.log(CURRENT_NODE.get(), level, message):
             return
-        if record.levelno < logging.WARNING or any(h is not self for h in logging.getLogger().handlers):
+        if any(h is not self for h in logging.getLogger().handlers):
             return  # what Python's last-resort handler would do: the program's own handlers write it
         for line in message.splitlines() or [""]:  # a stderr line, routed to its run (redacted)
             sys.stderr.write(line + "\n")
+
+
+class RootLevel:
+    """Python's root logger drops records below WARNING before any handler sees them. A route
+    that wants them (``-v``) lowers it while runs go on, unless the program set a level or
+    handlers of its own (then its logging setup decides, as before)."""
+
+    def __init__(self) -> None:
+        self.saved: int | None = None
+
+    def lower(self, level: int, handler: logging.Handler) -> None:
+        root = logging.getLogger()
+        if level < root.level == logging.WARNING and root.handlers == [handler]:
+            self.saved = logging.WARNING
+            root.setLevel(level)
+
+    def restore(self) -> None:
+        if self.saved is not None:
+            logging.getLogger().setLevel(self.saved)
+            self.saved = None
 
 
 class RedactingRecords:

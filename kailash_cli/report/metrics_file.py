@@ -129,6 +129,20 @@ def _shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def push_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Pushgateway address (checked before the run), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as e:
+        return f"not a URL ({e})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL; e.g. http://pushgateway:9091"
+    if parts.query or parts.fragment:
+        return "a Pushgateway URL has no query or fragment; give scheme, host, port and path only"
+    return None
+
+
 def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
     """POST the workflow's series to a Pushgateway (grouping key job=kailash, workflow=<name>):
     the metrics sent replace theirs in the group, the others (a failed run sends no

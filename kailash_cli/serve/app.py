@@ -66,6 +66,7 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
         description="Run the workflows of a folder over HTTP.",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # a 307 built from the client's Host header: 404 instead
         default_response_class=JSON,
         lifespan=lifespan,
     )
@@ -104,7 +105,9 @@ def _run_error(log: ServeLog, ticket: RunTicket, e: BaseException) -> None:
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, e: BadRequest) -> JSON:
-        return JSON(e.document(), status_code=e.status)
+        # a token or secret the caller typed into the body is not written back
+        document = app.state.server.output.redactor.value(e.document())
+        return JSON(document, status_code=e.status)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, e: StoreError) -> JSON:

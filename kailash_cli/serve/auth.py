@@ -57,19 +57,19 @@ def token_book(serve: Mapping[str, Any], environ: Mapping[str, str], users: Mapp
     """The tokens of the environment and of ``serve.tokens``; UsageError for one that cannot work."""
     entries: list[tuple[str, str | None]] = []
     errors: list[str] = []
-    if environ.get(API_TOKEN_ENV):
-        entries.append((environ[API_TOKEN_ENV], None))
+    if _token(environ, API_TOKEN_ENV):
+        entries.append((_token(environ, API_TOKEN_ENV), None))
     for i, entry in enumerate(serve.get("tokens") or []):
         name, user = entry["env"], entry["user"]
         where = f"serve.tokens[{i}]"
-        if not environ.get(name):
+        if not _token(environ, name):
             errors.append(f"{where}: environment variable {name} is not set; export the token in it")
         elif user not in users:
             errors.append(
                 f"{where}: user '{user}' is not in access_control.users; add the user or fix the name"
             )
         else:
-            entries.append((environ[name], user))
+            entries.append((_token(environ, name), user))
     by_token: dict[str, str | None] = {}
     for token, user in entries:
         if token in by_token and by_token[token] != user:
@@ -78,6 +78,12 @@ def token_book(serve: Mapping[str, Any], environ: Mapping[str, str], users: Mapp
     if errors:
         raise UsageError("\n".join(dict.fromkeys(errors)))
     return TokenBook(entries)
+
+
+def _token(environ: Mapping[str, str], name: str) -> str:
+    """A token variable's value without surrounding whitespace: a token read from a file
+    (a Kubernetes secret, ``$(cat token)``) often ends in a newline no header can carry."""
+    return environ.get(name, "").strip()
 
 
 def token_variables(serve: Mapping[str, Any]) -> set[str]:

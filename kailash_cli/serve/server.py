@@ -103,13 +103,14 @@ def run(app: object, server: Server, sock: socket.socket, url: str) -> int:
         threading.Thread(target=server.stop, name="kailash-serve-drain", daemon=True).start()
 
     uv = _Uvicorn(uvicorn_config(app, server), on_stop)
-    log.event(
-        "serve_started",
-        message=f"serving {len(settings.workflows)} workflow(s) from {settings.folder} on {url}",
-        url=url,
-        workflows=sorted(settings.workflows),
-    )
-    with uvicorn_logs(log), node_output(log):
-        uv.run(sockets=[sock])
+    with uv.capture_signals():  # from the first line on: a SIGTERM before uvicorn is up stops it cleanly
+        log.event(
+            "serve_started",
+            message=f"serving {len(settings.workflows)} workflow(s) from {settings.folder} on {url}",
+            url=url,
+            workflows=sorted(settings.workflows),
+        )
+        with uvicorn_logs(log), node_output(log):
+            uv.run(sockets=[sock])
     log.event("serve_stopped", message="stopped", runs_left=server.pool.in_progress())
     return EXIT_INTERRUPTED if uv.stopped_by == signal.SIGINT else EXIT_OK

@@ -107,10 +107,10 @@ def test_sigterm_lets_the_running_node_finish_then_exits_143(project: Path) -> N
 @pytest.mark.e2e
 def test_a_node_past_the_grace_period_is_abandoned(project: Path) -> None:
     write(project / "kailash.yaml", "runtime: {shutdown_grace: 0.5}\n")
-    run = Running(project, "--metrics-file", "m.prom")
+    run = Running(project, "--metrics-file", "m.prom", "--output", "json")
     assert run.line() == "[wait] started\n"
     run.proc.send_signal(signal.SIGTERM)
-    code, _, err = run.finish()  # well before the node's own 60 s
+    code, out, err = run.finish()  # well before the node's own 60 s
 
     assert code == 143, err
     assert (
@@ -119,20 +119,24 @@ def test_a_node_past_the_grace_period_is_abandoned(project: Path) -> None:
     [record] = stored_runs(project)
     assert record["status"] == "interrupted"
     assert runs_total(project / "m.prom") == {"interrupted": 1}
+    shown = json.loads(out)  # --output json: the partial document, as `runs show` has it
+    assert (shown["run_id"], shown["status"]) == (record["run_id"], "interrupted")
+    assert shown["nodes"]["wait"]["status"] == "failed"
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
 def test_a_second_signal_stops_at_once_and_the_run_is_still_recorded(project: Path, second: int) -> None:
     write(project / "kailash.yaml", "runtime: {shutdown_grace: 60}\n")
-    run = Running(project)
+    run = Running(project, "--output", "json")
     assert run.line() == "[wait] started\n"
     run.proc.send_signal(signal.SIGTERM)
     assert run.line().startswith("SIGTERM: stopping")
     run.proc.send_signal(second)
-    code, _, err = run.finish()
+    code, out, err = run.finish()
 
     assert code == 143, err
     assert "Traceback" not in err
     [record] = stored_runs(project)
     assert record["status"] == "interrupted"
+    assert json.loads(out)["status"] == "interrupted"  # the partial document, after a second signal too
