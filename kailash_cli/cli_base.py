@@ -14,6 +14,7 @@ import typer
 
 from kailash_cli.commands.completion import yaml_files
 from kailash_cli.error_handler import handle
+from kailash_cli.load.gcpause import start_up_done
 from kailash_cli.report.output import Output
 from kailash_cli.report.usage import Command, Group
 
@@ -32,6 +33,7 @@ def _output(ctx: typer.Context) -> Output:
 def _run(ctx: typer.Context, command: Callable[[Output], int]) -> None:
     """Call a command with the invocation's output; its exit code ends the invocation."""
     output = _output(ctx)
+    start_up_done()  # the collector back on (entry.py paused it while modules loaded)
     raise typer.Exit(handle(lambda: command(output), output))
 
 
