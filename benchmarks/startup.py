@@ -4,7 +4,8 @@
 
 Targets: ``kailash --help`` at most 150 ms and ``kailash validate`` of one small file at
 most 250 ms of CPU (user + sys of the child process, so other work on a shared machine
-does not count), as a pre-commit hook or an editor pays them on every save. Each figure is
+does not count), as a pre-commit hook or an editor pays them on every save; the CPU of a
+1-node ``kailash run`` is shown too (its target, 150 ms of wall time, is ``make bench``'s). Each figure is
 the median of ``--repeats`` runs of the installed console script, after one warm-up run
 (the OS file cache, bytecode). Exit status 0 when every target passes.
 """
@@ -30,6 +31,7 @@ TARGETS = (
     ("kailash --help", ["--help"], 0.150),
     ("kailash run --help", ["run", "--help"], None),
     ("kailash validate small.yaml (5 lines)", ["validate", "small.yaml"], 0.250),
+    ("kailash run small.yaml -q (1 node)", ["run", "small.yaml", "-q"], None),
 )
 
 

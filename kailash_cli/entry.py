@@ -12,9 +12,16 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["--version"]:
         print(f"kailash {__version__}")
         return 0
+    from kailash_cli.load.gcpause import start_up_paused
+
+    with start_up_paused(freeze=argv is None):  # until the command starts its work (cli_base._run)
+        return _main(args, console=argv is None)
+
+
+def _main(args: list[str], console: bool) -> int:
     from kailash_cli.main import main as cli_main
 
-    if argv is not None:
+    if not console:
         return cli_main(args)
     from kailash_cli.report import capture
 

@@ -15,19 +15,37 @@ from typing import Annotated
 import typer
 
 from kailash_cli import __version__
-from kailash_cli.cli_base import OutputFormat, ProjectConfig, WorkflowArg, _run
-from kailash_cli.cli_check import check_deploy, validate
-from kailash_cli.cli_project import graph, health, init, nodes, schema, serve
-from kailash_cli.cli_store import audit_app, dlq_app, runs_app, secrets_app
+from kailash_cli.cli_base import LazyGroup, OutputFormat, ProjectConfig, WorkflowArg, _run
 from kailash_cli.commands.completion import run_ids, yaml_files
 from kailash_cli.report.output import Output
-from kailash_cli.report.usage import Command, Group, usage_error
+from kailash_cli.report.usage import Command, usage_error
+
+
+class Kailash(LazyGroup):
+    """``kailash``: ``run`` is built with the app, the other commands when they are used."""
+
+    #: the commands after run, in the order `kailash --help` lists them (groups after: typer's rule)
+    lazy = {
+        "validate": "kailash_cli.cli_check:validate",
+        "check-deploy": "kailash_cli.cli_check:check_deploy",
+        "graph": "kailash_cli.cli_project:graph",
+        "nodes": "kailash_cli.cli_project:nodes",
+        "schema": "kailash_cli.cli_project:schema",
+        "health": "kailash_cli.cli_project:health",
+        "serve": "kailash_cli.cli_project:serve",
+        "init": "kailash_cli.cli_project:init",
+        "secrets": "kailash_cli.cli_store:secrets_app",
+        "audit": "kailash_cli.cli_store:audit_app",
+        "runs": "kailash_cli.cli_store:runs_app",
+        "dlq": "kailash_cli.cli_store:dlq_app",
+    }
+
 
 app = typer.Typer(
     name="kailash",
     help="Production workflows and their policy as YAML: validate in CI, run in-process.",
     no_args_is_help=True,
-    cls=Group,
+    cls=Kailash,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -175,25 +193,6 @@ def run(
             dask_address=dask_address,
         ),
     )
-
-
-# the commands, in the order `kailash --help` lists them (groups come after: typer's rule)
-for _name, _command in (
-    ("validate", validate),
-    ("check-deploy", check_deploy),
-    ("graph", graph),
-    ("nodes", nodes),
-    ("schema", schema),
-    ("health", health),
-    ("serve", serve),
-    ("init", init),
-):
-    app.command(_name, cls=Command)(_command)
-
-app.add_typer(secrets_app, name="secrets")
-app.add_typer(audit_app, name="audit")
-app.add_typer(runs_app, name="runs")
-app.add_typer(dlq_app, name="dlq")
 
 
 def main(argv: list[str] | None = None) -> int:

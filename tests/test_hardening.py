@@ -137,10 +137,10 @@ def test_deep_or_long_expressions_are_findings(tmp_path: Path, expression: str, 
 
 def test_an_expression_past_its_deadline_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     from kailash_cli.errors import ExpressionError
-    from kailash_cli.model import evaluation
+    from kailash_cli.model import evaluation, evaluator
     from kailash_cli.model.expressions import parse_expr
 
-    monkeypatch.setattr(evaluation, "EVAL_SECONDS", -1.0)  # every evaluation is already late
+    monkeypatch.setattr(evaluator, "EVAL_SECONDS", -1.0)  # every evaluation is already late
 
     with pytest.raises(ExpressionError) as caught:
         evaluation.evaluate(parse_expr("1 + 1"), evaluation.Scope({}, {}))

@@ -131,3 +131,41 @@ def test_installed_cli_words_usage_errors() -> None:
         "error: kailash validate: --format: 'xml' is not one of 'text', 'json', 'github', 'sarif', "
         "'junit'; see kailash validate -h\n",
     )
+
+
+def test_help_lists_every_command_with_its_short_help_in_order(run_cli: RunCli) -> None:
+    page = run_cli("--help").stdout
+    rows = page[page.index("\nCommands:\n") : page.index("\nExamples:\n")].splitlines()[2:]
+
+    assert [row.split()[0] for row in rows if row.strip()] == [
+        "run",
+        "validate",
+        "check-deploy",
+        "graph",
+        "nodes",
+        "schema",
+        "health",
+        "serve",
+        "init",
+        "secrets",
+        "audit",
+        "runs",
+        "dlq",
+    ]
+    assert "  dlq           Dead letters: node calls that failed for good." in rows
+
+
+def test_the_root_group_builds_a_command_only_when_it_is_looked_up() -> None:
+    root = typer.main.get_command(app)
+    commands = root.commands  # type: ignore[attr-defined]
+
+    assert sorted(commands) == [p[0] for p in COMMANDS if len(p) == 1]
+    assert "dlq" in commands and "nope" not in commands and len(commands) == 13
+    assert set(commands._built) == {"run"}
+    assert commands["runs"].name == "runs" and set(commands._built) == {"run", "runs"}
+    assert list(commands)[-1] == "dlq"  # building one keeps the order
+    del commands["runs"]
+    with pytest.raises(KeyError):
+        del commands["runs"]
+    commands["extra"] = commands["run"]
+    assert list(commands)[-1] == "extra" and len(commands) == 13

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kailash_cli.compile.plan import render_plan
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
 from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
@@ -21,12 +18,13 @@ from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline.run import config_of, plan_workflow, run_workflow
 from kailash_cli.pipeline.setup import existing_store
 from kailash_cli.pipeline.signals import StopOnSigterm
-from kailash_cli.report.metrics import RunFacts, RunMetrics, run_samples
-from kailash_cli.report.metrics_file import check_target, push, push_url_problem, write_metrics
 from kailash_cli.report.output import Output
 from kailash_cli.report.progress import display
 from kailash_cli.report.summary import STDOUT_LIMIT, summarised
 from kailash_cli.security.redact import hide_url_passwords
+
+if TYPE_CHECKING:
+    from kailash_cli.commands.run_metrics import Publish
 
 
 def run(
@@ -56,6 +54,8 @@ def run(
         raise UsageError(f"{' and '.join(readers)} {both} read - (standard input); give one a file")
     workflow = _load(path, output)
     if metrics_file is not None:
+        from kailash_cli.report.metrics_file import check_target
+
         check_target(metrics_file)
     if resume is not None:
         resume = _resumed_run(resume, config_path)
@@ -69,22 +69,27 @@ def run(
             "--metrics-file / --push-gateway: runtime.enable_monitoring is false in the config; "
             "drop the option or set enable_monitoring: true"
         )
-    if push_gateway is not None and (problem := push_url_problem(push_gateway)):
-        raise UsageError(f"--push-gateway {hide_url_passwords(push_gateway)}: {problem}")
+    if push_gateway is not None:
+        from kailash_cli.report.metrics_file import push_url_problem
+
+        if problem := push_url_problem(push_gateway):
+            raise UsageError(f"--push-gateway {hide_url_passwords(push_gateway)}: {problem}")
     if unused:
         _warner(output)(unused)
     if dry_run:
         if resume is not None:
             raise UsageError("--dry-run shows the plan of a new run; drop --resume")
+        from kailash_cli.compile.plan import render_plan
+
         output.out(render_plan(plan_workflow(workflow, **given), output_format))
         return EXIT_OK
     if user:
         output.fields.setdefault("user", user)  # on every JSON log line of the run
-    publish = _Publish(workflow, config_path, metrics_file, push_gateway, output)
+    publish = _publisher(workflow, config_path, metrics_file, push_gateway, output)
     with StopOnSigterm(on_first=lambda: _stopping(output)) as stop:
         try:
             result = run_workflow(
-                workflow, **given, resume=resume, observers=[display(output), publish.observed],
+                workflow, **given, resume=resume, observers=[display(output), *publish.observers],
                 output=output, cancel=stop.cancel, executor=_executor(executor, dask_address),
             )  # fmt: skip
         except AccessDeniedError as e:
@@ -120,25 +125,24 @@ def _stopping(output: Output) -> None:
         output.err(f"{message} (send SIGTERM again or press Ctrl-C to stop at once)", "warning")
 
 
-@dataclass
-class _Publish:
-    """The run's metrics: merged into the textfile, pushed to the Pushgateway."""
+class _NoMetrics:
+    """No --metrics-file, no --push-gateway: nothing observed, nothing published."""
 
-    workflow: Workflow
-    config_path: Path | None
-    target: Path | None
-    push_gateway: str | None
-    output: Output
-    observed: RunMetrics = field(default_factory=RunMetrics)  # retries, dead letters
+    observers: tuple[Any, ...] = ()
 
     def __call__(self, result: RunResult) -> None:
-        if self.target is None and self.push_gateway is None:
-            return
-        facts = RunFacts(self.observed, _breakers(self.workflow, self.config_path), _peak_memory())
-        warn = _warner(self.output)
-        samples = write_metrics(result, self.target, facts, warn) if self.target is not None else None
-        if self.push_gateway is not None:
-            push(self.push_gateway, result.workflow, samples or run_samples(result, facts), warn)
+        pass
+
+
+def _publisher(
+    workflow: Workflow, config_path: Path | None, target: Path | None, gateway: str | None, output: Output
+) -> _NoMetrics | Publish:
+    """What publishes the run's metrics (``run_metrics.py``, imported only when asked for)."""
+    if target is None and gateway is None:
+        return _NoMetrics()
+    from kailash_cli.commands.run_metrics import Publish
+
+    return Publish(workflow, config_path, target, gateway, _warner(output))
 
 
 def _warner(output: Output) -> Callable[[str], None]:
@@ -151,31 +155,12 @@ def _warner(output: Output) -> Callable[[str], None]:
     return warn
 
 
-def _breakers(workflow: Workflow, config_path: Path | None) -> dict[str, str]:
-    """The state each circuit breaker of the workflow is left in (the store keeps it)."""
-    guarded = [n for n, spec in workflow.nodes.items() if spec.circuit_breaker]
-    if not guarded:
-        return {}
-    with existing_store(config_path) as store:
-        return {n: str(store.breaker(workflow.name, n)["state"]) for n in guarded} if store else {}
-
-
 def _resumed_run(given: str, config_path: Path | None) -> str:
     """``--resume`` takes a unique prefix of the run id, as ``runs show`` does."""
     from kailash_cli.commands.runs import full_run_id
 
     with existing_store(config_path) as store:
         return full_run_id(store, given) if store else given
-
-
-def _peak_memory() -> int | None:
-    """The process's peak resident memory in bytes (Linux reports kB, macOS bytes)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def _load(path: Path, output: Output) -> Workflow:  # warnings on stderr; errors raise

@@ -20,7 +20,6 @@ from kailash_cli.load.yaml_io import Document, JsonPath
 from kailash_cli.model.expressions import Expr, ExpressionError, Template, parse_template
 from kailash_cli.model.result import Problem
 from kailash_cli.model.workflow import Edge
-from kailash_cli.nodes.json_io import file_format
 from kailash_cli.nodes.registry import NODE_TYPES
 
 _READERS = ("CSVReaderNode", "JSONReaderNode")
@@ -132,6 +131,8 @@ def _json_lines(doc: Document, node_id: str, node: dict[str, Any]) -> list[Probl
     path = config.get("file_path")
     if not isinstance(path, str) or "${" in path or "${" in str(config.get("format", "")):
         return []  # known at run time only: the reader says so then
+    from kailash_cli.nodes.json_io import file_format  # a JSON node's module, loaded when one is checked
+
     if file_format(config) == "jsonl":
         return []
     return [
@@ -165,6 +166,8 @@ def _why_not(nodes: dict[str, Any], edge: Edge) -> str:
 
 
 def _writes_lines(node: dict[str, Any]) -> bool:
+    from kailash_cli.nodes.json_io import file_format
+
     config = node.get("config")
     return isinstance(config, dict) and "file_path" in config and file_format(config) == "jsonl"
 

@@ -5,13 +5,13 @@ the password replaced by ``***``, for every message that names one."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kailash_cli.security.redact import MASK
+from kailash_cli.security.redact import url_password as url_password  # where it was
+from kailash_cli.security.redact import url_passwords as url_passwords
 
 #: URL scheme (before any ``+driver``) -> the kind of database
 SCHEMES = {
@@ -92,26 +92,6 @@ def _redact_one(text: str) -> str:
         return text
     user = userinfo.split(":", 1)[0]
     return f"{scheme}://{user}:{MASK}@{host}{tail}"
-
-
-def url_password(text: str) -> str | None:
-    """The password of a URL as written (still percent-encoded), or None."""
-    rest = text.partition("://")[2]
-    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    userinfo, at, _ = rest[:end].rpartition("@")
-    return userinfo.split(":", 1)[1] if at and ":" in userinfo else None
-
-
-def url_passwords(texts: Iterable[Any]) -> set[str]:
-    """The passwords of the URLs in ``texts`` (as written and decoded): values a run hides
-    wherever they would show (an environment's ``DATABASE_URL``, the config's databases)."""
-    found = set()
-    for text in texts:
-        for chunk in str(text).split() if isinstance(text, str) and "://" in text else ():
-            password = url_password(chunk)
-            if password:
-                found |= {password, unquote(password)}
-    return found
 
 
 def parse_url(text: str, base_dir: Path | None = None) -> DatabaseURL:

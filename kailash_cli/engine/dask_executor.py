@@ -28,7 +28,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.dask_code import recipe_of
 from kailash_cli.engine.dask_connect import connect, local_cluster, quiet_dask_logs
@@ -39,6 +38,7 @@ from kailash_cli.engine.local import LocalExecutor
 from kailash_cli.errors import UsageError
 from kailash_cli.model.stream import holds_stream
 from kailash_cli.nodes.python_code import Prepared
+from kailash_cli.security.redact import url_passwords
 
 INSTALL_HINT = "pip install 'kailash-cli[dask]'"
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before the run refuses to start

@@ -24,3 +24,41 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class _StartUp:
+    """Whether the command line's start has the collector off, and its state before."""
+
+    paused = False
+    was_enabled = False
+    freeze = False
+
+
+@contextmanager
+def start_up_paused(freeze: bool = False) -> Iterator[None]:
+    """The collector off while the command line starts: typer, the YAML library and
+    kailash's own modules make objects that all stay alive. :func:`start_up_done` (a command
+    about to do its work) or the end of the body turns it back on, as it was. ``freeze`` (a
+    process that ends with the command): what the start made is frozen then, so later
+    collections, and the interpreter's at exit, do not walk it again. Together they save
+    about a tenth of a 1-node run's instructions (issue 15)."""
+    if _StartUp.paused:  # a start within a start: the outer one decides
+        yield
+        return
+    _StartUp.paused, _StartUp.was_enabled, _StartUp.freeze = True, gc.isenabled(), freeze
+    gc.disable()
+    try:
+        yield
+    finally:
+        start_up_done()
+
+
+def start_up_done() -> None:
+    """The command's own work (the engine, node code, a server) runs with the collector as
+    it was before the start; nothing to do when the start did not pause it."""
+    if _StartUp.paused:
+        _StartUp.paused = False
+        if _StartUp.freeze:
+            gc.freeze()
+        if _StartUp.was_enabled:
+            gc.enable()

@@ -4,15 +4,14 @@ A param's ``pattern`` is the workflow author's regular expression and its value 
 caller's text (``-p``, a params file, a ``POST`` to ``kailash serve``): ``^(a|aa)+$``
 against a long run of ``a`` backtracks for longer than anyone waits, and Python's ``re``
 cannot be interrupted. The ``regex`` module (a drop-in engine, maintained for over a
-decade) takes a timeout, so every pattern in a declaration is matched through it.
+decade) takes a timeout, so every pattern in a declaration is matched through it; it is
+imported at the first match, so a workflow without patterns does not load it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-
-import regex
 
 #: seconds one pattern may spend on one value (the engine checks it now and then, so a
 #: runaway match stops within a few times this)
@@ -33,6 +32,8 @@ def has_pattern(schema: Any) -> bool:
 
 
 def search(pattern: str, text: str) -> bool:
+    import regex
+
     try:
         return regex.search(pattern, text, timeout=PATTERN_SECONDS) is not None
     except TimeoutError:

@@ -1,25 +1,24 @@
 """Evaluating parsed ``${ ... }`` expressions (:mod:`kailash_cli.model.expressions` parses them).
 
-Evaluation uses simpleeval (a maintained, audited evaluator over Python's ``ast``) with
-its node table cut down to what SPEC section 2 allows, the allow-list the parser checks
-statically. User text is never passed to ``eval``. Here: the ``Scope`` of names an
-expression sees, ``evaluate``, ``render`` of a template, and ``compile_value``, one
-resolver for every template in a nested value.
+A plain reference (``${a.b.c}``) is looked up directly; any other expression goes to the
+evaluator of :mod:`kailash_cli.model.evaluator` (simpleeval, imported then). User text is
+never passed to ``eval``. Here: the ``Scope`` of names an expression sees, ``evaluate``,
+``render`` of a template, and ``compile_value``, one resolver for every template in a
+nested value.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import simpleeval
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.errors import ExpressionError
-from kailash_cli.model.expression_limits import EVAL_SECONDS, OPERATORS
 from kailash_cli.model.expressions import Expr, Template, parse_template
+
+if TYPE_CHECKING:
+    from kailash_cli.model.evaluator import Evaluator
 
 CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
@@ -31,7 +30,7 @@ class Scope(dict[str, Any]):
         super().__init__(CONSTANTS)
         self.update(values)
         self.environ = environ
-        self.evaluator: _Evaluator | None = None
+        self.evaluator: Evaluator | None = None
 
     def __missing__(self, key: str) -> Any:
         env = dict.get(self, "env")
@@ -42,46 +41,6 @@ class Scope(dict[str, Any]):
         if key.isupper():
             raise ExpressionError(f"environment variable {key} is not set")
         raise KeyError(key)
-
-
-class _Evaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
-    def __init__(self, names: Scope) -> None:
-        super().__init__(names=names, functions={"len": len})
-        self.functions = {"len": len}
-        self.operators = {**simpleeval.DEFAULT_OPERATORS, **OPERATORS}
-        self.deadline = 0.0
-        for banned in (
-            ast.IfExp,
-            ast.JoinedStr,
-            ast.FormattedValue,
-            ast.Set,
-            ast.ListComp,
-            ast.GeneratorExp,
-            ast.DictComp,
-            ast.Assign,
-            ast.AugAssign,
-            ast.Import,
-            ast.Expr,
-        ):
-            self.nodes.pop(banned, None)
-
-    def _eval(self, node: ast.AST) -> Any:
-        if time.monotonic() > self.deadline:
-            raise ExpressionError(f"evaluation took longer than {EVAL_SECONDS:g} s and was stopped")
-        return super()._eval(node)
-
-    def _base(self, node: ast.AST) -> Any:
-        """What a key or an index is read from, not walked for disallowed items: only what is
-        read from it comes out (and is checked). Walked, ``nodes`` costs every node's outputs
-        on every evaluation: a second with a million rows in the run (issue 15)."""
-        handler = self.nodes.get(type(node))
-        return self._eval(node) if handler is None else handler(node)
-
-    def _eval_subscript(self, node: ast.Subscript) -> Any:
-        return self._base(node.value)[self._eval(node.slice)]
-
-    def _eval_attribute(self, node: ast.Attribute) -> Any:
-        return _read_key(self._base(node.value), node.attr, ast.unparse(node.value))
 
 
 def _read_key(base: Any, key: str, where: str) -> Any:
@@ -118,18 +77,17 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         if path is not None:  # a name and keys (${item}, ${nodes.read.data}): looked up directly
             return _lookup(path, scope)
         if scope.evaluator is None:
-            scope.evaluator = _Evaluator(scope)
-        scope.evaluator.deadline = time.monotonic() + EVAL_SECONDS
-        return scope.evaluator.eval(expr.text, previously_parsed=expr.tree)
+            from kailash_cli.model.evaluator import Evaluator
+
+            scope.evaluator = Evaluator(scope)
+        return scope.evaluator.run(expr)
     except ExpressionError as e:
         raise ExpressionError(f"${{{expr.text}}}: {e}") from None
-    except simpleeval.NameNotDefined as e:
-        raise ExpressionError(f"${{{expr.text}}}: unknown name '{e.name}'") from None
     except RecursionError:
         raise ExpressionError(f"${{{expr.text}}}: the value is nested too deeply") from None
     except MemoryError:
         raise ExpressionError(f"${{{expr.text}}}: the result does not fit in memory") from None
-    except (simpleeval.InvalidExpression, LookupError, TypeError, ValueError, ArithmeticError) as e:
+    except (LookupError, TypeError, ValueError, ArithmeticError) as e:
         detail = f"no key {e}" if isinstance(e, KeyError) else str(e) or type(e).__name__
         raise ExpressionError(f"${{{expr.text}}}: {detail}") from None
 

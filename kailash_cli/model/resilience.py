@@ -11,11 +11,13 @@ so tests decide what time it is.
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import random
 
 
 def exception_names(error: BaseException) -> frozenset[str]:
@@ -74,6 +76,8 @@ class RetryPolicy:
         """Seconds to wait after failed attempt ``attempt``; jitter keeps 50-100% of it."""
         delay = min(self.max_delay, self.base_delay * _GROWTH[self.strategy](attempt))
         if self.jitter and delay > 0:
+            import random  # at the first retry, not at every start
+
             delay *= 0.5 + 0.5 * (rng or random).random()
         return delay
 

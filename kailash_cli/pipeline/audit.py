@@ -41,6 +41,10 @@ class AuditLog:
         self.path = path
         self._redact = redact
 
+    def redacted_by(self, redact: Callable[[Any], Any]) -> AuditLog:
+        """The same log, each entry's fields passed through ``redact`` before writing."""
+        return AuditLog(self.path, redact=redact)
+
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         """Write one entry ``{ts, event, **fields, prev}``; returns it as written."""
         clash = [k for k in fields if k in _RESERVED]

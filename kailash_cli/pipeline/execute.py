@@ -5,13 +5,13 @@ from __future__ import annotations
 import _thread
 import contextlib
 import logging
+import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.compile.compiler import CompiledGraph
-from kailash_cli.db.pools import POOLS
-from kailash_cli.db.settings import database_specs
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.observer import RunObserver
 from kailash_cli.engine.scheduler import RunOptions
@@ -23,6 +23,10 @@ from kailash_cli.pipeline.policy import CommandGuard, RunPolicy
 from kailash_cli.pipeline.store import Store
 from kailash_cli.report.capture import Route, node_line, routed
 from kailash_cli.report.output import Output
+
+if TYPE_CHECKING:
+    from kailash_cli.db.settings import DatabaseSpec
+    from kailash_cli.load.config import Config
 
 
 def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) -> Route:
@@ -100,11 +104,11 @@ def execute(
         stop=watch.stop_reason if watch is not None else None,
         cancel=cancel,
         grace=grace,
-        databases=database_specs(policy.config.section("databases"), policy.config.base_dir, environ),
+        databases=_databases(policy.config, environ),
     )  # no node starts past the limit
     try:
         with contextlib.ExitStack() as stack:
-            stack.callback(POOLS.close_run, run_id)  # the run's database pools end with it
+            stack.callback(_close_pools, run_id)  # the run's database pools end with it
             if policy.command_validation:
                 stack.enter_context(CommandGuard.guarding(run_id))
 
@@ -131,3 +135,20 @@ def _prepare_http(executor: Executor, compiled: CompiledGraph, prepared: dict[st
         node.node_type.is_async(prepared.get(node_id)) for node_id, node in compiled.nodes.items()
     ):
         prepare_http()
+
+
+def _databases(config: Config, environ: Mapping[str, str]) -> dict[str, DatabaseSpec]:
+    """The config's ``databases:`` as specs; without that section the SQL layer is not loaded."""
+    section = config.section("databases")
+    if not section:
+        return {}
+    from kailash_cli.db.settings import database_specs
+
+    return database_specs(section, config.base_dir, environ)
+
+
+def _close_pools(run_id: str) -> None:
+    """The run's database pools end with it; no SQL node imported the pools, none were opened."""
+    pools = sys.modules.get("kailash_cli.db.pools")
+    if pools is not None:
+        pools.POOLS.close_run(run_id)

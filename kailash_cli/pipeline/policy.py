@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
 from kailash_cli.engine.observer import RunObserver
@@ -21,11 +21,13 @@ from kailash_cli.load.config import Config
 from kailash_cli.model.result import NodeResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.nodes.files import FileAccess
-from kailash_cli.pipeline.audit import AuditLog
 from kailash_cli.security.access import AccessControl, User
 from kailash_cli.security.limits import MemoryWatch, parse_duration, parse_size
 from kailash_cli.security.paths import PathGuard
 from kailash_cli.security.redact import Redactor
+
+if TYPE_CHECKING:
+    from kailash_cli.pipeline.audit import AuditLog
 
 ANONYMOUS = User(id="", roles=(), attributes={})
 DEFAULT_MAX_CONCURRENCY = 16
@@ -71,6 +73,8 @@ class RunPolicy:
         memory += [int(limits["memory_mb"]) * 1024 * 1024] if "memory_mb" in limits else []
         policy.memory_limit = min(memory) if memory else None
         if security.get("enable_audit_logging") or config.section("runtime").get("enable_audit"):
+            from kailash_cli.pipeline.audit import AuditLog
+
             policy.audit = AuditLog(config.base_dir / str(security.get("audit_log", DEFAULT_AUDIT_LOG)))
         policy.command_validation = bool(security.get("enable_command_validation", False))
         access = config.section("access_control")
@@ -80,7 +84,7 @@ class RunPolicy:
 
     def with_redactor(self, redactor: Redactor) -> RunPolicy:
         """The same policy, keeping the run's secret values out of what it masks and audits."""
-        audit = AuditLog(self.audit.path, redact=redactor.value) if self.audit is not None else None
+        audit = self.audit.redacted_by(redactor.value) if self.audit is not None else None
         return replace(self, redactor=redactor, audit=audit)
 
     def _runtime(self, workflow: Workflow) -> dict[str, Any]:

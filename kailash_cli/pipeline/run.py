@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, compile
-from kailash_cli.db.urls import url_passwords
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
@@ -46,7 +45,7 @@ from kailash_cli.pipeline.setup import (
 )
 from kailash_cli.pipeline.store import Store, now_iso
 from kailash_cli.report.output import Output
-from kailash_cli.security.redact import Redactor
+from kailash_cli.security.redact import Redactor, url_passwords
 
 _USER_CODE = threading.Lock()
 _FOLDERS: Counter[str] = Counter()  # workflow folders of the runs going on in this process

@@ -13,15 +13,12 @@ from typing import Any, TypeVar
 
 from kailash_cli.compile.compiler import CompiledGraph, node_refs
 from kailash_cli.compile.validation import load_workflow
-from kailash_cli.db.settings import database_specs
-from kailash_cli.db.urls import DatabaseError
 from kailash_cli.errors import KailashError, UsageError
 from kailash_cli.load import params as params_mod
 from kailash_cli.load.config import Config, load_config
 from kailash_cli.load.environment import typed_env
 from kailash_cli.model.result import SUCCEEDED, NodeResult
 from kailash_cli.model.workflow import Workflow
-from kailash_cli.nodes import sql
 from kailash_cli.pipeline.store import Store
 
 DEFAULT_STORE = ".kailash/kailash.db"
@@ -49,11 +46,21 @@ def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> dict[st
 
 def check_databases(compiled: CompiledGraph, config: Config, environ: Mapping[str, str]) -> None:
     """Every ``databases:`` name a SQLDatabaseNode's ``connection`` gives as written exists,
-    and its URL's ``${NAME}`` variables are set (names computed at run time are checked then)."""
+    and its URL's ``${NAME}`` variables are set (names computed at run time are checked then).
+    A workflow without one imports nothing of the database layer."""
+    nodes = {
+        node_id: spec for node_id, spec in compiled.workflow.nodes.items() if spec.type == "SQLDatabaseNode"
+    }
+    if not nodes:
+        return
+    from kailash_cli.db.settings import database_specs
+    from kailash_cli.db.urls import DatabaseError
+    from kailash_cli.nodes import sql
+
     specs = database_specs(config.section("databases"), config.base_dir, environ)
     errors = []
-    for node_id, spec in compiled.workflow.nodes.items():
-        connection = spec.config.get("connection") if spec.type == sql.NODE_TYPE.name else None
+    for node_id, spec in nodes.items():
+        connection = spec.config.get("connection")
         if isinstance(connection, str) and "${" not in connection:
             try:
                 sql.database_spec(connection, config.base_dir, specs)

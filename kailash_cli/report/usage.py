@@ -15,26 +15,26 @@ from typing import Any
 from typer import TyperException
 from typer.core import TyperCommand, TyperGroup
 
-#: parser phrases -> ours
+#: parser phrases -> ours (compiled at the first usage error, not at every start)
 _REWORDED = (
-    (re.compile(r"is not a valid int(eger)?( range)?\.?$"), "is not a whole number"),
-    (re.compile(r"is not a valid float( range)?\.?$"), "is not a number"),
-    (re.compile(r"is not in the range x>=(\d+)\.?$"), r"is below \1"),
-    (re.compile(r"is not in the range (\d+)<=x<=(\d+)\.?$"), r"is not between \1 and \2"),
-    (re.compile(r"^Invalid value for '\[[^']+\]': "), ""),  # a choice argument: the value says it
-    (re.compile(r"^Invalid value for '([^']+?)'(?: / '-[\w-]+')?: "), r"\1: "),
-    (re.compile(r"^Missing argument '(.+)'\.?$"), r"missing argument \1"),
-    (re.compile(r"^Missing option '(.+)'\.?$"), r"missing option \1"),
-    (re.compile(r"^No such option: (\S+) \(Possible options: (.+)\)$"), r"no option \1 (did you mean \2?)"),
-    (re.compile(r"^No such option: (\S+)$"), r"no option \1"),
+    (r"is not a valid int(eger)?( range)?\.?$", "is not a whole number"),
+    (r"is not a valid float( range)?\.?$", "is not a number"),
+    (r"is not in the range x>=(\d+)\.?$", r"is below \1"),
+    (r"is not in the range (\d+)<=x<=(\d+)\.?$", r"is not between \1 and \2"),
+    (r"^Invalid value for '\[[^']+\]': ", ""),  # a choice argument: the value says it
+    (r"^Invalid value for '([^']+?)'(?: / '-[\w-]+')?: ", r"\1: "),
+    (r"^Missing argument '(.+)'\.?$", r"missing argument \1"),
+    (r"^Missing option '(.+)'\.?$", r"missing option \1"),
+    (r"^No such option: (\S+) \(Possible options: (.+)\)$", r"no option \1 (did you mean \2?)"),
+    (r"^No such option: (\S+)$", r"no option \1"),
     (
-        re.compile(r"^No such command '(.+)'\. Did you mean '(.+)'\?$"),
+        r"^No such command '(.+)'\. Did you mean '(.+)'\?$",
         r"no command '\1' (did you mean '\2'?)",
     ),
-    (re.compile(r"^No such command '(.+)'\.?$"), r"no command '\1'"),
-    (re.compile(r"^Got unexpected extra arguments?(?:\(s\))? \((.+)\)$"), r"unexpected argument(s): \1"),
-    (re.compile(r"^Option '(.+)' requires an argument\.?$"), r"\1 needs a value"),
-    (re.compile(r" is not one of (.+)\.$"), r" is not one of \1"),
+    (r"^No such command '(.+)'\.?$", r"no command '\1'"),
+    (r"^Got unexpected extra arguments?(?:\(s\))? \((.+)\)$", r"unexpected argument(s): \1"),
+    (r"^Option '(.+)' requires an argument\.?$", r"\1 needs a value"),
+    (r" is not one of (.+)\.$", r" is not one of \1"),
 )
 
 
@@ -132,7 +132,7 @@ def usage_error(error: Any) -> str:
     """The one line a parser error (``typer``'s click exception) is shown as."""
     message = error.format_message()
     for pattern, replacement in _REWORDED:
-        message = pattern.sub(replacement, message)
+        message = re.sub(pattern, replacement, message)
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "kailash"
     return f"error: {command}: {message}; see {command} -h"

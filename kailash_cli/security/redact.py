@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 MASK = "***"
 #: ``scheme://user:password@``: the password (up to the host's ``@``, so an unencoded ``@``
@@ -87,3 +87,23 @@ class Redactor:
             return obj
         redacted = sub(MASK, text)
         return redacted if redacted != text else obj
+
+
+def url_password(text: str) -> str | None:
+    """The password of a URL as written (still percent-encoded), or None."""
+    rest = text.partition("://")[2]
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, _ = rest[:end].rpartition("@")
+    return userinfo.split(":", 1)[1] if at and ":" in userinfo else None
+
+
+def url_passwords(texts: Iterable[Any]) -> set[str]:
+    """The passwords of the URLs in ``texts`` (as written and decoded): values a run hides
+    wherever they would show (an environment's ``DATABASE_URL``, the config's databases)."""
+    found = set()
+    for text in texts:
+        for chunk in str(text).split() if isinstance(text, str) and "://" in text else ():
+            password = url_password(chunk)
+            if password:
+                found |= {password, unquote(password)}
+    return found
