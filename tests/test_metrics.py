@@ -292,8 +292,8 @@ def test_a_push_that_fails_is_a_warning_not_a_failed_run(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        ("ftp://x", "not an http(s) URL; e.g. http://pushgateway:9091"),
-        ("notaurl", "not an http(s) URL; e.g. http://pushgateway:9091"),
+        ("ftp://x", "not an http(s) URL with a host name; give the Pushgateway as scheme://host:port"),
+        ("notaurl", "not an http(s) URL with a host name; give the Pushgateway as scheme://host:port"),
         (
             "http://ops:pw@gw:9091?x=1",
             "a Pushgateway URL has no query or fragment; give scheme, host, port and path only",

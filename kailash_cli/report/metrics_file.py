@@ -137,7 +137,7 @@ def push_url_problem(url: str) -> str | None:
     except ValueError as e:
         return f"not a URL ({e})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "not an http(s) URL; e.g. http://pushgateway:9091"
+        return "not an http(s) URL with a host name; give the Pushgateway as scheme://host:port"
     if parts.query or parts.fragment:
         return "a Pushgateway URL has no query or fragment; give scheme, host, port and path only"
     return None
