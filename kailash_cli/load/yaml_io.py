@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -42,19 +43,35 @@ Position = tuple[int, int]
 
 
 class _Resolver(VersionedResolver):  # type: ignore[misc]
-    """ruamel's resolver, picking its implicit-tag rules once per document.
+    """ruamel's resolver, picking its implicit-tag rules once per document, and resolving
+    each distinct plain scalar once.
 
     The stock one looks the YAML version up again for every scalar (through attribute
-    lookups that fail with the C parser); a document is composed under one version.
+    lookups that fail with the C parser); a document is composed under one version, and
+    without path resolvers a plain scalar's tag depends on its text alone (a large workflow
+    repeats ``type:``, ``config:`` and its node types thousands of times).
     """
 
     _rules: Any = None
+    _plain: dict[str, Any] | None = None
 
     @property
     def versioned_resolver(self) -> Any:
         if self._rules is None:
             self._rules = super().versioned_resolver
         return self._rules
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG  # quoted: a string
+        if self._plain is None:
+            self._plain = {}
+        tag = self._plain.get(value)
+        if tag is None:
+            tag = self._plain[value] = super().resolve(kind, value, implicit)
+        return tag
 
 
 @dataclass
@@ -160,7 +177,7 @@ def load_text(text: str, file: str) -> Document:
         return doc
     if node is not None:
         try:
-            doc.data = Builder(doc, yaml).build(node, ())
+            doc.data = Builder(doc, yaml, shared="&" in text).build(node, ())
         except TooLarge as e:
             doc.data = None  # nothing walks the expanded data
             line, column = e.args[0]
