@@ -102,6 +102,10 @@ def existing_store(config_path: Path | None) -> Iterator[Store | None]:
             store.close()
 
 
+#: json.dumps(shape, sort_keys=True, default=str), one encoder for every node
+_SHAPE_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
     """A fingerprint of what each node is: type, config, condition and where its inputs come from."""
     hashes = {}
@@ -115,7 +119,7 @@ def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
             "depends_on": sorted(spec.depends_on),
             "fallback": spec.fallback,
         }
-        text = json.dumps(shape, sort_keys=True, default=str)
+        text = _SHAPE_JSON.encode(shape)
         hashes[node_id] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return hashes
 
