@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from kailash_cli.compile.graph import DATA, EXPR, Dependencies, build
@@ -93,18 +95,18 @@ def compile(workflow: Workflow) -> CompiledGraph:
     nodes = {}
     for node_id, spec in workflow.nodes.items():
         node_type = NODE_TYPES[spec.type]
-        kinds = {source: link.kinds for source, link in deps.waits_for(node_id).items()}
+        waits_for = deps.waits_for(node_id)
         when = parse_template(spec.when) if isinstance(spec.when, str) else spec.when
         nodes[node_id] = CompiledNode(
             spec=spec,
             node_type=node_type,
-            defaults=schemas.property_defaults(node_type.schema_name),
+            defaults=_defaults(node_type.schema_name),
             config=spec.config,
             resolve=compile_value(node_type.templated(spec.config)),
             when=when,
             inputs=tuple(incoming[node_id]),
-            data_deps=frozenset(u for u, k in kinds.items() if k & {DATA, EXPR}),
-            order_deps=frozenset(u for u, k in kinds.items() if not k & {DATA, EXPR}),
+            data_deps=frozenset(u for u, link in waits_for.items() if not link.kinds.isdisjoint(_INPUTS)),
+            order_deps=frozenset(u for u, link in waits_for.items() if link.kinds.isdisjoint(_INPUTS)),
             successors=deps.waited_by(node_id),
             fallback_only=node_id in deps.fallback_only,
             retry=RetryPolicy.from_spec(spec.retry),
@@ -115,6 +117,15 @@ def compile(workflow: Workflow) -> CompiledGraph:
             rate=parse_rate(spec.rate_limit),
         )
     return CompiledGraph(workflow=workflow, deps=deps, nodes=nodes, order=deps.order())
+
+
+_INPUTS = frozenset({DATA, EXPR})  # the kinds of link that bring a node its inputs
+
+
+@cache
+def _defaults(schema_name: str) -> Mapping[str, Any]:
+    """The defaults of a node type's parameters, one read-only mapping for all its nodes."""
+    return MappingProxyType(schemas.property_defaults(schema_name))
 
 
 def _foreach(spec: NodeSpec) -> Template | None:

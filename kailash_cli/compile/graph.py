@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 DATA, EXPR, ORDER, FALLBACK = "data", "expr", "order", "fallback"
+_ONLY_FALLBACK = frozenset({FALLBACK})
 
 
 @dataclass(slots=True)
@@ -41,7 +42,7 @@ class Link:
     @property
     def orders(self) -> bool:
         """True when the target must wait for the source (any link but a bare fallback)."""
-        return self.kinds != {FALLBACK}
+        return self.kinds != _ONLY_FALLBACK
 
 
 class Dependencies:
@@ -86,7 +87,7 @@ class Dependencies:
     def order(self) -> tuple[str, ...]:
         """A topological order that keeps the file's order among nodes free to go first."""
         position = {node: i for i, node in enumerate(self.types)}
-        waiting = {node: len(self.waits_for(node)) for node in self.types}
+        waiting = {node: sum(link.orders for link in self.preds[node].values()) for node in self.types}
         ready = [(position[node], node) for node, count in waiting.items() if count == 0]
         heapq.heapify(ready)
         order = []
