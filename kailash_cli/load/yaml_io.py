@@ -30,7 +30,8 @@ from kailash_cli.load.yaml_limits import (
     too_deep,
     within_limit,
 )
-from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooDeep, TooLarge
+from kailash_cli.load.yaml_plain import build_data, locate, position_tables
+from kailash_cli.load.yaml_tree import MAX_VALUES, TooDeep, TooLarge
 from kailash_cli.model.result import Problem
 from kailash_cli.security.credentials import hide_credentials
 
@@ -38,6 +39,9 @@ from kailash_cli.security.credentials import hide_credentials
 STDIN = "-"
 #: how findings name standard input
 STDIN_NAME = "<stdin>"
+#: positions looked up in a document's tree before its tables are made (each lookup reads
+#: the mappings along the path; the tables cost about a hundred lookups on a large file)
+_LOOKUPS = 16
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
@@ -80,12 +84,33 @@ class Document:
 
     file: str
     data: Any
-    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
-    value_positions: dict[JsonPath, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    tree: Any = None  # the composed tree, when positions are found in it on demand
+    _lookups: int = field(default=0, repr=False)
+    _tables: tuple[dict[JsonPath, Position], dict[JsonPath, Position]] | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def key_positions(self) -> dict[JsonPath, Position]:
+        """Where each key is, by the path of its value (made from the tree when first read)."""
+        return self._positions()[0]
+
+    @property
+    def value_positions(self) -> dict[JsonPath, Position]:
+        """Where each value is, by its path."""
+        return self._positions()[1]
+
+    def _positions(self) -> tuple[dict[JsonPath, Position], dict[JsonPath, Position]]:
+        if self._tables is None:
+            self._tables = ({}, {}) if self.tree is None else position_tables(self.tree)
+        return self._tables
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position | None:
         """Position of the value at ``path`` (or its key), else of the nearest parent."""
+        if self.tree is not None and self._tables is None and self._lookups < _LOOKUPS:
+            self._lookups += 1  # each walks the mappings on the path: many make the tables once
+            return locate(self.tree, path, key=key)
         table = self.key_positions if key else self.value_positions
         for end in range(len(path), -1, -1):
             found = table.get(path[:end])
@@ -177,7 +202,7 @@ def load_text(text: str, file: str) -> Document:
         return doc
     if node is not None:
         try:
-            doc.data = Builder(doc, yaml, shared="&" in text).build(node, ())
+            doc.data = build_data(doc, yaml, node, shared="&" in text)
         except TooLarge as e:
             doc.data = None  # nothing walks the expanded data
             line, column = e.args[0]

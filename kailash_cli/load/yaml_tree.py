@@ -23,10 +23,10 @@ if TYPE_CHECKING:  # for annotations only: yaml_io imports this module
     from kailash_cli.load.yaml_io import Document, JsonPath, Position
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_STR_TAG = "tag:yaml.org,2002:str"
-_STRING_TAGS = {_STR_TAG, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+STR_TAG = "tag:yaml.org,2002:str"
+STRING_TAGS = {STR_TAG, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
 #: the tag the resolver gives every quoted scalar and plain text (one shared object)
-_PLAIN_STR = BaseResolver.DEFAULT_SCALAR_TAG
+PLAIN_STR = BaseResolver.DEFAULT_SCALAR_TAG
 
 #: values a document may expand to through aliases ("billion laughs" stops here)
 MAX_VALUES = 1_000_000
@@ -62,7 +62,7 @@ class Builder:
         self.positions[path] = (mark.line + 1, mark.column + 1)
         self.count += 1
         if isinstance(node, ScalarNode):
-            if node.ctag is _PLAIN_STR or node.tag in _STRING_TAGS:  # a string, or kept as text
+            if node.ctag is PLAIN_STR or node.tag in STRING_TAGS:  # a string, or kept as text
                 return node.value
             return self.constructor.construct_object(node, deep=True)
         if not self.shared:
@@ -74,7 +74,7 @@ class Builder:
                     "error",
                     "YAML alias refers to a value that contains it (recursive data)",
                     self.doc.file,
-                    *_pos(node),
+                    *position_of(node),
                     "copy the value instead of using an alias inside itself",
                 )
             )
@@ -83,10 +83,10 @@ class Builder:
         if known is not None:  # an alias: the value is shared, but whoever walks it walks it again
             self.count += self.sizes[id(node)] - 1
             if self.count > MAX_VALUES:
-                raise TooLarge(self.doc.position(path, key=True) or _pos(node))
+                raise TooLarge(self.doc.position(path, key=True) or position_of(node))
             self.deepest = max(self.deepest, self.level + self.heights[id(node)])
             if self.deepest > MAX_DEPTH:
-                raise TooDeep(self.doc.position(path, key=True) or _pos(node))
+                raise TooDeep(self.doc.position(path, key=True) or position_of(node))
             return known
         self.building.add(id(node))
         start, outer = self.count, self.deepest
@@ -121,12 +121,12 @@ class Builder:
         merged: dict[str, Any] = {}
         keys, values = self.doc.key_positions, self.positions
         for key_node, value_node in node.value:
-            if key_node.ctag is _PLAIN_STR and isinstance(key_node, ScalarNode):
+            if key_node.ctag is PLAIN_STR and isinstance(key_node, ScalarNode):
                 key = key_node.value  # the common case: what build() would return
             elif key_node.tag == _MERGE_TAG:
                 merged = {**self._merge_sources(value_node, path), **merged}
                 continue
-            elif key_node.tag == _STR_TAG and isinstance(key_node, ScalarNode):
+            elif key_node.tag == STR_TAG and isinstance(key_node, ScalarNode):
                 key = key_node.value
             else:
                 key = self.build(key_node, (*path, "<key>"))
@@ -147,7 +147,7 @@ class Builder:
                 )
                 self._forget(child)  # the last entry wins: locate findings there
             keys[child] = where
-            if value_node.ctag is _PLAIN_STR and isinstance(value_node, ScalarNode):
+            if value_node.ctag is PLAIN_STR and isinstance(value_node, ScalarNode):
                 mark = value_node.start_mark  # a string value: build()'s first lines, inline
                 values[child] = (mark.line + 1, mark.column + 1)
                 self.count += 1
@@ -178,7 +178,7 @@ class Builder:
                         "error",
                         "merge key '<<' needs a mapping or a list of mappings",
                         self.doc.file,
-                        *_pos(source),
+                        *position_of(source),
                         "merge only anchors of mappings (<<: *defaults)",
                     )
                 )
@@ -194,5 +194,5 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-def _pos(node: Node) -> Position:
+def position_of(node: Node) -> Position:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
