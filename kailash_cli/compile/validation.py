@@ -108,7 +108,8 @@ class _Checker(ReferenceChecks):
                     )
         self._retry_on(node_id, node.get("retry"), (*base, "retry", "retry_on"))
         self._when(node_id, node.get("when"), (*base, "when"))
-        self.problems.extend(foreach_problems(self.doc, node_id, node))
+        if "foreach" in node or "batch" in node or "rate_limit" in node:
+            self.problems.extend(foreach_problems(self.doc, node_id, node))
         node_type = NODE_TYPES.get(type_name) if isinstance(type_name, str) else None
         config = node.get("config", {})
         if node_type is None or not isinstance(config, dict):

@@ -126,6 +126,8 @@ class RunResult:
                 error=redact(r.error) if r.error else r.error,
                 detail=redact(r.detail) if r.detail else r.detail,
             )
+            if r.error or r.detail
+            else r  # nothing to redact: the engine's record goes on unchanged
             for n, r in self.nodes.items()
         }
         return replace(

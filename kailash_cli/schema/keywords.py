@@ -121,6 +121,9 @@ def _property_names(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
 
 def _required(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
     names = tuple(value)
+    if len(names) == 1:
+        name = names[0]
+        return lambda instance: not isinstance(instance, dict) or name in instance
     return lambda instance: not isinstance(instance, dict) or all(n in instance for n in names)
 
 
@@ -174,7 +177,17 @@ def _all_of(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
 
 def _one_of(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
     checks = c.many(value, branches=True)
-    return lambda instance: sum(1 for check in checks if check(instance)) == 1
+
+    def check(instance: Any) -> bool:
+        passed = 0
+        for branch in checks:
+            if branch(instance):
+                passed += 1
+                if passed > 1:  # no other branch can make it one
+                    return False
+        return passed == 1
+
+    return check
 
 
 def _not(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
