@@ -55,6 +55,7 @@ class Dependencies:
         self.links: dict[tuple[str, str], Link] = {}
         self.preds: dict[str, dict[str, Link]] = {node: {} for node in types}
         self.succs: dict[str, dict[str, Link]] = {node: {} for node in types}
+        self.refs: dict[str, tuple[tuple[str, ...], ...]] = {}  # each node's node_refs, as built
 
     def add(self, source: str, target: str, kind: str, label: str) -> None:
         link = self.links.get((source, target))
@@ -146,7 +147,8 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
         if edge.source in nodes and edge.target in nodes:
             deps.add(edge.source, edge.target, DATA, f"{'.'.join(edge.output)} -> {edge.param}")
     for node_id, node in nodes.items():
-        refs = (ref[1] for ref in node_refs(node) if ref[0] == "nodes" and len(ref) > 1)
+        found = deps.refs[node_id] = tuple(node_refs(node))
+        refs = (ref[1] for ref in found if ref[0] == "nodes" and len(ref) > 1)
         for ref in dict.fromkeys(refs):
             if ref in nodes:
                 deps.add(ref, node_id, EXPR, "${nodes." + ref + "}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kailash_cli.compile.compiler import CompiledGraph, node_refs
+from kailash_cli.compile.graph import Dependencies
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.db.settings import database_specs
 from kailash_cli.db.urls import DatabaseError
@@ -30,10 +31,11 @@ WorkflowSource = Workflow | str | os.PathLike[str]
 ConfigSource = Config | str | os.PathLike[str] | None
 
 
-def _env_needed(workflow: Workflow) -> list[str]:
+def _env_needed(workflow: Workflow, deps: Dependencies | None = None) -> list[str]:
     names = list(workflow.env)
-    for spec in workflow.nodes.values():
-        for ref in node_refs(spec):
+    for node_id, spec in workflow.nodes.items():
+        refs = deps.refs.get(node_id) if deps is not None else None
+        for ref in node_refs(spec) if refs is None else refs:
             if ref[0] == "env" and len(ref) > 1:
                 names.append(ref[1])
             elif ref[0].isupper():
@@ -41,10 +43,13 @@ def _env_needed(workflow: Workflow) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> dict[str, Any]:
+def check_environment(
+    workflow: Workflow, environ: Mapping[str, str], deps: Dependencies | None = None
+) -> dict[str, Any]:
     """The typed values of the workflow's env (``load/environment.py``); UsageError lists
-    every variable missing or of the wrong type."""
-    return typed_env(workflow, environ, _env_needed(workflow))
+    every variable missing or of the wrong type. ``deps``: the workflow's graph, whose
+    expression references are then not read again."""
+    return typed_env(workflow, environ, _env_needed(workflow, deps))
 
 
 def check_databases(compiled: CompiledGraph, config: Config, environ: Mapping[str, str]) -> None:
@@ -242,7 +247,7 @@ def run_inputs(
     values, restored = collect(
         errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
     )
-    env = collect(errors, lambda: check_environment(compiled.workflow, environ), nothing)
+    env = collect(errors, lambda: check_environment(compiled.workflow, environ, compiled.deps), nothing)
     prepared = collect(errors, lambda: prepare(compiled), nothing) if prepare_nodes else nothing
     if config is not None:
         collect(errors, lambda: check_databases(compiled, config, environ), None)
