@@ -65,6 +65,12 @@ class _Resolver(VersionedResolver):  # type: ignore[misc]
             self._rules = super().versioned_resolver
         return self._rules
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Nothing: kailash adds no path resolvers (the C composer asks twice a node)."""
+
+    def ascend_resolver(self) -> None:
+        """Nothing, as ``descend_resolver``."""
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode or self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
