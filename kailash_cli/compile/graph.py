@@ -16,7 +16,7 @@ source's place; it orders nothing).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -137,9 +137,10 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
     types = {}
     fallbacks = {}
     for node_id, node in nodes.items():
-        type_ = _field(node, "type")
+        get = _getter(node)
+        type_ = get("type")
         types[node_id] = type_ if isinstance(type_, str) else None
-        fallback = _field(node, "fallback")
+        fallback = get("fallback")
         if isinstance(fallback, str) and fallback:
             fallbacks[node_id] = fallback
     deps = Dependencies(name, types, set(fallbacks.values()))
@@ -152,7 +153,7 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
         for ref in dict.fromkeys(refs):
             if ref in nodes:
                 deps.add(ref, node_id, EXPR, "${nodes." + ref + "}")
-        for ref in _names(_field(node, "depends_on")):
+        for ref in _names(_getter(node)("depends_on")):
             if ref in nodes and ref != node_id:
                 deps.add(ref, node_id, ORDER, "depends_on")
         fallback = fallbacks.get(node_id)
@@ -164,13 +165,19 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
 def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
     """Every name chain the node's expressions read (``("nodes", "read", "data")``, ...):
     those in its config (less the parameters its type takes as written), ``when`` and ``foreach``."""
-    config = _field(node, "config")
+    get = _getter(node)
+    config = get("config")
     texts = _strings(config)
-    type_ = _field(node, "type")
-    node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
-    if texts and node_type is not None and isinstance(config, dict):
-        texts = _strings(node_type.templated(config))
-    for text in (*texts, *_strings(_field(node, "when")), *_strings(_field(node, "foreach"))):
+    if texts and isinstance(config, dict):
+        type_ = get("type")
+        node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
+        if node_type is not None:
+            texts = _strings(node_type.templated(config))
+    for name in ("when", "foreach"):
+        value = get(name)
+        if value is not None:  # mostly absent
+            texts = [*texts, *_strings(value)]
+    for text in texts:
         try:
             parsed = parse_template(text)
         except ExpressionError:  # reported by validation (KV301)
@@ -264,8 +271,11 @@ def _first_cycle(successors: Mapping[str, Sequence[str]], component: set[str], s
         path.append(node)
 
 
-def _field(node: Any, name: str) -> Any:
-    return node.get(name) if isinstance(node, dict) else getattr(node, name, None)
+def _getter(node: Any) -> Callable[[str], Any]:
+    """Reads a field of a node as written (a dict) or of its NodeSpec; None when missing."""
+    if isinstance(node, dict):
+        return node.get
+    return lambda name: getattr(node, name, None)
 
 
 def _names(value: Any) -> list[str]:
