@@ -17,7 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -73,6 +73,8 @@ class _Resolver(VersionedResolver):  # type: ignore[misc]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode or self.yaml_path_resolvers:
+            if kind is MappingNode and not self.yaml_path_resolvers:
+                return self.DEFAULT_MAPPING_TAG
             return super().resolve(kind, value, implicit)
         if not implicit[0]:
             return self.DEFAULT_SCALAR_TAG  # quoted: a string
