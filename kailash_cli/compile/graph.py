@@ -56,9 +56,12 @@ class Dependencies:
         self.preds: dict[str, dict[str, Link]] = {node: {} for node in types}
         self.succs: dict[str, dict[str, Link]] = {node: {} for node in types}
         self.refs: dict[str, tuple[tuple[str, ...], ...]] = {}  # each node's node_refs, as built
+        self._after: dict[str, tuple[str, ...]] = {}  # waited_by, once asked (checks, order, compiler)
 
     def add(self, source: str, target: str, kind: str, label: str) -> None:
         link = self.links.get((source, target))
+        if self._after:
+            self._after.clear()
         if link is None:
             link = self.links[source, target] = Link({kind}, [label])
             self.succs[source][target] = link
@@ -73,7 +76,10 @@ class Dependencies:
 
     def waited_by(self, node: str) -> tuple[str, ...]:
         """The nodes that run after ``node``, in the order their links were found."""
-        return tuple(target for target, link in self.succs[node].items() if link.orders)
+        after = self._after.get(node)
+        if after is None:
+            after = self._after[node] = tuple(t for t, link in self.succs[node].items() if link.orders)
+        return after
 
     def cycles(self) -> list[list[str]]:
         """One cycle per strongly connected component that has one (see :func:`find_cycles`)."""
