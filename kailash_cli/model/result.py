@@ -73,6 +73,8 @@ class NodeResult:
         """What only some results carry: the fallback that stood in, a restored node, items."""
         if self.extra is not None:
             return dict(self.extra)
+        if not (self.fallback or self.restored or self.items or self.workers):
+            return {}  # the usual case
         pairs = (
             ("fallback", self.fallback),
             ("restored", self.restored),
