@@ -271,12 +271,14 @@ def expression_strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
     for node_id, node in nodes.items() if isinstance(nodes, dict) else ():
         if not isinstance(node, dict):
             continue
-        node_type = NODE_TYPES.get(node["type"]) if isinstance(node.get("type"), str) else None
         for key in ("config", "when", "permissions", "foreach"):
-            value = node.get(key)
-            if key == "config" and node_type is not None and isinstance(value, dict):
-                value = node_type.templated(value)
-            if key in node:
+            if key not in node:
+                continue
+            value = node[key]
+            if key == "config" and isinstance(value, dict) and isinstance(node.get("type"), str):
+                node_type = NODE_TYPES.get(node["type"])
+                value = value if node_type is None else node_type.templated(value)
+            if isinstance(value, str | dict | list):
                 yield from _walk(value, ("nodes", node_id, key))
     if "outputs" in data:
         yield from _walk(data["outputs"], ("outputs",))
