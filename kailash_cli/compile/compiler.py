@@ -95,7 +95,10 @@ def compile(workflow: Workflow) -> CompiledGraph:
     nodes = {}
     for node_id, spec in workflow.nodes.items():
         node_type = NODE_TYPES[spec.type]
-        waits_for = deps.waits_for(node_id)
+        data_deps: list[str] = []
+        order_deps: list[str] = []
+        for source, link in deps.waits_for(node_id).items():
+            (order_deps if link.kinds.isdisjoint(_INPUTS) else data_deps).append(source)
         when = parse_template(spec.when) if isinstance(spec.when, str) else spec.when
         nodes[node_id] = CompiledNode(
             spec=spec,
@@ -105,8 +108,8 @@ def compile(workflow: Workflow) -> CompiledGraph:
             resolve=compile_value(node_type.templated(spec.config)),
             when=when,
             inputs=tuple(incoming[node_id]),
-            data_deps=frozenset(u for u, link in waits_for.items() if not link.kinds.isdisjoint(_INPUTS)),
-            order_deps=frozenset(u for u, link in waits_for.items() if link.kinds.isdisjoint(_INPUTS)),
+            data_deps=frozenset(data_deps),
+            order_deps=frozenset(order_deps),
             successors=deps.waited_by(node_id),
             fallback_only=node_id in deps.fallback_only,
             retry=RetryPolicy.from_spec(spec.retry),
