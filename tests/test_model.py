@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.model.workflow import Edge, NodeSpec, Param, Workflow, parse_connection
+from kailash_cli.model.workflow import Edge, NodeSpec, Param, Workflow, node_spec, parse_connection
 
 DATA: dict[str, Any] = {
     "name": "etl",
@@ -135,8 +135,6 @@ def test_invalid_connections_are_dropped_from_the_model() -> None:
 
 
 def test_a_node_of_type_and_config_only_has_every_default() -> None:
-    from kailash_cli.model.workflow import NodeSpec, node_spec
-
     full = node_spec("a", {"type": "X", "config": {"k": 1}, "description": ""})  # the long way
     assert node_spec("a", {"type": "X", "config": {"k": 1}}) == full
     assert (
