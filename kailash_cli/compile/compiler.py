@@ -100,24 +100,25 @@ def compile(workflow: Workflow) -> CompiledGraph:
         for source, link in deps.waits_for(node_id).items():
             (order_deps if link.kinds.isdisjoint(_INPUTS) else data_deps).append(source)
         when = parse_template(spec.when) if isinstance(spec.when, str) else spec.when
+        templated = node_type.templated(spec.config)
         nodes[node_id] = CompiledNode(
             spec=spec,
             node_type=node_type,
             defaults=_defaults(node_type.schema_name),
             config=spec.config,
-            resolve=compile_value(node_type.templated(spec.config)),
+            resolve=compile_value(templated) if templated else None,
             when=when,
             inputs=tuple(incoming[node_id]),
             data_deps=frozenset(data_deps),
             order_deps=frozenset(order_deps),
             successors=deps.waited_by(node_id),
             fallback_only=node_id in deps.fallback_only,
-            retry=RetryPolicy.from_spec(spec.retry),
-            breaker=BreakerPolicy.from_spec(spec.circuit_breaker),
+            retry=RetryPolicy.from_spec(spec.retry) if spec.retry else None,
+            breaker=BreakerPolicy.from_spec(spec.circuit_breaker) if spec.circuit_breaker else None,
             on_failure=node_id in workflow.on_failure,
             foreach=_foreach(spec),
             batch=BatchPolicy.from_spec(spec.batch) if spec.foreach is not None else None,
-            rate=parse_rate(spec.rate_limit),
+            rate=parse_rate(spec.rate_limit) if spec.rate_limit is not None else None,
         )
     return CompiledGraph(workflow=workflow, deps=deps, nodes=nodes, order=deps.order())
 
