@@ -57,7 +57,11 @@ class _Resolver(VersionedResolver):  # type: ignore[misc]
     """
 
     _rules: Any = None
-    _plain: dict[str, Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # tags by plain text; None when code added path resolvers (then ruamel's own way)
+        self._plain: dict[str, Any] | None = None if self.yaml_path_resolvers else {}
 
     @property
     def versioned_resolver(self) -> Any:
@@ -65,25 +69,23 @@ class _Resolver(VersionedResolver):  # type: ignore[misc]
             self._rules = super().versioned_resolver
         return self._rules
 
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        """Nothing: kailash adds no path resolvers (the C composer asks twice a node)."""
-
-    def ascend_resolver(self) -> None:
-        """Nothing, as ``descend_resolver``."""
-
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or self.yaml_path_resolvers:
-            if kind is MappingNode and not self.yaml_path_resolvers:
-                return self.DEFAULT_MAPPING_TAG
+        plain = self._plain
+        if plain is None:
             return super().resolve(kind, value, implicit)
-        if not implicit[0]:
-            return self.DEFAULT_SCALAR_TAG  # quoted: a string
-        if self._plain is None:
-            self._plain = {}
-        tag = self._plain.get(value)
-        if tag is None:
-            tag = self._plain[value] = super().resolve(kind, value, implicit)
-        return tag
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted: a string
+            tag = plain.get(value)
+            if tag is None:
+                tag = plain[value] = super().resolve(kind, value, implicit)
+            return tag
+        if kind is MappingNode:
+            return self.DEFAULT_MAPPING_TAG
+        return super().resolve(kind, value, implicit)
+
+
+_STR = _Resolver.DEFAULT_SCALAR_TAG
 
 
 @dataclass
