@@ -120,8 +120,10 @@ def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
             "type": spec.type,
             "config": spec.config,
             "when": spec.when,
-            "inputs": sorted(edge.label for edge in node.inputs),
-            "depends_on": sorted(spec.depends_on),
+            "inputs": sorted(edge.label for edge in node.inputs)
+            if len(node.inputs) > 1
+            else [edge.label for edge in node.inputs],
+            "depends_on": sorted(spec.depends_on) if spec.depends_on else [],
             "fallback": spec.fallback,
         }
         text = _SHAPE_JSON.encode(shape)
