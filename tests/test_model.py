@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from kailash_cli.model.workflow import Edge, NodeSpec, Param, Workflow, parse_connection
+from kailash_cli.model.workflow import Edge, NodeSpec, Param, Workflow, node_spec, parse_connection
 
 DATA: dict[str, Any] = {
     "name": "etl",
@@ -132,3 +132,13 @@ def test_invalid_connections_are_dropped_from_the_model() -> None:
         "connections": ["bad", "a.result -> b.x"],
     }
     assert Workflow.from_dict(data).edges == (Edge("a", ("result",), "b", "x", 1),)
+
+
+def test_a_node_of_type_and_config_only_has_every_default() -> None:
+    full = node_spec("a", {"type": "X", "config": {"k": 1}, "description": ""})  # the long way
+    assert node_spec("a", {"type": "X", "config": {"k": 1}}) == full
+    assert (
+        node_spec("a", {"type": "X"})
+        == NodeSpec(id="a", type="X")
+        == node_spec("a", {"type": "X", "config": None})
+    )

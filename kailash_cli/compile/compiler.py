@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from kailash_cli.compile.graph import DATA, EXPR, Dependencies, build
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: that costs 1.5 us a node to make (a 10,000-node graph: 15 ms)
 class CompiledNode:
     spec: NodeSpec
     node_type: NodeType
@@ -93,28 +95,41 @@ def compile(workflow: Workflow) -> CompiledGraph:
     nodes = {}
     for node_id, spec in workflow.nodes.items():
         node_type = NODE_TYPES[spec.type]
-        kinds = {source: link.kinds for source, link in deps.waits_for(node_id).items()}
+        data_deps: list[str] = []
+        order_deps: list[str] = []
+        for source, link in deps.waits_for(node_id).items():
+            (order_deps if link.kinds.isdisjoint(_INPUTS) else data_deps).append(source)
         when = parse_template(spec.when) if isinstance(spec.when, str) else spec.when
+        templated = node_type.templated(spec.config)
         nodes[node_id] = CompiledNode(
             spec=spec,
             node_type=node_type,
-            defaults=schemas.property_defaults(node_type.schema_name),
+            defaults=_defaults(node_type.schema_name),
             config=spec.config,
-            resolve=compile_value(node_type.templated(spec.config)),
+            resolve=compile_value(templated) if templated else None,
             when=when,
             inputs=tuple(incoming[node_id]),
-            data_deps=frozenset(u for u, k in kinds.items() if k & {DATA, EXPR}),
-            order_deps=frozenset(u for u, k in kinds.items() if not k & {DATA, EXPR}),
+            data_deps=frozenset(data_deps),
+            order_deps=frozenset(order_deps),
             successors=deps.waited_by(node_id),
             fallback_only=node_id in deps.fallback_only,
-            retry=RetryPolicy.from_spec(spec.retry),
-            breaker=BreakerPolicy.from_spec(spec.circuit_breaker),
+            retry=RetryPolicy.from_spec(spec.retry) if spec.retry else None,
+            breaker=BreakerPolicy.from_spec(spec.circuit_breaker) if spec.circuit_breaker else None,
             on_failure=node_id in workflow.on_failure,
             foreach=_foreach(spec),
             batch=BatchPolicy.from_spec(spec.batch) if spec.foreach is not None else None,
-            rate=parse_rate(spec.rate_limit),
+            rate=parse_rate(spec.rate_limit) if spec.rate_limit is not None else None,
         )
     return CompiledGraph(workflow=workflow, deps=deps, nodes=nodes, order=deps.order())
+
+
+_INPUTS = frozenset({DATA, EXPR})  # the kinds of link that bring a node its inputs
+
+
+@cache
+def _defaults(schema_name: str) -> Mapping[str, Any]:
+    """The defaults of a node type's parameters, one read-only mapping for all its nodes."""
+    return MappingProxyType(schemas.property_defaults(schema_name))
 
 
 def _foreach(spec: NodeSpec) -> Template | None:

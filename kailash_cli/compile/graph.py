@@ -16,11 +16,12 @@ source's place; it orders nothing).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from kailash_cli.compile.cycles import acyclic, find_cycles
 from kailash_cli.model.expressions import ExpressionError, Template, parse_template
 from kailash_cli.model.workflow import Edge
 from kailash_cli.nodes.registry import NODE_TYPES
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 DATA, EXPR, ORDER, FALLBACK = "data", "expr", "order", "fallback"
+_ONLY_FALLBACK = frozenset({FALLBACK})
 
 
 @dataclass(slots=True)
@@ -41,7 +43,7 @@ class Link:
     @property
     def orders(self) -> bool:
         """True when the target must wait for the source (any link but a bare fallback)."""
-        return self.kinds != {FALLBACK}
+        return self.kinds != _ONLY_FALLBACK
 
 
 class Dependencies:
@@ -54,9 +56,13 @@ class Dependencies:
         self.links: dict[tuple[str, str], Link] = {}
         self.preds: dict[str, dict[str, Link]] = {node: {} for node in types}
         self.succs: dict[str, dict[str, Link]] = {node: {} for node in types}
+        self.refs: dict[str, tuple[tuple[str, ...], ...]] = {}  # each node's node_refs, as built
+        self._after: dict[str, tuple[str, ...]] = {}  # waited_by, once asked (checks, order, compiler)
 
     def add(self, source: str, target: str, kind: str, label: str) -> None:
         link = self.links.get((source, target))
+        if self._after:
+            self._after.clear()
         if link is None:
             link = self.links[source, target] = Link({kind}, [label])
             self.succs[source][target] = link
@@ -71,12 +77,15 @@ class Dependencies:
 
     def waited_by(self, node: str) -> tuple[str, ...]:
         """The nodes that run after ``node``, in the order their links were found."""
-        return tuple(target for target, link in self.succs[node].items() if link.orders)
+        after = self._after.get(node)
+        if after is None:
+            after = self._after[node] = tuple(t for t, link in self.succs[node].items() if link.orders)
+        return after
 
     def cycles(self) -> list[list[str]]:
         """One cycle per strongly connected component that has one (see :func:`find_cycles`)."""
         successors = {node: self.waited_by(node) for node in self.types}
-        if _acyclic(successors):  # the usual case, at a fraction of the cost of the search
+        if acyclic(successors):  # the usual case, at a fraction of the cost of the search
             return []
         position = {node: i for i, node in enumerate(self.types)}
         return find_cycles(
@@ -86,7 +95,7 @@ class Dependencies:
     def order(self) -> tuple[str, ...]:
         """A topological order that keeps the file's order among nodes free to go first."""
         position = {node: i for i, node in enumerate(self.types)}
-        waiting = {node: len(self.waits_for(node)) for node in self.types}
+        waiting = {node: sum(link.orders for link in self.preds[node].values()) for node in self.types}
         ready = [(position[node], node) for node, count in waiting.items() if count == 0]
         heapq.heapify(ready)
         order = []
@@ -135,9 +144,10 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
     types = {}
     fallbacks = {}
     for node_id, node in nodes.items():
-        type_ = _field(node, "type")
+        get = _getter(node)
+        type_ = get("type")
         types[node_id] = type_ if isinstance(type_, str) else None
-        fallback = _field(node, "fallback")
+        fallback = get("fallback")
         if isinstance(fallback, str) and fallback:
             fallbacks[node_id] = fallback
     deps = Dependencies(name, types, set(fallbacks.values()))
@@ -145,11 +155,12 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
         if edge.source in nodes and edge.target in nodes:
             deps.add(edge.source, edge.target, DATA, f"{'.'.join(edge.output)} -> {edge.param}")
     for node_id, node in nodes.items():
-        refs = (ref[1] for ref in node_refs(node) if ref[0] == "nodes" and len(ref) > 1)
+        found = deps.refs[node_id] = tuple(node_refs(node))
+        refs = (ref[1] for ref in found if ref[0] == "nodes" and len(ref) > 1)
         for ref in dict.fromkeys(refs):
             if ref in nodes:
                 deps.add(ref, node_id, EXPR, "${nodes." + ref + "}")
-        for ref in _names(_field(node, "depends_on")):
+        for ref in _names(_getter(node)("depends_on")):
             if ref in nodes and ref != node_id:
                 deps.add(ref, node_id, ORDER, "depends_on")
         fallback = fallbacks.get(node_id)
@@ -161,13 +172,19 @@ def build(name: str, nodes: Mapping[str, Any], edges: Iterable[Edge]) -> Depende
 def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
     """Every name chain the node's expressions read (``("nodes", "read", "data")``, ...):
     those in its config (less the parameters its type takes as written), ``when`` and ``foreach``."""
-    config = _field(node, "config")
+    get = _getter(node)
+    config = get("config")
     texts = _strings(config)
-    type_ = _field(node, "type")
-    node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
-    if texts and node_type is not None and isinstance(config, dict):
-        texts = _strings(node_type.templated(config))
-    for text in (*texts, *_strings(_field(node, "when")), *_strings(_field(node, "foreach"))):
+    if texts and isinstance(config, dict):
+        type_ = get("type")
+        node_type = NODE_TYPES.get(type_) if isinstance(type_, str) else None
+        if node_type is not None:
+            texts = _strings(node_type.templated(config))
+    for name in ("when", "foreach"):
+        value = get(name)
+        if value is not None:  # mostly absent
+            texts = [*texts, *_strings(value)]
+    for text in texts:
         try:
             parsed = parse_template(text)
         except ExpressionError:  # reported by validation (KV301)
@@ -177,92 +194,11 @@ def node_refs(node: Any) -> Iterator[tuple[str, ...]]:
                 yield from expr.refs
 
 
-def _acyclic(successors: Mapping[str, Sequence[str]]) -> bool:
-    waiting = dict.fromkeys(successors, 0)
-    for targets in successors.values():
-        for target in targets:
-            waiting[target] += 1
-    ready = [node for node, count in waiting.items() if count == 0]
-    done = 0
-    while ready:
-        done += 1
-        for target in successors[ready.pop()]:
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                ready.append(target)
-    return done == len(successors)
-
-
-def find_cycles(successors: Mapping[str, Sequence[str]]) -> list[list[str]]:
-    """One cycle (in order) per strongly connected component that has one, sorted by the
-    position of its first node in ``successors``. Each is the first cycle a depth-first
-    search from the component's earliest node meets, following ``successors`` in order."""
-    position = {node: i for i, node in enumerate(successors)}
-    cycles = []
-    for component in _components(successors):
-        first = min(component, key=position.__getitem__)
-        if len(component) == 1 and first not in successors[first]:
-            continue
-        cycles.append(_first_cycle(successors, component, first))
-    return sorted(cycles, key=lambda cycle: position[cycle[0]])
-
-
-def _components(successors: Mapping[str, Sequence[str]]) -> list[set[str]]:
-    """Strongly connected components (Tarjan's algorithm, without recursion)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found = []
-    for root in successors:
-        if root in index:
-            continue
-        work = [(root, iter(successors[root]))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, pending = work[-1]
-            child = next(pending, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(successors[child])))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                found.append(component)
-    return found
-
-
-def _first_cycle(successors: Mapping[str, Sequence[str]], component: set[str], start: str) -> list[str]:
-    """The cycle a depth-first search from ``start`` meets first. Inside a strongly connected
-    component the search never backs up (every node there leads back to the path), so it
-    is the walk along each node's first successor in the component until a node repeats."""
-    path, seen = [start], {start: 0}
-    while True:
-        node = next(n for n in successors[path[-1]] if n in component)
-        if node in seen:
-            return path[seen[node] :]
-        seen[node] = len(path)
-        path.append(node)
-
-
-def _field(node: Any, name: str) -> Any:
-    return node.get(name) if isinstance(node, dict) else getattr(node, name, None)
+def _getter(node: Any) -> Callable[[str], Any]:
+    """Reads a field of a node as written (a dict) or of its NodeSpec; None when missing."""
+    if isinstance(node, dict):
+        return node.get
+    return lambda name: getattr(node, name, None)
 
 
 def _names(value: Any) -> list[str]:

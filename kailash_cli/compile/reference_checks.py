@@ -68,17 +68,18 @@ class ReferenceChecks:
                     )
                 continue
             (source, output), (target, param) = parsed
-            ok_source = self._endpoint("source", source, f"{source}.{'.'.join(output)}", where)
-            ok_target = self._endpoint("target", target, f"{target}.{param}", where)
+            ok_source = source in self.nodes or self._unknown(
+                "source", source, f"{source}.{'.'.join(output)}", where
+            )
+            ok_target = target in self.nodes or self._unknown("target", target, f"{target}.{param}", where)
             if ok_source:
                 self._check_output(source, output[0], f"connection source '{source}.{output[0]}'", where)
             if ok_target:
                 self._check_param(target, param, where, index)
             self.edges.append(Edge(source, output, target, param, index))
 
-    def _endpoint(self, role: str, node_id: str, text: str, where: JsonPath) -> bool:
-        if node_id in self.nodes:
-            return True
+    def _unknown(self, role: str, node_id: str, text: str, where: JsonPath) -> bool:
+        """A connection's end names no node (False: it is not checked further)."""
         self.add(
             "KV201",
             f"connection {role} '{text}' names unknown node '{node_id}'{did_you_mean(node_id, self.nodes)}",
@@ -270,12 +271,14 @@ def expression_strings(data: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
     for node_id, node in nodes.items() if isinstance(nodes, dict) else ():
         if not isinstance(node, dict):
             continue
-        node_type = NODE_TYPES.get(node["type"]) if isinstance(node.get("type"), str) else None
         for key in ("config", "when", "permissions", "foreach"):
-            value = node.get(key)
-            if key == "config" and node_type is not None and isinstance(value, dict):
-                value = node_type.templated(value)
-            if key in node:
+            if key not in node:
+                continue
+            value = node[key]
+            if key == "config" and isinstance(value, dict) and isinstance(node.get("type"), str):
+                node_type = NODE_TYPES.get(node["type"])
+                value = value if node_type is None else node_type.templated(value)
+            if isinstance(value, str | dict | list):
                 yield from _walk(value, ("nodes", node_id, key))
     if "outputs" in data:
         yield from _walk(data["outputs"], ("outputs",))

@@ -31,7 +31,7 @@ def stream_problems(doc: Document, nodes: dict[str, Any], edges: list[Edge], out
     problems = [
         p
         for node_id, node in nodes.items()
-        if isinstance(node, dict)
+        if isinstance(node, dict) and node.get("type") == "JSONReaderNode"
         for p in _json_lines(doc, node_id, node)
     ]
     if not streams:
@@ -117,7 +117,7 @@ def stream_outputs(nodes: dict[str, Any]) -> set[tuple[str, str]]:
     while changed:  # foreach over a stream yields a stream, and so on down a chain
         changed = False
         for node_id, node in nodes.items():
-            ref = _whole_ref(node.get("foreach")) if isinstance(node, dict) else None
+            ref = _whole_ref(node["foreach"]) if isinstance(node, dict) and "foreach" in node else None
             if ref in streams and (node_id, "result") not in streams:
                 streams.add((node_id, "result"))
                 changed = True

@@ -91,7 +91,9 @@ class _Checker(ReferenceChecks):
                 "run `kailash nodes` to list the node types",
             )
         for field, id_ in (("depends_on", "KV205"), ("fallback", "KV206")):
-            value = node.get(field)
+            if field not in node:
+                continue
+            value = node[field]
             refs = [value] if isinstance(value, str) else value if isinstance(value, list) else []
             for i, ref in enumerate(refs):
                 where = (*base, field) if isinstance(value, str) else (*base, field, i)
@@ -106,9 +108,12 @@ class _Checker(ReferenceChecks):
                         where,
                         f"name another node id in {field}",
                     )
-        self._retry_on(node_id, node.get("retry"), (*base, "retry", "retry_on"))
-        self._when(node_id, node.get("when"), (*base, "when"))
-        self.problems.extend(foreach_problems(self.doc, node_id, node))
+        if "retry" in node:
+            self._retry_on(node_id, node["retry"], (*base, "retry", "retry_on"))
+        if "when" in node:
+            self._when(node_id, node["when"], (*base, "when"))
+        if "foreach" in node or "batch" in node or "rate_limit" in node:
+            self.problems.extend(foreach_problems(self.doc, node_id, node))
         node_type = NODE_TYPES.get(type_name) if isinstance(type_name, str) else None
         config = node.get("config", {})
         if node_type is None or not isinstance(config, dict):

@@ -150,7 +150,9 @@ class ForEachRuns(StreamFeeds, Settlement):
 
     def _items_waiting(self) -> bool:
         """Whether a foreach node has items it could hand to other workers than this thread."""
-        return any(not g.fast and not g.exhausted and g.running < g.limit for g in self.groups)
+        return bool(self.groups) and any(
+            not g.fast and not g.exhausted and g.running < g.limit for g in self.groups
+        )
 
     def _item_succeeded(self, call: Attempts, value: Outputs) -> None:
         group = call.group
@@ -271,9 +273,11 @@ class ForEachRuns(StreamFeeds, Settlement):
     def _rate_wait(self, call: Attempts) -> float:
         """0.0 when the node's rate limits let the call go now (the tokens are taken), else
         the seconds to wait."""
-        buckets = self.buckets.get(call.node.spec.id)
+        node = call.node
+        if not node.rate and (node.batch is None or not node.batch.rate):
+            return 0.0  # no rate limit (the usual case): no bucket to make or ask
+        buckets = self.buckets.get(node.spec.id)
         if buckets is None:
-            node = call.node
             rates = [node.rate, node.batch.rate if node.batch else None]
             buckets = self.buckets[node.spec.id] = [TokenBucket(r) for r in rates if r]
         if not buckets:

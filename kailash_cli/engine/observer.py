@@ -60,13 +60,15 @@ class Observers(RunObserver):
 
     def __init__(self, *observers: RunObserver | None) -> None:
         self.observers = [o for o in observers if o is not None]
+        # told once a node: only to those that listen (the base does nothing)
+        self._starting = [o for o in self.observers if _listens(o, "node_started")]
 
     def run_started(self, run: RunInfo) -> None:
         for observer in self.observers:
             observer.run_started(run)
 
     def node_started(self, node_id: str) -> None:
-        for observer in self.observers:
+        for observer in self._starting:
             observer.node_started(node_id)
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
@@ -91,3 +93,9 @@ class Observers(RunObserver):
     def run_finished(self, result: RunResult) -> None:
         for observer in self.observers:
             observer.run_finished(result)
+
+
+def _listens(observer: RunObserver, event: str) -> bool:
+    """Whether ``observer`` does something on ``event`` (its class or itself overrides it)."""
+    own = getattr(observer, "__dict__", {})
+    return event in own or getattr(type(observer), event, None) is not getattr(RunObserver, event)

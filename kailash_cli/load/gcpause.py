@@ -10,6 +10,7 @@ once the collector is back on.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -62,3 +63,31 @@ def start_up_done() -> None:
             gc.freeze()
         if _StartUp.was_enabled:
             gc.enable()
+
+
+_FROZEN_LOCK = threading.Lock()
+_frozen_runs = 0
+
+
+@contextmanager
+def gc_frozen() -> Iterator[None]:
+    """Run the body with every object alive now out of the collector's sight.
+
+    A run keeps its loaded workflow and compiled graph (hundreds of thousands of small
+    objects on a large workflow) until it ends; without this the collector walks them all
+    again in each of its three generations as the run allocates. Only the first of runs
+    going on at once freezes (so garbage alive at that moment stays bounded), and the last
+    one to end gives everything back to the collector.
+    """
+    global _frozen_runs
+    with _FROZEN_LOCK:
+        if _frozen_runs == 0:
+            gc.freeze()
+        _frozen_runs += 1
+    try:
+        yield
+    finally:
+        with _FROZEN_LOCK:
+            _frozen_runs -= 1
+            if _frozen_runs == 0:
+                gc.unfreeze()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -29,7 +30,8 @@ from kailash_cli.load.yaml_limits import (
     too_deep,
     within_limit,
 )
-from kailash_cli.load.yaml_tree import MAX_VALUES, Builder, TooDeep, TooLarge
+from kailash_cli.load.yaml_plain import build_data, locate, position_tables
+from kailash_cli.load.yaml_tree import MAX_VALUES, TooDeep, TooLarge
 from kailash_cli.model.result import Problem
 from kailash_cli.security.credentials import hide_credentials
 
@@ -37,24 +39,53 @@ from kailash_cli.security.credentials import hide_credentials
 STDIN = "-"
 #: how findings name standard input
 STDIN_NAME = "<stdin>"
+#: positions looked up in a document's tree before its tables are made (each lookup reads
+#: the mappings along the path; the tables cost about a hundred lookups on a large file)
+_LOOKUPS = 16
 JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
 
 class _Resolver(VersionedResolver):  # type: ignore[misc]
-    """ruamel's resolver, picking its implicit-tag rules once per document.
+    """ruamel's resolver, picking its implicit-tag rules once per document, and resolving
+    each distinct plain scalar once.
 
     The stock one looks the YAML version up again for every scalar (through attribute
-    lookups that fail with the C parser); a document is composed under one version.
+    lookups that fail with the C parser); a document is composed under one version, and
+    without path resolvers a plain scalar's tag depends on its text alone (a large workflow
+    repeats ``type:``, ``config:`` and its node types thousands of times).
     """
 
     _rules: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # tags by plain text; None when code added path resolvers (then ruamel's own way)
+        self._plain: dict[str, Any] | None = None if self.yaml_path_resolvers else {}
 
     @property
     def versioned_resolver(self) -> Any:
         if self._rules is None:
             self._rules = super().versioned_resolver
         return self._rules
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        plain = self._plain
+        if plain is None:
+            return super().resolve(kind, value, implicit)
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR  # quoted: a string
+            tag = plain.get(value)
+            if tag is None:
+                tag = plain[value] = super().resolve(kind, value, implicit)
+            return tag
+        if kind is MappingNode:
+            return self.DEFAULT_MAPPING_TAG
+        return super().resolve(kind, value, implicit)
+
+
+_STR = _Resolver.DEFAULT_SCALAR_TAG
 
 
 @dataclass
@@ -63,12 +94,33 @@ class Document:
 
     file: str
     data: Any
-    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
-    value_positions: dict[JsonPath, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    tree: Any = None  # the composed tree, when positions are found in it on demand
+    _lookups: int = field(default=0, repr=False)
+    _tables: tuple[dict[JsonPath, Position], dict[JsonPath, Position]] | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def key_positions(self) -> dict[JsonPath, Position]:
+        """Where each key is, by the path of its value (made from the tree when first read)."""
+        return self._positions()[0]
+
+    @property
+    def value_positions(self) -> dict[JsonPath, Position]:
+        """Where each value is, by its path."""
+        return self._positions()[1]
+
+    def _positions(self) -> tuple[dict[JsonPath, Position], dict[JsonPath, Position]]:
+        if self._tables is None:
+            self._tables = ({}, {}) if self.tree is None else position_tables(self.tree)
+        return self._tables
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position | None:
         """Position of the value at ``path`` (or its key), else of the nearest parent."""
+        if self.tree is not None and self._tables is None and self._lookups < _LOOKUPS:
+            self._lookups += 1  # each walks the mappings on the path: many make the tables once
+            return locate(self.tree, path, key=key)
         table = self.key_positions if key else self.value_positions
         for end in range(len(path), -1, -1):
             found = table.get(path[:end])
@@ -160,7 +212,7 @@ def load_text(text: str, file: str) -> Document:
         return doc
     if node is not None:
         try:
-            doc.data = Builder(doc, yaml).build(node, ())
+            doc.data = build_data(doc, yaml, node, shared="&" in text)
         except TooLarge as e:
             doc.data = None  # nothing walks the expanded data
             line, column = e.args[0]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import BaseResolver
 
 from kailash_cli.load.yaml_limits import MAX_DEPTH
 from kailash_cli.model.result import Problem
@@ -22,8 +23,10 @@ if TYPE_CHECKING:  # for annotations only: yaml_io imports this module
     from kailash_cli.load.yaml_io import Document, JsonPath, Position
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_STR_TAG = "tag:yaml.org,2002:str"
-_STRING_TAGS = {_STR_TAG, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+STR_TAG = "tag:yaml.org,2002:str"
+STRING_TAGS = {STR_TAG, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+#: the tag the resolver gives every quoted scalar and plain text (one shared object)
+PLAIN_STR = BaseResolver.DEFAULT_SCALAR_TAG
 
 #: values a document may expand to through aliases ("billion laughs" stops here)
 MAX_VALUES = 1_000_000
@@ -38,8 +41,13 @@ class TooDeep(Exception):
 
 
 class Builder:
-    def __init__(self, doc: Document, yaml: YAML) -> None:
+    """Builds the data of a composed tree; ``shared=False`` (the text has no ``&``, so no
+    anchor and no alias) skips the bookkeeping that only aliases need."""
+
+    def __init__(self, doc: Document, yaml: YAML, *, shared: bool = True) -> None:
         self.doc = doc
+        self.shared = shared
+        self.positions = doc.value_positions
         self.constructor = yaml.constructor
         self.anchors: dict[int, Any] = {}
         self.building: set[int] = set()
@@ -50,12 +58,15 @@ class Builder:
         self.heights: dict[int, int] = {}  # levels of each collection node, aliases expanded
 
     def build(self, node: Node, path: JsonPath) -> Any:
-        self.doc.value_positions[path] = _pos(node)
+        mark = node.start_mark
+        self.positions[path] = (mark.line + 1, mark.column + 1)
         self.count += 1
         if isinstance(node, ScalarNode):
-            if node.tag in _STRING_TAGS:  # a plain string (what ruamel would construct), or kept as text
+            if node.ctag is PLAIN_STR or node.tag in STRING_TAGS:  # a string, or kept as text
                 return node.value
             return self.constructor.construct_object(node, deep=True)
+        if not self.shared:
+            return self._collection(node, path)
         if id(node) in self.building:  # an alias inside its own anchor: data would be infinite
             self.doc.problems.append(
                 Problem(
@@ -63,7 +74,7 @@ class Builder:
                     "error",
                     "YAML alias refers to a value that contains it (recursive data)",
                     self.doc.file,
-                    *_pos(node),
+                    *position_of(node),
                     "copy the value instead of using an alias inside itself",
                 )
             )
@@ -72,48 +83,57 @@ class Builder:
         if known is not None:  # an alias: the value is shared, but whoever walks it walks it again
             self.count += self.sizes[id(node)] - 1
             if self.count > MAX_VALUES:
-                raise TooLarge(self.doc.position(path, key=True) or _pos(node))
+                raise TooLarge(self.doc.position(path, key=True) or position_of(node))
             self.deepest = max(self.deepest, self.level + self.heights[id(node)])
             if self.deepest > MAX_DEPTH:
-                raise TooDeep(self.doc.position(path, key=True) or _pos(node))
+                raise TooDeep(self.doc.position(path, key=True) or position_of(node))
             return known
         self.building.add(id(node))
         start, outer = self.count, self.deepest
         self.level += 1
         self.deepest = max(self.deepest, self.level)
         try:
-            if isinstance(node, SequenceNode):
-                items: list[Any] = []
-                self.anchors[id(node)] = items
-                items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
-                return items
-            if isinstance(node, MappingNode):
-                mapping: dict[str, Any] = {}
-                self.anchors[id(node)] = mapping
-                self._fill_mapping(node, path, mapping)
-                return mapping
+            return self._collection(node, path)
         finally:
             self.building.discard(id(node))
             self.sizes[id(node)] = self.count - start + 1
             self.heights[id(node)] = self.deepest - self.level + 1
             self.level -= 1
             self.deepest = max(outer, self.deepest)
+
+    def _collection(self, node: Node, path: JsonPath) -> Any:
+        """The list or dict of ``node``, known as the anchor's value before its items are built."""
+        if isinstance(node, SequenceNode):
+            items: list[Any] = []
+            if self.shared:
+                self.anchors[id(node)] = items
+            items.extend(self.build(item, (*path, i)) for i, item in enumerate(node.value))
+            return items
+        if isinstance(node, MappingNode):
+            mapping: dict[str, Any] = {}
+            if self.shared:
+                self.anchors[id(node)] = mapping
+            self._fill_mapping(node, path, mapping)
+            return mapping
         raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover - the three kinds above
 
     def _fill_mapping(self, node: MappingNode, path: JsonPath, mapping: dict[str, Any]) -> None:
         merged: dict[str, Any] = {}
+        keys, values = self.doc.key_positions, self.positions
         for key_node, value_node in node.value:
-            key_tag = key_node.tag
-            if key_tag == _MERGE_TAG:
+            if key_node.ctag is PLAIN_STR and isinstance(key_node, ScalarNode):
+                key = key_node.value  # the common case: what build() would return
+            elif key_node.tag == _MERGE_TAG:
                 merged = {**self._merge_sources(value_node, path), **merged}
                 continue
-            if key_tag == _STR_TAG and isinstance(key_node, ScalarNode):
-                key = key_node.value  # the common case: what build() would return
+            elif key_node.tag == STR_TAG and isinstance(key_node, ScalarNode):
+                key = key_node.value
             else:
                 key = self.build(key_node, (*path, "<key>"))
                 key = key if isinstance(key, str) else _key_text(key)
             child = (*path, key)
-            where = _pos(key_node)
+            mark = key_node.start_mark
+            where = (mark.line + 1, mark.column + 1)
             if key in mapping:
                 self.doc.problems.append(
                     Problem(
@@ -126,8 +146,14 @@ class Builder:
                     )
                 )
                 self._forget(child)  # the last entry wins: locate findings there
-            self.doc.key_positions[child] = where
-            mapping[key] = self.build(value_node, child)
+            keys[child] = where
+            if value_node.ctag is PLAIN_STR and isinstance(value_node, ScalarNode):
+                mark = value_node.start_mark  # a string value: build()'s first lines, inline
+                values[child] = (mark.line + 1, mark.column + 1)
+                self.count += 1
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = self.build(value_node, child)
         self.doc.value_positions.pop((*path, "<key>"), None)
         for key, value in merged.items():
             mapping.setdefault(key, value)
@@ -152,7 +178,7 @@ class Builder:
                         "error",
                         "merge key '<<' needs a mapping or a list of mappings",
                         self.doc.file,
-                        *_pos(source),
+                        *position_of(source),
                         "merge only anchors of mappings (<<: *defaults)",
                     )
                 )
@@ -168,5 +194,5 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-def _pos(node: Node) -> Position:
+def position_of(node: Node) -> Position:
     return (node.start_mark.line + 1, node.start_mark.column + 1)

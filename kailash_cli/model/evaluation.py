@@ -137,7 +137,7 @@ def compile_value(value: Any) -> Callable[[Scope], Any] | None:
         if parsed != value:
             return lambda scope: parsed
         return None
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):  # a dict is found before the slow check of the ABC
         items = {k: compile_value(v) for k, v in value.items()}
         if not any(items.values()):
             return None

@@ -73,6 +73,8 @@ class NodeResult:
         """What only some results carry: the fallback that stood in, a restored node, items."""
         if self.extra is not None:
             return dict(self.extra)
+        if not (self.fallback or self.restored or self.items or self.workers):
+            return {}  # the usual case
         pairs = (
             ("fallback", self.fallback),
             ("restored", self.restored),
@@ -126,6 +128,8 @@ class RunResult:
                 error=redact(r.error) if r.error else r.error,
                 detail=redact(r.detail) if r.detail else r.detail,
             )
+            if r.error or r.detail
+            else r  # nothing to redact: the engine's record goes on unchanged
             for n, r in self.nodes.items()
         }
         return replace(

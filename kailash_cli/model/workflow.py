@@ -118,6 +118,9 @@ class Workflow:
         )
 
 
+_TYPE_AND_CONFIG = frozenset({"type", "config"})
+
+
 def parse_connection(raw: Any) -> tuple[tuple[str, tuple[str, ...]], tuple[str, str]] | None:
     """``(source, output path), (target, param)`` or None when the syntax is wrong."""
     if isinstance(raw, str):
@@ -149,6 +152,8 @@ def _param(name: str, spec: dict[str, Any]) -> Param:
 
 
 def node_spec(node_id: str, spec: dict[str, Any]) -> NodeSpec:
+    if spec.keys() <= _TYPE_AND_CONFIG:  # most nodes: every other field keeps its default
+        return NodeSpec(id=node_id, type=spec["type"], config=dict(spec.get("config") or {}))
     depends = spec.get("depends_on") or ()
     return NodeSpec(
         id=node_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,11 +61,11 @@ class NodeType:
     literal_params: ClassVar[tuple[str, ...]] = ()  # taken as written: ${...} is not evaluated
     stream_params: ClassVar[tuple[str, ...]] = ()  # may be given a stream (consumed chunk by chunk)
 
-    @property
+    @cached_property  # asked several times a node while a workflow is checked and compiled
     def schema_name(self) -> str:
         return f"nodes/{self.name}"
 
-    @property
+    @cached_property
     def schema(self) -> dict[str, Any]:
         return schemas.load_schema(self.schema_name)
 

@@ -94,9 +94,12 @@ def resolve_function(ref: str, base_dir: Path) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
+_NOT_MAPPINGS = frozenset({type(None), bool, int, float, str, list, tuple})  # exactly these types
+
+
 def as_outputs(value: Any) -> Outputs:
     check_storable(value)  # fails the node, naming the bad value's path, before anything keeps it
-    if isinstance(value, Mapping):
+    if value.__class__ not in _NOT_MAPPINGS and isinstance(value, Mapping):  # the ABC check is slow
         outputs = {str(k): v for k, v in value.items()}
         outputs["result"] = value
         return outputs

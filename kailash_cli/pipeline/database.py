@@ -72,11 +72,15 @@ def guarded(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+#: json.dumps(value, default=str, ensure_ascii=False), without making an encoder a call
+_COLUMN_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """JSON text for a column. Never raises: a value JSON cannot hold (PythonCodeNode results
     are refused before, by ``model.storable``) is kept as a note saying where and why."""
     try:
-        text = json.dumps(value, default=str, ensure_ascii=False)
+        text = _COLUMN_JSON.encode(value)
     except (TypeError, ValueError, RecursionError):
         return json.dumps(f"<not stored: {unstorable(value, 'value') or 'not JSON data'}>")
     try:

@@ -27,6 +27,7 @@ from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
 from kailash_cli.load.config import Config
 from kailash_cli.load.environment import resolve_runtime
+from kailash_cli.load.gcpause import gc_frozen, gc_paused
 from kailash_cli.model.result import FAILED, RunResult
 from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import executors
@@ -113,15 +114,17 @@ def run_workflow(
     if isinstance(param_args, str):
         raise UsageError(f"param_args is a list of KEY=VALUE texts; got one text: {param_args!r}")
     environ = dict(os.environ) if environ is None else environ
-    wf = resolve_runtime(workflow_of(workflow), environ)  # ${env.X} in runtime: fields
-    cfg = config_of(config)
-    output = Output() if output is None else output
-    policy = RunPolicy.build(cfg, user)
-    grace = _grace(cfg.section("runtime"), grace)
-    if cancel is None and threading.current_thread() is threading.main_thread():
-        cancel = threading.Event()  # Ctrl-C (main thread only) then ends with the partial record
-    compiled = compile(wf)
     with contextlib.ExitStack() as stack:
+        with gc_paused():  # what lives as long as the run is frozen before the collector sees it
+            wf = resolve_runtime(workflow_of(workflow), environ)  # ${env.X} in runtime: fields
+            cfg = config_of(config)
+            compiled = compile(wf)
+            stack.enter_context(gc_frozen())
+        output = Output() if output is None else output
+        policy = RunPolicy.build(cfg, user)
+        grace = _grace(cfg.section("runtime"), grace)
+        if cancel is None and threading.current_thread() is threading.main_thread():
+            cancel = threading.Event()  # Ctrl-C (main thread only) then ends with the partial record
         max_concurrency = policy.concurrency(policy.max_concurrency(wf))
         store = Store.open(store_path(cfg))
         stack.callback(store.close)

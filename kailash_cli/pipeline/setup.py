@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kailash_cli.compile.compiler import CompiledGraph, node_refs
+from kailash_cli.compile.graph import Dependencies
 from kailash_cli.compile.validation import load_workflow
 from kailash_cli.errors import KailashError, UsageError
 from kailash_cli.load import params as params_mod
@@ -27,10 +28,11 @@ WorkflowSource = Workflow | str | os.PathLike[str]
 ConfigSource = Config | str | os.PathLike[str] | None
 
 
-def _env_needed(workflow: Workflow) -> list[str]:
+def _env_needed(workflow: Workflow, deps: Dependencies | None = None) -> list[str]:
     names = list(workflow.env)
-    for spec in workflow.nodes.values():
-        for ref in node_refs(spec):
+    for node_id, spec in workflow.nodes.items():
+        refs = deps.refs.get(node_id) if deps is not None else None
+        for ref in node_refs(spec) if refs is None else refs:
             if ref[0] == "env" and len(ref) > 1:
                 names.append(ref[1])
             elif ref[0].isupper():
@@ -38,10 +40,13 @@ def _env_needed(workflow: Workflow) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def check_environment(workflow: Workflow, environ: Mapping[str, str]) -> dict[str, Any]:
+def check_environment(
+    workflow: Workflow, environ: Mapping[str, str], deps: Dependencies | None = None
+) -> dict[str, Any]:
     """The typed values of the workflow's env (``load/environment.py``); UsageError lists
-    every variable missing or of the wrong type."""
-    return typed_env(workflow, environ, _env_needed(workflow))
+    every variable missing or of the wrong type. ``deps``: the workflow's graph, whose
+    expression references are then not read again."""
+    return typed_env(workflow, environ, _env_needed(workflow, deps))
 
 
 def check_databases(compiled: CompiledGraph, config: Config, environ: Mapping[str, str]) -> None:
@@ -109,6 +114,10 @@ def existing_store(config_path: Path | None) -> Iterator[Store | None]:
             store.close()
 
 
+#: json.dumps(shape, sort_keys=True, default=str), one encoder for every node
+_SHAPE_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
     """A fingerprint of what each node is: type, config, condition and where its inputs come from."""
     hashes = {}
@@ -118,11 +127,13 @@ def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
             "type": spec.type,
             "config": spec.config,
             "when": spec.when,
-            "inputs": sorted(edge.label for edge in node.inputs),
-            "depends_on": sorted(spec.depends_on),
+            "inputs": sorted(edge.label for edge in node.inputs)
+            if len(node.inputs) > 1
+            else [edge.label for edge in node.inputs],
+            "depends_on": sorted(spec.depends_on) if spec.depends_on else [],
             "fallback": spec.fallback,
         }
-        text = json.dumps(shape, sort_keys=True, default=str)
+        text = _SHAPE_JSON.encode(shape)
         hashes[node_id] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return hashes
 
@@ -245,7 +256,7 @@ def run_inputs(
     values, restored = collect(
         errors, lambda: _values(compiled, store, resume, params, param_args), (nothing, nothing)
     )
-    env = collect(errors, lambda: check_environment(compiled.workflow, environ), nothing)
+    env = collect(errors, lambda: check_environment(compiled.workflow, environ, compiled.deps), nothing)
     prepared = collect(errors, lambda: prepare(compiled), nothing) if prepare_nodes else nothing
     if config is not None:
         collect(errors, lambda: check_databases(compiled, config, environ), None)

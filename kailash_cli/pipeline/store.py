@@ -118,7 +118,7 @@ class Store(Database):
                         r["duration_ms"],
                         r["error"],
                         dumps(r.get("outputs")),
-                        dumps(r.get("extra") or {}),
+                        dumps(r["extra"]) if r.get("extra") else "{}",
                         r["position"],
                     )
                     for r in rows

@@ -23,6 +23,7 @@ SHOWN_CHARS = 200  # the first characters of a summarised string
 _OTHER = 16  # what a value of another type counts (numbers, booleans, objects)
 SAMPLE = 32  # items of a long list or mapping whose size stands for all of them
 MAX_DEPTH = 64  # deeper values count as small: the estimate recurses
+_SMALL = frozenset({bool, int, float})  # counted as _OTHER without a call
 
 
 def is_large(value: Any, limit: int) -> bool:
@@ -38,10 +39,22 @@ def _estimate(value: Any, budget: int, depth: int) -> float:
     if depth > MAX_DEPTH or not isinstance(value, dict | list | tuple):
         return _OTHER
     count = len(value)
-    scale = count / SAMPLE if count > 2 * SAMPLE else 1.0
+    if count <= 2 * SAMPLE:  # measured whole (the common case, without the sampling's tools)
+        size = 2.0
+        for key, item in value.items() if isinstance(value, dict) else zip(repeat(""), value):
+            if item is None or item.__class__ in _SMALL:
+                size += (len(key) + 4 if isinstance(key, str) else _OTHER) + _OTHER
+            else:
+                size += (len(key) + 4 if isinstance(key, str) else _OTHER) + _estimate(
+                    item, budget, depth + 1
+                )
+            if size > budget:
+                break
+        return size
+    scale = count / SAMPLE
     items = value.items() if isinstance(value, dict) else zip(repeat(""), value)
     size = 2.0
-    for key, item in islice(items, SAMPLE if scale > 1 else None):
+    for key, item in islice(items, SAMPLE):
         size += (len(key) + 4 if isinstance(key, str) else _OTHER) + _estimate(item, budget, depth + 1)
         if size * scale > budget:
             break

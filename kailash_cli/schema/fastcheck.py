@@ -57,10 +57,6 @@ def compile_schema(
         return None
 
 
-def _is_expression(instance: Any) -> bool:
-    return isinstance(instance, str) and "${" in instance
-
-
 class Compiler:
     """Compiles subschemas; a ``lenient`` one lets expression strings pass where jsonschema
     would report an error on the string itself: everywhere but inside the branches of
@@ -76,7 +72,7 @@ class Compiler:
         check = self._compile(schema, root=root, skip_required=skip_required)
         if not self.lenient or check is always:
             return check
-        return lambda instance: _is_expression(instance) or check(instance)
+        return lambda instance: (isinstance(instance, str) and "${" in instance) or check(instance)
 
     def _compile(self, schema: Any, *, root: bool, skip_required: bool) -> Check:
         if schema is True:

@@ -85,14 +85,12 @@ def _properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
 
 
 def _pattern_properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
-    checks = [(pattern, c.compile(sub)) for pattern, sub in value.items()]
+    checks = [(_regex(pattern).search, c.compile(sub)) for pattern, sub in value.items()]
 
     def check(instance: Any) -> bool:
         if not isinstance(instance, dict):
             return True
-        return all(
-            sub(item) for pattern, sub in checks for key, item in instance.items() if re.search(pattern, key)
-        )
+        return all(sub(item) for search, sub in checks for key, item in instance.items() if search(key))
 
     return check
 
@@ -100,13 +98,16 @@ def _pattern_properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Chec
 def _additional_properties(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
     known = schema.get("properties", {})
     patterns = "|".join(schema.get("patternProperties", {}))
+    search = _regex(patterns).search if patterns else None
     extra = c.compile(value) if isinstance(value, dict) else (always if value else never)
+    if extra is always:
+        return always
 
     def check(instance: Any) -> bool:
         if not isinstance(instance, dict):
             return True
         for key, item in instance.items():
-            if key not in known and not (patterns and re.search(patterns, key)) and not extra(item):
+            if key not in known and not (search and search(key)) and not extra(item):
                 return False
         return True
 
@@ -120,6 +121,9 @@ def _property_names(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
 
 def _required(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
     names = tuple(value)
+    if len(names) == 1:
+        name = names[0]
+        return lambda instance: not isinstance(instance, dict) or name in instance
     return lambda instance: not isinstance(instance, dict) or all(n in instance for n in names)
 
 
@@ -147,7 +151,19 @@ def _bound(test: Callable[[Any, Any], bool]) -> Callable[[Compiler, Any, dict[st
 
 
 def _pattern(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
-    return lambda instance: not isinstance(instance, str) or re.search(value, instance) is not None
+    search = _regex(value).search
+    return lambda instance: not isinstance(instance, str) or search(instance) is not None
+
+
+def _regex(pattern: Any) -> re.Pattern[str]:
+    """``pattern`` compiled once (jsonschema calls ``re.search`` with it); a pattern ``re``
+    cannot compile is left to jsonschema."""
+    if not isinstance(pattern, str):
+        raise Unsupported(pattern)
+    try:
+        return re.compile(pattern)
+    except re.error:
+        raise Unsupported(pattern) from None
 
 
 def _any_of(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
@@ -161,7 +177,17 @@ def _all_of(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
 
 def _one_of(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:
     checks = c.many(value, branches=True)
-    return lambda instance: sum(1 for check in checks if check(instance)) == 1
+
+    def check(instance: Any) -> bool:
+        passed = 0
+        for branch in checks:
+            if branch(instance):
+                passed += 1
+                if passed > 1:  # no other branch can make it one
+                    return False
+        return passed == 1
+
+    return check
 
 
 def _not(c: Compiler, value: Any, schema: dict[str, Any]) -> Check:

@@ -110,3 +110,11 @@ def test_the_depth_bound_holds_for_the_densest_block_nesting(steps: list[int]) -
     text = _map_seq_chain(steps)
 
     assert (too_deep(text) is not None) == (2 * len(steps) > MAX_DEPTH)
+
+
+@given(st.text(st.sampled_from(list("[]{}-?: ab\n\r\x85\u2028")), max_size=400))
+def test_the_rough_bound_is_never_below_the_depth_bound(text: str) -> None:
+    """The longest-line bound, asked first, may only be looser than the line-by-line one."""
+    from kailash_cli.load.yaml_limits import _depth_bound, _rough_bound
+
+    assert _rough_bound(text) >= _depth_bound(text)
