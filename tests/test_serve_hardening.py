@@ -368,3 +368,24 @@ def test_a_store_moved_away_or_replaced_while_serving_is_read_afresh(tmp_path: P
 
     assert listed == [second]
     assert shown.status_code == 200 and shown.json()["run_id"] == second
+
+
+def test_a_runs_slot_is_free_before_its_caller_hears_the_outcome() -> None:
+    """A client that got its answer and reads /metrics or posts again never finds its own
+    run still going on (it read `kailash_serve_runs_in_progress 1` under load)."""
+    from kailash_cli.serve.runs import RunPool
+
+    pool = RunPool(1)
+    seen: list[int] = []
+    for outcome in ("done", ValueError("boom")):
+
+        def call(ticket: object, outcome: object = outcome) -> object:
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+
+        ticket = pool.submit(call)
+        ticket.result.add_done_callback(lambda _: seen.append(pool.in_progress()))  # runs as it is set
+        ticket.result.exception(timeout=30)
+    assert seen == [0, 0]
+    assert pool.drain(0, 1)

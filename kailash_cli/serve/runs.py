@@ -69,18 +69,26 @@ class RunPool:
         return ticket
 
     def _run(self, call: RunCall, ticket: RunTicket) -> None:
+        result: RunResult | None = None
+        error: BaseException | None = None
         try:
-            ticket.result.set_result(call(ticket))
+            result = call(ticket)
         except BaseException as e:  # the caller's answer, or the log for a run nobody waits for
-            ticket.result.set_exception(e)
+            error = e
             if self._on_error is not None:
                 self._on_error(ticket, e)
         finally:
-            if not ticket.first.done():
-                ticket.first.set_result(None)
+            # the slot is free before the caller hears the outcome: a client that got its
+            # answer and asks again (or reads /metrics) never finds its own run still going on
             with self._changed:
                 self._active.discard(ticket)
                 self._changed.notify_all()
+            if not ticket.first.done():
+                ticket.first.set_result(None)
+            if error is not None:
+                ticket.result.set_exception(error)
+            elif result is not None:
+                ticket.result.set_result(result)
 
     def stop(self) -> None:
         """Refuse new runs from now on."""
