@@ -58,3 +58,23 @@ def test_imports_go_down_the_stages() -> None:
             if runtime and _layer(target) < _layer(module):
                 upward.append(f"{module} -> {target}")
     assert upward == []
+
+
+def test_the_repository_stands_alone() -> None:
+    """Users get the repository only: nothing in it may point outside it (a `../` link to
+    a document they do not have)."""
+    import subprocess
+
+    root = PACKAGE.parent
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, check=True)
+    needle = ".." + "/shared"  # not written whole: this file would find itself
+    outside = [
+        f"{name}:{number}"
+        for name in filter(None, tracked.stdout.split("\0"))
+        if name.endswith((".md", ".py", ".yaml", ".yml", ".toml", ".json"))
+        for number, line in enumerate(
+            (root / name).read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        )
+        if needle in line
+    ]
+    assert outside == []
