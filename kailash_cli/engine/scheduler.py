@@ -176,6 +176,8 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
         node = call.node
         if self._held(call) or not self._admitted(call):
             return
+        if self.options.seen is not None and not call.attempt:  # before node code can print them
+            self.options.seen(call.params)
         call.attempt += 1
         node_call = NodeCall(
             node.spec.id,
