@@ -56,7 +56,7 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str, po
 
     json_logs = output.json_logs
     secrets = lambda: output.redactor.values  # noqa: E731 - remembered by the capture for good
-    return Route(sink, redact, json_logs, stderr_sink if json_logs else None, log, secrets)
+    return Route(sink, redact, json_logs, stderr_sink if json_logs else None, log, secrets, masked)
 
 
 def execute(

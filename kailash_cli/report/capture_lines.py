@@ -27,6 +27,7 @@ class Route:
     stderr_sink: LineSink | None = None  # stderr lines, when they go elsewhere than ``sink``
     log: LogSink | None = None  # logging records of node code (else: stderr lines)
     secrets: Callable[[], Iterable[str]] = tuple  # the run's secret values, remembered for good
+    masked: Callable[[str], str] | None = None  # the run's masked values out of text (masking_rules)
 
 
 class Capture(Protocol):
