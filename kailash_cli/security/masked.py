@@ -10,6 +10,7 @@ in text by its masked form, as the run's secrets are replaced by ``***``.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,8 @@ from kailash_cli.security.redact import encoded_forms
 #: a value whose text is shorter than this is not replaced in text: ``7`` or ``ab`` would
 #: turn up inside every other line (it is still masked by key in outputs and the store)
 MIN_LENGTH = 4
+_SCALARS = (str, int, float, type(None))  # bool is an int
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")  # text every encoded form writes as it is
 
 
 def _text_of(value: Any) -> str | None:
@@ -64,22 +67,21 @@ class MaskedValues:
                     self._search(item)
 
     def _search(self, value: Any) -> None:
-        todo, visited = [value], set()
+        rules, todo, visited = self.rules, [value], set()
         while todo:
             item = todo.pop()
-            if isinstance(item, Mapping | list | tuple):
-                if id(item) in visited:  # a list that holds itself
-                    continue
-                visited.add(id(item))
-            if isinstance(item, Mapping):
+            if id(item) in visited:  # a list that holds itself
+                continue
+            visited.add(id(item))
+            if isinstance(item, dict) or (not isinstance(item, list | tuple) and isinstance(item, Mapping)):
                 for key, inner in item.items():
-                    rule = self.rules.get(key.lower()) if isinstance(key, str) else None
-                    if rule is None:
-                        todo.append(inner)
-                    else:
+                    rule = rules.get(key.lower()) if isinstance(key, str) else None
+                    if rule is not None:
                         self._remember(inner, rule)
+                    elif not isinstance(inner, _SCALARS):  # cheap first: most values are scalars
+                        todo.append(inner)
             elif isinstance(item, list | tuple):
-                todo.extend(item)
+                todo.extend(v for v in item if not isinstance(v, _SCALARS))
 
     def _seen(self, container: Any) -> bool:
         """True when this very container was searched before (kept alive: its id stays its own)."""
@@ -89,18 +91,21 @@ class MaskedValues:
         return False
 
     def _remember(self, value: Any, rule: Mapping[str, Any]) -> None:
-        masked = self._mask(value, rule)
+        found = self._found
+        texts = [t for t in _leaves(value) if len(t) >= MIN_LENGTH and t not in found]
+        masked = self._mask(value, rule) if texts else None  # (a value seen before: no hash again)
         if not isinstance(masked, str):
             return
-        for text in _leaves(value):
-            if len(text) < MIN_LENGTH or text in self._found or text == masked:
+        for text in texts:
+            if text == masked:
                 continue
-            for form in encoded_forms(text):
-                if form not in self._found:
-                    self._found[form] = masked
+            for form in (text,) if _PLAIN.fullmatch(text) else encoded_forms(text):
+                if form not in found:
+                    found[form] = masked
                     prefix = form[:MIN_LENGTH]
-                    lengths = set(self._lengths.get(prefix, ())) | {len(form)}
-                    self._lengths[prefix] = tuple(sorted(lengths, reverse=True))
+                    sizes = self._lengths.get(prefix, ())
+                    if len(form) not in sizes:
+                        self._lengths[prefix] = tuple(sorted((*sizes, len(form)), reverse=True))
 
     def text(self, s: str) -> str:
         """``s`` with every learned value, where it stands whole, as its masked text."""
@@ -133,6 +138,9 @@ class MaskedValues:
 
 def _leaves(value: Any) -> list[str]:
     """The text of every scalar in ``value`` (a masked key's whole value, however nested)."""
+    if isinstance(value, _SCALARS):  # the usual case, made cheap
+        text = _text_of(value)
+        return [] if text is None else [text]
     found, todo, visited = [], [value], set()
     while todo:
         item = todo.pop()
