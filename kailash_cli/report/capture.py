@@ -7,9 +7,10 @@ from ``CURRENT_RUN``, which ``NodeCall.run`` sets): stdout lines go to the route
 (``[node] text`` on stderr, or a JSON event); stderr lines are redacted with the run's
 secrets (or, with JSON logs, become events too). A line of no known run (a thread node
 code started, a run that ended) is redacted with every secret of every run the process
-has had (and, in the console script, has the masked values of its runs masked), and goes to the stray route if any (``serving``: a server, where several runs
-may go on), else to the only run going on, else to the route kept for after the runs
-(``linger``: the console script, whose node threads may print late), else to stderr.
+has had (in the console script, with the masked values of its runs masked too), and goes
+to the stray route if any (``serving``: a server, where several runs may go on), else to
+the only run going on, else to the route kept for after the runs (``linger``: the console
+script, whose node threads may print late), else to stderr.
 File descriptor 1 points at stderr while a run (or a server) goes on, so subprocesses of
 node code keep stdout clean too. Streams are put back when nothing needs them any more.
 Records node code logs through ``logging`` are routed the same way, with their level
