@@ -106,7 +106,9 @@ class HidingObservers(Observers):
         if not result.error and not result.detail:
             return result
         error = self.hide(result.error) if result.error else result.error
-        return replace(result, error=error, detail=self.hide(result.detail) if result.detail else None)
+        return replace(
+            result, error=error, detail=self.hide(result.detail) if result.detail else result.detail
+        )
 
     def node_finished(self, node_id: str, result: NodeResult) -> None:
         super().node_finished(node_id, self._hidden(result))
