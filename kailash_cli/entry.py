@@ -5,9 +5,21 @@ from __future__ import annotations
 import sys
 
 from kailash_cli import __version__
+from kailash_cli.constants import EXIT_INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _start(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the CLI starts (imports) or ends, outside a command
+        capture = sys.modules.get("kailash_cli.report.capture")
+        if capture is not None and argv is None:
+            capture.release()
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+def _start(argv: list[str] | None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
         print(f"kailash {__version__}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kailash_cli.engine.context import CURRENT_NODE, CURRENT_RUN
-from kailash_cli.report.capture import Route, linger, original_streams, release, routed, serving
+from kailash_cli.report.capture import CAPTURE, Route, linger, original_streams, release, routed, serving
 from tests.helpers import kailash_e2e, write
 
 
@@ -224,6 +224,29 @@ def test_lingering_keeps_redacting_what_threads_print_once_the_runs_are_over(
     assert err.splitlines()[:1] + err.splitlines()[-1:] == ["late ***", "unfinished ***"]
     assert "sk-linger-77" not in err
     assert [r.getMessage() for r in caplog.records] == ["late log ***"]  # the program's own handler
+
+
+def test_lingering_masks_what_threads_print_late_with_the_masked_values_of_the_commands_runs() -> None:
+    def masking(text: str) -> str:
+        return text.replace("123-45-6789", "*******6789")
+
+    masked = Route(lambda node, line: None, lambda text: text, masked=masking)
+    with routed("api", masked):  # no console script: nothing kept once the run ends
+        pass
+    assert CAPTURE.masked == []
+    late: list[tuple[str | None, str]] = []
+    linger()
+    try:
+        with serving(collecting(late)), routed("served", masked):  # a server's runs: not kept either
+            pass
+        assert CAPTURE.masked == []
+        with routed("r", masked):
+            pass
+        in_a_thread(lambda: print("late 123-45-6789"))
+    finally:
+        release()
+    assert late == [(None, "late *******6789")]
+    assert CAPTURE.masked == []
 
 
 def test_a_servers_stray_route_outlives_it_in_the_console_script() -> None:

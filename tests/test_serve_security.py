@@ -420,3 +420,44 @@ def test_a_body_that_does_not_come_is_408() -> None:
     with pytest.raises(BadRequest) as caught:
         asyncio.run(read_body(stalled(), 100, timeout=0.01))
     assert (caught.value.status, str(caught.value)) == (408, "the body did not arrive within 0.01 s")
+
+
+LEAKY = """\
+name: leaky
+nodes:
+  read: {type: PythonCodeNode, config: {code: "result = {'ssn': '123-45-6789'}"}}
+  talk:
+    type: PythonCodeNode
+    config:
+      code: |
+        print("got", row)
+        raise ValueError("bad ssn " + row["ssn"])
+connections:
+  - read.result -> talk.row
+"""
+
+
+@pytest.mark.parametrize(("token", "shown"), [("analyst", "*******6789"), ("admin", "123-45-6789")])
+def test_serves_logs_and_run_documents_mask_what_node_code_prints_or_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str, shown: str
+) -> None:
+    import io
+    import logging
+
+    from kailash_cli.report.output import Output
+    from kailash_cli.serve.logs import node_output
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in the server process
+    err = io.StringIO()
+    served = app(project(tmp_path, ACCESS, leaky=LEAKY), ENV, output=Output(stderr=err, log_format="json"))
+    with node_output(served.state.server.log), Client(served) as c:
+        caller = {"Authorization": f"Bearer {token}-token-abcdef"}
+        doc = c.post("/workflows/leaky/runs", headers=caller).json()
+        stored = c.get(f"/runs/{doc['run_id']}", headers=caller).json()
+        analyst = {"Authorization": "Bearer analyst-token-abcdef"}  # another caller's run, from the store
+        seen_by_analyst = c.get(f"/runs/{doc['run_id']}", headers=analyst).json()
+    error = f"ValueError: bad ssn {shown}"
+    assert doc["nodes"]["talk"]["error"] == stored["nodes"]["talk"]["error"] == error
+    events = [json.loads(line) for line in err.getvalue().splitlines()]
+    assert [e["line"] for e in events if e["event"] == "node_output"] == [f"got {{'ssn': '{shown}'}}"]
+    assert seen_by_analyst["nodes"]["talk"]["error"] == "ValueError: bad ssn *******6789"

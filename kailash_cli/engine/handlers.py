@@ -2,11 +2,11 @@
 
 They are not part of the run's normal schedule (``_Run.pending`` leaves them out). Once
 nothing else can run, a failed run releases them: ``${failure.node}`` (the first node
-whose failure failed the run), ``${failure.error}`` (its error, secrets already ``***``),
-``${failure.nodes}`` (every failed node, in the order they failed) and ``${run.status}``
-(``failed``) are then in scope. Inputs from nodes that did not succeed skip them as
-anywhere else; their own failures are recorded but never change the run's status or hide
-its first error (``engine/outcome.py`` leaves them out of the verdict).
+whose failure failed the run), ``${failure.error}`` (its error, secrets already ``***``
+and masked values masked), ``${failure.nodes}`` (every failed node, in the order they
+failed) and ``${run.status}`` (``failed``) are then in scope. Inputs from nodes that did
+not succeed skip them as anywhere else; their own failures are recorded but never change
+the run's status or hide its first error (``engine/outcome.py`` leaves them out of the verdict).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from kailash_cli.security.redact import Redactor
 if TYPE_CHECKING:
     from kailash_cli.compile.compiler import CompiledGraph
     from kailash_cli.engine.observer import RunObserver
+    from kailash_cli.engine.options import RunOptions
     from kailash_cli.model.evaluation import Scope
 
 
@@ -39,6 +40,7 @@ class FailureHandlers:
     """Mixed into ``_Run``: what it needs is set there."""
 
     compiled: CompiledGraph
+    options: RunOptions
     results: dict[str, NodeResult]
     pending: dict[str, int]
     ready: deque[str]
@@ -77,4 +79,5 @@ class FailureHandlers:
         redact = Redactor(self.secret_values)
         error = self.results[first].error or ""
         nodes = [n for n in self.failed_order if self.results[n].status == FAILED]
-        return {"node": first, "error": redact.text(error), "nodes": nodes}
+        hide = self.options.hide or str
+        return {"node": first, "error": redact.text(hide(error)), "nodes": nodes}

@@ -7,7 +7,8 @@ JSON lines, the live table), the store recorder and the audit log are observers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kailash_cli.model.result import NodeResult, RunResult
@@ -99,3 +100,29 @@ def _listens(observer: RunObserver, event: str) -> bool:
     """Whether ``observer`` does something on ``event`` (its class or itself overrides it)."""
     own = getattr(observer, "__dict__", {})
     return event in own or getattr(type(observer), event, None) is not getattr(RunObserver, event)
+
+
+class HidingObservers(Observers):
+    """``Observers`` that are told error messages with ``hide`` applied first (the run's
+    masked values masked: a node's exception that quotes one, its traceback)."""
+
+    def __init__(self, hide: Callable[[str], str], *observers: RunObserver | None) -> None:
+        super().__init__(*observers)
+        self.hide = hide
+
+    def _hidden(self, result: NodeResult) -> NodeResult:
+        if not result.error and not result.detail:
+            return result
+        error = self.hide(result.error) if result.error else result.error
+        return replace(
+            result, error=error, detail=self.hide(result.detail) if result.detail else result.detail
+        )
+
+    def node_finished(self, node_id: str, result: NodeResult) -> None:
+        super().node_finished(node_id, self._hidden(result))
+
+    def node_retrying(self, node_id: str, attempt: int, delay: float, error: str | None) -> None:
+        super().node_retrying(node_id, attempt, delay, self.hide(error) if error else error)
+
+    def dead_letter(self, node_id: str, node_type: str, params: dict[str, Any], result: NodeResult) -> None:
+        super().dead_letter(node_id, node_type, params, self._hidden(result))

@@ -41,3 +41,6 @@ class RunOptions:
     cancel: threading.Event | None = None  # once set: no node starts; running ones get ``grace``
     grace: float = 10.0  # seconds nodes still running when ``cancel`` is set may take to finish
     databases: Mapping[str, Any] = field(default_factory=dict)  # name -> db.settings.DatabaseSpec
+    # masking: told each call's inputs before it is made and each node's outputs when returned
+    seen: Callable[[Any], None] | None = None
+    hide: Callable[[str], str] | None = None  # what an alert's ${failure.error} must not quote

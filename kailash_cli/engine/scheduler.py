@@ -176,6 +176,8 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
         node = call.node
         if self._held(call) or not self._admitted(call):
             return
+        if self.options.seen is not None and not call.attempt:  # before node code can print them
+            self.options.seen(call.params)
         call.attempt += 1
         node_call = NodeCall(
             node.spec.id,
@@ -248,7 +250,7 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
         while self.timers and self.timers[0][0] <= now:
             self.calls.append(heapq.heappop(self.timers)[2])
         if run_deadline is not None and now >= run_deadline:
-            self._run_timed_out()
+            self._abort(f"TimeoutError: run timed out after {self.options.timeout:g}s", "run timed out")
             return
         for token, (call, _, deadline) in list(self.in_flight.items()):
             if deadline is not None and now >= deadline:
@@ -262,9 +264,6 @@ class _Run(ForEachRuns, Settlement, Stopping, FailureHandlers):
         reason = self.options.stop() if self.options.stop else None
         if reason:
             raise RunStopped(reason)
-
-    def _run_timed_out(self) -> None:
-        self._abort(f"TimeoutError: run timed out after {self.options.timeout:g}s", "run timed out")
 
     def _abort(self, why: str, skipped: str) -> None:
         """End the run now: what is running or waiting fails with ``why``, the rest is skipped."""

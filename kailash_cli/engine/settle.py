@@ -80,6 +80,8 @@ class Settlement:
 
     def _completed(self, call: Attempts, ok: bool, value: Any) -> None:
         node_id = call.node.spec.id
+        if ok and self.options.seen is not None:
+            self.options.seen(value)
         if call.node.breaker is not None:
             state = call.node.breaker.record(
                 self.options.breakers.get(node_id), ok, self.options.breakers.now()

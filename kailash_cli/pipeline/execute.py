@@ -29,11 +29,15 @@ if TYPE_CHECKING:
     from kailash_cli.load.config import Config
 
 
-def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) -> Route:
+def _route(output: Output, observer: RunObserver, run_id: str, workflow: str, policy: RunPolicy) -> Route:
     """Where node output goes: stdout lines are info, stderr lines warnings, logging records
-    keep their level (as JSON events; as text, stderr lines and records go to stderr as is)."""
+    keep their level (as JSON events; as text, stderr lines and records go to stderr as is).
+    Every line has the values the user's masking rules mask masked, as far as the run has
+    seen them (``policy.masked``), before it goes anywhere."""
+    masked = policy.masked.text if policy.masked is not None else None
 
     def sink(node: str | None, line: str) -> None:
+        line = masked(line) if masked else line
         if observer.node_output(node, line):
             return
         if output.json_logs:  # structured without a progress observer too (serve, the API)
@@ -42,18 +46,24 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str) ->
             output.note(node_line(node, output.redact(line)))
 
     def stderr_sink(node: str | None, line: str) -> None:
+        line = masked(line) if masked else line
         output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
 
     def log(node: str | None, level: str, message: str) -> bool:
         if not output.json_logs:
             return False
+        message = masked(message) if masked else message
         output.event("node_log", level, run_id=run_id, workflow=workflow, node=node, message=message)
         return True
+
+    def redact(text: str) -> str:  # stderr lines as text, logging records
+        return output.redact(masked(text) if masked else text)
 
     json_logs = output.json_logs
     secrets = lambda: output.redactor.values  # noqa: E731 - remembered by the capture for good
     level = logging.DEBUG if output.verbose else logging.WARNING  # -v: a node's info and debug records too
-    return Route(sink, output.redact, json_logs, stderr_sink if json_logs else None, log, secrets, level)
+    stderr = stderr_sink if json_logs else None
+    return Route(sink, redact, json_logs, stderr, log, secrets, log_level=level, masked=masked)
 
 
 def execute(
@@ -105,6 +115,8 @@ def execute(
         cancel=cancel,
         grace=grace,
         databases=_databases(policy.config, environ),
+        seen=policy.masked.learn if policy.masked is not None else None,
+        hide=policy.masked.text if policy.masked is not None else None,
     )  # no node starts past the limit
     try:
         with contextlib.ExitStack() as stack:
@@ -112,7 +124,7 @@ def execute(
             if policy.command_validation:
                 stack.enter_context(CommandGuard.guarding(run_id))
 
-            stack.enter_context(routed(run_id, _route(output, observer, run_id, wf.name)))
+            stack.enter_context(routed(run_id, _route(output, observer, run_id, wf.name, policy)))
             if watch is not None:
                 stack.enter_context(watch)
             _prepare_http(executor, compiled, prepared)

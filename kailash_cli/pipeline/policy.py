@@ -23,6 +23,7 @@ from kailash_cli.model.workflow import Workflow
 from kailash_cli.nodes.files import FileAccess
 from kailash_cli.security.access import AccessControl, User
 from kailash_cli.security.limits import MemoryWatch, parse_duration, parse_size
+from kailash_cli.security.masked import MaskedValues
 from kailash_cli.security.paths import PathGuard
 from kailash_cli.security.redact import Redactor
 
@@ -57,6 +58,7 @@ class RunPolicy:
     user: User = ANONYMOUS
     command_validation: bool = False
     redactor: Redactor = field(default_factory=lambda: Redactor(()))
+    masked: MaskedValues | None = None  # the values the user's masking rules mask, as the run sees them
 
     @classmethod
     def build(cls, config: Config, user_id: str | None) -> RunPolicy:
@@ -80,12 +82,15 @@ class RunPolicy:
         access = config.section("access_control")
         policy.access = AccessControl.from_config(access) if access else None
         policy.user = policy._user(user_id)
+        policy.masked = policy.access.masked_values(policy.user) if policy.access else None
         return policy
 
     def with_redactor(self, redactor: Redactor) -> RunPolicy:
         """The same policy, keeping the run's secret values out of what it masks and audits."""
-        audit = self.audit.redacted_by(redactor.value) if self.audit is not None else None
-        return replace(self, redactor=redactor, audit=audit)
+        policy = replace(self, redactor=redactor)
+        if self.audit is not None:  # secrets and masked values out of every entry
+            policy.audit = self.audit.redacted_by(policy.hide_all)
+        return policy
 
     def _runtime(self, workflow: Workflow) -> dict[str, Any]:
         return {**self.config.section("runtime"), **workflow.runtime}
@@ -155,10 +160,22 @@ class RunPolicy:
             raise AccessDeniedError("\n".join(denials))
 
     def mask(self, value: Any) -> Any:
-        """What the user may see of ``value`` (masking rules), then secrets redacted."""
+        """What the user may see of ``value`` (masking rules), then secrets redacted; a text (an
+        error message) has the masked values the run has seen masked in it too."""
+        if isinstance(value, str):
+            return self.hide(value)
         if self.access is not None:
             value = self.access.mask(value, self.user)
         return self.redactor.value(value)
+
+    def hide(self, text: str) -> str:
+        """``text`` (a node's print, an error message) with the masked values the run has seen
+        masked, then secrets redacted."""
+        return self.redactor.text(self.masked.text(text) if self.masked is not None else text)
+
+    def hide_all(self, value: Any) -> Any:
+        """``hide`` applied to every text in ``value`` (an audit entry's fields)."""
+        return self.redactor.value(self.masked.value(value) if self.masked is not None else value)
 
     def memory_watch(self, on_exceed: Callable[[int], None]) -> RunMemoryWatch | None:
         if self.memory_limit is None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from kailash_cli.compile.compiler import CompiledGraph, compile
 from kailash_cli.engine.executor import Executor
-from kailash_cli.engine.observer import Observers, RunInfo, RunObserver
+from kailash_cli.engine.observer import HidingObservers, Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
 from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
 from kailash_cli.load.config import Config
@@ -148,11 +148,14 @@ def run_workflow(
             policy.log("secret_accessed", **audit, secret=name)
         recorder.begin(_path_text(wf), now_iso(), values, node_hashes(compiled), resume, audit["user"], where)
         policy.log("run_started", **audit, resumed_from=resume)
-        observer = Observers(
+        told = (
             executors.Placement(chosen, run_id),
             *observers,
             recorder,
             AuditObserver(policy, run_id, wf.name) if policy.audit else None,
+        )  # errors that quote a masked value are told masked
+        observer = (
+            HidingObservers(policy.masked.text, *told) if policy.masked is not None else Observers(*told)
         )
         try:  # from here on the run is recorded: whatever ends it, the record says how
             observer.run_started(_info(compiled, run_id, redactor.value(values), resume, where))
@@ -175,7 +178,7 @@ def run_workflow(
                 grace=grace,
             )
         except BaseException as e:
-            why = _why(e, redactor.text)
+            why = _why(e, policy.hide)
             recorder.interrupted(why)
             policy.log("run_finished", **audit, status=INTERRUPTED, error=why)
             if isinstance(e, KeyboardInterrupt):
@@ -185,7 +188,7 @@ def run_workflow(
         if result.status == INTERRUPTED:
             recorder.interrupted(result.error or INTERRUPTED)
             policy.log("run_finished", **audit, status=INTERRUPTED, duration_ms=round(result.duration_ms, 3))
-            shown = result.shown(policy.mask, redactor.text)
+            shown = result.shown(policy.mask, policy.hide)
             observer.run_finished(shown)
             raise _interrupted(wf, run_id, shown)
         recorder.finish(result)
@@ -196,7 +199,7 @@ def run_workflow(
             duration_ms=round(result.duration_ms, 3),
             error=result.error,
         )
-        shown = result.shown(policy.mask, redactor.text)
+        shown = result.shown(policy.mask, policy.hide)
         observer.run_finished(shown)
         return shown
 

@@ -7,9 +7,10 @@ from ``CURRENT_RUN``, which ``NodeCall.run`` sets): stdout lines go to the route
 (``[node] text`` on stderr, or a JSON event); stderr lines are redacted with the run's
 secrets (or, with JSON logs, become events too). A line of no known run (a thread node
 code started, a run that ended) is redacted with every secret of every run the process
-has had, and goes to the stray route if any (``serving``: a server, where several runs
-may go on), else to the only run going on, else to the route kept for after the runs
-(``linger``: the console script, whose node threads may print late), else to stderr.
+has had (in the console script, with the masked values of its runs masked too), and goes
+to the stray route if any (``serving``: a server, where several runs may go on), else to
+the only run going on, else to the route kept for after the runs (``linger``: the console
+script, whose node threads may print late), else to stderr.
 File descriptor 1 points at stderr while a run (or a server) goes on, so subprocesses of
 node code keep stdout clean too. Streams are put back when nothing needs them any more.
 Records node code logs through ``logging`` are routed the same way, with their level
@@ -25,7 +26,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from kailash_cli.report.capture_lines import Label, Lines, Route, redirect_fd1
@@ -51,6 +52,7 @@ class _Capture:
         self.saved_fd: int | None = None
         self.seen: set[str] = set()
         self.everything = Redactor(())
+        self.masked: list[Callable[[str], str]] = []  # the console script's ended runs' (``linger``)
 
     def original(self) -> tuple[TextIO, TextIO]:
         """The streams as they were before the first run took them (or as they are now)."""
@@ -85,6 +87,8 @@ class _Capture:
             everything = self.everything
         for route in routes:
             text = route.redact(text)
+        for masked in self.masked:
+            text = masked(text)
         return everything.text(text)
 
     def add(self, run_id: str, route: Route) -> None:
@@ -102,6 +106,8 @@ class _Capture:
             route = self.routes.pop(run_id, None)
             if route is not None:
                 self.remember(route)
+                if route.masked is not None and self.after is not None and self.stray is None:
+                    self.masked.append(route.masked)  # one command's runs: what its threads print late
             self._release()
 
     def keep(
@@ -121,6 +127,7 @@ class _Capture:
                 self.after = None if self.after is None else self.stray or self.after
                 self.stray = self.label = None
             self.after = None if after else self.after
+            self.masked = self.masked if self.after is not None else []
             self._release()
 
     def _take(self) -> None:

@@ -28,6 +28,7 @@ class Route:
     log: LogSink | None = None  # logging records of node code (else: stderr lines)
     secrets: Callable[[], Iterable[str]] = tuple  # the run's secret values, remembered for good
     log_level: int = 30  # logging records below it are dropped (WARNING; DEBUG with -v)
+    masked: Callable[[str], str] | None = None  # the run's masked values out of text (masking_rules)
 
 
 class Capture(Protocol):

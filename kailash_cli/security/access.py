@@ -21,6 +21,7 @@ from typing import Any
 from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.model.evaluation import Scope, evaluate
 from kailash_cli.model.expressions import Expr, ExpressionError, parse_expr, parse_template
+from kailash_cli.security.masked import MaskedValues
 
 FULL_MASK = "***"
 
@@ -197,6 +198,12 @@ class AccessControl:
         """
         active = self._active_rules(user)
         return _mask_walk(value, active) if active else value
+
+    def masked_values(self, user: User) -> MaskedValues | None:
+        """What learns the values ``user``'s rules mask, to mask them in text too (prints,
+        error messages); None when no rule applies to the user."""
+        active = self._active_rules(user)
+        return MaskedValues(active, mask_value) if active else None
 
     def _active_rules(self, user: User) -> dict[str, Mapping[str, Any]]:
         active = {}

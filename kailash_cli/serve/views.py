@@ -4,9 +4,9 @@ caller, and the workflows served."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,10 +32,10 @@ def masks(config: Config, users: set[str | None]) -> dict[str | None, Mask]:
     if not access_control:
         return {user_id: _unmasked for user_id in {None, *users}}
     access = AccessControl.from_config(access_control)
-    found: dict[str | None, Mask] = {None: functools.partial(_mask, access, ANONYMOUS)}
+    found: dict[str | None, Mask] = {None: CallerMask(access, ANONYMOUS)}
     for user_id in users:
         if user_id is not None:
-            found[user_id] = functools.partial(_mask, access, access.user(user_id))
+            found[user_id] = CallerMask(access, access.user(user_id))
     return found
 
 
@@ -43,8 +43,33 @@ def _unmasked(value: Any) -> Any:
     return value
 
 
-def _mask(access: AccessControl, user: User, value: Any) -> Any:
-    return access.mask(value, user)
+@dataclass(frozen=True)
+class CallerMask:
+    """One caller's masking rules: a value masked by key (called), and a stored run's error
+    messages with the values the rules mask, as the run's params and outputs hold them."""
+
+    access: AccessControl
+    user: User
+
+    def __call__(self, value: Any) -> Any:
+        return self.access.mask(value, self.user)
+
+    def errors(self, record: dict[str, Any], document: dict[str, Any]) -> None:
+        """``document``'s error texts masked in place (another user's run stores them as that
+        user saw them); the values are learned from ``record``, the run as the store keeps it."""
+        masked = self.access.masked_values(self.user)
+        if masked is None:
+            return
+        for value in (
+            record.get("params"),
+            record.get("outputs"),
+            *(n.get("outputs") for n in record["nodes"].values()),
+        ):
+            masked.learn({"": value})
+        for node in document["nodes"].values():
+            node["error"] = masked.text(node["error"]) if node.get("error") else node.get("error")
+        if document.get("error"):
+            document["error"] = masked.text(document["error"])
 
 
 def _rounded(ms: float | None) -> float | None:
@@ -116,6 +141,8 @@ class History:
         document = RunResult.from_record(run).to_dict()
         document["outputs"] = mask(document["outputs"])
         document["params"] = mask(document["params"])
+        if isinstance(mask, CallerMask):
+            mask.errors(run, document)
         return document
 
 
