@@ -173,6 +173,12 @@ class RunPolicy:
         masked, then secrets redacted."""
         return self.redactor.text(self.masked.text(text) if self.masked is not None else text)
 
+    def mask_inputs(self, value: Any) -> Any:
+        """A node's inputs as the store keeps them (a dead letter): :meth:`mask`, and the
+        masked values the run has seen masked wherever they stand (an ``ssn`` passed on under
+        another key)."""
+        return self.hide_all(self.mask(value)) if self.masked is not None else self.mask(value)
+
     def hide_all(self, value: Any) -> Any:
         """``hide`` applied to every text in ``value`` (an audit entry's fields)."""
         return self.redactor.value(self.masked.value(value) if self.masked is not None else value)

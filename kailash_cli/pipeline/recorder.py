@@ -44,6 +44,7 @@ class RunRecorder(RunObserver):
         output_limit: int = STORE_LIMIT,  # bytes of JSON: larger outputs are kept as a summary
     ) -> None:
         self.store = store
+        self.redact_inputs = redact  # a dead letter's inputs
         self.unstored = unstored
         self.output_limit = output_limit
         self.position = {node_id: i for i, node_id in enumerate(order)}
@@ -121,7 +122,7 @@ class RunRecorder(RunObserver):
             self.workflow,
             node_id,
             node_type,
-            self.redact(params),
+            self.redact_inputs(params),
             self.redact(result.error),
             result.attempts,
             now_iso(),

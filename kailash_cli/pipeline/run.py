@@ -104,12 +104,12 @@ def run_workflow(
     nodes still running get ``grace`` seconds (default: the config's
     ``runtime.shutdown_grace``, 10) and are then abandoned; the error's ``.result`` is the
     partial record (status ``interrupted``). ``redact`` are more values to replace by
-    ``***`` wherever the run's secrets are (tokens the caller holds). A memory limit gives a failed result
-    (``RunStopped`` if it trips between nodes). A failed node is not an exception: the
-    result's ``status`` says ``failed``.
-    Outputs and errors are masked for the user and have secrets replaced by ``***``. What
-    node code prints goes to ``output``'s stderr (default: the process's) as ``[node] text``,
-    redacted. Runs may go on at once in several threads.
+    ``***`` wherever the run's secrets are (tokens the caller holds). A memory limit gives a
+    failed result (``RunStopped`` if it trips between nodes). A failed node is not an
+    exception: the result's ``status`` says ``failed``. Outputs and errors are masked for
+    the user and have secrets replaced by ``***``. What node code prints goes to ``output``'s
+    stderr (default: the process's) as ``[node] text``, redacted. Runs may go on at once in
+    several threads.
     """
     if isinstance(param_args, str):
         raise UsageError(f"param_args is a list of KEY=VALUE texts; got one text: {param_args!r}")
@@ -143,6 +143,7 @@ def run_workflow(
         policy = policy.with_redactor(redactor)
         unstored = frozenset(n for n, spec in wf.nodes.items() if not spec.store_outputs)
         recorder = RunRecorder(store, run_id, wf.name, list(wf.nodes), policy.mask, unstored=unstored)
+        recorder.redact_inputs = policy.mask_inputs  # a dead letter's: masked values under any key
         audit = {"user": policy.user.id or None, "run_id": run_id, "workflow": wf.name}
         for name in secrets:
             policy.log("secret_accessed", **audit, secret=name)

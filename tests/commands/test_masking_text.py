@@ -220,3 +220,29 @@ def test_a_retried_error_and_an_alerts_failure_error_are_masked(tmp_path: Path) 
     assert [e["line"] for e in events(proc, "node_output")] == [f"alert: {error}"]
     assert SSN not in proc.stderr
     assert SSN.encode() not in stored_bytes(proj)  # the alert's own outputs hold the masked error
+
+
+PASSED_ON = """\
+name: passed-on
+nodes:
+  lookup:
+    type: PythonCodeNode
+    config: {code: "result = {'ssn': '123-45-6789'}"}
+  later:
+    type: PythonCodeNode
+    config:
+      given: "${nodes.lookup.result.ssn}"
+      code: "raise ValueError('no')"
+    batch: {on_item_error: dead_letter}
+    foreach: "${[1]}"
+"""
+
+
+def test_a_masked_value_passed_on_under_another_key_is_masked_in_the_dead_letter(tmp_path: Path) -> None:
+    proj = project(tmp_path, PASSED_ON)
+    proc = cli(proj, "run", "wf.yaml", "--user", "analyst")
+    assert proc.returncode == 0, proc.stderr
+    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
+    shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
+    assert shown["inputs"]["given"] == SSN_SHOWN
+    assert SSN.encode() not in stored_bytes(proj)
