@@ -107,9 +107,8 @@ def run_workflow(
     ``***`` wherever the run's secrets are (tokens the caller holds). A memory limit gives a
     failed result (``RunStopped`` if it trips between nodes). A failed node is not an
     exception: the result's ``status`` says ``failed``. Outputs and errors are masked for
-    the user and have secrets replaced by ``***``. What node code prints goes to ``output``'s
-    stderr (default: the process's) as ``[node] text``, redacted. Runs may go on at once in
-    several threads.
+    the user and have secrets replaced by ``***``. Node prints go to ``output``'s stderr
+    (default: the process's) as ``[node] text``, redacted. Runs may go on at once.
     """
     if isinstance(param_args, str):
         raise UsageError(f"param_args is a list of KEY=VALUE texts; got one text: {param_args!r}")
