@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ruamel.yaml.nodes import ScalarNode
 
 from kailash_cli.load.yaml_fast import read_plain
 from kailash_cli.load.yaml_io import Document, load_text
@@ -72,3 +73,12 @@ def test_a_finding_in_a_file_read_here_is_located_in_the_tree_composed_then() ->
     assert doc.position(("nodes", "a", "type")) == (4, 11)
     assert doc.position(("nodes", "a", "type"), key=True) == (4, 5)
     assert doc.source is None and doc.tree is not None
+
+
+def test_plain_scalars_get_the_tags_ruamel_yaml_gives_them() -> None:
+    yaml = safe_yaml()
+    tag_of, resolve = plain_tags(yaml), safe_yaml().resolver.resolve
+    texts = ["", "a", "n0", "null", "Null", "~", "true", "False", "1", "-1", "+1", "0o17", "0x1F", "1_000"]
+    texts += [".5", "1e3", "-.inf", ".NaN", "2001-12-14", "2001-12-14 12:00:00", "=", "<<", "yes", "x y"]
+    for text in texts:
+        assert str(tag_of(text)) == str(resolve(ScalarNode, text, (True, False))), text

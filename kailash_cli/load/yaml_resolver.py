@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 
 class Resolver(VersionedResolver):  # type: ignore[misc]
@@ -58,8 +60,21 @@ def safe_yaml() -> YAML:
     return yaml
 
 
-def plain_tags(yaml: YAML) -> Any:
-    """The tag of a plain scalar by its text (``yaml``'s resolver, as if composing)."""
-    resolve = yaml.resolver.resolve
-    implicit = (True, False)
-    return lambda text: resolve(ScalarNode, text, implicit)
+def plain_tags(yaml: YAML) -> Callable[[str], Any]:
+    """The tag of a plain scalar by its text, as ``yaml``'s resolver gives it when composing:
+    the implicit rules for the text's first character (ruamel's ``resolve`` without its
+    lookups of the version, the rules without a first character and the path resolvers,
+    when there are none of either)."""
+    resolver = yaml.resolver
+    rules = resolver.versioned_resolver
+    if resolver.yaml_path_resolvers or rules.get(None):
+        implicit = (True, False)
+        return lambda text: resolver.resolve(ScalarNode, text, implicit)
+
+    def tag_of(text: str) -> Any:
+        for tag, regexp in rules.get(text[:1], ()):
+            if regexp.match(text):
+                return Tag(suffix=tag)
+        return _STR
+
+    return tag_of
