@@ -22,6 +22,8 @@ _SHAPE_JSON = json.JSONEncoder(sort_keys=True, default=str)
 #: the text of flat configs, by content (text, whole numbers, booleans and nulls told apart)
 _CONFIG_TEXT: dict[tuple[Any, ...], str] = {}
 _CONFIG_TEXT_MAX = 4096
+_FLAT = frozenset({str, int, bool, type(None)})
+_TEXT = frozenset({str})
 
 
 def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
@@ -55,20 +57,16 @@ def _plain_text(type_name: str, config: Any, labels: list[str]) -> str | None:
     config is flat; else None."""
     if type(config) is not dict:
         return None
-    key: list[Any] = []
-    for field, value in config.items():
-        kind = type(value)
-        if type(field) is not str or (
-            kind is not str and kind is not int and kind is not bool and value is not None
-        ):
-            return None
-        key += (field, kind, value)
-    found = _CONFIG_TEXT.get(tuple(key))
+    kinds = tuple(map(type, config.values()))
+    if not _FLAT.issuperset(kinds) or not _TEXT.issuperset(map(type, config)):
+        return None
+    key = (tuple(config.items()), kinds)
+    found = _CONFIG_TEXT.get(key)
     if found is None:
         found = _SHAPE_JSON.encode(config)
         if len(_CONFIG_TEXT) >= _CONFIG_TEXT_MAX:
             _CONFIG_TEXT.clear()
-        _CONFIG_TEXT[tuple(key)] = found
+        _CONFIG_TEXT[key] = found
     inputs = ", ".join([encode_basestring_ascii(label) for label in labels])
     return (
         f'{{"config": {found}, "depends_on": [], "fallback": null, "inputs": [{inputs}], '

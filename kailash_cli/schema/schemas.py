@@ -54,19 +54,18 @@ def _fast_check(name: str, skip_required: bool, expressions: bool) -> Check | No
 #: and nulls only (a float may be NaN, which equals nothing; 1 and True are told apart)
 _VALID: dict[tuple[Any, ...], bool] = {}
 _VALID_MAX = 4096
+_FLAT = frozenset({str, int, bool, type(None)})
+_TEXT = frozenset({str})
 
 
 def _flat_key(name: str, skip_required: bool, instance: Any) -> tuple[Any, ...] | None:
     """What a flat config's verdict depends on, or None for any other instance."""
     if type(instance) is not dict:
         return None
-    key: list[Any] = [name, skip_required]
-    for field, value in instance.items():
-        kind = type(value)
-        if kind is not str and kind is not int and kind is not bool and value is not None:
-            return None
-        key += (field, kind, value)
-    return tuple(key)
+    kinds = tuple(map(type, instance.values()))
+    if not _FLAT.issuperset(kinds) or not _TEXT.issuperset(map(type, instance)):
+        return None
+    return name, skip_required, tuple(instance.items()), kinds
 
 
 def property_defaults(name: str) -> dict[str, Any]:
