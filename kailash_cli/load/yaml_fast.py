@@ -36,6 +36,9 @@ _LINE = re.compile(
 )
 
 
+_UNSEEN = ()
+
+
 class _NotPlain(Exception):
     """The file is outside what this module reads."""
 
@@ -64,16 +67,21 @@ class _Reader:
     def read(self, text: str) -> dict[str, Any]:
         root: dict[str, Any] = {}
         match, tags = _LINE.fullmatch, self.tags
+        seen: dict[str, tuple[Any, ...] | None] = {}  # each distinct line's parts (a large file repeats many)
         top: Any = None  # the innermost collection, and its indentation
         at = -1
         for line in text.split("\n"):
-            found = match(line)
-            if found is None:
-                raise _NotPlain
-            indent, key, dash, dq, sq, plain, flow = found.groups()
-            if key is None and dash is None:
-                continue  # blank, or a comment
-            indent = len(indent)
+            parts = seen.get(line, _UNSEEN)
+            if parts is _UNSEEN:
+                found = match(line)
+                if found is None:
+                    raise _NotPlain
+                spaces, *rest = found.groups()
+                blank = rest[0] is None and rest[1] is None  # blank, or a comment
+                parts = seen[line] = None if blank else (len(spaces), *rest)
+            if parts is None:
+                continue
+            indent, key, dash, dq, sq, plain, flow = parts
             if top is None:
                 if key is None or indent:
                     raise _NotPlain  # the top level must be a mapping
