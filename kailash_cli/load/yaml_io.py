@@ -5,7 +5,8 @@ installed: its round-trip loader is several times slower on large files); ``Buil
 (``load/yaml_tree.py``) builds plain dicts and lists from it, keeps timestamps as strings,
 turns keys into strings, and records ``(line, column)`` (1-based) for each path.
 Duplicate keys become problems instead of stopping the load, so every one of them is
-reported.
+reported. A plain block-style file is read line by line first (``load/yaml_fast.py``): the
+same data, its tree composed only when a finding asks where something is.
 """
 
 from __future__ import annotations
