@@ -467,3 +467,18 @@ def test_examples_and_defaults_fit_their_property(name: str) -> None:
         bad += [f"{where}: {v!r}" for v in values if not validator.is_valid(v)]
 
     assert bad == []
+
+
+def test_a_config_found_valid_is_remembered_by_content_and_types() -> None:
+    doc = load_text("x: 1\n", "wf.yaml")
+    name = "nodes/CSVReaderNode"
+
+    def ids(config: dict[str, Any]) -> list[str]:
+        return [p.id for p in schemas.validate(doc, config, name, skip_required=True, expressions=True)]
+
+    assert ids({"file_path": "a.csv", "chunk_size": 1}) == []
+    assert ids({"file_path": "a.csv", "chunk_size": 1}) == []  # remembered
+    assert ids({"file_path": "a.csv", "chunk_size": 0}) != []  # another value
+    assert ids({"file_path": "a.csv", "chunk_size": True}) != []  # equal to 1, but not an integer
+    assert ids({"file_path": "a.csv", "chunk_size": "1"}) != []
+    assert ids({"file_path": "a.csv", "chunk_size": 1.5}) != []  # a float: never remembered

@@ -5,23 +5,23 @@ installed: its round-trip loader is several times slower on large files); ``Buil
 (``load/yaml_tree.py``) builds plain dicts and lists from it, keeps timestamps as strings,
 turns keys into strings, and records ``(line, column)`` (1-based) for each path.
 Duplicate keys become problems instead of stopping the load, so every one of them is
-reported.
+reported. A plain block-style file is read line by line first (``load/yaml_fast.py``): the
+same data, its tree composed only when a finding asks where something is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.resolver import VersionedResolver
 
 from kailash_cli.load.gcpause import gc_paused
+from kailash_cli.load.yaml_fast import read_plain
 from kailash_cli.load.yaml_limits import (
     MAX_DEPTH,
     MAX_YAML_BYTES,
@@ -31,6 +31,7 @@ from kailash_cli.load.yaml_limits import (
     within_limit,
 )
 from kailash_cli.load.yaml_plain import build_data, locate, position_tables
+from kailash_cli.load.yaml_resolver import plain_tags, safe_yaml
 from kailash_cli.load.yaml_tree import MAX_VALUES, TooDeep, TooLarge
 from kailash_cli.model.result import Problem
 from kailash_cli.security.credentials import hide_credentials
@@ -46,48 +47,6 @@ JsonPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
 
-class _Resolver(VersionedResolver):  # type: ignore[misc]
-    """ruamel's resolver, picking its implicit-tag rules once per document, and resolving
-    each distinct plain scalar once.
-
-    The stock one looks the YAML version up again for every scalar (through attribute
-    lookups that fail with the C parser); a document is composed under one version, and
-    without path resolvers a plain scalar's tag depends on its text alone (a large workflow
-    repeats ``type:``, ``config:`` and its node types thousands of times).
-    """
-
-    _rules: Any = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # tags by plain text; None when code added path resolvers (then ruamel's own way)
-        self._plain: dict[str, Any] | None = None if self.yaml_path_resolvers else {}
-
-    @property
-    def versioned_resolver(self) -> Any:
-        if self._rules is None:
-            self._rules = super().versioned_resolver
-        return self._rules
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        plain = self._plain
-        if plain is None:
-            return super().resolve(kind, value, implicit)
-        if kind is ScalarNode:
-            if not implicit[0]:
-                return _STR  # quoted: a string
-            tag = plain.get(value)
-            if tag is None:
-                tag = plain[value] = super().resolve(kind, value, implicit)
-            return tag
-        if kind is MappingNode:
-            return self.DEFAULT_MAPPING_TAG
-        return super().resolve(kind, value, implicit)
-
-
-_STR = _Resolver.DEFAULT_SCALAR_TAG
-
-
 @dataclass
 class Document:
     """A loaded YAML file: ``data`` and where each path stands in ``file``."""
@@ -96,6 +55,7 @@ class Document:
     data: Any
     problems: list[Problem] = field(default_factory=list)
     tree: Any = None  # the composed tree, when positions are found in it on demand
+    source: str | None = field(default=None, repr=False)  # the text, when its tree is not composed yet
     _lookups: int = field(default=0, repr=False)
     _tables: tuple[dict[JsonPath, Position], dict[JsonPath, Position]] | None = field(
         default=None, repr=False
@@ -113,12 +73,21 @@ class Document:
 
     def _positions(self) -> tuple[dict[JsonPath, Position], dict[JsonPath, Position]]:
         if self._tables is None:
-            self._tables = ({}, {}) if self.tree is None else position_tables(self.tree)
+            tree = self._tree()
+            self._tables = ({}, {}) if tree is None else position_tables(tree)
         return self._tables
+
+    def _tree(self) -> Any:
+        """The composed tree; that of a file read without ruamel.yaml, composed when first asked."""
+        if self.tree is None and self.source is not None:
+            text, self.source = self.source, None
+            with contextlib.suppress(YAMLError):  # pragma: no branch - the text was read already
+                self.tree = safe_yaml().compose(text)
+        return self.tree
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position | None:
         """Position of the value at ``path`` (or its key), else of the nearest parent."""
-        if self.tree is not None and self._tables is None and self._lookups < _LOOKUPS:
+        if self._tables is None and self._lookups < _LOOKUPS and self._tree() is not None:
             self._lookups += 1  # each walks the mappings on the path: many make the tables once
             return locate(self.tree, path, key=key)
         table = self.key_positions if key else self.value_positions
@@ -165,8 +134,7 @@ def _decode(raw: bytes, file: str) -> tuple[str | None, Problem | None]:
 def load_text(text: str, file: str) -> Document:
     """Parse ``text``; syntax errors become a located KV003 problem, data None."""
     doc = Document(file=file, data=None)
-    yaml = YAML(typ="safe")
-    yaml.Resolver = _Resolver
+    yaml = safe_yaml()
     try:
         text.encode("utf-8")  # what the C parser does first: a lone surrogate cannot be
     except UnicodeEncodeError as e:
@@ -176,6 +144,10 @@ def load_text(text: str, file: str) -> Document:
         doc.problems.append(
             Problem("KV002", "error", "text holds a lone surrogate (not Unicode)", file, line, col, fix)
         )
+        return doc
+    data = read_plain(text, yaml.constructor, plain_tags(yaml))
+    if data is not None:  # positions are found in the tree, composed if a finding asks for one
+        doc.data, doc.source = data, text
         return doc
     deep = too_deep(text)
     if deep is not None:

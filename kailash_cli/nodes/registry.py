@@ -44,6 +44,13 @@ class NodeTypes(Mapping[str, NodeType]):
             self._loaded[name] = found
         return found
 
+    def get(self, name: str, default: NodeType | None = None) -> NodeType | None:  # type: ignore[override]
+        """Mapping's ``get`` without its ``try``/``KeyError`` round trip (asked for every node)."""
+        found = self._loaded.get(name)
+        if found is not None:
+            return found
+        return self[name] if name in self._where else default
+
     def __contains__(self, name: object) -> bool:
         return name in self._where
 

@@ -4,8 +4,6 @@ nodes, the store and what a resumed run restores; every problem found at once.""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +18,7 @@ from kailash_cli.load.config import Config, load_config
 from kailash_cli.load.environment import typed_env
 from kailash_cli.model.result import SUCCEEDED, NodeResult
 from kailash_cli.model.workflow import Workflow
+from kailash_cli.pipeline.fingerprint import node_hashes
 from kailash_cli.pipeline.store import Store
 
 DEFAULT_STORE = ".kailash/kailash.db"
@@ -112,30 +111,6 @@ def existing_store(config_path: Path | None) -> Iterator[Store | None]:
     finally:
         if store is not None:
             store.close()
-
-
-#: json.dumps(shape, sort_keys=True, default=str), one encoder for every node
-_SHAPE_JSON = json.JSONEncoder(sort_keys=True, default=str)
-
-
-def node_hashes(compiled: CompiledGraph) -> dict[str, str]:
-    """A fingerprint of what each node is: type, config, condition and where its inputs come from."""
-    hashes = {}
-    for node_id, node in compiled.nodes.items():
-        spec = node.spec
-        shape = {
-            "type": spec.type,
-            "config": spec.config,
-            "when": spec.when,
-            "inputs": sorted(edge.label for edge in node.inputs)
-            if len(node.inputs) > 1
-            else [edge.label for edge in node.inputs],
-            "depends_on": sorted(spec.depends_on) if spec.depends_on else [],
-            "fallback": spec.fallback,
-        }
-        text = _SHAPE_JSON.encode(shape)
-        hashes[node_id] = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return hashes
 
 
 def resume_state(

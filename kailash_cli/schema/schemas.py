@@ -50,6 +50,24 @@ def _fast_check(name: str, skip_required: bool, expressions: bool) -> Check | No
     return compile_schema(load_schema(name), ignore_root_required=skip_required, expressions=expressions)
 
 
+#: node configs found valid, by schema and content: those of text, whole numbers, booleans
+#: and nulls only (a float may be NaN, which equals nothing; 1 and True are told apart)
+_VALID: dict[tuple[Any, ...], bool] = {}
+_VALID_MAX = 4096
+_FLAT = frozenset({str, int, bool, type(None)})
+_TEXT = frozenset({str})
+
+
+def _flat_key(name: str, skip_required: bool, instance: Any) -> tuple[Any, ...] | None:
+    """What a flat config's verdict depends on, or None for any other instance."""
+    if type(instance) is not dict:
+        return None
+    kinds = tuple(map(type, instance.values()))
+    if not _FLAT.issuperset(kinds) or not _TEXT.issuperset(map(type, instance)):
+        return None
+    return name, skip_required, tuple(instance.items()), kinds
+
+
 def property_defaults(name: str) -> dict[str, Any]:
     props = load_schema(name).get("properties", {})
     return {key: spec["default"] for key, spec in props.items() if "default" in spec}
@@ -92,8 +110,15 @@ def validate(
     checked at run time, once resolved, so keyword errors on them are not reported here.
     Elsewhere (timeouts, retry, runtime, ...) values are used as written, so they are checked.
     """
+    key = _flat_key(name, skip_required, instance) if expressions else None
+    if key is not None and key in _VALID:
+        return []  # the same config was valid before (nodes of a large workflow repeat theirs)
     fast = _fast_check(name, skip_required, expressions)
     if fast is not None and fast(instance):
+        if key is not None:
+            if len(_VALID) >= _VALID_MAX:
+                _VALID.clear()
+            _VALID[key] = True
         return []  # valid: jsonschema would report nothing (see schema_check)
     problems: list[Problem] = []
     for error in _validator(name).iter_errors(instance):
