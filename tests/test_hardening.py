@@ -189,6 +189,23 @@ def test_a_redos_pattern_is_stopped_with_a_clear_error(tmp_path: Path) -> None:
             "result.t: text with a lone surrogate at character 1 (not valid Unicode)",
         ),
         ("result = {'s': {1, 2}}", "result.s: a set (return a list: sorted(values))"),
+        # long lists are checked a slice at a time (no whole JSON text): found all the same
+        (
+            "result = [{'n': i} for i in range(9000)]\nresult[7777]['n'] = {3}",
+            "result[7777].n: a set (return a list: sorted(values))",
+        ),
+        (
+            "result = {'rows': list(range(9000)), 'k': 1}\nresult['rows'].append(result)",
+            "result.rows[9000]: the value contains itself (a circular reference)",
+        ),
+        (
+            "result = {'rows': list(range(9000)), (1,): 2}",
+            "result: a key of type tuple ((1,)); keys must be text",
+        ),
+        (
+            "result = [1] * 5000 + [float('nan')]",
+            "result[5000]: NaN is not a JSON number (return None, or the text)",
+        ),
     ],
 )
 def test_a_result_the_store_cannot_keep_fails_the_node_naming_its_path(
@@ -320,3 +337,22 @@ def test_a_secret_split_across_flushed_writes_or_sent_to_the_real_stderr_is_reda
     assert proc.returncode == 0
     assert "abcdef" not in proc.stderr + proc.stdout
     assert proc.stderr.splitlines()[:4] == ["[a] ***", "real stderr ***", "progress... ", "*** done"]
+
+
+def test_a_long_result_is_checked_a_slice_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its whole JSON text (and the bytes of it) would double a large result's memory."""
+    from kailash_cli.model import storable
+
+    sizes: list[int] = []
+    real = storable._dump
+    monkeypatch.setattr(
+        storable,
+        "_dump",
+        lambda value: (sizes.append(len(value) if isinstance(value, list | dict) else 1), real(value))[1],
+    )
+    rows = [{"id": i} for i in range(10_000)]
+    storable.check_storable({"data": rows, "count": 1})
+    storable.check_storable(rows)
+
+    assert max(sizes) == storable._SLICE
+    assert sum(sizes) == 2 + 10_000 + 1 + 10_000  # the mapping's keys, its rows, its count; the list

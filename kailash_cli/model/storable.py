@@ -100,12 +100,38 @@ def check_storable(value: Any, root: str = "result") -> None:
     if (kind is int and value.bit_length() < 1_000) or (kind is float and math.isfinite(value)):
         return
     try:
-        json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False).encode("utf-8")
+        _probe(value)
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as e:
         found = unstorable(value, root) or f"{root}: {e}"
         if len(found) > 200:  # a path thousands of levels long says less than its ends
             found = f"{found[:80]}...{found[-100:]}"
         raise NotStorableError(f"{found}; the run store keeps JSON data (text keys, no cycles)") from None
+
+
+def _probe(value: Any, depth: int = 0) -> None:
+    """Encode ``value`` as the store would, raising what the encoder raises. A long list (a
+    node's rows), at the top or under a key of a mapping result, is encoded a slice at a
+    time: its whole JSON text (and the bytes of it) would double a large result's memory."""
+    if isinstance(value, list | tuple) and len(value) > _SLICE:
+        for start in range(0, len(value), _SLICE):
+            _dump(value[start : start + _SLICE])
+    elif type(value) is dict and depth < 2 and any(_long(v) for v in value.values()):
+        _dump(dict.fromkeys(value))  # its keys, as the encoder checks them
+        for item in value.values():
+            _probe(item, depth + 1)
+    else:
+        _dump(value)
+
+
+_SLICE = 2_000  # items of a long list encoded at once
+
+
+def _long(value: Any) -> bool:
+    return isinstance(value, list | tuple) and len(value) > _SLICE
+
+
+def _dump(value: Any) -> None:
+    json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False).encode("utf-8")
 
 
 def _probe_default(value: Any) -> Any:
