@@ -297,3 +297,16 @@ def test_a_logged_traceback_is_redacted_and_keeps_its_level(tmp_path: Path) -> N
     assert logged["level"] == "error" and logged["node"] == "a"
     assert logged["message"].startswith("failed with ***\nTraceback")
     assert logged["message"].endswith("ValueError: bad ***")
+
+
+def test_quiet_keeps_a_nodes_stderr_and_warnings_with_json_logs_as_with_text(tmp_path: Path) -> None:
+    write(tmp_path / "wf.yaml", NOISY)
+    quiet = kailash(
+        "run", "wf.yaml", "-q", "--log-format", "json", cwd=tmp_path, extra_env={"KX_TOKEN": "tok-abcdef123"}
+    )  # fmt: skip
+    kept = [(e["event"], e["level"], e.get("line") or e.get("message")) for e in events(quiet.stderr)]
+    assert kept == [
+        ("node_output", "warning", "err ***"),
+        ("node_log", "error", "logged ***"),
+        ("node_log", "warning", "careful"),
+    ]  # the text run's `["err ***", "logged ***", "careful"]`; progress and the stdout print dropped

@@ -216,3 +216,16 @@ def test_an_open_server_warns_with_the_port_it_listens_on(tmp_path: Path) -> Non
             f"warning: KAILASH_API_TOKEN is not set: anyone who reaches 0.0.0.0:{port} can run the workflows"
         )
         assert server.stop() == 0  # a SIGTERM right after the start is a clean stop too
+
+
+def test_a_workflow_folders_own_config_that_serve_does_not_use_is_a_warning(tmp_path: Path) -> None:
+    root = project(tmp_path, hello=HELLO)
+    (root / "workflows" / "team").mkdir()
+    (root / "workflows" / "team" / "other.yaml").write_text(HELLO.replace("name: hello", "name: other"))
+    (root / "workflows" / "team" / "kailash.yaml").write_text("runtime: {}\n")
+    with served(root) as server:
+        said = [e.get("message", "") for e in server.lines]
+        assert server.stop() == 0
+
+    beside = root / "workflows" / "team" / "kailash.yaml"
+    assert any(m.startswith(f"warning: {beside} is not used (the config in use is ") for m in said), said

@@ -82,3 +82,20 @@ def test_plain_scalars_get_the_tags_ruamel_yaml_gives_them() -> None:
     texts += [".5", "1e3", "-.inf", ".NaN", "2001-12-14", "2001-12-14 12:00:00", "=", "<<", "yes", "x y"]
     for text in texts:
         assert str(tag_of(text)) == str(resolve(ScalarNode, text, (True, False))), text
+
+
+@pytest.mark.parametrize(("value", "column"), [("z: {}", 103), ("z: []", 103), ("- {}", 102), ("- []", 102)])
+def test_an_empty_flow_collection_past_the_nesting_limit_is_too_deep(value: str, column: int) -> None:
+    """It is a level too (the line reader took it without counting: a review found it)."""
+    deep = "".join(f"{' ' * i}k{i}:\n" for i in range(99)) + " " * 99 + value + "\n"
+    doc = load_text(deep, "d.yaml")
+
+    assert doc.data is None
+    assert [(p.id, p.line, p.column) for p in doc.problems] == [("KV003", 100, column)]
+
+
+def test_a_long_run_of_spaces_before_a_stray_character_is_refused_at_once() -> None:
+    """Every run of spaces in the line pattern is possessive: with backtracking this line
+    took minutes (quadratic in its length); a regression shows as the suite's timeout."""
+    assert _read("name: x\n" + " " * 300_000 + "!\n") is None
+    assert _read("name: x\n" + "a: b" + " " * 300_000 + "!\n") is None

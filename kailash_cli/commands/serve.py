@@ -46,6 +46,11 @@ def serve(
         withdraw_tokens(config, os.environ)  # runs and their child processes never see them
     for warning in warnings:
         output.finding(warning)
+    from kailash_cli.load.config import unused_config_beside
+
+    beside = (unused_config_beside(wf.path, config) for wf in settings.workflows.values() if wf.path)
+    for unused in dict.fromkeys(filter(None, beside)):  # a folder's config its workflows do not get
+        output.err(unused)
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     address = f"{shown}:{sock.getsockname()[1]}"  # the port the system chose for --port 0

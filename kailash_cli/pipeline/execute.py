@@ -47,13 +47,18 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str, po
 
     def stderr_sink(node: str | None, line: str) -> None:
         line = masked(line) if masked else line
-        output.event("node_output", "warning", run_id=run_id, workflow=workflow, node=node, line=line)
+        fields = {"run_id": run_id, "workflow": workflow, "node": node, "line": line}
+        output.kept_event("node_output", "warning", **fields)  # kept by -q, as in text
 
     def log(node: str | None, level: str, message: str) -> bool:
         if not output.json_logs:
             return False
         message = masked(message) if masked else message
-        output.event("node_log", level, run_id=run_id, workflow=workflow, node=node, message=message)
+        fields = {"run_id": run_id, "workflow": workflow, "node": node, "message": message}
+        if level in ("warning", "error"):  # kept by -q, as in text
+            output.kept_event("node_log", level, **fields)
+        else:
+            output.event("node_log", level, **fields)
         return True
 
     def redact(text: str) -> str:  # stderr lines as text, logging records

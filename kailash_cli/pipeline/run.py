@@ -16,7 +16,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from kailash_cli.compile.compiler import CompiledGraph, compile
 from kailash_cli.engine.executor import Executor
 from kailash_cli.engine.observer import HidingObservers, Observers, RunInfo, RunObserver
 from kailash_cli.engine.options import INTERRUPTED
-from kailash_cli.errors import AccessDeniedError, KailashError, RunInterrupted, UsageError
+from kailash_cli.errors import AccessDeniedError, UsageError
 from kailash_cli.load.config import Config
 from kailash_cli.load.environment import resolve_runtime
 from kailash_cli.load.gcpause import gc_frozen, gc_paused
@@ -33,6 +33,7 @@ from kailash_cli.model.workflow import Workflow
 from kailash_cli.pipeline import executors
 from kailash_cli.pipeline import secrets as secrets_mod
 from kailash_cli.pipeline.execute import execute
+from kailash_cli.pipeline.interruption import interrupted, stopped_by
 from kailash_cli.pipeline.policy import AuditObserver, RunPolicy
 from kailash_cli.pipeline.recorder import RunRecorder
 from kailash_cli.pipeline.setup import (
@@ -178,11 +179,11 @@ def run_workflow(
                 grace=grace,
             )
         except BaseException as e:
-            why = _why(e, policy.hide)
+            why = stopped_by(e, policy.hide)
             recorder.interrupted(why)
             policy.log("run_finished", **audit, status=INTERRUPTED, error=why)
             if isinstance(e, KeyboardInterrupt):
-                raise _interrupted(wf, run_id, store.result(run_id)) from None  # the partial record
+                raise interrupted(wf, run_id, cfg, store.result(run_id)) from None  # the partial record
             raise
         result.executor = where
         if result.status == INTERRUPTED:
@@ -190,7 +191,7 @@ def run_workflow(
             policy.log("run_finished", **audit, status=INTERRUPTED, duration_ms=round(result.duration_ms, 3))
             shown = result.shown(policy.mask, policy.hide)
             observer.run_finished(shown)
-            raise _interrupted(wf, run_id, shown)
+            raise interrupted(wf, run_id, cfg, shown)
         recorder.finish(result)
         policy.log(
             "run_finished",
@@ -210,22 +211,6 @@ def _grace(runtime: Mapping[str, Any], given: float | None) -> float:
     if isinstance(grace, bool) or not isinstance(grace, int | float) or grace < 0:
         raise UsageError(f"grace: {grace!r} is not a number of seconds >= 0; e.g. grace=10")
     return float(grace)
-
-
-def _interrupted(wf: Workflow, run_id: str, result: RunResult | None = None) -> RunInterrupted:
-    return RunInterrupted(
-        f"run {run_id} was interrupted and is recorded; continue it with: "
-        f"kailash run {_shown_path(wf)} --resume {run_id}",
-        result,
-    )
-
-
-def _why(error: BaseException, redact: Callable[[str], str]) -> str:
-    """What the record says ended a run early."""
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted"
-    text = str(error) if isinstance(error, KailashError) else f"{type(error).__name__}: {error}"
-    return redact(text)
 
 
 def plan_workflow(
@@ -270,16 +255,6 @@ def _authorize(
         recorder.finish(refused)
         e.result = refused
         raise
-
-
-def _shown_path(wf: Workflow) -> str:
-    """The workflow's path as a user would type it here: relative below the current folder."""
-    if wf.path is None:
-        return wf.name
-    try:
-        return str(wf.path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(wf.path)
 
 
 def _path_text(wf: Workflow) -> str:

@@ -111,6 +111,11 @@ class Output:
 
     def event(self, event: str, level: str = "info", **fields: Any) -> None:
         """One JSON object a line on stderr (``--log-format json``), with the bound fields."""
+        if self.shows(level):
+            self.kept_event(event, level, **fields)
+
+    def kept_event(self, event: str, level: str, **fields: Any) -> None:
+        """:meth:`event`, written with ``quiet`` too (what node code writes to its stderr)."""
         record = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "level": level,
@@ -118,8 +123,7 @@ class Output:
             **self.fields,
             **fields,
         }
-        if self.shows(level):
-            self._write(json.dumps(record, default=str))
+        self._write(json.dumps(record, default=str))
 
     def finding(self, problem: Problem, level: str | None = None) -> None:
         """A finding on stderr: its text line, or with JSON logs a ``finding`` event."""

@@ -89,6 +89,7 @@ def create_app(settings: Settings, output: Output, ready: Any = None) -> FastAPI
         max_body=settings.max_body,
         trusted_proxies=settings.trusted_proxies,
         on_request=server.metrics.request,
+        redact=output.redact,
     )
     return app
 
@@ -185,7 +186,8 @@ def _routes(app: FastAPI, server: Server) -> None:
         """One run (as `kailash runs show ID --output json`), masked for the caller."""
         document = server.history.run(run_id, server.masks[_caller(request).user])
         if document is None:
-            return error(404, f"unknown run id '{run_id}'; GET /runs lists the runs")
+            shown = server.output.redact(run_id)  # a token pasted into the path is not sent back
+            return error(404, f"unknown run id '{shown}'; GET /runs lists the runs")
         return JSON(document)
 
     @app.post("/workflows/{name:path}/runs", status_code=200)  # `a/b`, `../x`: 400, not 404

@@ -59,6 +59,10 @@ def token_book(serve: Mapping[str, Any], environ: Mapping[str, str], users: Mapp
     errors: list[str] = []
     if _token(environ, API_TOKEN_ENV):
         entries.append((_token(environ, API_TOKEN_ENV), None))
+    elif API_TOKEN_ENV in environ:  # an empty Secret must not make an open server
+        errors.append(
+            f"{API_TOKEN_ENV} is set but empty; export the token in it, or unset it to serve without one"
+        )
     for i, entry in enumerate(serve.get("tokens") or []):
         name, user = entry["env"], entry["user"]
         where = f"serve.tokens[{i}]"

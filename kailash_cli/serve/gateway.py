@@ -66,8 +66,10 @@ class Gateway:
         max_body: int,
         trusted_proxies: tuple[Network, ...] = (),
         on_request: OnRequest | None = None,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.app, self.log, self.max_body = app, log, max_body
+        self.redact = redact  # a request id that is a token is not taken (nor sent back)
         self.trusted_proxies = trusted_proxies
         self.on_request = on_request
 
@@ -88,6 +90,8 @@ class Gateway:
             return
         started, headers = time.perf_counter(), _headers(scope)
         trace = trace_id(headers)
+        if self.redact(trace) != trace:
+            trace = uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["trace_id"] = trace
         extra = [(b"x-request-id", trace.encode()), *SECURITY_HEADERS]

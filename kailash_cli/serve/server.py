@@ -5,6 +5,7 @@ no new connection or run, running runs drained, exit 0."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import socket
 import threading
@@ -35,9 +36,12 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as e:
         sock.close()
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port"
-        ) from None
+        fix = (
+            "use an address of this machine as --host"
+            if e.errno == errno.EADDRNOTAVAIL
+            else "choose another --port"
+        )
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}; {fix}") from None
     sock.set_inheritable(True)
     return sock
 
