@@ -144,6 +144,10 @@ def test_permissions_refused_are_403_with_the_run_document(secured: Client) -> N
     assert secured.get(f"/runs/{body['run']['run_id']}", headers=AUTH).json()["status"] == "failed"
     admin = secured.post("/workflows/guarded/runs", headers={"Authorization": "Bearer admin-token-abcdef"})
     assert admin.json()["status"] == "succeeded"
+    anonymous = secured.post("/workflows/guarded/runs", headers=AUTH).json()["error"]["message"]
+    assert anonymous == (
+        "access denied: node 'a' has permissions; call with a token that serve.tokens maps to a user"
+    )
 
 
 def test_secrets_never_reach_a_response(tmp_path: Path) -> None:

@@ -88,7 +88,10 @@ def _refused(server: Server, e: KailashError, ticket: RunTicket) -> JSON:
     if isinstance(e, AccessDeniedError):
         if e.result is not None:
             extra["run"] = e.result.to_dict()
-        return error(403, server.output.redact(str(e)), **extra)
+        over_http = str(e).replace(
+            "; run with --user ID", "; call with a token that serve.tokens maps to a user"
+        )
+        return error(403, server.output.redact(over_http), **extra)
     if isinstance(e, RunInterrupted):
         message = f"run {ticket.run_id} was interrupted: the server is stopping; it is recorded interrupted"
         partial = getattr(e, "result", None)
