@@ -42,7 +42,7 @@ fetch:
             json=params.get("json"),
             content=params.get("body"),
         )
-        _check_status(response, params.get("expected_status"))
+        _check_status(response, params.get("expected_status"), str(params["url"]))
         return {
             "response": _decode(response),
             "status_code": response.status_code,
@@ -61,6 +61,11 @@ async def send(
     where = f"{method} {shown or url}"
     try:
         return await ctx.http().request(method, url, timeout=timeout, **kwargs)
+    except httpx.InvalidURL:  # its message quotes a piece of the URL (of a password with a '/')
+        raise ValueError(
+            f"{method}: the url is not a valid URL; check its scheme, host and port "
+            "(in a password, '/', '?', '#' and '@' must be percent-encoded)"
+        ) from None
     except httpx.TimeoutException as e:
         raise TimeoutError(f"{where} timed out ({type(e).__name__})") from e
     except httpx.TransportError as e:
@@ -68,7 +73,9 @@ async def send(
         raise ConnectionError(f"{where} failed: {detail or type(e).__name__}") from e
 
 
-def _check_status(response: httpx.Response, expected: int | list[int] | None) -> None:
+def _check_status(response: httpx.Response, expected: int | list[int] | None, url: str) -> None:
+    """``url`` is the node's, as given (not httpx's re-encoded form of it: a secret in it is
+    then redacted as written)."""
     code = response.status_code
     if expected is None:
         ok = 200 <= code < 300
@@ -80,7 +87,7 @@ def _check_status(response: httpx.Response, expected: int | list[int] | None) ->
     if not ok:
         snippet = response.text[:200].replace("\n", " ") if response.content else ""
         raise HTTPStatusError(
-            f"{response.request.method} {response.request.url} returned "
+            f"{response.request.method} {url} returned "
             f"{code}, expected {wanted}" + (f": {snippet}" if snippet else "")
         )
 

@@ -159,7 +159,7 @@ def run_workflow(
             HidingObservers(policy.masked.text, *told) if policy.masked is not None else Observers(*told)
         )
         try:  # from here on the run is recorded: whatever ends it, the record says how
-            observer.run_started(_info(compiled, run_id, redactor.value(values), resume, where))
+            observer.run_started(_info(compiled, run_id, policy.mask(values), resume, where))
             result = execute(
                 compiled,
                 policy,

@@ -133,6 +133,10 @@ class MaskedValues:
             return {k: self.value(v) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
             return type(obj)(self.value(v) for v in obj)
+        if isinstance(obj, int | float) and not isinstance(obj, bool):  # an int ssn passed on
+            digits = str(obj)
+            masked = self.text(digits)
+            return masked if masked != digits else obj
         return obj
 
 

@@ -24,7 +24,11 @@ def encoded_forms(value: str) -> set[str]:
     not), URL-encoded (path or query, ``%2B`` or ``%2b``) and form-encoded (``+`` for space).
     A form the node code makes itself (base64, hashes) cannot be known here."""
     forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    for quoted in (quote(value, safe=""), quote(value, safe="/:@"), quote_plus(value)):
+    forms.add(repr(value.encode("utf-8", "surrogatepass"))[2:-1])  # as bytes: b'p\xc3\xa4ss'
+    # URL-encoded as HTTP clients write a path or query: sub-delimiters (``+ = & /``) kept
+    wide = "!$&'()*+,;=:@/"
+    quotes = (quote(value, safe=""), quote(value, safe="/:@"), quote(value, safe=wide), quote_plus(value))
+    for quoted in quotes:
         forms |= {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quoted)}
     return {f for f in forms if f}
 

@@ -246,3 +246,35 @@ def test_a_masked_value_passed_on_under_another_key_is_masked_in_the_dead_letter
     shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
     assert shown["inputs"]["given"] == SSN_SHOWN
     assert SSN.encode() not in stored_bytes(proj)
+
+
+PASSED_ON_INT = """\
+name: passed-on-int
+params:
+  ssn: {type: string, default: "123-45-6789"}
+nodes:
+  lookup:
+    type: PythonCodeNode
+    config: {code: "result = {'tax_id': 987654321}"}
+  later:
+    type: PythonCodeNode
+    config:
+      given: "${nodes.lookup.result.tax_id}"
+      code: "raise ValueError('no')"
+    batch: {on_item_error: dead_letter}
+    foreach: "${[1]}"
+"""
+
+
+def test_a_masked_number_passed_on_and_a_masked_param_are_masked_in_dead_letters_and_logs(
+    tmp_path: Path,
+) -> None:
+    proj = project(tmp_path, PASSED_ON_INT)
+    proc = cli(proj, "run", "wf.yaml", "--user", "analyst", "--log-format", "json")
+    assert proc.returncode == 0, proc.stderr
+    [started] = events(proc, "run_started")
+    assert started["params"] == {"ssn": SSN_SHOWN}
+    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
+    shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
+    assert shown["inputs"]["given"] == TAX_ID_SHOWN
+    assert str(TAX_ID) not in proc.stderr and SSN not in proc.stderr

@@ -157,3 +157,23 @@ def test_runs_on_the_event_loop() -> None:
 
     assert NODE_TYPE.is_async(None) is True
     assert NODE_TYPE.outputs({}) == ("response", "status_code", "headers")
+
+
+def test_a_status_error_names_the_url_as_given_not_re_encoded(tmp_path: Path) -> None:
+    """A secret in the URL is then written as the run knows it, and redacted (review)."""
+    given = 'http://api.test/p/sk+Ab/cd=ef"gh 12&x/q?key=tok en+1#frag'
+    with pytest.raises(HTTPStatusError) as info:
+        call(tmp_path, {"url": given}, lambda r: httpx.Response(404))
+    assert str(info.value) == f"GET {given} returned 404, expected 2xx"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://user:Secr3tPart/rest@127.0.0.1:1/x", "http://bob:Pa/ss%20word@host/"]
+)
+def test_an_invalid_url_quotes_no_piece_of_it(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ValueError) as info:
+        call(tmp_path, {"url": url}, lambda r: httpx.Response(200))
+    assert str(info.value) == (
+        "GET: the url is not a valid URL; check its scheme, host and port "
+        "(in a password, '/', '?', '#' and '@' must be percent-encoded)"
+    )

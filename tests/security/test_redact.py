@@ -174,3 +174,17 @@ def test_a_url_without_a_password_is_left_alone() -> None:
         Redactor(()).text("see https://user@example.com:8443/a:b@c")
         == "see https://user@example.com:8443/a:b@c"
     )
+
+
+@pytest.mark.parametrize(
+    ("secret", "written"),
+    [
+        ("pässwörd-€-1234", str("pässwörd-€-1234".encode())),  # a non-ASCII secret as bytes
+        ("tok en+123456", "GET http://h/x?key=tok%20en+123456 returned 404"),  # httpx's query
+        ('sk+Ab/cd=ef"gh 12&x', "/p/sk+Ab/cd=ef%22gh%2012&x/q"),  # and path encoding
+    ],
+)
+def test_secrets_in_the_forms_bytes_and_http_clients_write(secret: str, written: str) -> None:
+    redacted = Redactor([secret]).text(written)
+    assert "***" in redacted
+    assert not any(part in redacted for part in ("ssw", "tok", "gh"))
