@@ -122,11 +122,15 @@ def _python(project: Project, path: Path) -> Iterator[Literal]:
 
 
 def _yaml(project: Project, path: Path) -> Iterator[Literal]:
+    seen: set[int] = set()  # an alias is its anchor's node again: each is read once (no laughs)
     for doc in project.yaml_documents(path) or []:
-        yield from _yaml_node(path, doc, None)
+        yield from _yaml_node(path, doc, None, seen)
 
 
-def _yaml_node(path: Path, node: Node, name: str | None) -> Iterator[Literal]:
+def _yaml_node(path: Path, node: Node, name: str | None, seen: set[int]) -> Iterator[Literal]:
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, ScalarNode):
         if str(node.tag).endswith((":str", ":binary")):
             line, column = pos(node)
@@ -141,13 +145,13 @@ def _yaml_node(path: Path, node: Node, name: str | None) -> Iterator[Literal]:
                     path, line, column + len(assignment.group(1)) + 1, value, assignment.group(1), "yaml"
                 )
             else:
-                yield from _yaml_node(path, item, name)
+                yield from _yaml_node(path, item, name, seen)
     elif isinstance(node, MappingNode):
         keys = {scalar(k): v for k, v in node.value if isinstance(k, ScalarNode)}
         env_name = scalar(keys.get("name")) if "value" in keys else None  # Kubernetes env entries
         for key_node, value_node in node.value:
             key = scalar(key_node)
-            yield from _yaml_node(path, value_node, env_name if key == "value" and env_name else key)
+            yield from _yaml_node(path, value_node, env_name if key == "value" and env_name else key, seen)
 
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)

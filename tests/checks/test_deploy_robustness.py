@@ -3,11 +3,13 @@ KD705), and the config's deploy section is checked before the runner uses it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from deploy_helpers import CONFIG, check, located
 from deploy_helpers import make_project as make
+from helpers import kailash
 
 
 def nested(depth: int) -> str:
@@ -142,3 +144,19 @@ def test_a_real_looking_shell_fallback_is_a_hard_coded_secret(tmp_path: Path) ->
     (problem,) = check(root, select=["KD3"])
 
     assert (problem.id, problem.message) == ("KD302", "hard-coded fallback for the secret 'API_TOKEN'")
+
+
+def test_a_billion_laughs_file_is_read_once_per_node(tmp_path: Path) -> None:
+    """An alias is its anchor's node again: the literal scan visits each node once (it
+    followed every alias: gigabytes, then a timeout, on a file any pull request can add)."""
+    levels = ["name: laughs", 'x: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghi"):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{'abcdefghi'[i]}"] * 9) + "]")
+    (tmp_path / "kailash.yaml").write_text("security: {allowed_directories: [./data]}\n")
+    levels += ["nodes:", "  a: {type: PythonCodeNode, config: {code: result = 1, v: *i}}"]
+    (tmp_path / "laughs.yml").write_text("\n".join(levels) + "\n")
+
+    proc = kailash("check-deploy", str(tmp_path), "--format", "json")
+
+    assert proc.returncode == 1, proc.stderr
+    assert [f["id"] for f in json.loads(proc.stdout) if f["file"].endswith("laughs.yml")] == ["KD705"]
