@@ -356,3 +356,36 @@ def test_a_long_result_is_checked_a_slice_at_a_time(monkeypatch: pytest.MonkeyPa
 
     assert max(sizes) == storable._SLICE
     assert sum(sizes) == 2 + 10_000 + 1 + 10_000  # the mapping's keys, its rows, its count; the list
+
+
+@pytest.mark.parametrize(
+    ("pattern", "at_least"),
+    [
+        ("(?:a{65535}){65535}", 65535 * 65535),
+        ("(((a{100}){100}){100}){100}", 100**4),
+        (r"^\d{3}-\d{2}-\d{4}$", 13),
+        (r"[a-z]{1,64}@[a-z]{1,255}\.com", 324),
+        ("[{]{5}", 5),
+    ],
+)
+def test_a_patterns_expansion_multiplies_its_counted_repetitions(pattern: str, at_least: int) -> None:
+    from kailash_cli.load.patterns import MAX_EXPANSION, expansion
+
+    steps = expansion(pattern)
+    assert at_least <= steps <= at_least * 1.01 + 4  # an estimate: a group's own syntax counts too
+    assert (steps > MAX_EXPANSION) is (at_least > MAX_EXPANSION)
+
+
+def test_a_pattern_that_unrolls_to_billions_is_refused_before_compiling(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml",
+        "name: pat\nparams:\n  s: {type: string, pattern: '(?:a{65535}){65535}', default: x}\n"
+        "nodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n",
+    )
+    proc = kailash("validate", "wf.yaml", cwd=tmp_path)
+
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(
+        "wf.yaml:3:62: error KV401: param 's': default pattern '(?:a{65535}){65535}' repeats more "
+        "than 100,000 steps (counted repetitions multiply: a{1000}{1000} is a million); use smaller counts"
+    )

@@ -92,7 +92,8 @@ def _safe_check(value: Any, schema: dict[str, Any]) -> str | None:
             return check_value(value, _without_patterns(schema)) or check_with_patterns(value, schema)
         return check_value(value, schema)
     except Exception as e:  # a schema fragment jsonschema cannot use (bad items:, ...)
-        return f"cannot be checked: {str(e).splitlines()[0].rstrip(':')}"  # one line, no dump
+        text = str(e) or type(e).__name__  # a MemoryError says nothing
+        return f"cannot be checked: {text.splitlines()[0].rstrip(':')}"  # one line, no dump
 
 
 def _without_patterns(schema: Any) -> Any:
