@@ -33,24 +33,42 @@ read:
         size = params.get("chunk_size")
         if size is not None:  # a stream: the file is opened (and checked) now, read as it is consumed
             source = ctx.files.open_text(path, codec, newline="")
-            reader = (
-                csv.DictReader(source, delimiter=delimiter)
-                if header
-                else csv.reader(source, delimiter=delimiter)
-            )
+            try:
+                reader = (
+                    _with_header(csv.DictReader(source, delimiter=delimiter), path)
+                    if header
+                    else csv.reader(source, delimiter=delimiter)
+                )
+            except BaseException as e:  # a bad header: the file is not left open
+                source.close()
+                if isinstance(e, UnicodeDecodeError):
+                    ctx.files.read_text(path, encoding)  # raises the error that says where
+                raise
             chunks = decoded(_chunks(reader, size, path if header else None), path, encoding)
             return {"data": Stream(chunks, f"{ctx.node_id}.data", source.close)}
         # read as it is parsed, like a plain csv script: no copy of the whole text (issue 15)
         with ctx.files.open_text(path, codec, newline="") as source:
             try:
                 if header:
-                    rows = list(csv.DictReader(source, delimiter=delimiter))
+                    rows = list(_with_header(csv.DictReader(source, delimiter=delimiter), path))
                     _check_ragged(rows, 0, path)
                     return {"data": rows}
                 return {"data": list(csv.reader(source, delimiter=delimiter))}
             except UnicodeDecodeError:
                 ctx.files.read_text(path, encoding)  # raises the error that says where
                 raise
+
+
+def _with_header(reader: csv.DictReader[str], path: str) -> csv.DictReader[str]:
+    """``reader``, its header checked: a name given twice would keep only its last column."""
+    names = reader.fieldnames or []
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(
+            f"{path}: the header names {', '.join(map(repr, twice))} more than once; a row would "
+            "keep only the last of those columns: give each column its own name"
+        )
+    return reader
 
 
 def _chunks(reader: Iterator[Any], size: int, ragged_in: str | None = None) -> Iterator[list[Any]]:

@@ -96,10 +96,14 @@ def _decode(response: httpx.Response) -> Any:
     if not response.content:
         return None
     if "json" in response.headers.get("content-type", ""):
+        from kailash_cli.nodes.json_io import NonFiniteError, strict_loads
+
         try:
-            return response.json()
+            return strict_loads(response.content)
+        except NonFiniteError as e:
+            raise ValueError(f"the response body: {e}") from None
         except ValueError:
-            pass
+            pass  # not JSON after all: the text
     return response.text
 
 

@@ -58,9 +58,33 @@ load:
         if file_format(params) == "jsonl":
             return {"data": list(iter_lines(text.splitlines(), path))}
         try:
-            return {"data": json.loads(text)}
+            return {"data": strict_loads(text)}
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+        except NonFiniteError as e:
+            raise ValueError(f"{path}: {e}") from None
+
+
+class NonFiniteError(ValueError):
+    """JSON text holds NaN, Infinity or a number too large for a float (``1e999``)."""
+
+
+def _constant(name: str) -> float:
+    raise NonFiniteError(f"{name} is not a JSON number; the data must hold finite numbers (or null)")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise NonFiniteError(f"{text} is too large for a number; write it as text or scale it")
+    return number
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` that refuses what Python's accepts but JSON has not (NaN, Infinity, and
+    numbers that overflow to infinity): they would print as invalid JSON and be stored as
+    such; a node producing them fails, as a ``PythonCodeNode`` returning NaN does."""
+    return json.loads(text, parse_constant=_constant, parse_float=_finite)
 
 
 def iter_lines(lines: Iterable[str], path: str, first: int = 1) -> Iterator[Any]:
@@ -69,9 +93,11 @@ def iter_lines(lines: Iterable[str], path: str, first: int = 1) -> Iterator[Any]
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            yield strict_loads(line)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{number}:{e.colno}: invalid JSON Lines: {e.msg}") from None
+        except NonFiniteError as e:
+            raise ValueError(f"{path}:{number}: {e}") from None
 
 
 class JSONWriterNode(NodeType):

@@ -152,6 +152,18 @@ def test_reader_refuses_ragged_rows_naming_them(
         list(data.items())  # a stream is read as it is consumed
 
 
+@pytest.mark.parametrize("chunk_size", [None, 10])
+def test_reader_refuses_a_header_that_names_a_column_twice(tmp_path: Path, chunk_size: int | None) -> None:
+    (tmp_path / "r.csv").write_text("id,name,id\n1,a,2\n", encoding="utf-8")
+    params = {"file_path": "r.csv", **({"chunk_size": chunk_size} if chunk_size else {})}
+    with pytest.raises(ValueError) as info:
+        run_node("CSVReaderNode", params, base_dir=tmp_path)
+    assert str(info.value) == (
+        "r.csv: the header names 'id' more than once; a row would keep only the last of those "
+        "columns: give each column its own name"
+    )
+
+
 def test_reader_drops_a_byte_order_mark(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_bytes(b"\xef\xbb\xbfid,name\n1,a\n")
     rows = run_node("CSVReaderNode", {"file_path": "r.csv"}, base_dir=tmp_path)["data"]
@@ -168,3 +180,10 @@ def test_reader_of_a_file_in_another_encoding_says_where(tmp_path: Path) -> None
 def test_writer_of_rows_with_number_keys_refuses_them(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="dict contains fields not in fieldnames: 1"):
         run_node("CSVWriterNode", {"file_path": "n.csv", "data": [{1: "a"}]}, base_dir=tmp_path)
+
+
+def test_a_stream_whose_header_is_not_utf8_says_where(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_bytes("namé,id\n1,2\n".encode("latin-1"))
+    with pytest.raises(FileAccessError) as info:
+        run_node("CSVReaderNode", {"file_path": "c.csv", "chunk_size": 5}, base_dir=tmp_path)
+    assert str(info.value) == f"{tmp_path / 'c.csv'} is not utf-8 text (byte 3)"

@@ -177,3 +177,13 @@ def test_an_invalid_url_quotes_no_piece_of_it(tmp_path: Path, url: str) -> None:
         "GET: the url is not a valid URL; check its scheme, host and port "
         "(in a password, '/', '?', '#' and '@' must be percent-encoded)"
     )
+
+
+def test_a_json_body_with_nan_fails_the_node(tmp_path: Path) -> None:
+    body = b'{"v": NaN}'
+    handler = lambda r: httpx.Response(200, content=body, headers={"content-type": "application/json"})  # noqa: E731
+    with pytest.raises(ValueError) as info:
+        call(tmp_path, {"url": URL}, handler)
+    assert str(info.value) == (
+        "the response body: NaN is not a JSON number; the data must hold finite numbers (or null)"
+    )

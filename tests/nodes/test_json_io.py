@@ -181,3 +181,31 @@ def test_jsonl_writer_refuses_nan_naming_the_line(tmp_path: Path) -> None:
             base_dir=tmp_path,
         )
     assert not (tmp_path / "e.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "jsonl", "error"),
+    [
+        ("[1, NaN]", False, "NaN is not a JSON number; the data must hold finite numbers (or null)"),
+        (
+            '{"a": -Infinity}',
+            False,
+            "-Infinity is not a JSON number; the data must hold finite numbers (or null)",
+        ),
+        ("[1e999]", False, "1e999 is too large for a number; write it as text or scale it"),
+        (
+            '{"a": 1}\n{"b": Infinity}\n',
+            True,
+            "Infinity is not a JSON number; the data must hold finite numbers (or null)",
+        ),
+    ],
+)
+def test_nan_and_infinity_in_json_data_fail_the_reader(
+    tmp_path: Path, text: str, jsonl: bool, error: str
+) -> None:
+    (tmp_path / "d.json").write_text(text)
+    params = {"file_path": "d.json", **({"format": "jsonl"} if jsonl else {})}
+    with pytest.raises(ValueError) as info:
+        run_node("JSONReaderNode", params, base_dir=tmp_path)
+    where = "d.json:2" if jsonl else "d.json"
+    assert str(info.value) == f"{where}: {error}"
