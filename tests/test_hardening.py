@@ -389,3 +389,55 @@ def test_a_pattern_that_unrolls_to_billions_is_refused_before_compiling(tmp_path
         "wf.yaml:3:62: error KV401: param 's': default pattern '(?:a{65535}){65535}' repeats more "
         "than 100,000 steps (counted repetitions multiply: a{1000}{1000} is a million); use smaller counts"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["run", "wf.yaml", "-c", "fifo.yaml"],
+            "config file fifo.yaml is not a regular file; give the file to -c",
+        ),
+        (
+            ["run", "wf.yaml", "-c", "zero.yaml"],
+            "config file zero.yaml is not a regular file; give the file to -c",
+        ),
+        (["audit", "verify", "fifo.yaml"], "audit log fifo.yaml is not a regular file; give the log"),
+        (
+            ["check-deploy", "proj", "--baseline", "zero.yaml"],
+            "baseline file zero.yaml: it is a device, not a regular file; give the baseline JSON file",
+        ),
+        (
+            ["check-deploy", "proj", "--baseline", "fifo.yaml"],
+            "baseline file fifo.yaml: it is a named pipe (FIFO), not a regular file; "
+            "give the baseline JSON file",
+        ),
+        (
+            ["check-deploy", "proj", "--env-file", "fifo.yaml"],
+            "env file fifo.yaml is not a regular file; give the file to --env-file",
+        ),
+    ],
+)
+def test_special_files_given_as_options_are_refused_at_once(
+    tmp_path: Path, args: list[str], error: str
+) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    write(
+        tmp_path / "wf.yaml", "name: x\nnodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n"
+    )
+    write(tmp_path / "proj" / "kailash.yaml", "security: {allowed_directories: [./data]}\n")
+
+    proc = kailash(*args, cwd=tmp_path)
+
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {error}")
+
+
+def test_a_log_without_line_ends_is_a_broken_entry_not_a_memory_blow_up(tmp_path: Path) -> None:
+    (tmp_path / "audit.jsonl").write_bytes(b"x" * 1_200_000)
+    proc = kailash("audit", "verify", "audit.jsonl", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout.strip()) == (
+        1,
+        "audit.jsonl: entry 1 is broken: longer than 1 MB: not an audit entry",
+    )

@@ -13,6 +13,7 @@ from kailash_cli.checks.project import Project
 from kailash_cli.checks.registry import CHECKS
 from kailash_cli.errors import UsageError
 from kailash_cli.load.yaml_io import is_stdin, read_stdin
+from kailash_cli.load.yaml_limits import UnreadableFile, read_limited
 from kailash_cli.model.result import Problem
 
 BASELINE_VERSION = 1
@@ -30,11 +31,14 @@ def baseline_key(p: Problem, project: Project) -> Key:
 
 def read_baseline(path: Path) -> Counter[Key]:
     try:
-        text = read_stdin().decode("utf-8") if is_stdin(path) else path.read_text(encoding="utf-8")
+        raw = read_stdin() if is_stdin(path) else read_limited(path)  # regular files, 10 MB at most
+        text = raw.decode("utf-8")
         data = json.loads(text)
         return Counter((e["id"], e["file"], e["hash"]) for e in data["findings"])
     except FileNotFoundError:
         raise UsageError(f"baseline file {path} not found; create it with --write-baseline") from None
+    except UnreadableFile as e:
+        raise UsageError(f"baseline file {path}: {e.args[0]}; give the baseline JSON file") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UsageError(
             f"baseline file {path} is not a kailash baseline ({e}); write a new one with --write-baseline"

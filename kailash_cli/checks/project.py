@@ -25,7 +25,7 @@ from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import UsageError
 from kailash_cli.load.discovery import SourceFiles, Unread, is_test_path, is_yaml_file, walk
 from kailash_cli.load.yaml_io import STDIN_NAME, Document, is_stdin, load, read_stdin
-from kailash_cli.load.yaml_limits import MAX_DEPTH, too_deep
+from kailash_cli.load.yaml_limits import MAX_DEPTH, UnreadableFile, too_deep
 from kailash_cli.model.result import Problem
 
 #: how an env file read from standard input (``--env-file -``) is named in findings
@@ -226,8 +226,10 @@ def open_project(
     if len(stdin) > 1:
         raise UsageError("--env-file - is given twice; standard input can be read once")
     for env_file in env_files:
-        if not is_stdin(env_file) and not env_file.is_file():
+        if not is_stdin(env_file) and not env_file.exists():
             raise UsageError(f"env file {env_file} not found; check the path given to --env-file")
+        if not is_stdin(env_file) and not env_file.is_file():  # a FIFO waits for ever
+            raise UsageError(f"env file {env_file} is not a regular file; give the file to --env-file")
     project = Project(
         root=directory.resolve(),
         environ=environ,
@@ -237,8 +239,9 @@ def open_project(
     if stdin:  # read now, once: the checks read the env file through the sources like any file
         try:
             project.sources.put(STDIN_ENV, read_stdin().decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as e:
-            why = e.strerror if isinstance(e, OSError) else "it is not UTF-8 text"
+        except (OSError, UnicodeDecodeError, UnreadableFile) as e:
+            why = e.args[0] if isinstance(e, UnreadableFile) else "it is not UTF-8 text"
+            why = e.strerror if isinstance(e, OSError) else why
             raise UsageError(
                 f"--env-file -: cannot read standard input ({why}); pipe a file in (- < .env)"
             ) from None

@@ -26,8 +26,12 @@ def audit_verify(log: Path | None = None, *, output: Output | None = None) -> in
         return _report(verify(path, sys.stdin.buffer), STDIN_NAME, output)
     if path.is_dir():
         raise UsageError(f"{path} is a directory; give the audit log file: kailash audit verify LOG")
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"audit log {path} not found; give its path: kailash audit verify LOG")
+    if not path.is_file():  # a FIFO would wait for ever, a device never end
+        raise UsageError(
+            f"audit log {path} is not a regular file; give the log file: kailash audit verify LOG"
+        )
     try:
         result = verify(path)
     except OSError as e:

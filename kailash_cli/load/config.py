@@ -172,8 +172,10 @@ def find_config(explicit: Path | None, directory: Path | None = None) -> Path | 
     if explicit is not None:
         if is_stdin(explicit):  # -c -: the config is read from standard input
             return explicit
-        if not explicit.is_file():
+        if not explicit.exists():
             raise UsageError(f"config file {explicit} not found; check the path given to -c")
+        if not explicit.is_file():  # a FIFO would wait for ever, a device never end
+            raise UsageError(f"config file {explicit} is not a regular file; give the file to -c")
         return explicit
     for name in CONFIG_FILE_NAMES:
         candidate = (directory or Path.cwd()) / name

@@ -100,6 +100,9 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+MAX_ENTRY_BYTES = 1_000_000  # one audit entry: a few hundred bytes in practice
+
+
 @dataclass(frozen=True)
 class Verification:
     """Unpacks as ``(ok, entry_number | None, reason)``; ``entries`` counts the lines read."""
@@ -119,7 +122,11 @@ def verify(path: Path, stream: IO[bytes] | None = None) -> Verification:
     expected = GENESIS
     count = 0
     with contextlib.nullcontext(stream) if stream is not None else path.open("rb") as lines:
-        for count, line in enumerate(lines, start=1):
+        # a line is read up to MAX_ENTRY_BYTES: /dev/zero (no newline ever) must not fill memory
+        for count, line in enumerate(iter(lambda: lines.readline(MAX_ENTRY_BYTES + 1), b""), start=1):
+            if len(line) > MAX_ENTRY_BYTES:
+                reason = f"longer than {MAX_ENTRY_BYTES // 1_000_000} MB: not an audit entry"
+                return Verification(False, count, reason, count)
             problem = _entry_problem(line, expected, count)
             if problem:
                 return Verification(False, count, problem, count)
