@@ -206,6 +206,15 @@ def test_a_redos_pattern_is_stopped_with_a_clear_error(tmp_path: Path) -> None:
             "result = [1] * 5000 + [float('nan')]",
             "result[5000]: NaN is not a JSON number (return None, or the text)",
         ),
+        (
+            "result = {'o': object()}",
+            "result.o: a object object (return JSON data: text, numbers, lists, mappings)",
+        ),
+        ("result = [b'abc']", "result[0]: bytes (return text: value.decode(), or base64 of it)"),
+        (
+            "result = {'e': ValueError('boom')}",
+            "result.e: a ValueError object (return JSON data: text, numbers, lists, mappings)",
+        ),
     ],
 )
 def test_a_result_the_store_cannot_keep_fails_the_node_naming_its_path(

@@ -11,10 +11,14 @@ any iterator) is refused too: what it would still give is not data yet, and its 
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import math
 import sys
+import uuid
 from collections.abc import Iterator, Mapping
+from pathlib import PurePath
 from typing import Any
 
 #: lists and mappings nested in each other: about where the JSON encoder and decoder give up
@@ -81,6 +85,10 @@ def _scalar_problem(value: Any) -> str | None:
         return "a set (return a list: sorted(values))"
     if isinstance(value, Iterator):  # a generator, map(), zip(): its repr would be stored
         return f"a {type(value).__name__} (return a list: list(...))"
+    if isinstance(value, bytes | bytearray):
+        return f"{type(value).__name__} (return text: value.decode(), or base64 of it)"
+    if not isinstance(value, _DATA):  # an object, an exception, numpy's int64: its str() is not it
+        return f"a {type(value).__name__} object (return JSON data: text, numbers, lists, mappings)"
     return None
 
 
@@ -134,7 +142,14 @@ def _dump(value: Any) -> None:
     json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False).encode("utf-8")
 
 
+#: what the store keeps: JSON's own types, and values whose text is exactly them
+_DATA = (
+    str, int, float, bool, type(None), list, tuple, dict, Mapping,
+    datetime.date, datetime.time, decimal.Decimal, uuid.UUID, PurePath,
+)  # fmt: skip
+
+
 def _probe_default(value: Any) -> Any:
-    if isinstance(value, set | frozenset | Iterator):
+    if isinstance(value, set | frozenset | Iterator | bytes | bytearray) or not isinstance(value, _DATA):
         raise TypeError(type(value).__name__)
-    return str(value)  # what the store does with other objects (dates, decimals)
+    return str(value)  # dates, decimals, UUIDs, paths: their text is the value

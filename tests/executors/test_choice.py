@@ -229,7 +229,12 @@ def test_the_local_executor_is_not_described_in_the_run_document() -> None:
 
 def test_outputs_that_cannot_travel_fail_the_call_with_a_message(tmp_path: Path) -> None:
     call = NodeCall("lock", "PythonCodeNode", {}, FileAccess(tmp_path), {}, None, (), "run1")
-    recipe = ("code", "import threading\nresult = threading.Lock()", "<node lock>", "")
+    # storable (text) but not picklable
+    code = (
+        "class Text(str):\n    def __reduce_ex__(self, protocol):\n"
+        "        raise TypeError('cannot pickle Text')\nresult = Text('x')"
+    )
+    recipe = ("code", code, "<node lock>", "")
     outcome = run_remote(RemoteCall(call, recipe))
     assert not outcome.ok
     error = outcome.value.exception()
