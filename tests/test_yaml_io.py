@@ -341,6 +341,23 @@ def test_billion_laughs_stops_with_a_located_problem() -> None:
     ]
 
 
+def test_a_long_text_aliased_many_times_counts_as_the_values_it_could_hold() -> None:
+    """Each alias of a 1 MB text makes every walker read it again (a review's 9 MB text
+    aliased 111,110 times hung validate)."""
+    big = "x" * 1_000_000
+    refs = ", ".join(["*t"] * 9)
+    text = f"name: x\nt: &t {big}\nu: &u [{refs}]\nv: &v [{refs.replace('t', 'u')}]\n"
+    text += f"w: [{', '.join(['*v'] * 20)}]\n"
+    doc = load_text(text, "wf.yaml")
+
+    assert doc.data is None
+    assert [(p.id, p.line, p.message) for p in doc.problems] == [
+        ("KV003", 5, "the document expands to more than 1,000,000 values through aliases")
+    ]
+    fine = load_text(f"name: x\nt: &t {big}\nu: [*t, *t]\n", "wf.yaml")
+    assert fine.problems == [] and fine.data is not None and fine.data["u"][1] == big
+
+
 def test_billion_laughs_is_rejected_quickly_by_validate() -> None:
     from kailash_cli.compile.validation import check_document
 

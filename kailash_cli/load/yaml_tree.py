@@ -30,6 +30,8 @@ PLAIN_STR = BaseResolver.DEFAULT_SCALAR_TAG
 
 #: values a document may expand to through aliases ("billion laughs" stops here)
 MAX_VALUES = 1_000_000
+#: characters of text that count as one more value (so aliases of a long text count too)
+TEXT_PER_VALUE = 1_000
 
 
 class TooLarge(Exception):
@@ -62,6 +64,10 @@ class Builder:
         self.positions[path] = (mark.line + 1, mark.column + 1)
         self.count += 1
         if isinstance(node, ScalarNode):
+            if len(node.value) > TEXT_PER_VALUE:  # a long text counts as the values it could hold:
+                self.count += len(node.value) // TEXT_PER_VALUE  # 9 MB aliased 100,000 times is big
+                if self.count > MAX_VALUES:
+                    raise TooLarge(self.doc.position(path, key=True) or position_of(node))
             if node.ctag is PLAIN_STR or node.tag in STRING_TAGS:  # a string, or kept as text
                 return node.value
             return self.constructor.construct_object(node, deep=True)
