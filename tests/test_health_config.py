@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
+
+import pytest
+from helpers import kailash, write
 
 from kailash_cli.load.config import check_config
 from kailash_cli.load.yaml_io import load_text
@@ -174,3 +178,48 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: Any, capsys: An
     monkeypatch.chdir(tmp_path)
     exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102 - our own documentation
     assert capsys.readouterr().out == "True healthy\n"
+
+
+HTTP = "health.checks[0] (http check)"
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        (
+            "{name: a, type: http, url: 'ftp://x'}",
+            "health.checks[0] (http check): url must start with http:// or https://",
+        ),
+        (
+            "{name: a, type: http, url: notaurl}",
+            "health.checks[0] (http check): url must start with http:// or https://",
+        ),
+        (
+            "{name: a, type: redis, url: 'rediss://h'}",
+            "health.checks[0] (redis check): url must start with redis://",
+        ),
+    ],
+)
+def test_a_literal_url_of_the_wrong_scheme_is_a_finding(tmp_path: Path, check: str, message: str) -> None:
+    write(tmp_path / "kailash.yaml", f"health:\n  checks:\n    - {check}\n")
+    proc = kailash("validate", "kailash.yaml", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert [(f["id"], f["message"]) for f in json.loads(proc.stdout)] == [("KV104", message)]
+
+
+def test_a_url_from_the_environment_is_checked_when_known(tmp_path: Path) -> None:
+    write(tmp_path / "kailash.yaml", "health:\n  checks:\n    - {name: a, type: http, url: '${API_URL}'}\n")
+    assert kailash("validate", "kailash.yaml", cwd=tmp_path).returncode == 0
+
+
+def test_a_serve_token_for_a_user_who_is_not_in_access_control_is_a_finding(tmp_path: Path) -> None:
+    write(
+        tmp_path / "kailash.yaml",
+        "access_control: {users: {ana: {roles: [analyst]}}, roles: {analyst: {permissions: [execute]}}}\n"
+        "serve: {tokens: [{env: TOKEN_ANA, user: ana}, {env: TOKEN_BOB, user: bob}]}\n",
+    )
+    proc = kailash("validate", "kailash.yaml", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert [(f["id"], f["message"], f["line"]) for f in json.loads(proc.stdout)] == [
+        ("KV104", "serve.tokens[1].user: 'bob' is not in access_control.users", 2)
+    ]

@@ -51,11 +51,30 @@ def check_config(doc: Document) -> list[Problem]:
     executor = doc.data.get("executor")
     if isinstance(executor, dict):
         problems.extend(_check_executor(doc, executor))
+    serve = doc.data.get("serve")
+    if isinstance(serve, dict):
+        problems.extend(_check_serve_tokens(doc, serve, access if isinstance(access, dict) else {}))
     if "health" in doc.data or "databases" in doc.data:
         from kailash_cli.load.health_config import check_health
 
         problems.extend(check_health(doc, doc.data))
     return sorted(dict.fromkeys(problems), key=Problem.sort_key)  # dedupe, keep order
+
+
+def _check_serve_tokens(doc: Document, serve: dict[str, Any], access: dict[str, Any]) -> list[Problem]:
+    """A token's user must be an ``access_control`` user (``serve`` refuses to start otherwise)."""
+    users: dict[str, Any] = access["users"] if isinstance(access.get("users"), dict) else {}
+    tokens: list[Any] = serve["tokens"] if isinstance(serve.get("tokens"), list) else []
+    return [
+        doc.problem(
+            "KV104",
+            f"serve.tokens[{i}].user: '{entry['user']}' is not in access_control.users",
+            ("serve", "tokens", i, "user"),
+            fix="add the user to access_control.users, or fix the name",
+        )
+        for i, entry in enumerate(tokens)
+        if isinstance(entry, dict) and isinstance(entry.get("user"), str) and entry["user"] not in users
+    ]
 
 
 def _check_access(doc: Document, access: dict[str, Any]) -> list[Problem]:

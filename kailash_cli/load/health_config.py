@@ -57,6 +57,7 @@ def check_health(doc: Document, data: dict[str, Any]) -> list[Problem]:
         path: JsonPath = ("health", "checks", i)
         problems.extend(_check_keys(doc, check, path))
         problems.extend(_database_problems(doc, check, path, databases or {}))
+        problems.extend(_scheme_problems(doc, check, path))
         name = check.get("name")
         if isinstance(name, str) and name in seen:
             problems.append(
@@ -70,6 +71,27 @@ def check_health(doc: Document, data: dict[str, Any]) -> list[Problem]:
         elif isinstance(name, str):
             seen[name] = i
     return problems
+
+
+#: type -> the URL schemes its checks can use
+SCHEMES = {"http": ("http://", "https://"), "redis": ("redis://",)}
+
+
+def _scheme_problems(doc: Document, check: dict[str, Any], path: JsonPath) -> list[Problem]:
+    """A literal url its check type cannot use (``ftp://``, ``rediss://``, no scheme): found
+    here, not at the first probe; a url from ``${...}`` is checked when it is known."""
+    url, schemes = check.get("url"), SCHEMES.get(check["type"])
+    if schemes is None or not isinstance(url, str) or "${" in url or url.lower().startswith(schemes):
+        return []
+    wanted = " or ".join(schemes)
+    return [
+        doc.problem(
+            "KV104",
+            f"{dotted(path)} ({check['type']} check): url must start with {wanted}",
+            (*path, "url"),
+            fix=f"write the url as {schemes[0]}host[:port]...",
+        )
+    ]
 
 
 def _check_keys(doc: Document, check: dict[str, Any], path: JsonPath) -> list[Problem]:
