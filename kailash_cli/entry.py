@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from kailash_cli import __version__
-from kailash_cli.constants import EXIT_INTERRUPTED
+from kailash_cli.constants import EXIT_INTERRUPTED, EXIT_TERMINATED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,10 +24,21 @@ def _start(argv: list[str] | None) -> int:
     if args == ["--version"]:
         print(f"kailash {__version__}")
         return 0
+    if argv is None:  # the console script: SIGTERM before a command handles it ends it cleanly
+        import signal
+
+        signal.signal(signal.SIGTERM, _terminated)
     from kailash_cli.load.gcpause import start_up_paused
 
     with start_up_paused(freeze=argv is None):  # until the command starts its work (cli_base._run)
         return _main(args, console=argv is None)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM while the CLI starts (its imports) or ends, outside a command that stops
+    gracefully (``run``, ``serve`` install their own): nothing has started or all is
+    recorded, so the process ends at once, with 143, its buffers flushed."""
+    raise SystemExit(EXIT_TERMINATED)
 
 
 def _main(args: list[str], console: bool) -> int:

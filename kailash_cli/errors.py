@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING
 
 from kailash_cli.constants import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 
-EXIT_TERMINATED = 143  # SIGTERM (128 + 15): the run was stopped gracefully and recorded
-
 if TYPE_CHECKING:
     from kailash_cli.model.result import Problem, RunResult
 

@@ -233,12 +233,15 @@ def popen_e2e(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     extra_env: Mapping[str, str] | None = None,
+    stdin: bool = False,
 ) -> subprocess.Popen[str]:
-    """Start the installed ``kailash`` (stdout and stderr piped, text), for signals and races."""
+    """Start the installed ``kailash`` (stdout and stderr piped, text; ``stdin``: a pipe the
+    test holds open), for signals and races."""
     return subprocess.Popen(
         [KAILASH, *map(os.fspath, args)],
         cwd=cwd,
         env=_environ(env, extra_env),
+        stdin=subprocess.PIPE if stdin else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kailash_cli.compile.validation import load_workflow
-from kailash_cli.constants import EXIT_FAILURE, EXIT_OK
-from kailash_cli.errors import EXIT_TERMINATED, AccessDeniedError, RunInterrupted, UsageError
+from kailash_cli.constants import EXIT_FAILURE, EXIT_OK, EXIT_TERMINATED
+from kailash_cli.errors import AccessDeniedError, RunInterrupted, UsageError
 from kailash_cli.load.config import unused_config_beside
 from kailash_cli.load.params import read_params_file
 from kailash_cli.load.yaml_io import is_stdin

@@ -140,3 +140,28 @@ def test_a_second_signal_stops_at_once_and_the_run_is_still_recorded(project: Pa
     [record] = stored_runs(project)
     assert record["status"] == "interrupted"
     assert json.loads(out)["status"] == "interrupted"  # the partial document, after a second signal too
+
+
+def _catches_sigterm(pid: int) -> bool:
+    caught = next(
+        line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("SigCgt")
+    )
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.e2e
+def test_sigterm_before_a_command_handles_it_exits_143_quietly(tmp_path: Path) -> None:
+    """`kailash run -` waits for its workflow on stdin: the start's own handler is in place."""
+    proc = popen_e2e("run", "-", cwd=tmp_path, stdin=True)
+    try:
+        deadline = threading.Event()
+        while not _catches_sigterm(proc.pid):
+            assert proc.poll() is None, proc.communicate()
+            deadline.wait(0.01)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert (proc.returncode, out, err) == (143, "", "")
