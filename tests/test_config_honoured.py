@@ -98,6 +98,11 @@ def test_a_config_beside_the_workflow_that_is_not_used_is_a_warning(tmp_path: Pa
         "run from ../proj or pass -c ../proj/kailash.yaml"
     )
     assert "is not used" not in home.stderr
+    piped = kailash("run", "../proj/wf.yaml", "-c", "-", cwd=tmp_path / "elsewhere", input="runtime: {}\n")
+    assert piped.stderr.splitlines()[0] == (
+        "warning: ../proj/kailash.yaml is not used (the config in use is standard input); "
+        "run from ../proj or pass -c ../proj/kailash.yaml"
+    )
 
 
 def test_monitoring_off_keeps_metrics_in(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from kailash_cli.schema.messages import did_you_mean
 class Config:
     data: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    from_stdin: bool = False  # ``-c -``: no path, but a config all the same
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.data.get(name)
@@ -212,6 +213,7 @@ def unused_config_beside(workflow: Path, config: Config) -> str | None:
     if beside is None or (config.path is not None and beside.resolve() == config.path):
         return None
     using = f"the config in use is {config.path}" if config.path else "no config is in use"
+    using = "the config in use is standard input" if config.from_stdin else using
     return f"warning: {beside} is not used ({using}); run from {beside.parent} or pass -c {beside}"
 
 
@@ -225,5 +227,5 @@ def load_config(explicit: Path | None = None, directory: Path | None = None) -> 
     if has_errors(problems):
         raise WorkflowValidationError(tuple(problems), what="the config")
     if is_stdin(path):  # relative paths in it are relative to the current folder
-        return Config(data=doc.data or {}, path=None)
+        return Config(data=doc.data or {}, path=None, from_stdin=True)
     return Config(data=doc.data or {}, path=path.resolve())
