@@ -208,12 +208,12 @@ def test_a_redos_pattern_is_stopped_with_a_clear_error(tmp_path: Path) -> None:
         ),
         (
             "result = {'o': object()}",
-            "result.o: a object object (return JSON data: text, numbers, lists, mappings)",
+            "result.o: a value of type object (return JSON data: text, numbers, lists, mappings)",
         ),
         ("result = [b'abc']", "result[0]: bytes (return text: value.decode(), or base64 of it)"),
         (
             "result = {'e': ValueError('boom')}",
-            "result.e: a ValueError object (return JSON data: text, numbers, lists, mappings)",
+            "result.e: a value of type ValueError (return JSON data: text, numbers, lists, mappings)",
         ),
     ],
 )
@@ -385,18 +385,19 @@ def test_a_patterns_expansion_multiplies_its_counted_repetitions(pattern: str, a
     assert (steps > MAX_EXPANSION) is (at_least > MAX_EXPANSION)
 
 
-def test_a_pattern_that_unrolls_to_billions_is_refused_before_compiling(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pattern", ["(?:a{65535}){65535}", "a{4294967295}"])
+def test_a_pattern_that_unrolls_to_billions_is_refused_before_compiling(tmp_path: Path, pattern: str) -> None:
     write(
         tmp_path / "wf.yaml",
-        "name: pat\nparams:\n  s: {type: string, pattern: '(?:a{65535}){65535}', default: x}\n"
+        f"name: pat\nparams:\n  s: {{type: string, pattern: '{pattern}', default: x}}\n"
         "nodes:\n  a: {type: PythonCodeNode, config: {code: 'result = 1'}}\n",
     )
     proc = kailash("validate", "wf.yaml", cwd=tmp_path)
 
     assert proc.returncode == 1
-    assert proc.stdout.startswith(
-        "wf.yaml:3:62: error KV401: param 's': default pattern '(?:a{65535}){65535}' repeats more "
-        "than 100,000 steps (counted repetitions multiply: a{1000}{1000} is a million); use smaller counts"
+    assert proc.stdout == (
+        "wf.yaml:3:30: error KV401: param 's': pattern repeats more than 100,000 steps "
+        "(counted repetitions multiply: a{1000}{1000} is a million); fix: use smaller repetition counts\n"
     )
 
 
@@ -412,6 +413,10 @@ def test_a_pattern_that_unrolls_to_billions_is_refused_before_compiling(tmp_path
             "config file zero.yaml is not a regular file; give the file to -c",
         ),
         (["audit", "verify", "fifo.yaml"], "audit log fifo.yaml is not a regular file; give the log"),
+        (
+            ["check-deploy", "proj", "-c", "fifo.yaml"],
+            "config file fifo.yaml is not a regular file; give the file to -c",
+        ),
         (
             ["check-deploy", "proj", "--baseline", "zero.yaml"],
             "baseline file zero.yaml: it is a device, not a regular file; give the baseline JSON file",

@@ -76,3 +76,20 @@ def test_the_resume_hint_names_a_config_that_is_not_found_here(
     assert str(given) == f"{hint} -c proj/kailash.yaml --resume r1"
     assert str(here) == str(none) == f"{hint} --resume r1"
     assert os.getcwd() == str(tmp_path)
+
+
+def test_the_resume_hint_names_the_user_the_run_went_as(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hint = interrupted(_workflow(tmp_path / "wf.yaml"), "r1", Config({}), user="ana lyst")
+    assert str(hint).endswith("continue it with: kailash run wf.yaml --user 'ana lyst' --resume r1")
+
+
+def test_a_serve_token_variable_set_but_empty_says_so() -> None:
+    users = {"ana": {"roles": ["a"]}}
+    with pytest.raises(UsageError) as info:
+        token_book({"tokens": [{"env": "TOK_ANA", "user": "ana"}]}, {"TOK_ANA": " "}, users)
+    assert str(info.value) == (
+        "serve.tokens[0]: environment variable TOK_ANA is set but empty; export the token in it"
+    )

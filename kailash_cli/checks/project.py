@@ -220,8 +220,10 @@ def open_project(
         )
         if not config_path.is_file():
             raise UsageError(f"config file {config_path} not found; create it or pass -c CONFIG")
-    elif not config_path.is_file():
+    elif not config_path.exists():
         raise UsageError(f"config file {config_path} not found; check the path given to -c")
+    elif not config_path.is_file():  # a FIFO or a device
+        raise UsageError(f"config file {config_path} is not a regular file; give the file to -c")
     stdin = [f for f in env_files if is_stdin(f)]
     if len(stdin) > 1:
         raise UsageError("--env-file - is given twice; standard input can be read once")

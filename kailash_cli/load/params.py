@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from kailash_cli.errors import UsageError
-from kailash_cli.load.patterns import check_with_patterns, has_pattern
+from kailash_cli.load.patterns import (
+    MAX_EXPANSION,
+    PatternTooLarge,
+    check_size,
+    check_with_patterns,
+    has_pattern,
+)
 from kailash_cli.load.yaml_io import Document, load
 from kailash_cli.model.result import Problem
 from kailash_cli.model.workflow import Param
@@ -50,8 +56,20 @@ def check_declarations(doc: Document, params: dict[str, Any], section: str = "pa
         path = (section, name)
         if isinstance(spec.get("pattern"), str):
             try:
+                check_size(spec["pattern"])  # before compiling: a{65535}{65535} takes gigabytes
                 re.compile(spec["pattern"])
-            except re.error as e:
+            except PatternTooLarge:
+                problems.append(
+                    doc.problem(
+                        "KV401",
+                        f"{what} '{name}': pattern repeats more than {MAX_EXPANSION:,} steps "
+                        "(counted repetitions multiply: a{1000}{1000} is a million)",
+                        (*path, "pattern"),
+                        fix="use smaller repetition counts",
+                    )
+                )
+                continue
+            except (re.error, OverflowError) as e:  # OverflowError: a count past what re takes
                 problems.append(
                     doc.problem(
                         "KV401",

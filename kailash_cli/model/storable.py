@@ -88,7 +88,7 @@ def _scalar_problem(value: Any) -> str | None:
     if isinstance(value, bytes | bytearray):
         return f"{type(value).__name__} (return text: value.decode(), or base64 of it)"
     if not isinstance(value, _DATA):  # an object, an exception, numpy's int64: its str() is not it
-        return f"a {type(value).__name__} object (return JSON data: text, numbers, lists, mappings)"
+        return f"a value of type {type(value).__name__} (return JSON data: text, numbers, lists, mappings)"
     return None
 
 

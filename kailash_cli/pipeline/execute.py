@@ -71,6 +71,15 @@ def _route(output: Output, observer: RunObserver, run_id: str, workflow: str, po
     return Route(sink, redact, json_logs, stderr, log, secrets, log_level=level, masked=masked)
 
 
+def _learned(policy: RunPolicy, params: dict[str, Any]) -> Any:
+    """The hook that learns masked values from node inputs and outputs, the params' own
+    learned first (an ``ssn`` param passed to a node under another key is masked too)."""
+    if policy.masked is None:
+        return None
+    policy.masked.learn(params)
+    return policy.masked.learn
+
+
 def execute(
     compiled: CompiledGraph,
     policy: RunPolicy,
@@ -120,7 +129,7 @@ def execute(
         cancel=cancel,
         grace=grace,
         databases=_databases(policy.config, environ),
-        seen=policy.masked.learn if policy.masked is not None else None,
+        seen=_learned(policy, params),
         hide=policy.masked.text if policy.masked is not None else None,
     )  # no node starts past the limit
     try:

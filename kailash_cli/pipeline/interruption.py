@@ -13,7 +13,9 @@ from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 
 
-def interrupted(wf: Workflow, run_id: str, cfg: Config, result: RunResult | None = None) -> RunInterrupted:
+def interrupted(
+    wf: Workflow, run_id: str, cfg: Config, result: RunResult | None = None, user: str | None = None
+) -> RunInterrupted:
     """The error of a run stopped early: its record, and a resume command that works when
     pasted here (``-c CONFIG`` when the config is not the one found in this folder)."""
     config = ""
@@ -21,6 +23,8 @@ def interrupted(wf: Workflow, run_id: str, cfg: Config, result: RunResult | None
         (Path.cwd() / n).resolve() for n in CONFIG_FILE_NAMES
     }:
         config = f" -c {shlex.quote(shown(cfg.path))}"
+    if user:  # the resumed run goes as the same user (its nodes' permissions ask for one)
+        config += f" --user {shlex.quote(user)}"
     return RunInterrupted(
         f"run {run_id} was interrupted and is recorded; continue it with: "
         f"kailash run {shlex.quote(shown(wf.path) if wf.path else wf.name)}{config} --resume {run_id}",

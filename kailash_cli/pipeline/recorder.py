@@ -104,7 +104,7 @@ class RunRecorder(RunObserver):
             "duration_ms": result.duration_ms,
             "error": self.redact(result.error),
             "outputs": outputs,
-            "extra": extra,
+            "extra": self.redact_inputs(extra) if extra else extra,  # per-item errors quote values too
             "position": self.position.get(node_id, len(self.position)),
         }
         with self._lock:

@@ -183,7 +183,9 @@ def run_workflow(
             recorder.interrupted(why)
             policy.log("run_finished", **audit, status=INTERRUPTED, error=why)
             if isinstance(e, KeyboardInterrupt):
-                raise interrupted(wf, run_id, cfg, store.result(run_id)) from None  # the partial record
+                raise interrupted(
+                    wf, run_id, cfg, store.result(run_id), policy.user.id
+                ) from None  # the partial record
             raise
         result.executor = where
         if result.status == INTERRUPTED:
@@ -191,7 +193,7 @@ def run_workflow(
             policy.log("run_finished", **audit, status=INTERRUPTED, duration_ms=round(result.duration_ms, 3))
             shown = result.shown(policy.mask, policy.hide)
             observer.run_finished(shown)
-            raise interrupted(wf, run_id, cfg, shown)
+            raise interrupted(wf, run_id, cfg, shown, policy.user.id)
         recorder.finish(result)
         policy.log(
             "run_finished",

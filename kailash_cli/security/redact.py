@@ -23,8 +23,9 @@ def encoded_forms(value: str) -> set[str]:
     """``value`` as kailash itself may write it: plain, inside JSON text (escaped, ASCII or
     not), URL-encoded (path or query, ``%2B`` or ``%2b``) and form-encoded (``+`` for space).
     A form the node code makes itself (base64, hashes) cannot be known here."""
-    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    forms.add(repr(value.encode("utf-8", "surrogatepass"))[2:-1])  # as bytes: b'p\xc3\xa4ss'
+    forms = set()
+    for text in (value, repr(value.encode("utf-8", "surrogatepass"))[2:-1]):  # as bytes: b'p\xc3\xa4ss'
+        forms |= {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
     # URL-encoded as HTTP clients write a path or query: sub-delimiters (``+ = & /``) kept
     wide = "!$&'()*+,;=:@/"
     quotes = (quote(value, safe=""), quote(value, safe="/:@"), quote(value, safe=wide), quote_plus(value))

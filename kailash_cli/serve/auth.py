@@ -67,7 +67,8 @@ def token_book(serve: Mapping[str, Any], environ: Mapping[str, str], users: Mapp
         name, user = entry["env"], entry["user"]
         where = f"serve.tokens[{i}]"
         if not _token(environ, name):
-            errors.append(f"{where}: environment variable {name} is not set; export the token in it")
+            state = "set but empty" if name in environ else "not set"
+            errors.append(f"{where}: environment variable {name} is {state}; export the token in it")
         elif user not in users:
             errors.append(
                 f"{where}: user '{user}' is not in access_control.users; add the user or fix the name"

@@ -278,3 +278,29 @@ def test_a_masked_number_passed_on_and_a_masked_param_are_masked_in_dead_letters
     shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
     assert shown["inputs"]["given"] == TAX_ID_SHOWN
     assert str(TAX_ID) not in proc.stderr and SSN not in proc.stderr
+
+
+PARAM_PASSED_ON = """\
+name: param-passed-on
+params:
+  ssn: {type: string}
+nodes:
+  later:
+    type: PythonCodeNode
+    config:
+      other: "${params.ssn}"
+      code: "raise ValueError(f'no {other}')"
+    batch: {on_item_error: dead_letter}
+    foreach: "${[1]}"
+"""
+
+
+def test_a_masked_param_passed_on_under_another_key_is_masked_too(tmp_path: Path) -> None:
+    proj = project(tmp_path, PARAM_PASSED_ON)
+    proc = cli(proj, "run", "wf.yaml", "--user", "analyst", "-p", f"ssn={SSN}")
+    assert proc.returncode == 0, proc.stderr
+    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
+    shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
+    assert shown["inputs"]["other"] == SSN_SHOWN
+    assert shown["error"] == f"ValueError: no {SSN_SHOWN}"
+    assert SSN.encode() not in stored_bytes(proj)

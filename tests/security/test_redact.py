@@ -180,6 +180,7 @@ def test_a_url_without_a_password_is_left_alone() -> None:
     ("secret", "written"),
     [
         ("pässwörd-€-1234", str("pässwörd-€-1234".encode())),  # a non-ASCII secret as bytes
+        ("pässwörd-€-1234", json.dumps({"line": str("pässwörd-€-1234".encode())})),  # in a JSON log line
         ("tok en+123456", "GET http://h/x?key=tok%20en+123456 returned 404"),  # httpx's query
         ('sk+Ab/cd=ef"gh 12&x', "/p/sk+Ab/cd=ef%22gh%2012&x/q"),  # and path encoding
     ],
