@@ -6,6 +6,7 @@ that ended the process itself (a segfault, a closed stdout) run the installed co
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -211,6 +212,14 @@ def test_a_redos_pattern_is_stopped_with_a_clear_error(tmp_path: Path) -> None:
             "result.o: a value of type object (return JSON data: text, numbers, lists, mappings)",
         ),
         ("result = [b'abc']", "result[0]: bytes (return text: value.decode(), or base64 of it)"),
+        (
+            "result = {1: 'a', '1': 'b'}",
+            "result: keys 1 and '1' are the same text in JSON; one value would be lost",
+        ),
+        (
+            "result = [{'k': 1}] * 3000 + [{True: 1, 'true': 2}]",
+            "result[3000]: keys True and 'true' are the same text in JSON; one value would be lost",
+        ),
         (
             "result = {'e': ValueError('boom')}",
             "result.e: a value of type ValueError (return JSON data: text, numbers, lists, mappings)",
@@ -455,3 +464,14 @@ def test_a_log_without_line_ends_is_a_broken_entry_not_a_memory_blow_up(tmp_path
         1,
         "audit.jsonl: entry 1 is broken: longer than 1 MB: not an audit entry",
     )
+
+
+def test_keys_of_several_types_that_differ_as_text_are_stored(tmp_path: Path) -> None:
+    write(
+        tmp_path / "wf.yaml",
+        "name: x\nnodes:\n  a:\n    type: PythonCodeNode\n"
+        "    config: {code: \"result = {1: 'a', 'x': 'b', None: 'c'}\"}\n",
+    )
+    proc = kailash("run", "wf.yaml", "--output", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outputs"]["a"]["result"] == {"1": "a", "x": "b", "null": "c"}

@@ -57,6 +57,9 @@ def unstorable(value: Any, root: str = "result") -> str | None:
                 if key_problem:
                     return f"{path}: a key: {key_problem}"
                 children.append((item, f"{path}.{key}", depth + 1))
+            clash = _clash(current)
+            if clash:
+                return f"{path}: {clash}"
         else:
             children = [(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(current)]
         if not children:
@@ -110,7 +113,10 @@ def check_storable(value: Any, root: str = "result") -> None:
     try:
         _probe(value)
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as e:
-        found = unstorable(value, root) or f"{root}: {e}"
+        found = unstorable(value, root)
+        if found is None and isinstance(e, TypeError) and "not supported between" in str(e):
+            return  # keys of several types (sorted to find clashes), none the same as text
+        found = found or f"{root}: {e}"
         if len(found) > 200:  # a path thousands of levels long says less than its ends
             found = f"{found[:80]}...{found[-100:]}"
         raise NotStorableError(f"{found}; the run store keeps JSON data (text keys, no cycles)") from None
@@ -139,7 +145,24 @@ def _long(value: Any) -> bool:
 
 
 def _dump(value: Any) -> None:
-    json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False).encode("utf-8")
+    # sort_keys: a mapping whose keys are of several types (1 and "1") cannot be sorted, so
+    # the walk looks at it: JSON writes both as "1", and one value would be lost
+    json.dumps(value, ensure_ascii=False, default=_probe_default, allow_nan=False, sort_keys=True).encode(
+        "utf-8"
+    )
+
+
+def _clash(mapping: Mapping[Any, Any]) -> str | None:
+    """Two keys JSON writes as the same text (``1`` and ``"1"``, ``True`` and ``"true"``)."""
+    if all(type(key) is str for key in mapping):
+        return None
+    seen: dict[str, Any] = {}
+    for key in mapping:
+        text = key if isinstance(key, str) else next(iter(json.loads(json.dumps({key: 0}))))
+        if text in seen:
+            return f"keys {seen[text]!r} and {key!r} are the same text in JSON; one value would be lost"
+        seen[text] = key
+    return None
 
 
 #: what the store keeps: JSON's own types, and values whose text is exactly them
