@@ -83,6 +83,12 @@ def stored_bytes(proj: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted((proj / ".kailash").rglob("*")) if p.is_file())
 
 
+def the_dead_letter(proj: Path) -> dict[str, object]:
+    """The run's one dead letter, as `kailash dlq show ID -o json` gives it."""
+    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
+    return json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)  # type: ignore[no-any-return]
+
+
 def events(proc: subprocess.CompletedProcess[str], event: str) -> list[Mapping[str, object]]:
     found = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
     return [e for e in found if e["event"] == event]
@@ -242,8 +248,7 @@ def test_a_masked_value_passed_on_under_another_key_is_masked_in_the_dead_letter
     proj = project(tmp_path, PASSED_ON)
     proc = cli(proj, "run", "wf.yaml", "--user", "analyst")
     assert proc.returncode == 0, proc.stderr
-    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
-    shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
+    shown = the_dead_letter(proj)
     assert shown["inputs"]["given"] == SSN_SHOWN
     assert SSN.encode() not in stored_bytes(proj)
 
@@ -274,8 +279,7 @@ def test_a_masked_number_passed_on_and_a_masked_param_are_masked_in_dead_letters
     assert proc.returncode == 0, proc.stderr
     [started] = events(proc, "run_started")
     assert started["params"] == {"ssn": SSN_SHOWN}
-    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
-    shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
+    shown = the_dead_letter(proj)
     assert shown["inputs"]["given"] == TAX_ID_SHOWN
     assert str(TAX_ID) not in proc.stderr and SSN not in proc.stderr
 
@@ -299,8 +303,7 @@ def test_a_masked_param_passed_on_under_another_key_is_masked_too(tmp_path: Path
     proj = project(tmp_path, PARAM_PASSED_ON)
     proc = cli(proj, "run", "wf.yaml", "--user", "analyst", "-p", f"ssn={SSN}")
     assert proc.returncode == 0, proc.stderr
-    [letter] = json.loads(cli(proj, "dlq", "list", "-o", "json").stdout)
-    shown = json.loads(cli(proj, "dlq", "show", str(letter["id"]), "-o", "json").stdout)
+    shown = the_dead_letter(proj)
     assert shown["inputs"]["other"] == SSN_SHOWN
     assert shown["error"] == f"ValueError: no {SSN_SHOWN}"
     assert SSN.encode() not in stored_bytes(proj)
