@@ -28,6 +28,7 @@ from kailash_cli.report.metrics import (
     render,
     run_samples,
 )
+from kailash_cli.security.redact import hide_url_passwords
 
 Warn = Callable[[str], None]
 PUSH_TIMEOUT = 10.0  # seconds: a Pushgateway that does not answer does not hold the command
@@ -120,15 +121,6 @@ def write_metrics(
     return samples
 
 
-def _shown_url(url: str) -> str:
-    """The URL without a password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def push_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a Pushgateway address (checked before the run), or None."""
     try:
@@ -155,11 +147,12 @@ def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
     from prometheus_client import CollectorRegistry, pushadd_to_gateway
     from prometheus_client.exposition import basic_auth_handler, default_handler
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        warn(f"warning: --push-gateway {_shown_url(url)}: not an http(s) URL; metrics not pushed")
+    problem = push_url_problem(url)  # `kailash run` refuses such a URL before the run
+    if problem:
+        warn(f"warning: --push-gateway {hide_url_passwords(url)}: {problem}; metrics not pushed")
         return False
-    bare = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+    parts = urlsplit(url)
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))  # no user and password
     user, password = parts.username, parts.password
 
     def handler(
@@ -181,7 +174,8 @@ def push(url: str, workflow: str, samples: Samples, warn: Warn = print) -> bool:
             handler=handler,
         )
     except (OSError, ValueError, HTTPException) as e:  # unreachable, refused, an HTTP error
-        why = str(e).replace(url, _shown_url(url)) if password else str(e)
-        warn(f"warning: --push-gateway {_shown_url(url)}: metrics not pushed ({type(e).__name__}: {why})")
+        shown = hide_url_passwords(url)
+        why = str(e).replace(url, shown) if password else str(e)
+        warn(f"warning: --push-gateway {shown}: metrics not pushed ({type(e).__name__}: {why})")
         return False
     return True
