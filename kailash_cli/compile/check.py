@@ -9,7 +9,7 @@ from kailash_cli.compile.validation import check_document
 from kailash_cli.errors import UsageError
 from kailash_cli.load.config import check_config
 from kailash_cli.load.discovery import is_config_file, kailash_files
-from kailash_cli.load.yaml_io import STDIN_NAME, Document, is_stdin, load
+from kailash_cli.load.yaml_io import Document, display_path, is_stdin, load
 from kailash_cli.model.result import Problem
 from kailash_cli.nodes.sql import NODE_TYPE as SQL
 from kailash_cli.schema.messages import did_you_mean
@@ -24,7 +24,7 @@ def check_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
     it too: a SQLDatabaseNode ``connection`` must name one of its ``databases:`` (KV231).
     """
     files = _collect(paths)
-    docs = [(f, load(f, display=_display_path(f))) for f in files]
+    docs = [(f, load(f, display=display_path(f))) for f in files]
     configs = {
         f.resolve().parent: (f.name, doc.data.get("databases"))
         for f, doc in docs
@@ -92,12 +92,3 @@ def _collect(paths: list[Path]) -> list[Path]:
             seen.add(key)
             unique.append(file)
     return unique
-
-
-def _display_path(path: Path) -> str:
-    if is_stdin(path):
-        return STDIN_NAME
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

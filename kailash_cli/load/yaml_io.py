@@ -256,6 +256,16 @@ def load(path: Path, display: str | None = None) -> Document:
     return load_text(text, file)
 
 
+def display_path(path: Path) -> str:
+    """``path`` as a user would type it here: relative below the current folder."""
+    if is_stdin(path):
+        return STDIN_NAME
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def is_stdin(path: Path) -> bool:
     return str(path) == STDIN
 

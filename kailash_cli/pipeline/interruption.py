@@ -9,6 +9,7 @@ from pathlib import Path
 from kailash_cli.constants import CONFIG_FILE_NAMES
 from kailash_cli.errors import KailashError, RunInterrupted
 from kailash_cli.load.config import Config
+from kailash_cli.load.yaml_io import display_path
 from kailash_cli.model.result import RunResult
 from kailash_cli.model.workflow import Workflow
 
@@ -22,12 +23,12 @@ def interrupted(
     if cfg.path is not None and cfg.path.resolve() not in {
         (Path.cwd() / n).resolve() for n in CONFIG_FILE_NAMES
     }:
-        config = f" -c {shlex.quote(shown(cfg.path))}"
+        config = f" -c {shlex.quote(display_path(cfg.path))}"
     if user:  # the resumed run goes as the same user (its nodes' permissions ask for one)
         config += f" --user {shlex.quote(user)}"
     return RunInterrupted(
         f"run {run_id} was interrupted and is recorded; continue it with: "
-        f"kailash run {shlex.quote(shown(wf.path) if wf.path else wf.name)}{config} --resume {run_id}",
+        f"kailash run {shlex.quote(display_path(wf.path) if wf.path else wf.name)}{config} --resume {run_id}",
         result,
     )
 
@@ -38,11 +39,3 @@ def stopped_by(error: BaseException, redact: Callable[[str], str]) -> str:
         return "interrupted"
     text = str(error) if isinstance(error, KailashError) else f"{type(error).__name__}: {error}"
     return redact(text)
-
-
-def shown(path: Path) -> str:
-    """``path`` as a user would type it here: relative below the current folder."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
