@@ -37,29 +37,18 @@ def _run(ctx: typer.Context, command: Callable[[Output], int]) -> None:
     raise typer.Exit(handle(lambda: command(output), output))
 
 
+def config_option(help: str) -> Any:
+    """``-c/--config CONFIG``, completed with YAML files; ``help`` says what it is for."""
+    return typer.Option("--config", "-c", metavar="CONFIG", autocompletion=yaml_files, help=help)
+
+
 ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        metavar="CONFIG",
-        autocompletion=yaml_files,
-        help="Project config whose runtime.store to read (default ./kailash.yaml).",
-    ),
+    Path | None, config_option("Project config whose runtime.store to read (default ./kailash.yaml).")
 ]
 OutputOption = Annotated[
     OutputFormat, typer.Option("--output", "-o", metavar="text|json", help="Output format.")
 ]
-ProjectConfig = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        metavar="CONFIG",
-        autocompletion=yaml_files,
-        help="Project config (default ./kailash.yaml).",
-    ),
-]
+ProjectConfig = Annotated[Path | None, config_option("Project config (default ./kailash.yaml).")]
 WorkflowArg = Annotated[
     Path,
     typer.Argument(

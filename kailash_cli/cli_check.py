@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from kailash_cli.cli_base import _run
+from kailash_cli.cli_base import _run, config_option
 from kailash_cli.commands.completion import yaml_files
 from kailash_cli.report.findings import REPORTER_BY_NAME
 
@@ -50,16 +50,7 @@ def check_deploy(
     directory: Annotated[
         Path, typer.Argument(metavar="[DIR]", help="Project directory (default .).", show_default=False)
     ] = Path("."),
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            "-c",
-            metavar="CONFIG",
-            autocompletion=yaml_files,
-            help="Project config (default DIR/kailash.yaml).",
-        ),
-    ] = None,
+    config: Annotated[Path | None, config_option("Project config (default DIR/kailash.yaml).")] = None,
     env_file: Annotated[
         list[Path] | None,
         typer.Option("--env-file", metavar="FILE", help="Env file (dotenv syntax; repeatable)."),
